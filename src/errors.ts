@@ -1,0 +1,153 @@
+/**
+ * Error classes and their stable codes, in one list.
+ *
+ * Every error batchtools raises is a {@link BatchtoolsError} with a `code` from {@link ErrorCodes}. Codes are API:
+ * they never change meaning. Use `isBatchtoolsError(e)` rather than `instanceof` when two copies of the package
+ * may be loaded (the brand survives that).
+ */
+
+/** Every stable error code, documented in one place. */
+export const ErrorCodes = {
+  /** An option has the wrong type or is out of range. Thrown before any work starts. */
+  INVALID_OPTION: 'BT_INVALID_OPTION',
+  /** `items` is not an array, iterable or async iterable, or an input item is unusable. */
+  INVALID_INPUT: 'BT_INVALID_INPUT',
+  /** The task module could not be loaded, lacks the named export, or the export is not a function. */
+  TASK_LOAD: 'BT_TASK_LOAD',
+  /** The task function threw or rejected for one item. `cause` holds the task's own error. */
+  TASK_FAILED: 'BT_TASK_FAILED',
+  /** An item or a result cannot cross threads (a function, a symbol, a class instance with private state...). */
+  DATA_CLONE: 'BT_DATA_CLONE',
+  /** An inline task function refers to a variable outside its own body. */
+  INLINE_CLOSURE: 'BT_INLINE_CLOSURE',
+  /** The worker running the item exited or crashed. `exitCode` says how. */
+  WORKER_CRASHED: 'BT_WORKER_CRASHED',
+  /** The worker running the item ran out of heap (its `maxHeapMb` limit). */
+  WORKER_OOM: 'BT_WORKER_OOM',
+  /** The item ran past its `timeout` deadline; its worker was terminated. */
+  TIMEOUT: 'BT_TIMEOUT',
+  /** Workers die while starting, before running any item: the run stops instead of respawning forever. */
+  STARTUP_FAILED: 'BT_STARTUP_FAILED',
+  /** The failure rate passed the circuit breaker's threshold; the run stopped dispatching. */
+  CIRCUIT_OPEN: 'BT_CIRCUIT_OPEN',
+  /** The item was never run because the run stopped first (first failure in `parallelMap`, breaker, abort). */
+  NOT_RUN: 'BT_NOT_RUN',
+  /** The runtime was closed; no new work is accepted. */
+  RUNTIME_CLOSED: 'BT_RUNTIME_CLOSED',
+  /** An error from a worker whose class is not known here, rebuilt from its envelope. */
+  REMOTE: 'BT_REMOTE',
+} as const;
+
+/** A stable error code string. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+const brand = Symbol.for('batchtools.error');
+
+/** Base class of every error batchtools raises. */
+export class BatchtoolsError extends Error {
+  /** The stable code, one of {@link ErrorCodes}. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    Object.defineProperty(this, brand, { value: true });
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** True for any batchtools error, even one from another copy of the package. */
+export function isBatchtoolsError(value: unknown): value is BatchtoolsError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+/** An option failed validation. `option` names it (`options.threads`). */
+export class InvalidOptionError extends BatchtoolsError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(ErrorCodes.INVALID_OPTION, message);
+    this.option = option;
+  }
+}
+
+/** The input is unusable (not iterable, or an item that cannot be sent). */
+export class InvalidInputError extends BatchtoolsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.INVALID_INPUT, message, options);
+  }
+}
+
+/** The task module could not be loaded or does not export a function under that name. */
+export class TaskLoadError extends BatchtoolsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.TASK_LOAD, message, options);
+  }
+}
+
+/** Fields every per-item failure carries. */
+export interface ItemFailureInfo {
+  /** Position of the item in the input (0-based). */
+  index: number;
+  /** How many times the item was run (1 when it was not retried). */
+  attempts: number;
+}
+
+/**
+ * One item failed. `code` says why (task threw, worker crashed, out of memory, timeout, clone failure, not run);
+ * `cause` keeps the original error with its name, message, stack and own fields.
+ */
+export class ItemError extends BatchtoolsError implements ItemFailureInfo {
+  readonly index: number;
+  readonly attempts: number;
+  /** Exit code of the worker, for {@link ErrorCodes.WORKER_CRASHED}. */
+  readonly exitCode?: number;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    info: ItemFailureInfo & { cause?: unknown; exitCode?: number },
+  ) {
+    super(code, message, 'cause' in info ? { cause: info.cause } : undefined);
+    this.index = info.index;
+    this.attempts = info.attempts;
+    if (info.exitCode !== undefined) this.exitCode = info.exitCode;
+  }
+}
+
+/** The whole run failed (breaker tripped, start-up crash loop). Not tied to one item. */
+export class RunError extends BatchtoolsError {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** The runtime was closed. */
+export class RuntimeClosedError extends BatchtoolsError {
+  constructor(message = 'the runtime is closed; create a new one with createRuntime()') {
+    super(ErrorCodes.RUNTIME_CLOSED, message);
+  }
+}
+
+/**
+ * An error rebuilt from a worker's envelope whose class is not a built-in one. Its `name`, `message`, `stack`,
+ * `code` and own fields are the original's.
+ */
+export class RemoteError extends Error {
+  [key: string]: unknown;
+  constructor(name: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    Object.defineProperty(this, 'name', { value: name, writable: true, configurable: true, enumerable: false });
+  }
+}
+
+/** Short, one-line description of any thrown value, for messages. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return `${error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${error.message}`;
+  }
+  return String(error);
+}

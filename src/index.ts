@@ -1,0 +1,28 @@
+/**
+ * batchtools: use every core for CPU-bound work. The only public door; every export is named here.
+ */
+export { createRuntime, mapSettled, parallelMap, Runtime } from './runtime.ts';
+export { defineTask, isTask } from './task.ts';
+export {
+  BatchtoolsError,
+  ErrorCodes,
+  InvalidInputError,
+  InvalidOptionError,
+  ItemError,
+  isBatchtoolsError,
+  RemoteError,
+  RunError,
+  RuntimeClosedError,
+  TaskLoadError,
+} from './errors.ts';
+export { planPool } from './plan/plan.ts';
+export { probeMachine, refineProbe } from './plan/probe.ts';
+export { formatPlan, planToJson } from './plan/format.ts';
+
+export type { ErrorCode, ItemFailureInfo } from './errors.ts';
+export type { Items, Settled, StreamResult } from './runtime.ts';
+export type { MapOptions, RuntimeOptions, StreamOptions } from './options.ts';
+export type { Task, TaskContext, TaskFunction, TaskLike } from './task.ts';
+export type { ChunkTrace, Progress } from './schedule/dispatcher.ts';
+export type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './schedule/policy.ts';
+export type { MachineProbe, PlanFigure, PlanHints, PoolPlan } from './plan/types.ts';

@@ -1,0 +1,31 @@
+/**
+ * The worker pool: one Piscina instance sized by the pool plan, running the batch worker. Nothing here decides
+ * what to run; the dispatcher does.
+ */
+import { Piscina } from 'piscina';
+import type { PoolPlan } from './plan/types.ts';
+
+/** Where the batch worker entry lives: `dist/workers/batch.js` when built, the TypeScript sources otherwise. */
+export function batchWorkerUrl(): URL {
+  const fromSource = import.meta.url.endsWith('.ts');
+  return new URL(fromSource ? '../workers/dev-entry.mjs' : '../workers/batch.js', import.meta.url);
+}
+
+/** Create the Piscina pool for a plan. Idle workers do not keep the process alive. */
+export function createPool(plan: PoolPlan): Piscina {
+  const pool = new Piscina({
+    filename: batchWorkerUrl().href,
+    minThreads: plan.threads,
+    maxThreads: plan.threads,
+    // Keep workers for the life of the runtime: respawning costs ~35 ms and loses the warmed task module.
+    idleTimeout: Number.MAX_SAFE_INTEGER,
+    concurrentTasksPerWorker: 1,
+    maxQueue: Number.POSITIVE_INFINITY,
+    resourceLimits: { maxOldGenerationSizeMb: plan.maxHeapMb },
+    recordTiming: false,
+  });
+  // Piscina reports a worker death with no task attached as an 'error' event; the dispatcher learns of crashes
+  // through the rejected chunk, so an unattached event must not take the process down.
+  pool.on('error', () => {});
+  return pool;
+}

@@ -1,0 +1,247 @@
+/**
+ * The public facade: `createRuntime()` and the Runtime it returns (map, mapSettled, stream, plan, close). It
+ * validates, wires a source, a policy and a sink to a Run, and owns one Piscina pool. No scheduling logic here.
+ */
+import type { Piscina } from 'piscina';
+import { RuntimeClosedError, type ItemError } from './errors.ts';
+import {
+  resolveMapOptions,
+  resolveRuntimeOptions,
+  resolveStreamOptions,
+  type MapOptions,
+  type ResolvedMapOptions,
+  type RuntimeOptions,
+  type StreamOptions,
+} from './options.ts';
+import { planPool } from './plan/plan.ts';
+import { probeMachine } from './plan/probe.ts';
+import type { PoolPlan } from './plan/types.ts';
+import { createPool } from './pool.ts';
+import { createDefaultPolicy } from './schedule/default-policy.ts';
+import { Run, type RunSink } from './schedule/dispatcher.ts';
+import { FixedPolicy } from './schedule/guided.ts';
+import { toSource } from './schedule/source.ts';
+import { checkTaskFile, toTask, type TaskLike } from './task.ts';
+
+/** Items accepted by every map: an array, a typed array, or any sync or async iterable. */
+export type Items<I> = Iterable<I> | AsyncIterable<I> | ArrayLike<I>;
+
+/** The outcome of one item in `mapSettled`. */
+export type Settled<O> = { status: 'fulfilled'; value: O } | { status: 'rejected'; reason: ItemError };
+
+/** One item's outcome as yielded by `stream`, with its input index. */
+export type StreamResult<O> =
+  | { index: number; status: 'fulfilled'; value: O }
+  | { index: number; status: 'rejected'; reason: ItemError };
+
+/** A batchtools runtime: one worker pool, sized by the pool plan, and the maps that run on it. */
+export class Runtime implements AsyncDisposable {
+  readonly #plan: PoolPlan;
+  #pool: Piscina | undefined;
+  #closed = false;
+  readonly #runs = new Set<Run>();
+
+  /** @internal Use {@link createRuntime}. */
+  constructor(plan: PoolPlan) {
+    this.#plan = plan;
+  }
+
+  /** The pool plan: thread count, heap limit per worker, and the reasons for both. */
+  get plan(): PoolPlan {
+    return this.#plan;
+  }
+
+  /** Map `task` over `items` in parallel. Resolves with the results in input order; rejects on the first failure. */
+  async map<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Awaited<O>[]> {
+    const results: unknown[] = [];
+    await this.#run(items, task, resolveMapOptions(options), true, {
+      value: (i, v) => {
+        results[i] = v;
+      },
+      failure: () => {},
+    });
+    return results as Awaited<O>[];
+  }
+
+  /** Map `task` over `items`; never rejects for item failures. Each entry says fulfilled or rejected, in input order. */
+  async mapSettled<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Settled<Awaited<O>>[]> {
+    const results: Settled<Awaited<O>>[] = [];
+    await this.#run(items, task, resolveMapOptions(options), false, {
+      value: (i, v) => {
+        results[i] = { status: 'fulfilled', value: v as Awaited<O> };
+      },
+      failure: (reason) => {
+        results[reason.index] = { status: 'rejected', reason };
+      },
+    });
+    return results;
+  }
+
+  /**
+   * Map `task` over `items`, yielding each outcome as `{ index, status, value | reason }`: in input order by default,
+   * or as completed with `{ ordered: false }`. The source is read only as fast as the consumer takes results.
+   * Breaking out of the loop stops the run.
+   */
+  async *stream<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: StreamOptions): AsyncGenerator<StreamResult<Awaited<O>>, void, undefined> {
+    const opts = resolveStreamOptions(options);
+    const buffer = new OutcomeBuffer<Awaited<O>>(opts.ordered);
+    let wake: (() => void) | undefined;
+    const signal = (): void => {
+      wake?.();
+      wake = undefined;
+    };
+    let ended = false;
+    let failure: { error: unknown } | undefined;
+    const run = this.#start(items, task, opts, false, {
+      value: (index, value) => {
+        buffer.push({ index, status: 'fulfilled', value: value as Awaited<O> });
+        signal();
+      },
+      failure: (reason) => {
+        buffer.push({ index: reason.index, status: 'rejected', reason });
+        signal();
+      },
+      ready: () => buffer.size < opts.highWaterMark,
+    });
+    run.done.then(
+      () => {
+        ended = true;
+        signal();
+      },
+      (error: unknown) => {
+        failure = { error };
+        signal();
+      },
+    );
+    try {
+      for (;;) {
+        const next = buffer.shift();
+        if (next) {
+          if (buffer.size < opts.highWaterMark) run.resume();
+          yield next;
+          continue;
+        }
+        if (failure) throw failure.error;
+        if (ended) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    } finally {
+      if (!ended && !failure) run.cancel(new Error('the stream was closed before it ended'));
+    }
+  }
+
+  /** Stop every run, terminate the workers. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const run of this.#runs) run.cancel(new RuntimeClosedError('the runtime was closed while this run was going on'));
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool) await pool.destroy();
+  }
+
+  /** Same as {@link close}, for `await using rt = createRuntime()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #run(items: unknown, task: unknown, opts: ResolvedMapOptions, stopOnFailure: boolean, sink: RunSink): Promise<void> {
+    const summary = await this.#start(items, task, opts, stopOnFailure, sink).done;
+    if (opts.onTrace && summary.trace) opts.onTrace(summary.trace);
+  }
+
+  #start(items: unknown, task: unknown, opts: ResolvedMapOptions, stopOnFailure: boolean, sink: RunSink): Run {
+    if (this.#closed) throw new RuntimeClosedError();
+    const handle = toTask(task);
+    checkTaskFile(handle.spec);
+    const source = toSource(items);
+    this.#pool ??= createPool(this.#plan);
+    const threads = this.#plan.threads;
+    const run = new Run({
+      pool: this.#pool,
+      threads,
+      task: handle.spec,
+      source,
+      policy: opts.chunkSize === undefined ? createDefaultPolicy() : new FixedPolicy(opts.chunkSize),
+      sink,
+      stopOnFailure,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      trace: opts.trace,
+      abortGraceMs: opts.abortGraceMs,
+    });
+    this.#runs.add(run);
+    const forget = (): void => {
+      this.#runs.delete(run);
+    };
+    run.done.then(forget, forget);
+    return run;
+  }
+}
+
+/** Holds outcomes for a stream consumer: in input order (releasing only the contiguous head) or as they come. */
+class OutcomeBuffer<O> {
+  readonly #ordered: boolean;
+  readonly #queue: StreamResult<O>[] = [];
+  readonly #waiting = new Map<number, StreamResult<O>>();
+  #head = 0;
+  #next = 0;
+  constructor(ordered: boolean) {
+    this.#ordered = ordered;
+  }
+  get size(): number {
+    return this.#queue.length - this.#head + this.#waiting.size;
+  }
+  push(result: StreamResult<O>): void {
+    if (!this.#ordered) {
+      this.#queue.push(result);
+      return;
+    }
+    this.#waiting.set(result.index, result);
+    for (let r = this.#waiting.get(this.#next); r; r = this.#waiting.get(this.#next)) {
+      this.#waiting.delete(this.#next);
+      this.#queue.push(r);
+      this.#next++;
+    }
+  }
+  shift(): StreamResult<O> | undefined {
+    if (this.#head >= this.#queue.length) return undefined;
+    const r = this.#queue[this.#head++];
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return r;
+  }
+}
+
+/**
+ * Create a runtime that owns one worker pool. The pool starts on the first map, sized by the pool plan (see
+ * `batchtools info`), unless `threads` / `maxHeapMb` override it.
+ *
+ * @throws {InvalidOptionError} for a bad option.
+ */
+export function createRuntime(options?: RuntimeOptions): Runtime {
+  const resolved = resolveRuntimeOptions(options);
+  return new Runtime(planPool(probeMachine(), resolved));
+}
+
+let defaultRuntime: Runtime | undefined;
+
+/** The lazily created runtime behind the top-level `parallelMap` / `mapSettled`. Idle, it keeps no process alive. */
+export function getDefaultRuntime(): Runtime {
+  defaultRuntime ??= createRuntime();
+  return defaultRuntime;
+}
+
+/** Map `task` over `items` on the default runtime. Results in input order; rejects on the first failure. */
+export async function parallelMap<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Awaited<O>[]> {
+  return getDefaultRuntime().map(items, task, options);
+}
+
+/** Map `task` over `items` on the default runtime; every item ends fulfilled or rejected, in input order. */
+export async function mapSettled<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Settled<Awaited<O>>[]> {
+  return getDefaultRuntime().mapSettled(items, task, options);
+}

@@ -1,0 +1,124 @@
+/**
+ * The input side: turns an array, a typed array, an iterable or an async iterable into a source that hands out
+ * batches of consecutive items on demand, so items are pulled only as fast as workers consume them.
+ */
+import { InvalidInputError } from '../errors.ts';
+import { formatValue } from '../task.ts';
+
+/** A run of consecutive input items. */
+export interface Batch {
+  /** Input index of the first item. */
+  start: number;
+  items: unknown[];
+}
+
+/** Pulls batches from the input. */
+export interface Source {
+  /** Total item count when known up front (arrays), else null. */
+  readonly total: number | null;
+  /** Items handed out so far. */
+  readonly taken: number;
+  /** True once the input is exhausted. */
+  readonly done: boolean;
+  /** Up to `n` next items; a batch with no items once the input is exhausted. */
+  take(n: number): Batch | Promise<Batch>;
+  /** Stop reading (closes an iterator early). */
+  close(): Promise<void>;
+}
+
+/** Make a source from whatever the caller passed as `items`. Throws {@link InvalidInputError} for non-iterables. */
+export function toSource(items: unknown): Source {
+  if (Array.isArray(items)) return new ArraySource(items);
+  if (ArrayBuffer.isView(items) && !(items instanceof DataView)) {
+    return new ArraySource(items as unknown as ArrayLike<unknown>);
+  }
+  if (items !== null && typeof items === 'object') {
+    const asyncIt = (items as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator];
+    if (typeof asyncIt === 'function') {
+      return new AsyncIteratorSource((asyncIt as () => AsyncIterator<unknown>).call(items));
+    }
+  }
+  if (items !== null && items !== undefined && typeof items !== 'string') {
+    const syncIt = (items as { [Symbol.iterator]?: unknown })[Symbol.iterator];
+    if (typeof syncIt === 'function') return new IteratorSource((syncIt as () => Iterator<unknown>).call(items));
+  }
+  throw new InvalidInputError(
+    `\`items\` must be an array, an iterable or an async iterable, got ${formatValue(items)}`,
+  );
+}
+
+class ArraySource implements Source {
+  readonly total: number;
+  taken = 0;
+  readonly #items: ArrayLike<unknown>;
+  constructor(items: ArrayLike<unknown>) {
+    this.#items = items;
+    this.total = items.length;
+  }
+  get done(): boolean {
+    return this.taken >= this.total;
+  }
+  take(n: number): Batch {
+    const start = this.taken;
+    const end = Math.min(this.total, start + n);
+    this.taken = end;
+    const src = this.#items;
+    const items = Array.isArray(src) ? src.slice(start, end) : Array.from({ length: end - start }, (_, k) => src[start + k]);
+    return { start, items };
+  }
+  async close(): Promise<void> {}
+}
+
+class IteratorSource implements Source {
+  readonly total = null;
+  taken = 0;
+  done = false;
+  readonly #it: Iterator<unknown>;
+  constructor(it: Iterator<unknown>) {
+    this.#it = it;
+  }
+  take(n: number): Batch {
+    const start = this.taken;
+    const items: unknown[] = [];
+    while (!this.done && items.length < n) {
+      const r = this.#it.next();
+      if (r.done) this.done = true;
+      else items.push(r.value);
+    }
+    this.taken += items.length;
+    return { start, items };
+  }
+  async close(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      this.#it.return?.();
+    }
+  }
+}
+
+class AsyncIteratorSource implements Source {
+  readonly total = null;
+  taken = 0;
+  done = false;
+  readonly #it: AsyncIterator<unknown>;
+  constructor(it: AsyncIterator<unknown>) {
+    this.#it = it;
+  }
+  async take(n: number): Promise<Batch> {
+    const start = this.taken;
+    const items: unknown[] = [];
+    while (!this.done && items.length < n) {
+      const r = await this.#it.next();
+      if (r.done) this.done = true;
+      else items.push(r.value);
+    }
+    this.taken += items.length;
+    return { start, items };
+  }
+  async close(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      await this.#it.return?.();
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Tasks: what a worker runs for each item. A task is either a module export (`defineTask`) or a self-contained
+ * inline function, serialized into the worker by its source text.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InvalidOptionError, TaskLoadError } from './errors.ts';
+
+/** What a task function receives as its second argument. */
+export interface TaskContext {
+  /** Aborted when the run is cancelled; check it in long loops to stop early. */
+  readonly signal: AbortSignal;
+  /** Index of the current item in the input (0-based). */
+  readonly index: number;
+  /** Small integer naming the worker thread (stable for the worker's life). */
+  readonly workerId: number;
+}
+
+/** The shape of a task function: one input item in, one result (or a promise of it) out. */
+export type TaskFunction<I, O> = (item: I, context: TaskContext) => O | PromiseLike<O>;
+
+const TASK = Symbol.for('batchtools.task');
+
+/** The description of a task as it is sent to workers (plain, cloneable). */
+export type TaskSpec =
+  | { readonly kind: 'module'; readonly url: string; readonly exportName: string }
+  | { readonly kind: 'inline'; readonly source: string; readonly name: string };
+
+/**
+ * A handle to a task, created by {@link defineTask}. The type parameters carry the item and result types so that
+ * `parallelMap(items, task)` infers its result type.
+ */
+export interface Task<I, O> {
+  readonly [TASK]: true;
+  /** What the worker loads. */
+  readonly spec: TaskSpec;
+  /** Phantom fields for inference; never set at run time. */
+  readonly __input?: I;
+  readonly __output?: O;
+}
+
+/** Anything accepted where a task is expected. */
+export type TaskLike<I, O> = Task<I, O> | TaskFunction<I, O>;
+
+/**
+ * Name a function exported by a module as a task. The module is loaded once per worker; if it exports `setup()`,
+ * that runs once per worker before its first chunk.
+ *
+ * @param module A `file:` URL (`new URL('./score.js', import.meta.url)`) or a path (absolute, or relative to the
+ *   current working directory). `.js`, `.mjs`, `.cjs` and `.ts` / `.mts` modules work (TypeScript without a build).
+ * @param exportName The export to run. Default `'default'`.
+ * @throws {InvalidOptionError} when `module` or `exportName` is not of the right type.
+ */
+export function defineTask<I = unknown, O = unknown>(module: URL | string, exportName = 'default'): Task<I, O> {
+  const url = toModuleUrl(module);
+  if (typeof exportName !== 'string' || exportName.length === 0) {
+    throw new InvalidOptionError(
+      'exportName',
+      `\`exportName\` must be a non-empty string, got ${formatValue(exportName)}`,
+    );
+  }
+  return Object.freeze({ [TASK]: true as const, spec: Object.freeze({ kind: 'module' as const, url, exportName }) });
+}
+
+/** True for a handle made by {@link defineTask} (or by the runtime from an inline function). */
+export function isTask(value: unknown): value is Task<unknown, unknown> {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TASK] === true;
+}
+
+/**
+ * Turn a task-like value into a task handle, validating it. Inline functions are checked to be serializable:
+ * plain, arrow, async or method-shorthand functions whose source text can be compiled on its own.
+ */
+export function toTask<I, O>(task: unknown, optionName = 'task'): Task<I, O> {
+  if (isTask(task)) return task as Task<I, O>;
+  if (typeof task !== 'function') {
+    throw new InvalidOptionError(
+      optionName,
+      `\`${optionName}\` must be a task from defineTask() or a self-contained function, got ${formatValue(task)}`,
+    );
+  }
+  const source = Function.prototype.toString.call(task);
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+    throw new InvalidOptionError(
+      optionName,
+      `\`${optionName}\` is a native or bound function (${task.name || 'anonymous'}); inline tasks are sent to ` +
+        'workers as source text, so pass a plain function or use defineTask() with a module',
+    );
+  }
+  if (source.startsWith('class ')) {
+    throw new InvalidOptionError(optionName, `\`${optionName}\` is a class; pass a function`);
+  }
+  return Object.freeze({
+    [TASK]: true as const,
+    spec: Object.freeze({ kind: 'inline' as const, source, name: task.name }),
+  });
+}
+
+/**
+ * Check, on the main thread and before any work starts, that a module task's file exists.
+ * The export itself is checked by the first worker that loads the module.
+ */
+export function checkTaskFile(spec: TaskSpec): void {
+  if (spec.kind !== 'module' || !spec.url.startsWith('file:')) return;
+  const path = fileURLToPath(spec.url);
+  if (!existsSync(path)) {
+    throw new TaskLoadError(`task module not found: ${path} (check the path given to defineTask())`);
+  }
+  if (!statSync(path).isFile()) {
+    throw new TaskLoadError(`task module is not a file: ${path}`);
+  }
+}
+
+/** A short human name for a task, for messages. */
+export function describeTask(spec: TaskSpec): string {
+  if (spec.kind === 'inline') return `inline function ${spec.name || '(anonymous)'}`;
+  const where = spec.url.startsWith('file:') ? fileURLToPath(spec.url) : spec.url;
+  return `export "${spec.exportName}" of ${where}`;
+}
+
+function toModuleUrl(module: URL | string): string {
+  if (module instanceof URL) return module.href;
+  if (typeof module !== 'string' || module.length === 0) {
+    throw new InvalidOptionError(
+      'module',
+      `\`module\` must be a file URL or a path string, got ${formatValue(module)}`,
+    );
+  }
+  if (/^(file|data|node):/.test(module)) return module;
+  return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
+}
+
+/** Format a received value for an error message: `-1 (number)`, `"x" (string)`, `[object Object] (object)`. */
+export function formatValue(value: unknown): string {
+  let shown: string;
+  if (typeof value === 'string') shown = JSON.stringify(value);
+  else if (typeof value === 'function') shown = `function ${value.name || '(anonymous)'}`;
+  else if (typeof value === 'symbol') shown = value.toString();
+  else if (Array.isArray(value)) shown = `array(${value.length})`;
+  else {
+    try {
+      shown = String(value);
+    } catch {
+      shown = Object.prototype.toString.call(value);
+    }
+  }
+  return `${shown} (${value === null ? 'null' : typeof value})`;
+}

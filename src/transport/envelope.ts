@@ -1,0 +1,113 @@
+/**
+ * The error envelope: how an error crosses a thread boundary without losing its class name, code, stack, cause
+ * or own fields (structured clone keeps only some of them, and comlink flattens errors to message and stack).
+ */
+import { RemoteError } from '../errors.ts';
+
+/** A plain, cloneable description of a thrown value. */
+export interface ErrorEnvelope {
+  /** `true` when the thrown value was an Error (or error-like); `false` for a thrown primitive or plain object. */
+  isError: boolean;
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  cause?: ErrorEnvelope;
+  /** Own enumerable fields other than the above, kept when they can be cloned. */
+  fields?: Record<string, unknown>;
+  /** Inner errors of an AggregateError. */
+  errors?: ErrorEnvelope[];
+  /** For a thrown non-error: the value itself when cloneable, else its String(). */
+  value?: unknown;
+}
+
+const RESERVED = new Set(['name', 'message', 'stack', 'code', 'cause', 'errors']);
+const MAX_DEPTH = 8;
+
+const BUILTIN: Record<string, new (message?: string, options?: { cause?: unknown }) => Error> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+function cloneable(value: unknown): boolean {
+  const t = typeof value;
+  if (value === null || t === 'string' || t === 'number' || t === 'boolean' || t === 'bigint' || t === 'undefined') {
+    return true;
+  }
+  if (t === 'function' || t === 'symbol') return false;
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Turn any thrown value into an envelope. Never throws. */
+export function toEnvelope(thrown: unknown, depth = 0): ErrorEnvelope {
+  if (!(thrown instanceof Error) && !(typeof thrown === 'object' && thrown !== null && 'message' in thrown)) {
+    return {
+      isError: false,
+      name: 'NonError',
+      message: safeString(thrown),
+      value: cloneable(thrown) ? thrown : safeString(thrown),
+    };
+  }
+  const err = thrown as Error & { code?: unknown; cause?: unknown; errors?: unknown };
+  const env: ErrorEnvelope = {
+    isError: true,
+    name: typeof err.name === 'string' ? err.name : 'Error',
+    message: typeof err.message === 'string' ? err.message : safeString(err.message),
+  };
+  if (typeof err.stack === 'string') env.stack = err.stack;
+  if (typeof err.code === 'string' || typeof err.code === 'number') env.code = String(err.code);
+  if (depth < MAX_DEPTH && err.cause !== undefined) env.cause = toEnvelope(err.cause, depth + 1);
+  if (depth < MAX_DEPTH && Array.isArray(err.errors)) {
+    env.errors = err.errors.map((e) => toEnvelope(e, depth + 1));
+  }
+  let fields: Record<string, unknown> | undefined;
+  for (const key of Object.keys(err)) {
+    if (RESERVED.has(key)) continue;
+    const v = (err as unknown as Record<string, unknown>)[key];
+    if (!cloneable(v)) continue;
+    (fields ??= {})[key] = v;
+  }
+  if (fields) env.fields = fields;
+  return env;
+}
+
+/** Rebuild an Error from an envelope: built-in classes come back as themselves, others as {@link RemoteError}. */
+export function fromEnvelope(env: ErrorEnvelope): Error {
+  const cause = env.cause ? fromEnvelope(env.cause) : undefined;
+  const options = cause === undefined ? undefined : { cause };
+  let error: Error;
+  if (!env.isError) {
+    error = new RemoteError('NonError', `a non-error value was thrown: ${env.message}`, options);
+    (error as RemoteError)['value'] = env.value;
+  } else if (env.errors) {
+    error = new AggregateError(env.errors.map(fromEnvelope), env.message, options);
+    if (env.name !== 'AggregateError') Object.defineProperty(error, 'name', { value: env.name, configurable: true, writable: true });
+  } else {
+    const Ctor = BUILTIN[env.name];
+    error = Ctor ? new Ctor(env.message, options) : new RemoteError(env.name, env.message, options);
+  }
+  if (env.stack !== undefined) {
+    Object.defineProperty(error, 'stack', { value: env.stack, configurable: true, writable: true, enumerable: false });
+  }
+  if (env.code !== undefined) (error as Error & { code?: string }).code = env.code;
+  if (env.fields) Object.assign(error, env.fields);
+  return error;
+}
+
+function safeString(value: unknown): string {
+  try {
+    return typeof value === 'symbol' ? value.toString() : String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

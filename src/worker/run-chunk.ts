@@ -1,0 +1,100 @@
+/**
+ * Worker side: run a task over one chunk. Catches per item, measures the chunk's in-worker time and the heap,
+ * and packs all-number results into a Float64Array that is moved back instead of cloned.
+ */
+import { getHeapStatistics } from 'node:v8';
+import { threadId } from 'node:worker_threads';
+import { move } from 'piscina';
+import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
+import { CONTROL_ABORTED, CONTROL_LOADED, type ChunkMessage, type ChunkReply } from '../transport/protocol.ts';
+import { explainInlineError, loadTask } from './load-task.ts';
+
+let warm = false;
+let controller = new AbortController();
+
+/** The mutable context handed to the task; one object per worker, its `index` updated per item. */
+const context = { signal: controller.signal, index: 0, workerId: threadId };
+
+/** Run one chunk. The piscina handler of the batch worker. */
+export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
+  const cold = !warm;
+  warm = true;
+  const { task, start, items, control } = message;
+  const n = items.length;
+  if (controller.signal.aborted && Atomics.load(control, CONTROL_ABORTED) === 0) {
+    controller = new AbortController();
+    context.signal = controller.signal;
+  }
+  let fn;
+  try {
+    fn = await loadTask(task);
+  } catch (error) {
+    return reply([], [], 0, 0, cold, toEnvelope(error));
+  }
+  Atomics.add(control, CONTROL_LOADED, 1);
+  const values: unknown[] = new Array<unknown>(n);
+  const errors: Array<[number, ErrorEnvelope]> = [];
+  const inline = task.kind === 'inline' ? task.name : null;
+  const t0 = performance.now();
+  let k = 0;
+  for (; k < n; k++) {
+    if (Atomics.load(control, CONTROL_ABORTED) !== 0) {
+      controller.abort(new DOMException('the run was aborted', 'AbortError'));
+      break;
+    }
+    context.index = start + k;
+    try {
+      let value = fn(items[k], context);
+      if (value !== null && (typeof value === 'object' || typeof value === 'function') && 'then' in value) {
+        value = await value;
+      }
+      values[k] = value;
+    } catch (error) {
+      errors.push([k, toEnvelope(inline === null ? error : explainInlineError(error, inline))]);
+    }
+  }
+  const runMs = performance.now() - t0;
+  return reply(values, errors, k, runMs, cold);
+}
+
+function reply(
+  values: unknown[],
+  errors: Array<[number, ErrorEnvelope]>,
+  ran: number,
+  runMs: number,
+  cold: boolean,
+  loadError?: ErrorEnvelope,
+): ChunkReply {
+  const heap = getHeapStatistics();
+  const packed = errors.length === 0 && ran === values.length ? packNumbers(values) : null;
+  const result: ChunkReply = {
+    threadId,
+    values: packed ?? values,
+    errors,
+    ran,
+    runMs,
+    heapUsed: heap.used_heap_size,
+    heapLimit: heap.heap_size_limit,
+    cold,
+  };
+  if (loadError) result.loadError = loadError;
+  // Moving the typed array hands its memory to the main thread: no clone on either side.
+  return packed ? movable(result, [packed.buffer]) : result;
+}
+
+/** Mark a reply so piscina transfers the given buffers with it instead of cloning them. */
+function movable<T extends object>(value: T, buffers: ArrayBuffer[]): T {
+  Object.defineProperty(value, Symbol.for('Piscina.transferable'), { value: buffers });
+  Object.defineProperty(value, Symbol.for('Piscina.valueOf'), { value });
+  return move(value as never) as T;
+}
+
+/** A Float64Array of the values when every one is a number (NaN and -0 survive), else null. */
+export function packNumbers(values: ArrayLike<unknown>): Float64Array | null {
+  const n = values.length;
+  if (n < 8) return null;
+  for (let i = 0; i < n; i++) if (typeof values[i] !== 'number') return null;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = values[i] as number;
+  return out;
+}
