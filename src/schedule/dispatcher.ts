@@ -81,6 +81,8 @@ export interface RunSummary {
 interface InFlight {
   batch: Batch;
   attempts: number;
+  /** Sent in isolation mode (a re-run after a chunk failure). */
+  isolating: boolean;
   sentAt: number;
   controller: AbortController;
 }
@@ -94,7 +96,7 @@ export class Run {
   readonly #s: RunSettings;
   readonly #control = new Int32Array(new SharedArrayBuffer(CONTROL_LENGTH * 4));
   readonly #inFlight = new Set<InFlight>();
-  /** Chunks to run again (halves of failed chunks), served before new input. */
+  /** Chunks to run again (halves of failed chunks), served before new input; they verify their results. */
   readonly #retry: Array<{ batch: Batch; attempts: number }> = [];
   readonly #workerIds = new Map<number, number>();
   readonly #t0 = performance.now();
@@ -143,7 +145,7 @@ export class Run {
       while (!this.#finished && this.#inFlight.size < policy.maxInFlight(threads) && (sink.ready?.() ?? true)) {
         const again = this.#retry.shift();
         if (again) {
-          this.#send(again.batch, again.attempts);
+          this.#send(again.batch, again.attempts, true);
           continue;
         }
         if (source.done) break;
@@ -152,7 +154,7 @@ export class Run {
         const batchOrPromise = source.take(size);
         const batch = batchOrPromise instanceof Promise ? await batchOrPromise : batchOrPromise;
         if (this.#finished) return;
-        if (batch.items.length > 0) this.#send(batch, 1);
+        if (batch.items.length > 0) this.#send(batch, 1, false);
       }
       this.#maybeFinish();
     } catch (error) {
@@ -163,11 +165,11 @@ export class Run {
     }
   }
 
-  #send(batch: Batch, attempts: number): void {
+  #send(batch: Batch, attempts: number, verify: boolean): void {
     const { items } = batch;
     const packed = packItems(items);
-    const message: ChunkMessage = { task: this.#s.task, start: batch.start, items: packed ?? items, control: this.#control };
-    const flight: InFlight = { batch, attempts, sentAt: performance.now(), controller: new AbortController() };
+    const message: ChunkMessage = { task: this.#s.task, start: batch.start, items: packed ?? items, control: this.#control, verify };
+    const flight: InFlight = { batch, attempts, isolating: verify, sentAt: performance.now(), controller: new AbortController() };
     this.#inFlight.add(flight);
     let pending: Promise<ChunkReply>;
     try {
@@ -242,7 +244,7 @@ export class Run {
   }
 
   #handleFailure(flight: InFlight, failure: ChunkFailure): void {
-    const decision = decideChunkFailure(flight.batch, failure, flight.attempts);
+    const decision = decideChunkFailure(flight.batch, failure, flight.attempts, flight.isolating);
     if ('split' in decision) {
       // Halves go to the front, first half first, so isolation finishes before new input piles up.
       this.#retry.unshift(...decision.split.map((batch) => ({ batch, attempts: flight.attempts })));

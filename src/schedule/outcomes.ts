@@ -26,15 +26,17 @@ export function classifyChunkError(error: unknown): ChunkFailure {
   return { kind: 'crash', exitCode: 1, error };
 }
 
-/** What to do with a failed chunk. */
+/** What to do with a failed chunk: run these batches again (in isolation mode), or fail these items. */
 export type FailureDecision = { split: Batch[] } | { fail: ItemError[] };
 
 /**
- * Decide what a failed chunk becomes: a chunk of several items is split in halves and both are re-run, so the
- * item that fails the worker ends up alone; a lone item fails with the failure's code.
+ * Decide what a failed chunk becomes: a chunk of several items is split in halves and both are re-run in
+ * isolation mode, so the item that fails the worker ends up alone; a lone item is re-run once in isolation mode
+ * (which tells an uncloneable result from a crash), and fails with the failure's code if it fails again.
  */
-export function decideChunkFailure(batch: Batch, failure: ChunkFailure, attempts: number): FailureDecision {
+export function decideChunkFailure(batch: Batch, failure: ChunkFailure, attempts: number, isolating: boolean): FailureDecision {
   const n = batch.items.length;
+  if (n === 1 && !isolating) return { split: [batch] };
   if (n > 1) {
     const mid = Math.ceil(n / 2);
     return {
@@ -77,8 +79,8 @@ function chunkFailureToItemError(index: number, failure: ChunkFailure, attempts:
 /** The per-item error for a task that threw (or rejected) on one item. */
 export function taskErrorToItemError(index: number, envelope: ErrorEnvelope, attempts: number): ItemError {
   const cause = fromEnvelope(envelope);
-  if (envelope.code === ErrorCodes.INLINE_CLOSURE) {
-    return new ItemError(ErrorCodes.INLINE_CLOSURE, `item ${index}: ${cause.message}`, { index, attempts, cause });
+  if (envelope.code === ErrorCodes.INLINE_CLOSURE || envelope.code === ErrorCodes.DATA_CLONE) {
+    return new ItemError(envelope.code, `item ${index}: ${cause.message}`, { index, attempts, cause });
   }
   return new ItemError(ErrorCodes.TASK_FAILED, `item ${index} failed: ${cause.name}: ${cause.message}`, {
     index,

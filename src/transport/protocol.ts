@@ -17,6 +17,11 @@ export interface ChunkMessage {
    * the task's `ctx.signal` fires); workers add 1 to `[CONTROL_LOADED]` when they have loaded the task.
    */
   control: Int32Array;
+  /**
+   * Check that every result can be cloned before replying, failing just the items whose result cannot (set for
+   * chunks being isolated after a failure; an uncloneable result otherwise kills the worker while replying).
+   */
+  verify: boolean;
 }
 
 /** What a worker returns for a chunk. */

@@ -5,6 +5,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { move } from 'piscina';
+import { BatchtoolsError, ErrorCodes } from '../errors.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { CONTROL_ABORTED, CONTROL_LOADED, type ChunkMessage, type ChunkReply } from '../transport/protocol.ts';
 import { explainInlineError, loadTask } from './load-task.ts';
@@ -54,6 +55,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
     }
   }
   const runMs = performance.now() - t0;
+  if (message.verify) verifyCloneable(values, errors, k);
   return reply(values, errors, k, runMs, cold);
 }
 
@@ -87,6 +89,28 @@ function movable<T extends object>(value: T, buffers: ArrayBuffer[]): T {
   Object.defineProperty(value, Symbol.for('Piscina.transferable'), { value: buffers });
   Object.defineProperty(value, Symbol.for('Piscina.valueOf'), { value });
   return move(value as never) as T;
+}
+
+/** Move results that cannot cross threads into `errors`, so they fail alone instead of killing the worker. */
+function verifyCloneable(values: unknown[], errors: Array<[number, ErrorEnvelope]>, ran: number): void {
+  const failed = new Set(errors.map(([k]) => k));
+  for (let k = 0; k < ran; k++) {
+    if (failed.has(k)) continue;
+    try {
+      structuredClone(values[k]);
+    } catch (error) {
+      values[k] = undefined;
+      errors.push([
+        k,
+        toEnvelope(
+          new BatchtoolsError(ErrorCodes.DATA_CLONE, `its result cannot be sent back to the main thread: ${(error as Error).message}`, {
+            cause: error,
+          }),
+        ),
+      ]);
+    }
+  }
+  errors.sort((a, b) => a[0] - b[0]);
 }
 
 /** A Float64Array of the values when every one is a number (NaN and -0 survive), else null. */

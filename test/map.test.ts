@@ -1,0 +1,162 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRuntime, defineTask, ErrorCodes, ItemError, type Settled } from '../src/index.ts';
+
+const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
+const square = defineTask<number, number>(fixture('math.mjs'), 'square');
+const spin = defineTask<{ id: number; us: number }, number>(fixture('math.mjs'), 'spin');
+
+const rt = createRuntime({ threads: 2, maxHeapMb: 128 });
+afterAll(() => rt.close());
+
+describe('map', () => {
+  it('keeps input order when items have very different costs', async () => {
+    const items = Array.from({ length: 400 }, (_, id) => ({ id, us: id % 13 === 0 ? 3000 : id % 5 === 0 ? 200 : 5 }));
+    const out = await rt.map(items, spin);
+    expect(out).toEqual(items.map((x) => x.id));
+  });
+
+  it('maps 100k items', async () => {
+    const items = Array.from({ length: 100_000 }, (_, i) => i);
+    const out = await rt.map(items, square);
+    expect(out.length).toBe(100_000);
+    for (let i = 0; i < out.length; i += 997) expect(out[i]).toBe(i * i);
+    expect(out[99_999]).toBe(99_999 * 99_999);
+  });
+
+  it('accepts typed arrays, sync iterables and async iterables', async () => {
+    expect(await rt.map(new Float64Array([1.5, 2, 3]), square)).toEqual([2.25, 4, 9]);
+    expect(await rt.map(new Set([1, 2, 3]), square)).toEqual([1, 4, 9]);
+    async function* gen() {
+      for (let i = 0; i < 50; i++) yield i;
+    }
+    expect(await rt.map(gen(), square)).toEqual(Array.from({ length: 50 }, (_, i) => i * i));
+  });
+
+  it('awaits async task functions', async () => {
+    expect(await rt.map([1, 2, 3], defineTask<number, number>(fixture('math.mjs'), 'asyncDouble'))).toEqual([2, 4, 6]);
+  });
+
+  it('runs a default export when no export name is given', async () => {
+    expect(await rt.map(['a', { b: 1 }], defineTask(fixture('math.mjs').pathname))).toEqual(['a', { b: 1 }]);
+  });
+
+  it('runs a self-contained inline function', async () => {
+    expect(await rt.map([1, 2, 3], (x: number) => x * 10)).toEqual([10, 20, 30]);
+    expect(await rt.map(['a'], async function shout(s: string) { return s.toUpperCase(); })).toEqual(['A']);
+  });
+
+  it('names the outer variable an inline function uses', async () => {
+    const factor = 3;
+    const settled = await rt.mapSettled([1], (x: number) => x * factor);
+    const outcome = settled[0]!;
+    expect(outcome.status).toBe('rejected');
+    const reason = (outcome as { reason: ItemError }).reason;
+    expect(reason.code).toBe(ErrorCodes.INLINE_CLOSURE);
+    expect(reason.message).toContain('refers to `factor`');
+  });
+
+  it('loads a TypeScript task module without a build step', async () => {
+    const length = defineTask<{ x: number; y: number }, number>(fixture('typed-task.ts'), 'length');
+    expect(await rt.map([{ x: 3, y: 4 }, { x: 6, y: 8 }], length)).toEqual([5, 10]);
+  });
+
+  it('runs setup() once per worker before its first chunk', async () => {
+    const probe = defineTask<number, { threadId: number; setups: number; ready: boolean }>(fixture('setup-counter.mjs'), 'probe');
+    const out = await rt.map(Array.from({ length: 2000 }, (_, i) => i), probe, { chunkSize: 10 });
+    expect(out.every((r) => r.ready && r.setups === 1)).toBe(true);
+    expect(new Set(out.map((r) => r.threadId)).size).toBeLessThanOrEqual(2);
+  });
+
+  it('reports progress with done, total and rate', async () => {
+    const seen: number[] = [];
+    let total: number | null = null;
+    await rt.map(Array.from({ length: 1000 }, (_, i) => i), square, {
+      chunkSize: 100,
+      onProgress: (p) => {
+        seen.push(p.done);
+        total = p.total;
+        expect(p.itemsPerSecond).toBeGreaterThanOrEqual(0);
+      },
+    });
+    expect(total).toBe(1000);
+    expect(seen.at(-1)).toBe(1000);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+  });
+
+  it('returns a per-chunk trace when asked', async () => {
+    let trace: unknown;
+    await rt.map(Array.from({ length: 500 }, (_, i) => i), square, { chunkSize: 50, onTrace: (t) => (trace = t) });
+    const rows = trace as Array<{ items: number; runMs: number; worker: number; outcome: string }>;
+    expect(rows.length).toBe(10);
+    expect(rows.reduce((s, r) => s + r.items, 0)).toBe(500);
+    expect(rows.every((r) => r.outcome === 'ok' && r.runMs >= 0 && r.worker >= 0)).toBe(true);
+  });
+});
+
+describe('failures', () => {
+  const failOnOdd = defineTask<number, number>(fixture('math.mjs'), 'failOnOdd');
+
+  it('mapSettled gives every item an outcome with index, code and the original error', async () => {
+    const items = Array.from({ length: 1000 }, (_, i) => i);
+    const settled: Settled<number>[] = await rt.mapSettled(items, failOnOdd);
+    expect(settled.length).toBe(1000);
+    settled.forEach((s, i) => {
+      if (i % 2 === 0) expect(s).toEqual({ status: 'fulfilled', value: i });
+      else {
+        expect(s.status).toBe('rejected');
+        const reason = (s as { reason: ItemError }).reason;
+        expect(reason).toBeInstanceOf(ItemError);
+        expect(reason.index).toBe(i);
+        expect(reason.code).toBe(ErrorCodes.TASK_FAILED);
+        expect(reason.attempts).toBe(1);
+        const cause = reason.cause as RangeError & { code: string; item: number };
+        expect(cause).toBeInstanceOf(RangeError);
+        expect(cause.message).toBe(`odd item ${i}`);
+        expect(cause.code).toBe('E_ODD');
+        expect(cause.item).toBe(i);
+        expect(cause.stack).toContain('failOnOdd');
+      }
+    });
+  });
+
+  it('parallelMap rejects with the first failure, naming the item and keeping the cause', async () => {
+    const error = await rt.map([0, 2, 4, 5, 6], failOnOdd).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ItemError);
+    expect((error as ItemError).index).toBe(3);
+    expect((error as ItemError).message).toContain('item 3');
+    expect(((error as ItemError).cause as Error).message).toBe('odd item 5');
+  });
+
+  it('fails an item whose result cannot be cloned, and only that item', async () => {
+    const settled = await rt.mapSettled([1, 2, 3], defineTask(fixture('math.mjs'), 'returnsFunction'));
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(settled.map((s) => (s as { reason: ItemError }).reason.code)).toEqual([
+      ErrorCodes.DATA_CLONE,
+      ErrorCodes.DATA_CLONE,
+      ErrorCodes.DATA_CLONE,
+    ]);
+    expect(await rt.map([7], square)).toEqual([49]);
+  });
+
+  it('fails an item that cannot be cloned, and runs the others', async () => {
+    const items: unknown[] = [1, 2, () => 3, 4];
+    const settled = await rt.mapSettled(items, defineTask(fixture('math.mjs')));
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const reason = (settled[2] as { reason: ItemError }).reason;
+    expect(reason.code).toBe(ErrorCodes.DATA_CLONE);
+    expect(reason.index).toBe(2);
+  });
+
+  it('isolates an item that exits its worker; the others succeed and the runtime keeps working', async () => {
+    const exitOn = defineTask<{ id: number; poison?: boolean }, number>(fixture('crash.mjs'), 'exitOn');
+    const items = Array.from({ length: 200 }, (_, id) => ({ id, poison: id === 77 }));
+    const settled = await rt.mapSettled(items, exitOn);
+    const rejected = settled.flatMap((s, i) => (s.status === 'rejected' ? [[i, s.reason.code, s.reason.exitCode]] : []));
+    expect(rejected).toEqual([[77, ErrorCodes.WORKER_CRASHED, 3]]);
+    expect(settled.filter((s) => s.status === 'fulfilled').length).toBe(199);
+    expect(await rt.map([3], square)).toEqual([9]);
+  });
+});
