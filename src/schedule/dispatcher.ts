@@ -190,7 +190,8 @@ export class Run {
     this.#inFlight.delete(flight);
     if (this.#finished) return this.#maybeFinish();
     if (reply.loadError) {
-      this.#stop(fromEnvelope(reply.loadError) as TaskLoadError);
+      const remote = fromEnvelope(reply.loadError);
+      this.#stop(new TaskLoadError(remote.message, remote.cause === undefined ? undefined : { cause: remote.cause }));
       return;
     }
     const { batch, attempts } = flight;

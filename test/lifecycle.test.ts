@@ -1,0 +1,132 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRuntime, defineTask, ErrorCodes, RuntimeClosedError } from '../src/index.ts';
+
+const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
+const block = defineTask<{ id: number; flags: Int32Array }, number>(fixture('blocking.mjs'), 'block');
+const blockForever = defineTask<{ id: number; flags: Int32Array }, number>(fixture('blocking.mjs'), 'blockForever');
+const square = defineTask<number, number>(fixture('math.mjs'), 'square');
+
+const rt = createRuntime({ threads: 2, maxHeapMb: 128 });
+afterAll(() => rt.close());
+
+/** Items sharing one flag array: [0] goes to 1 when a task starts, tasks wait while [1] is 0. */
+function blockingItems(n: number): { flags: Int32Array; items: Array<{ id: number; flags: Int32Array }> } {
+  const flags = new Int32Array(new SharedArrayBuffer(8));
+  return { flags, items: Array.from({ length: n }, (_, id) => ({ id, flags })) };
+}
+
+async function started(flags: Int32Array): Promise<void> {
+  const w = Atomics.waitAsync(flags, 0, 0);
+  if (w.async) await w.value;
+}
+
+describe('cancellation', () => {
+  it('rejects with signal.reason and stops dispatching; tasks see ctx.signal', async () => {
+    const { flags, items } = blockingItems(1000);
+    const controller = new AbortController();
+    let progressed = 0;
+    const run = rt.map(items, block, { signal: controller.signal, chunkSize: 10, onProgress: (p) => (progressed = p.done) });
+    await started(flags);
+    const reason = new Error('stop now');
+    controller.abort(reason);
+    await expect(run).rejects.toBe(reason);
+    expect(progressed).toBe(0);
+    // The runtime keeps working after an abort.
+    expect(await rt.map([1, 2], square)).toEqual([1, 4]);
+  });
+
+  it('terminates a task that ignores the signal after the grace period', async () => {
+    const { flags, items } = blockingItems(4);
+    const controller = new AbortController();
+    const run = rt.map(items, blockForever, { signal: controller.signal, chunkSize: 1, abortGraceMs: 0 });
+    await started(flags);
+    controller.abort();
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    // The spinning workers were replaced: new work runs.
+    expect(await rt.map([3], square)).toEqual([9]);
+    Atomics.store(flags, 1, 1);
+  });
+
+  it('rejects at once when the signal is already aborted', async () => {
+    const reason = new Error('too late');
+    await expect(rt.map([1], square, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+  });
+});
+
+describe('stream', () => {
+  it('yields outcomes in input order with indexes', async () => {
+    const got: number[] = [];
+    for await (const r of rt.stream(Array.from({ length: 300 }, (_, i) => i), square)) {
+      expect(r.status).toBe('fulfilled');
+      got.push(r.index);
+      if (r.status === 'fulfilled') expect(r.value).toBe(r.index * r.index);
+    }
+    expect(got).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
+
+  it('yields every item exactly once when unordered', async () => {
+    const seen = new Set<number>();
+    for await (const r of rt.stream(new Set(Array.from({ length: 500 }, (_, i) => i)), square, { ordered: false })) {
+      expect(seen.has(r.index)).toBe(false);
+      seen.add(r.index);
+    }
+    expect(seen.size).toBe(500);
+  });
+
+  it('stops pulling the source when the consumer breaks out', async () => {
+    let pulled = 0;
+    function* source() {
+      for (let i = 0; i < 1_000_000; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    for await (const r of rt.stream(source(), square, { highWaterMark: 64 })) {
+      if (r.index === 10) break;
+    }
+    expect(pulled).toBeLessThan(20_000);
+  });
+
+  it('streams a 1M-item async iterable in bounded memory', async () => {
+    const payload = 'x'.repeat(200);
+    async function* source() {
+      for (let i = 0; i < 1_000_000; i++) yield `${i}:${payload}`;
+    }
+    const echo = defineTask<string, string>(fixture('math.mjs'));
+    const before = process.memoryUsage().heapUsed;
+    let peak = before;
+    let count = 0;
+    for await (const r of rt.stream(source(), echo, { highWaterMark: 1024 })) {
+      if (r.status === 'fulfilled' && r.index === count) count++;
+      if ((count & 0x3fff) === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }
+    expect(count).toBe(1_000_000);
+    // Held all at once, the items alone would be ~1M × ~220 B = 220 MB of strings.
+    expect(peak - before).toBeLessThan(120 * 1024 * 1024);
+  }, 120_000);
+});
+
+describe('close', () => {
+  it('rejects running and later calls with RuntimeClosedError', async () => {
+    const local = createRuntime({ threads: 1 });
+    const { flags, items } = blockingItems(3);
+    const run = local.map(items, block, { chunkSize: 1 }).catch((error: unknown) => error);
+    await started(flags);
+    await local.close();
+    expect(await run).toBeInstanceOf(RuntimeClosedError);
+    await expect(local.map([1], square)).rejects.toMatchObject({ code: ErrorCodes.RUNTIME_CLOSED });
+    await local.close();
+    Atomics.store(flags, 1, 1);
+  });
+
+  it('leaves nothing that keeps the process alive (default runtime, and await using)', async () => {
+    const run = promisify(execFile);
+    const child = fixture('default-runtime-child.ts').pathname;
+    for (const mode of ['default', 'closed']) {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', child, mode], { timeout: 20_000 });
+      expect(stdout.trim()).toBe(mode === 'default' ? '[1,4,9]' : '[1,4,9,16]');
+    }
+  }, 40_000);
+});
