@@ -81,7 +81,7 @@ function reply(
   };
   if (loadError) result.loadError = loadError;
   // Moving the typed array hands its memory to the main thread: no clone on either side.
-  return packed ? movable(result, [packed.buffer]) : result;
+  return packed ? movable(result, [packed.buffer as ArrayBuffer]) : result;
 }
 
 /** Mark a reply so piscina transfers the given buffers with it instead of cloning them. */
