@@ -1,6 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseProcCgroup, readCgroupLimits } from '../src/plan/cgroup.ts';
+import { planPool } from '../src/plan/plan.ts';
+import { probeMachine, refineProbe } from '../src/plan/probe.ts';
+import type { MachineProbe } from '../src/plan/types.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -141,5 +144,114 @@ describe('readCgroupLimits: nothing to read', () => {
     expect([1, 2, null]).toContain(limits.version);
     if (limits.cpuQuota !== null) expect(limits.cpuQuota).toBeGreaterThan(0);
     if (limits.memoryLimitBytes !== null) expect(limits.memoryLimitBytes).toBeGreaterThan(0);
+  });
+});
+
+describe('probeMachine', () => {
+  it('combines injected readers and a fake cgroup tree, with sources', () => {
+    const probe = probeMachine({
+      root: fixture('v2-nested'),
+      readers: {
+        availableParallelism: () => 8,
+        totalmem: () => 16 * GiB,
+        freemem: () => 10 * GiB,
+        constrainedMemory: () => 18446744073709552000, // what Node 20 returns when nothing constrains it
+      },
+    });
+    expect(probe).toMatchObject({
+      logicalCpus: 8,
+      physicalCores: null,
+      cgroupVersion: 2,
+      cgroupCpuQuota: 1.5,
+      totalMemoryBytes: 16 * GiB,
+      availableMemoryBytes: 10 * GiB,
+      cgroupMemoryLimitBytes: 512 * MiB,
+      cgroupMemoryUsageBytes: 100 * MiB,
+      constrainedMemoryBytes: null,
+    });
+    expect(probe.sources?.cgroupCpuQuota).toBe('cgroup v2 cpu.max (/sys/fs/cgroup/a)');
+    expect(probe.sources?.cgroupMemoryLimitBytes).toBe('cgroup v2 memory.max (/sys/fs/cgroup/a)');
+    expect(planPool(probe).reasons[0]).toBe('2 threads: cgroup quota 1.5 CPUs rounded up; 8 logical CPUs');
+  });
+
+  it('keeps a real memory constraint and drops a meaningless one', () => {
+    const constrained = (value: number | undefined): number | null =>
+      probeMachine({
+        root: fixture('does-not-exist'),
+        readers: { totalmem: () => 16 * GiB, constrainedMemory: () => value },
+      }).constrainedMemoryBytes;
+    expect(constrained(2 * GiB)).toBe(2 * GiB);
+    expect(constrained(16 * GiB)).toBeNull();
+    expect(constrained(0)).toBeNull();
+    expect(constrained(undefined)).toBeNull();
+  });
+
+  it('returns sane numbers for the real machine, quickly', () => {
+    const started = performance.now();
+    const probe = probeMachine();
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(Number.isInteger(probe.logicalCpus) && probe.logicalCpus >= 1).toBe(true);
+    expect(probe.totalMemoryBytes).toBeGreaterThan(64 * MiB);
+    expect(probe.availableMemoryBytes).toBeGreaterThan(0);
+    expect(probe.availableMemoryBytes).toBeLessThanOrEqual(probe.totalMemoryBytes);
+    if (probe.constrainedMemoryBytes !== null) expect(probe.constrainedMemoryBytes).toBeLessThan(probe.totalMemoryBytes);
+    const plan = planPool(probe);
+    expect(plan.threads).toBeGreaterThanOrEqual(1);
+    expect(plan.threads).toBeLessThanOrEqual(probe.logicalCpus);
+  });
+});
+
+describe('refineProbe', () => {
+  const base: MachineProbe = {
+    logicalCpus: 8,
+    physicalCores: null,
+    cgroupCpuQuota: null,
+    cgroupVersion: null,
+    totalMemoryBytes: 16 * GiB,
+    availableMemoryBytes: 10 * GiB,
+    cgroupMemoryLimitBytes: null,
+    cgroupMemoryUsageBytes: null,
+    constrainedMemoryBytes: null,
+    sources: { availableMemoryBytes: 'os.freemem()' },
+  };
+
+  it('fills physical cores and available memory from the readers, without touching the input', async () => {
+    const readers = { physicalCores: async () => 4, availableMemory: async () => 12 * GiB };
+    const refined = await refineProbe(base, { readers });
+    expect(refined.physicalCores).toBe(4);
+    expect(refined.availableMemoryBytes).toBe(12 * GiB);
+    expect(refined.sources?.physicalCores).toBe('systeminformation cpu().physicalCores');
+    expect(refined.sources?.availableMemoryBytes).toBe('systeminformation mem().available');
+    expect(base.physicalCores).toBeNull();
+    expect(base.sources?.availableMemoryBytes).toBe('os.freemem()');
+  });
+
+  it('never rejects: failures, bad values and timeouts keep the sync figures', async () => {
+    const failing = await refineProbe(base, {
+      readers: { physicalCores: () => Promise.reject(new Error('no lscpu')), availableMemory: async () => Number.NaN },
+    });
+    expect(failing).toEqual(base);
+    const throwing = await refineProbe(base, {
+      readers: {
+        physicalCores: () => {
+          throw new Error('sync throw');
+        },
+        availableMemory: async () => 0,
+      },
+    });
+    expect(throwing).toEqual(base);
+    const never = (): Promise<number> => new Promise<number>(() => {});
+    const hung = await refineProbe(base, { timeoutMs: 20, readers: { physicalCores: never, availableMemory: never } });
+    expect(hung).toEqual(base);
+  });
+
+  it('resolves on the real machine and answers the same from its cached reading', async () => {
+    const probe = probeMachine();
+    const [first, second] = await Promise.all([refineProbe(probe), refineProbe(probe)]);
+    expect(first).toEqual(second);
+    if (first.physicalCores !== null) expect(Number.isInteger(first.physicalCores) && first.physicalCores >= 1).toBe(true);
+    expect(first.availableMemoryBytes).toBeGreaterThan(0);
+    const third = await refineProbe(probe);
+    expect(third.physicalCores).toBe(first.physicalCores);
   });
 });

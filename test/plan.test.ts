@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, InvalidOptionError } from '../src/errors.ts';
 import { formatBytes, formatPlan, planToJson } from '../src/plan/format.ts';
@@ -10,7 +9,6 @@ import {
   WORKER_OVERHEAD_MB,
   planPool,
 } from '../src/plan/plan.ts';
-import { probeMachine, refineProbe } from '../src/plan/probe.ts';
 import type { MachineProbe, PlanHints, PoolPlan } from '../src/plan/types.ts';
 
 const MiB = 1024 * 1024;
@@ -85,7 +83,7 @@ describe('planPool: memory', () => {
   });
 
   it('sizes workers from expectedHeapMb: 1 thread of 280 MiB in a 410 MiB budget', () => {
-    const probe = fakeProbe({ logicalCpus: 16, cgroupVersion: 2, cgroupMemoryLimitBytes: 512 * MiB, cgroupMemoryUsageBytes: 0 });
+    const probe = fakeProbe({ logicalCpus: 16, cgroupVersion: 2, cgroupMemoryLimitBytes: 512 * MiB });
     const plan = planPool(probe, { expectedHeapMb: 256 });
     expect(plan.threads).toBe(1);
     expect(plan.reasons[0]).toBe('1 thread: the memory budget (410 MiB) fits 1 worker of 280 MiB; 16 logical CPUs');
@@ -141,7 +139,8 @@ describe('planPool: memory', () => {
   });
 
   it('still plans one thread, with a warning, when not even one worker fits', () => {
-    const plan = planPool(fakeProbe({ cgroupVersion: 2, cgroupMemoryLimitBytes: 64 * MiB, cgroupMemoryUsageBytes: 60 * MiB }));
+    const probe = fakeProbe({ cgroupVersion: 2, cgroupMemoryLimitBytes: 64 * MiB, cgroupMemoryUsageBytes: 60 * MiB });
+    const plan = planPool(probe);
     expect(plan.threads).toBe(1);
     expect(plan.maxHeapMb).toBe(MIN_HEAP_MB);
     expect(plan.reasons[0]).toMatch(/^1 thread: the memory budget \(3 MiB\) fits no worker of 88 MiB/);
@@ -215,7 +214,7 @@ describe('planPool: figures and purity', () => {
   });
 
   it('is pure: same inputs, same plan, probe untouched', () => {
-    const probe = fakeProbe({ cgroupVersion: 2, cgroupCpuQuota: 2.5, cgroupMemoryLimitBytes: GiB, cgroupMemoryUsageBytes: 0 });
+    const probe = fakeProbe({ cgroupVersion: 2, cgroupCpuQuota: 2.5, cgroupMemoryLimitBytes: GiB });
     const copy = structuredClone(probe);
     expect(planPool(probe, { expectedHeapMb: 100 })).toEqual(planPool(probe, { expectedHeapMb: 100 }));
     expect(probe).toEqual(copy);
@@ -223,7 +222,8 @@ describe('planPool: figures and purity', () => {
 });
 
 describe('format', () => {
-  const plan = planPool(fakeProbe({ cgroupVersion: 2, cgroupCpuQuota: 2.5, sources: { logicalCpus: 'os.availableParallelism()' } }));
+  const sources = { logicalCpus: 'os.availableParallelism()' };
+  const plan = planPool(fakeProbe({ cgroupVersion: 2, cgroupCpuQuota: 2.5, sources }));
 
   it('formats bytes as KiB/MiB/GiB', () => {
     expect([formatBytes(0), formatBytes(2048), formatBytes(409.6 * MiB), formatBytes(12.34 * GiB)]).toEqual([
@@ -266,94 +266,5 @@ describe('format', () => {
     expect(planToJson(plan).node).toBe(process.version);
     json.reasons.push('changed');
     expect(plan.reasons).not.toContain('changed');
-  });
-});
-
-describe('probeMachine', () => {
-  const cgroupRoot = fileURLToPath(new URL('./fixtures/cgroup/v2-nested', import.meta.url));
-
-  it('combines injected readers and a fake cgroup tree, with sources', () => {
-    const probe = probeMachine({
-      root: cgroupRoot,
-      readers: { availableParallelism: () => 8, totalmem: () => 16 * GiB, freemem: () => 10 * GiB, constrainedMemory: () => 18446744073709552000 },
-    });
-    expect(probe).toMatchObject({
-      logicalCpus: 8,
-      physicalCores: null,
-      cgroupVersion: 2,
-      cgroupCpuQuota: 1.5,
-      totalMemoryBytes: 16 * GiB,
-      availableMemoryBytes: 10 * GiB,
-      cgroupMemoryLimitBytes: 512 * MiB,
-      cgroupMemoryUsageBytes: 100 * MiB,
-      constrainedMemoryBytes: null,
-    });
-    expect(probe.sources?.cgroupCpuQuota).toBe('cgroup v2 cpu.max (/sys/fs/cgroup/a)');
-    expect(probe.sources?.cgroupMemoryLimitBytes).toBe('cgroup v2 memory.max (/sys/fs/cgroup/a)');
-    expect(planPool(probe).reasons[0]).toBe('2 threads: cgroup quota 1.5 CPUs rounded up; 8 logical CPUs');
-  });
-
-  it('keeps a real memory constraint and drops a meaningless one', () => {
-    const readers = { totalmem: () => 16 * GiB, cgroup: () => ({ version: null, cpuQuota: null, memoryLimitBytes: null, memoryUsageBytes: null, sources: {} }) };
-    expect(probeMachine({ readers: { ...readers, constrainedMemory: () => 2 * GiB } }).constrainedMemoryBytes).toBe(2 * GiB);
-    expect(probeMachine({ readers: { ...readers, constrainedMemory: () => 16 * GiB } }).constrainedMemoryBytes).toBeNull();
-    expect(probeMachine({ readers: { ...readers, constrainedMemory: () => 0 } }).constrainedMemoryBytes).toBeNull();
-    expect(probeMachine({ readers: { ...readers, constrainedMemory: () => undefined } }).constrainedMemoryBytes).toBeNull();
-  });
-
-  it('returns sane numbers for the real machine, quickly', () => {
-    const started = performance.now();
-    const probe = probeMachine();
-    expect(performance.now() - started).toBeLessThan(500);
-    expect(Number.isInteger(probe.logicalCpus) && probe.logicalCpus >= 1).toBe(true);
-    expect(probe.totalMemoryBytes).toBeGreaterThan(64 * MiB);
-    expect(probe.availableMemoryBytes).toBeGreaterThan(0);
-    expect(probe.availableMemoryBytes).toBeLessThanOrEqual(probe.totalMemoryBytes);
-    if (probe.constrainedMemoryBytes !== null) expect(probe.constrainedMemoryBytes).toBeLessThan(probe.totalMemoryBytes);
-    const plan = planPool(probe);
-    expect(plan.threads).toBeGreaterThanOrEqual(1);
-    expect(plan.threads).toBeLessThanOrEqual(probe.logicalCpus);
-  });
-});
-
-describe('refineProbe', () => {
-  const base = fakeProbe({ availableMemoryBytes: 10 * GiB, sources: { availableMemoryBytes: 'os.freemem()' } });
-
-  it('fills physical cores and available memory from the readers, without touching the input', async () => {
-    const refined = await refineProbe(base, { readers: { physicalCores: async () => 4, availableMemory: async () => 12 * GiB } });
-    expect(refined.physicalCores).toBe(4);
-    expect(refined.availableMemoryBytes).toBe(12 * GiB);
-    expect(refined.sources?.physicalCores).toBe('systeminformation cpu().physicalCores');
-    expect(refined.sources?.availableMemoryBytes).toBe('systeminformation mem().available');
-    expect(base.physicalCores).toBeNull();
-    expect(base.sources?.availableMemoryBytes).toBe('os.freemem()');
-  });
-
-  it('never rejects: failures, bad values and timeouts keep the sync figures', async () => {
-    const failing = await refineProbe(base, {
-      readers: { physicalCores: () => Promise.reject(new Error('no lscpu')), availableMemory: async () => Number.NaN },
-    });
-    expect(failing).toEqual(base);
-    const throwing = await refineProbe(base, {
-      readers: {
-        physicalCores: () => {
-          throw new Error('sync throw');
-        },
-        availableMemory: async () => 0,
-      },
-    });
-    expect(throwing).toEqual(base);
-    const hung = await refineProbe(base, { timeoutMs: 20, readers: { physicalCores: () => new Promise<number>(() => {}), availableMemory: () => new Promise<number>(() => {}) } });
-    expect(hung).toEqual(base);
-  });
-
-  it('resolves on the real machine and answers the same from its cached reading', async () => {
-    const probe = probeMachine();
-    const [first, second] = await Promise.all([refineProbe(probe), refineProbe(probe)]);
-    expect(first).toEqual(second);
-    if (first.physicalCores !== null) expect(Number.isInteger(first.physicalCores) && first.physicalCores >= 1).toBe(true);
-    expect(first.availableMemoryBytes).toBeGreaterThan(0);
-    const third = await refineProbe(probe);
-    expect(third.physicalCores).toBe(first.physicalCores);
   });
 });

@@ -11,15 +11,18 @@
  * - Target duration T = clamp(overheadFactor·o, minTargetMs, maxTargetMs); steady size = T/ĉ, capped by
  *   FAC2 = ceil(R / (2·threads)) for R known remaining items. FAC2 only caps, so sizes halve about once per batch
  *   of `threads` dispatches (per dispatch by 1 - 1/(2·threads)) as R → 0, down to 1: that is the tail.
- * - Probe: sizes start at `initialChunk` and double per dispatch until a warm measurement says the next doubling
- *   would run longer than the floor duration (max(floorFactor·o, minFloorMs), at most T/4).
+ * - Probe: sizes start at `initialChunk` and double per dispatch (at most one doubling per completion seen) until
+ *   a warm measurement says the next doubling would pass the floor duration (max(floorFactor·o, minFloorMs), at
+ *   most T/4). From then on sizes stay ≥ T/deadBand by the dead band, so they are never tiny when cost is tiny
+ *   (only the FAC2 tail, heap cuts, the OOM cap and `maxChunk` go lower).
  * - Damping: recompute at most once per `threads` completions; keep the size while its predicted duration is in
  *   [T/deadBand, T·deadBand]; grow ≤ maxGrowth×, shrink ≤ maxShrink× per step (heap cuts and the OOM cap excepted).
  * - Heap (§8.4, see heap-bands.ts): `next()` does not know which worker piscina will pick, so the bands act on
  *   the global size through the worst worker: level 1 freezes growth; entering level 2 halves, level 3 quarters.
  *   Level-2 workers lose their prefetch slot and paused (level-3) workers all their slots in `maxInFlight()`,
  *   which never drops below 1, so a run cannot deadlock. A dispatcher that can route work should also skip
- *   `pausedWorkers()`; a pause ends with that worker's first result below `heap.resumeBelow`.
+ *   `pausedWorkers()`; a pause ends with that worker's first result below `heap.resumeBelow`, or when the worker
+ *   has sent nothing for `heap.staleAfterPerThread × threads` results (then its state is forgotten).
  * - OOM: memCap = min(memCap, max(1, floor(items / 2))), never raised again. 'crash'/'timeout' teach nothing;
  *   'oom'/'crash'/'timeout' forget the worker's heap state (its replacement starts green).
  * - Main-thread pressure (`setMainPressure`): above the threshold, growth freezes and in-flight drops to `threads`.
@@ -104,21 +107,33 @@ const DEFAULTS: Resolved = {
 /** Per-item costs are floored at 1 ns so a 0 ms timer reading cannot make the target size infinite. */
 const MIN_COST_MS = 1e-6;
 
+type Rule = readonly [lo: number, hi: number, integer: boolean, text: string];
+const POS: Rule = [Number.MIN_VALUE, Infinity, false, 'a finite number > 0'];
+const COUNT: Rule = [1, Infinity, true, 'an integer >= 1'];
+const FACTOR: Rule = [1, Infinity, false, 'a finite number >= 1'];
+const UNIT: Rule = [Number.MIN_VALUE, 1, false, 'a number in (0, 1]'];
+const RULES: Record<keyof Resolved, Rule> = {
+  inFlightPerWorker: COUNT, probeInFlightPerWorker: COUNT, overheadFactor: POS, minTargetMs: POS, maxTargetMs: POS,
+  floorFactor: POS, minFloorMs: POS, overheadPriorMs: POS, overheadWindow: COUNT, costAlpha: UNIT, coldWeight: UNIT,
+  initialChunk: COUNT, maxChunk: [1, Infinity, true, 'an integer >= 1 or Infinity'], deadBand: FACTOR,
+  maxGrowth: FACTOR, maxShrink: FACTOR, mainPressureThreshold: [0, 1, false, 'a number in [0, 1]'],
+  traceLimit: [0, Infinity, true, 'an integer >= 0'],
+};
+
 function resolve(options: AdaptivePolicyOptions): Resolved {
   const r: Resolved = { ...DEFAULTS };
   for (const key of Object.keys(DEFAULTS) as (keyof Resolved)[]) {
-    const v = options[key];
+    const v: unknown = options[key];
     if (v === undefined) continue;
-    const int = key === 'inFlightPerWorker' || key === 'probeInFlightPerWorker' || key === 'overheadWindow' ||
-      key === 'initialChunk' || key === 'maxChunk' || key === 'traceLimit';
-    const min = key === 'traceLimit' || key === 'mainPressureThreshold' ? 0 : key === 'deadBand' || key === 'maxGrowth' || key === 'maxShrink' ? 1 : Number.MIN_VALUE;
-    if (typeof v !== 'number' || Number.isNaN(v) || v < min || (int && !Number.isInteger(v)) ||
-      (key !== 'maxChunk' && !Number.isFinite(v)) || ((key === 'costAlpha' || key === 'coldWeight') && v > 1)) {
-      throw new InvalidOptionError(`options.${key}`, `options.${key} must be ${int ? 'an integer' : 'a number'} >= ${min}, got ${String(v)}`);
-    }
+    const [lo, hi, integer, text] = RULES[key];
+    const ok = typeof v === 'number' && v >= lo && v <= hi &&
+      (Number.isFinite(v) ? !integer || Number.isInteger(v) : key === 'maxChunk');
+    if (!ok) throw new InvalidOptionError(`options.${key}`, `options.${key} must be ${text}, got ${String(v)}`);
     r[key] = v;
   }
-  if (r.minTargetMs > r.maxTargetMs) throw new InvalidOptionError('options.minTargetMs', 'options.minTargetMs must be <= options.maxTargetMs');
+  if (r.minTargetMs > r.maxTargetMs) {
+    throw new InvalidOptionError('options.minTargetMs', 'options.minTargetMs must be <= options.maxTargetMs');
+  }
   return r;
 }
 
@@ -176,7 +191,13 @@ export class AdaptivePolicy implements ChunkPolicy {
       this.#recompute();
     }
     if (this.#probing) {
-      if (this.#probeDispatches > 0 && frozen === null) this.#base = Math.ceil(this.#base * o.maxGrowth);
+      if (this.#probeDispatches > 0 && frozen === null) {
+        // Double per dispatch, but never more than one doubling per completion seen (the first fill of P workers
+        // learns nothing), and not past the floor duration by any estimate (a cold one overestimates: safe).
+        let limit = o.initialChunk * o.maxGrowth ** (this.#okCount + 1);
+        if (this.#est !== null) limit = Math.min(limit, Math.ceil(this.#floorMs() / this.#est));
+        this.#base = Math.max(this.#base, Math.min(Math.ceil(this.#base * o.maxGrowth), limit));
+      }
       this.#base = Math.min(this.#base, this.#memCap, o.maxChunk);
       this.#probeDispatches += 1;
       reason = frozen ?? 'probe';
@@ -186,7 +207,7 @@ export class AdaptivePolicy implements ChunkPolicy {
     }
     let size = this.#base;
     if (size >= this.#memCap) [size, reason] = [this.#memCap, 'oom-cap'];
-    if (size > o.maxChunk) [size, reason] = [o.maxChunk, 'max-cap'];
+    if (size >= o.maxChunk) [size, reason] = [o.maxChunk, 'max-cap'];
     const remaining = request.remaining;
     if (remaining !== null) {
       const fac2 = Math.max(1, Math.ceil(remaining / (2 * threads)));

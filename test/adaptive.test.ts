@@ -1,0 +1,332 @@
+import { describe, expect, it } from 'vitest';
+import { mulberry32, profiles, simulate } from '../bench/sim-controller.ts';
+import { InvalidOptionError } from '../src/errors.ts';
+import { AdaptivePolicy, createAdaptivePolicy, type TraceEntry } from '../src/schedule/adaptive.ts';
+import { HeapBands } from '../src/schedule/heap-bands.ts';
+import type { ChunkCompletion, ChunkPolicy } from '../src/schedule/policy.ts';
+
+const P = 2;
+
+/** Ask for a chunk as a pipelined dispatcher would (all workers busy, so no clean overhead sample). */
+function ask(p: AdaptivePolicy, remaining: number | null = null): number {
+  return p.next({ remaining, inFlight: 2 * P - 1, threads: P, elapsedMs: 0 });
+}
+
+/** Report a chunk of `items` at `costMs` per item. */
+function done(p: AdaptivePolicy, items: number, costMs: number, extra: Partial<ChunkCompletion> = {}): void {
+  const runMs = items * costMs;
+  p.observe({ items, runMs, roundTripMs: runMs + 0.06, heapRatio: 0.2, workerId: 0, cold: false, outcome: 'ok', ...extra });
+}
+
+/** Drive ask/observe pairs, alternating workers (each worker's first chunk cold). */
+function drive(p: AdaptivePolicy, rounds: number, costMs: number, heap: (w: number, i: number) => number = () => 0.2): number[] {
+  const sizes: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const size = ask(p);
+    sizes.push(size);
+    const workerId = i % P;
+    done(p, size, costMs, { workerId, heapRatio: heap(workerId, i), cold: false });
+  }
+  return sizes;
+}
+
+/** A policy warmed on 10 µs items until its size has settled; returns it and the settled size. */
+function warmed(options = {}): { p: AdaptivePolicy; size: number } {
+  const p = createAdaptivePolicy(options);
+  const sizes = drive(p, 60, 0.01);
+  return { p, size: sizes.at(-1)! };
+}
+
+function directionChanges(xs: readonly number[]): number {
+  let changes = 0;
+  let last = 0;
+  for (let i = 1; i < xs.length; i++) {
+    const d = Math.sign(xs[i]! - xs[i - 1]!);
+    if (d === 0) continue;
+    if (last !== 0 && d !== last) changes++;
+    last = d;
+  }
+  return changes;
+}
+
+describe('AdaptivePolicy: options', () => {
+  it('resolves documented defaults and implements ChunkPolicy', () => {
+    const p: ChunkPolicy = createAdaptivePolicy();
+    expect(p).toBeInstanceOf(AdaptivePolicy);
+    expect((p as AdaptivePolicy).options).toMatchObject({
+      inFlightPerWorker: 2, overheadFactor: 100, minTargetMs: 5, maxTargetMs: 50, deadBand: 2, maxGrowth: 2,
+      maxShrink: 4, traceLimit: 10_000, maxChunk: 100_000,
+    });
+    expect(p.maxInFlight(4)).toBe(4); // probing: one per worker
+  });
+
+  it('rejects invalid options', () => {
+    expect(() => createAdaptivePolicy({ inFlightPerWorker: 1.5 })).toThrow(InvalidOptionError);
+    expect(() => createAdaptivePolicy({ costAlpha: 2 })).toThrow(InvalidOptionError);
+    expect(() => createAdaptivePolicy({ minTargetMs: 60, maxTargetMs: 50 })).toThrow(InvalidOptionError);
+    expect(() => createAdaptivePolicy({ deadBand: 0.5 })).toThrow(InvalidOptionError);
+  });
+});
+
+describe('AdaptivePolicy: cold start and convergence', () => {
+  it('probes 1, 2, 4, ... with one chunk per worker, then keeps two per worker', () => {
+    const p = createAdaptivePolicy();
+    const sizes = [0, 1].map((inFlight) => p.next({ remaining: null, inFlight, threads: P, elapsedMs: 0 }));
+    expect(sizes).toEqual([1, 2]);
+    expect(p.maxInFlight(P)).toBe(P);
+    p.observe({ items: 1, runMs: 0.02, roundTripMs: 0.1, heapRatio: 0.1, workerId: 0, cold: true, outcome: 'ok' });
+    expect(p.next({ remaining: null, inFlight: 1, threads: P, elapsedMs: 1 })).toBe(4);
+    p.observe({ items: 2, runMs: 0.04, roundTripMs: 0.1, heapRatio: 0.1, workerId: 1, cold: true, outcome: 'ok' });
+    expect(p.next({ remaining: null, inFlight: 1, threads: P, elapsedMs: 1 })).toBe(8);
+    expect(p.trace().map((e) => e.reason)).toEqual(['probe', 'probe', 'probe', 'probe']);
+    drive(p, 20, 0.01);
+    expect(p.stats().probing).toBe(false);
+    expect(p.maxInFlight(P)).toBe(2 * P);
+  });
+
+  it('does not double blindly while the first chunks of many workers are still out', () => {
+    const p = createAdaptivePolicy();
+    const fill = Array.from({ length: 8 }, (_, inFlight) => p.next({ remaining: 1e6, inFlight, threads: 8, elapsedMs: 0 }));
+    expect(Math.max(...fill)).toBeLessThanOrEqual(2);
+  });
+
+  it.each([
+    [0.01, 0.06, 6],
+    [0.001, 0.06, 6],
+    [0.1, 0.15, 15],
+    [0.01, 0.01, 5], // 100 × 10 µs = 1 ms, clamped up to minTargetMs
+  ])('converges from cold to target/cost (cost %f ms, overhead %f ms)', (costMs, overheadMs, targetMs) => {
+    const n = Math.ceil(1000 / costMs);
+    const r = simulate(new Float64Array(n).fill(costMs), { overheadMs, knownLength: false });
+    const trace = r.trace;
+    expect(trace[0]!.size).toBe(1);
+    const last = trace.at(-1)!;
+    expect(last.targetMs).toBeCloseTo(targetMs, 1);
+    expect(last.overheadUs).toBeCloseTo(overheadMs * 1000, 0); // queued round trips did not inflate it
+    expect(last.estCostUs!).toBeCloseTo(costMs * 1000, 3);
+    const ideal = targetMs / costMs;
+    const tailSizes = trace.slice(-20).map((e) => e.size);
+    expect(new Set(tailSizes).size).toBe(1);
+    expect(tailSizes[0]!).toBeGreaterThanOrEqual(ideal / 2);
+    expect(tailSizes[0]!).toBeLessThanOrEqual(ideal * 2);
+    for (let i = 1; i < trace.length; i++) expect(trace[i]!.size).toBeLessThanOrEqual(2 * trace[i - 1]!.size);
+  });
+});
+
+describe('AdaptivePolicy: FAC2 cap and tail', () => {
+  const capOk = (e: TraceEntry): boolean => e.remaining === null || e.size <= Math.ceil(e.remaining / (2 * P));
+
+  it('shrinks toward the end: sizes never grow in the tail and end at 1', () => {
+    const r = simulate(new Float64Array(5000).fill(0.1));
+    const trace = r.trace;
+    expect(trace.every(capOk)).toBe(true);
+    const firstTail = trace.findIndex((e) => e.reason === 'tail');
+    expect(firstTail).toBeGreaterThan(0);
+    const tail = trace.slice(firstTail).map((e) => e.size);
+    expect(tail.length).toBeGreaterThan(8);
+    for (let i = 1; i < tail.length; i++) expect(tail[i]!).toBeLessThanOrEqual(tail[i - 1]!);
+    expect(tail.slice(-3)).toEqual([1, 1, 1]);
+    expect(tail[0]! / tail.at(-1)!).toBeGreaterThan(10);
+  });
+
+  it('with cost growing along the input, no chunk exceeds the FAC2 cap and the last chunks are short', () => {
+    const costs = profiles()['growing cost']!;
+    const r = simulate(costs);
+    expect(r.trace.every(capOk)).toBe(true);
+    const wp = r.idealMs;
+    const last = r.chunks.slice(-2 * P);
+    for (const c of last) expect(c.runMs).toBeLessThan(0.01 * wp);
+    expect(r.efficiency).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('uses FAC2 from the start on a short input', () => {
+    const p = createAdaptivePolicy({ initialChunk: 64 });
+    expect(p.next({ remaining: 10, inFlight: 0, threads: P, elapsedMs: 0 })).toBe(3);
+    expect(p.trace()[0]!.reason).toBe('fac2-cap');
+  });
+});
+
+describe('AdaptivePolicy: damping', () => {
+  const noisyRun = (deadBand: number) => {
+    const rnd = mulberry32(42);
+    const r = simulate(new Float64Array(200_000).fill(0.02), {
+      knownLength: false, chunkNoise: () => 0.7 + 0.6 * rnd(), policyOptions: { deadBand },
+    });
+    const steady = r.trace.filter((e) => e.reason !== 'probe').slice(10).map((e) => e.size);
+    return { steady, changes: directionChanges(steady) };
+  };
+
+  it('a ±30% noisy cost does not make sizes oscillate', () => {
+    const { steady, changes } = noisyRun(2);
+    expect(steady.length).toBeGreaterThan(100);
+    expect(changes).toBeLessThanOrEqual(2);
+    expect(Math.max(...steady) / Math.min(...steady)).toBeLessThanOrEqual(2);
+  });
+
+  it('(control) without the dead band the same signal does oscillate', () => {
+    expect(noisyRun(1).changes).toBeGreaterThan(20);
+  });
+
+  it('recomputes at most once per `threads` completions and shrinks at most 4x per step', () => {
+    const { p, size } = warmed();
+    const sizes = [size, ...drive(p, 12, 1)]; // items become 100x more expensive
+    const changes = sizes.flatMap((s, i) => (i > 0 && s !== sizes[i - 1] ? [i] : []));
+    expect(changes.length).toBeGreaterThanOrEqual(2);
+    for (let k = 1; k < changes.length; k++) expect(changes[k]! - changes[k - 1]!).toBeGreaterThanOrEqual(P);
+    for (let i = 1; i < sizes.length; i++) expect(sizes[i]!).toBeGreaterThanOrEqual(Math.ceil(sizes[i - 1]! / 4));
+    expect(sizes.at(-1)!).toBeLessThanOrEqual((2 * 6) / 1); // reached the band around target/cost = 6 items
+  });
+});
+
+describe('AdaptivePolicy: heap bands', () => {
+  it('freezes, halves, quarters and pauses, then steps back up only after 3 green samples', () => {
+    const { p, size } = warmed();
+    // Cost drops 10x (the target asks for more) while worker 0 sits in the freeze band.
+    const frozen = drive(p, 12, 0.001, (w) => (w === 0 ? 0.65 : 0.3));
+    expect(Math.max(...frozen)).toBe(size);
+    expect(p.trace().at(-1)!.reason).toBe('heap-freeze');
+    expect(p.maxInFlight(P)).toBe(4);
+
+    done(p, size, 0.001, { workerId: 1, heapRatio: 0.8 });
+    expect(ask(p)).toBe(Math.ceil(size / 2));
+    expect(p.trace().at(-1)!.reason).toBe('heap-shrink');
+    expect(p.maxInFlight(P)).toBe(3); // worker 1 lost its prefetch
+
+    done(p, size, 0.001, { workerId: 0, heapRatio: 0.9 });
+    const quartered = ask(p);
+    expect(quartered).toBe(Math.ceil(Math.ceil(size / 2) / 2));
+    expect(p.isPaused(0)).toBe(true);
+    expect(p.pausedWorkers()).toEqual([0]);
+    expect(p.maxInFlight(P)).toBe(1);
+
+    done(p, quartered, 0.001, { workerId: 0, heapRatio: 0.72 });
+    expect(p.isPaused(0)).toBe(true); // not below 0.7 yet
+    done(p, quartered, 0.001, { workerId: 0, heapRatio: 0.55 });
+    expect(p.isPaused(0)).toBe(false);
+    expect(p.pausedWorkers()).toEqual([]);
+
+    // Two more green samples per worker: still no growth.
+    for (const w of [0, 1, 1]) done(p, quartered, 0.001, { workerId: w, heapRatio: 0.3 });
+    expect(drive(p, 1, 0.001, () => 0.3)[0]).toBe(quartered); // that sample was worker 0's 3rd green
+    expect(p.stats().heapLevel).toBe(2); // worker 1 has only 2 green so far
+    const after = drive(p, 10, 0.001, () => 0.3);
+    expect(p.stats().heapLevel).toBe(0);
+    expect(Math.max(...after)).toBeGreaterThan(quartered);
+    for (let i = 1; i < after.length; i++) expect(after[i]!).toBeLessThanOrEqual(2 * after[i - 1]!);
+  });
+
+  it('HeapBands: bands, hysteresis to the highest level of the streak, pause/resume, forget and expiry', () => {
+    const h = new HeapBands();
+    expect([0.1, 0.6, 0.75, 0.85, 0.86].map((r) => h.levelOf(r))).toEqual([0, 1, 2, 2, 3]);
+    h.observe(1, 0.9);
+    expect(h.worst()).toBe(3);
+    h.observe(1, 0.65);
+    h.observe(1, 0.3);
+    expect(h.level(1)).toBe(3);
+    h.observe(1, 0.3);
+    expect(h.level(1)).toBe(1); // the streak's highest sample was in the freeze band
+    for (let i = 0; i < 3; i++) h.observe(1, 0.3);
+    expect(h.level(1)).toBe(0);
+    h.observe(2, 0.95);
+    expect(h.paused()).toEqual([2]);
+    h.forget(2);
+    expect(h.paused()).toEqual([]);
+    h.observe(3, 0.95);
+    for (let i = 0; i < 8; i++) h.observe(1, 0.3);
+    h.expire(2); // worker 3 silent for 8 samples = 4 × threads
+    expect(h.isPaused(3)).toBe(true);
+    h.observe(1, 0.3);
+    h.expire(2);
+    expect(h.isPaused(3)).toBe(false);
+    expect(h.worst()).toBe(0);
+  });
+});
+
+describe('AdaptivePolicy: failures', () => {
+  it('an OOM halves a max-chunk cap that is never raised again', () => {
+    const { p, size } = warmed();
+    done(p, size, 0.01, { outcome: 'oom', workerId: -1 });
+    const capped = Math.floor(size / 2);
+    expect(p.stats().memCap).toBe(capped);
+    expect(ask(p)).toBe(capped);
+    expect(p.trace().at(-1)!.reason).toBe('oom-cap');
+    expect(Math.max(...drive(p, 40, 0.0001))).toBe(capped); // much cheaper items: still capped
+    done(p, 10, 0.01, { outcome: 'oom' });
+    done(p, 100, 0.01, { outcome: 'oom' });
+    expect(p.stats().memCap).toBe(5);
+    done(p, 1, 0.01, { outcome: 'oom' });
+    expect(p.stats().memCap).toBe(1);
+    expect(ask(p)).toBe(1);
+  });
+
+  it("'crash' and 'timeout' teach no cost and no overhead", () => {
+    const { p } = warmed();
+    const before = p.stats();
+    done(p, 10, 1000, { outcome: 'crash', roundTripMs: 1e5 });
+    done(p, 10, 1000, { outcome: 'timeout', roundTripMs: 1e5 });
+    expect(p.stats()).toEqual(before);
+  });
+
+  it('down-weights cold chunks', () => {
+    const p = createAdaptivePolicy();
+    done(p, 10, 0.01); // warm: 10 µs
+    done(p, 10, 1, { cold: true, workerId: 1 }); // cold: 1 ms per item
+    expect(p.stats().estCostUs!).toBeLessThan(10 + 0.3 * 0.1 * 990 + 1e-9);
+  });
+});
+
+describe('AdaptivePolicy: main-thread pressure', () => {
+  it('drops in-flight to threads and freezes growth above the threshold', () => {
+    const { p, size } = warmed();
+    expect(p.maxInFlight(P)).toBe(4);
+    p.setMainPressure(0.9);
+    expect(p.maxInFlight(P)).toBe(P);
+    expect(Math.max(...drive(p, 10, 0.001))).toBe(size);
+    expect(p.trace().at(-1)!.reason).toBe('pressure-freeze');
+    p.setMainPressure(0.2);
+    expect(p.maxInFlight(P)).toBe(4);
+    expect(Math.max(...drive(p, 10, 0.001))).toBeGreaterThan(size);
+  });
+});
+
+describe('AdaptivePolicy: unknown-length source', () => {
+  it('uses the time target only, bounded by maxChunk', () => {
+    const r = simulate(new Float64Array(300_000).fill(0.001), { knownLength: false, policyOptions: { maxChunk: 500 } });
+    const reasons = new Set(r.trace.map((e) => e.reason));
+    expect(reasons.has('fac2-cap') || reasons.has('tail')).toBe(false);
+    expect(reasons.has('max-cap')).toBe(true);
+    expect(Math.max(...r.trace.map((e) => e.size))).toBe(500);
+    expect(r.trace.every((e) => e.remaining === null)).toBe(true);
+  });
+});
+
+describe('AdaptivePolicy: trace', () => {
+  it('is a bounded ring of plain JSON decisions, returned as a copy', () => {
+    const p = createAdaptivePolicy({ traceLimit: 5 });
+    for (let i = 0; i < 12; i++) p.next({ remaining: 1000 - i, inFlight: 0, threads: P, elapsedMs: i });
+    const t = p.trace();
+    expect(t.map((e) => e.t)).toEqual([7, 8, 9, 10, 11]);
+    expect(Object.keys(t[0]!).sort()).toEqual(['estCostUs', 'overheadUs', 'reason', 'remaining', 'size', 't', 'targetMs']);
+    expect(JSON.parse(JSON.stringify(t))).toEqual(t);
+    t[0]!.size = -1;
+    expect(p.trace()[0]!.size).not.toBe(-1);
+    const off = createAdaptivePolicy({ traceLimit: 0 });
+    off.next({ remaining: null, inFlight: 0, threads: P, elapsedMs: 0 });
+    expect(off.trace()).toEqual([]);
+  });
+});
+
+describe('simulation: P = 2, overhead 60 µs, W/P = 250 ms', () => {
+  const results = Object.entries(profiles(250, P)).map(([name, costs]) => ({ name, n: costs.length, ...simulate(costs) }));
+
+  it.each(results.map((r) => [r.name, r] as const))('%s: efficiency >= 0.95', (_name, r) => {
+    expect(r.idealMs).toBeGreaterThanOrEqual(250 - 1e-6);
+    expect(r.efficiency).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('reports', () => {
+    const rows = results.map((r) => `${r.name.padEnd(18)} N=${String(r.n).padStart(6)} eff=${r.efficiency.toFixed(4)} chunks=${r.chunks.length}`);
+    console.log(rows.join('\n'));
+    expect(rows).toHaveLength(7);
+  });
+});
