@@ -23,6 +23,7 @@ export type { ErrorCode, ItemFailureInfo } from './errors.ts';
 export type { Items, Settled, StreamResult } from './runtime.ts';
 export type { MapOptions, RuntimeOptions, StreamOptions } from './options.ts';
 export type { Task, TaskContext, TaskFunction, TaskLike } from './task.ts';
-export type { ChunkTrace, Progress } from './schedule/dispatcher.ts';
+export type { ChunkTrace, Progress, RunTrace } from './schedule/dispatcher.ts';
+export type { AdaptivePolicyOptions, TraceEntry } from './schedule/adaptive.ts';
 export type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './schedule/policy.ts';
 export type { MachineProbe, PlanFigure, PlanHints, PoolPlan } from './plan/types.ts';

@@ -3,7 +3,7 @@
  * <value> (<typeof>)", and each is pinned by a test.
  */
 import { InvalidOptionError } from './errors.ts';
-import type { Progress } from './schedule/dispatcher.ts';
+import type { Progress, RunTrace } from './schedule/dispatcher.ts';
 import { formatValue } from './task.ts';
 
 /** Options of one parallel map (`parallelMap`, `mapSettled`, `rt.map`, `rt.mapSettled`). */
@@ -19,8 +19,8 @@ export interface MapOptions {
   chunkSize?: number;
   /** Keep a per-chunk trace (time, size, run time, heap ratio, worker) and pass it to `onTrace`. Default `false`. */
   trace?: boolean;
-  /** Receives the trace at the end of the run when `trace` is true. Default: none. */
-  onTrace?: (trace: unknown) => void;
+  /** Receives the trace (chunks and sizing decisions) at the end of the run. Setting it implies `trace`. Default: none. */
+  onTrace?: (trace: RunTrace) => void;
   /**
    * After an abort (or a first failure in `parallelMap`), how long chunks still running may take to notice
    * before their workers are terminated, in ms. Default `1000`.
@@ -106,7 +106,7 @@ export interface ResolvedMapOptions {
   onProgress: ((progress: Progress) => void) | undefined;
   chunkSize: number | undefined;
   trace: boolean;
-  onTrace: ((trace: unknown) => void) | undefined;
+  onTrace: ((trace: RunTrace) => void) | undefined;
   abortGraceMs: number;
 }
 

@@ -65,6 +65,8 @@ describe('AdaptivePolicy: options', () => {
     expect(() => createAdaptivePolicy({ costAlpha: 2 })).toThrow(InvalidOptionError);
     expect(() => createAdaptivePolicy({ minTargetMs: 60, maxTargetMs: 50 })).toThrow(InvalidOptionError);
     expect(() => createAdaptivePolicy({ deadBand: 0.5 })).toThrow(InvalidOptionError);
+    expect(() => createAdaptivePolicy({ traceLimit: -1 })).toThrow(InvalidOptionError);
+    expect(createAdaptivePolicy({ maxChunk: Infinity }).options.maxChunk).toBe(Infinity);
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRuntime, defineTask, ErrorCodes, ItemError, type Settled } from '../src/index.ts';
+import { createRuntime, defineTask, ErrorCodes, ItemError, type RunTrace, type Settled } from '../src/index.ts';
 
 const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
 const square = defineTask<number, number>(fixture('math.mjs'), 'square');
@@ -84,12 +84,21 @@ describe('map', () => {
   });
 
   it('returns a per-chunk trace when asked', async () => {
-    let trace: unknown;
+    let trace: RunTrace | undefined;
     await rt.map(Array.from({ length: 500 }, (_, i) => i), square, { chunkSize: 50, onTrace: (t) => (trace = t) });
-    const rows = trace as Array<{ items: number; runMs: number; worker: number; outcome: string }>;
+    const rows = trace!.chunks;
     expect(rows.length).toBe(10);
     expect(rows.reduce((s, r) => s + r.items, 0)).toBe(500);
     expect(rows.every((r) => r.outcome === 'ok' && r.runMs >= 0 && r.worker >= 0)).toBe(true);
+  });
+
+  it('traces the adaptive policy\'s decisions with their reasons', async () => {
+    let trace: RunTrace | undefined;
+    await rt.map(Array.from({ length: 20_000 }, (_, i) => i), square, { trace: true, onTrace: (t) => (trace = t) });
+    const decisions = trace!.decisions as Array<{ size: number; reason: string }>;
+    expect(decisions.length).toBeGreaterThan(0);
+    expect(decisions[0]!.reason).toBe('probe');
+    expect(trace!.chunks.reduce((s, c) => s + c.items, 0)).toBe(20_000);
   });
 });
 

@@ -38,19 +38,13 @@ export type DecisionReason =
 
 /** One decision, as plain JSON. */
 export interface TraceEntry {
-  /** `request.elapsedMs` of the decision. */
-  t: number;
-  /** Items chosen. */
-  size: number;
-  /** `request.remaining` (null when the source length is unknown). */
-  remaining: number | null;
-  /** Estimated per-item cost in µs, or null before any measurement. */
-  estCostUs: number | null;
-  /** Target chunk duration in ms. */
-  targetMs: number;
-  /** Estimated per-chunk dispatch overhead in µs. */
-  overheadUs: number;
-  reason: DecisionReason;
+  /** `request.elapsedMs` of the decision. */ t: number;
+  /** Items chosen. */ size: number;
+  /** `request.remaining` (null when the source length is unknown). */ remaining: number | null;
+  /** Estimated per-item cost in µs, or null before any measurement. */ estCostUs: number | null;
+  /** Target chunk duration in ms. */ targetMs: number;
+  /** Estimated per-chunk dispatch overhead in µs. */ overheadUs: number;
+  /** The constraint that set the size. */ reason: DecisionReason;
 }
 
 /** Options of {@link AdaptivePolicy}. Every field is optional; defaults are given per field. */
@@ -142,11 +136,6 @@ function median(xs: readonly number[]): number | null {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function pushWindow(xs: number[], x: number, limit: number): void {
-  xs.push(x);
-  if (xs.length > limit) xs.shift();
 }
 
 /** Adaptive chunk-size policy; see the module comment for the rules. */
@@ -254,7 +243,8 @@ export class AdaptivePolicy implements ChunkPolicy {
       if (!c.cold) this.#estWarm = true;
       const gap = c.roundTripMs - c.runMs;
       if (!c.cold && Number.isFinite(gap)) {
-        pushWindow(pending > 0 ? this.#cleanGaps : this.#queuedGaps, Math.max(0, gap), this.options.overheadWindow);
+        const window = pending > 0 ? this.#cleanGaps : this.#queuedGaps;
+        if (window.push(Math.max(0, gap)) > this.options.overheadWindow) window.shift();
       }
     }
     this.#okCount += 1;

@@ -3,6 +3,7 @@
  * flight on the pool, and hands every item's outcome to the sink. It owns no policy of its own: sizes come from
  * the ChunkPolicy, and what a failed chunk becomes comes from outcomes.ts.
  */
+import { getHeapStatistics } from 'node:v8';
 import type { Piscina } from 'piscina';
 import { ErrorCodes, RunError, TaskLoadError, type ItemError } from '../errors.ts';
 import type { TaskSpec } from '../task.ts';
@@ -43,6 +44,12 @@ export interface ChunkTrace {
   outcome: 'ok' | 'oom' | 'crash' | 'clone';
 }
 
+/** A run's trace: every chunk as it finished, and every sizing decision of the policy with its reason. */
+export interface RunTrace {
+  chunks: ChunkTrace[];
+  decisions: unknown[];
+}
+
 /** Where a run's outcomes go. */
 export interface RunSink {
   value(index: number, value: unknown): void;
@@ -75,7 +82,7 @@ export interface RunSummary {
   failed: number;
   chunks: number;
   elapsedMs: number;
-  trace?: ChunkTrace[];
+  trace?: RunTrace;
 }
 
 interface InFlight {
@@ -86,6 +93,9 @@ interface InFlight {
   sentAt: number;
   controller: AbortController;
 }
+
+/** How often the main thread's heap is sampled for backpressure, ms. */
+const PRESSURE_SAMPLE_MS = 50;
 
 /** Give up on a run whose workers keep dying before any of them has loaded the task. */
 const STARTUP_CRASH_LIMIT = 3;
@@ -109,6 +119,7 @@ export class Run {
   #failed = 0;
   #chunks = 0;
   #crashesBeforeLoad = 0;
+  #lastPressureSample = Number.NEGATIVE_INFINITY;
   #graceTimer: NodeJS.Timeout | undefined;
   readonly #onAbort = (): void => this.#stop(this.#s.signal?.reason);
 
@@ -282,6 +293,7 @@ export class Run {
 
   #afterChunk(): void {
     if (this.#finished) return;
+    this.#sampleMainPressure();
     const { onProgress, source } = this.#s;
     if (onProgress) {
       const elapsedMs = this.#elapsed();
@@ -301,6 +313,17 @@ export class Run {
     void this.#pump();
   }
 
+  /** Tell the policy how full the main thread's heap is (results and clones live there), at most every 50 ms. */
+  #sampleMainPressure(): void {
+    const { policy } = this.#s;
+    if (!policy.setMainPressure) return;
+    const now = performance.now();
+    if (now - this.#lastPressureSample < PRESSURE_SAMPLE_MS) return;
+    this.#lastPressureSample = now;
+    const heap = getHeapStatistics();
+    policy.setMainPressure(heap.used_heap_size / heap.heap_size_limit);
+  }
+
   #maybeFinish(): void {
     if (this.#finished) {
       if (this.#inFlight.size === 0) this.#clearGrace();
@@ -310,7 +333,7 @@ export class Run {
       this.#finished = true;
       this.#cleanup();
       const summary: RunSummary = { items: this.#done, failed: this.#failed, chunks: this.#chunks, elapsedMs: this.#elapsed() };
-      if (this.#trace) summary.trace = this.#trace;
+      if (this.#trace) summary.trace = { chunks: this.#trace, decisions: this.#s.policy.trace?.() ?? [] };
       this.#resolve(summary);
     }
   }

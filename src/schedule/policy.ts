@@ -41,4 +41,8 @@ export interface ChunkPolicy {
   observe(completion: ChunkCompletion): void;
   /** How many chunks may be in flight at once (the dispatcher never exceeds it). */
   maxInFlight(threads: number): number;
+  /** Optional: the main thread's own memory pressure (0..1), sampled by the dispatcher. */
+  setMainPressure?(ratio: number): void;
+  /** Optional: the policy's decisions so far, as plain JSON objects, for the run's trace. */
+  trace?(): unknown[];
 }
