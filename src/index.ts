@@ -25,5 +25,7 @@ export type { MapOptions, RuntimeOptions, StreamOptions } from './options.ts';
 export type { Task, TaskContext, TaskFunction, TaskLike } from './task.ts';
 export type { ChunkTrace, Progress, RunTrace } from './schedule/dispatcher.ts';
 export type { AdaptivePolicyOptions, TraceEntry } from './schedule/adaptive.ts';
+export type { RetryOptions } from './schedule/retry.ts';
+export type { BreakerOptions } from './schedule/breaker.ts';
 export type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './schedule/policy.ts';
 export type { MachineProbe, PlanFigure, PlanHints, PoolPlan } from './plan/types.ts';

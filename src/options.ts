@@ -3,7 +3,9 @@
  * <value> (<typeof>)", and each is pinned by a test.
  */
 import { InvalidOptionError } from './errors.ts';
+import type { BreakerOptions } from './schedule/breaker.ts';
 import type { Progress, RunTrace } from './schedule/dispatcher.ts';
+import type { RetryOptions } from './schedule/retry.ts';
 import { formatValue } from './task.ts';
 
 /** Options of one parallel map (`parallelMap`, `mapSettled`, `rt.map`, `rt.mapSettled`). */
@@ -26,6 +28,23 @@ export interface MapOptions {
    * before their workers are terminated, in ms. Default `1000`.
    */
   abortGraceMs?: number;
+  /**
+   * Per-item deadline on run time (not time waiting in the queue), ms. An item past it fails with `BT_TIMEOUT`
+   * and its worker is terminated (also for a synchronous infinite loop); the other items go on. Default: none.
+   */
+  timeout?: number;
+  /**
+   * Retries of failed items: a count (`retries: 3`) or the details (attempts, backoff, jitter, which failures).
+   * By default crashes and timeouts are retried, errors the task throws are not unless they carry
+   * `retryable: true`. Each outcome records its `attempts`. Default `0`.
+   */
+  retries?: number | RetryOptions;
+  /**
+   * Circuit breaker: when the failure rate over recent items passes a threshold, stop dispatching and end the run
+   * with `BT_CIRCUIT_OPEN` quoting the failures (or, with `halfOpenAfterMs`, pause and probe). `true` uses the
+   * defaults (50% of the last 100 items, at least 20). Default: off.
+   */
+  breaker?: boolean | BreakerOptions;
 }
 
 /** Options of `rt.stream`. */
@@ -50,7 +69,9 @@ export interface RuntimeOptions {
   maxHeapMb?: number;
 }
 
-const MAP_KEYS = ['signal', 'onProgress', 'chunkSize', 'trace', 'onTrace', 'abortGraceMs'] as const;
+const MAP_KEYS = ['signal', 'onProgress', 'chunkSize', 'trace', 'onTrace', 'abortGraceMs', 'timeout', 'retries', 'breaker'] as const;
+const RETRY_KEYS = ['retries', 'minDelayMs', 'maxDelayMs', 'factor', 'jitter', 'retryable'] as const;
+const BREAKER_KEYS = ['threshold', 'window', 'minSamples', 'halfOpenAfterMs'] as const;
 const STREAM_KEYS = [...MAP_KEYS, 'ordered', 'highWaterMark'] as const;
 const RUNTIME_KEYS = ['threads', 'maxHeapMb'] as const;
 
@@ -59,17 +80,18 @@ export function invalid(name: string, constraint: string, value: unknown): Inval
   return new InvalidOptionError(`options.${name}`, `\`options.${name}\` must be ${constraint}, got ${formatValue(value)}`);
 }
 
-function checkObject(options: unknown, keys: readonly string[]): Record<string, unknown> {
+function checkObject(options: unknown, keys: readonly string[], parent?: string): Record<string, unknown> {
+  const where = parent === undefined ? 'options' : `options.${parent}`;
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidOptionError('options', `\`options\` must be an object, got ${formatValue(options)}`);
+    throw new InvalidOptionError(where, `\`${where}\` must be an object, got ${formatValue(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!keys.includes(key)) {
       const near = keys.find((k) => k.toLowerCase() === key.toLowerCase());
       throw new InvalidOptionError(
-        `options.${key}`,
-        `\`options.${key}\` is not a known option${near ? ` (did you mean \`${near}\`?)` : ''}; known: ${keys.join(', ')}`,
+        `${where}.${key}`,
+        `\`${where}.${key}\` is not a known option${near ? ` (did you mean \`${near}\`?)` : ''}; known: ${keys.join(', ')}`,
       );
     }
   }
@@ -108,6 +130,65 @@ export interface ResolvedMapOptions {
   trace: boolean;
   onTrace: ((trace: RunTrace) => void) | undefined;
   abortGraceMs: number;
+  timeout: number | undefined;
+  retry: RetryOptions | undefined;
+  breaker: BreakerOptions | undefined;
+}
+
+function nonNegativeInteger(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalid(name, 'an integer >= 0', value);
+  return value;
+}
+
+function positiveFinite(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalid(name, 'a finite number > 0', value);
+  return value;
+}
+
+function resolveRetry(value: unknown): RetryOptions | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number') return { retries: nonNegativeInteger('retries', value)! };
+  if (value === null || typeof value !== 'object') throw invalid('retries', 'an integer >= 0 or an object', value);
+  const o = checkObject(value, RETRY_KEYS, 'retries');
+  const out: RetryOptions = {};
+  const retries = nonNegativeInteger('retries.retries', o['retries']);
+  if (retries !== undefined) out.retries = retries;
+  const min = nonNegativeFinite('retries.minDelayMs', o['minDelayMs']);
+  if (min !== undefined) out.minDelayMs = min;
+  const max = nonNegativeFinite('retries.maxDelayMs', o['maxDelayMs']);
+  if (max !== undefined) out.maxDelayMs = max;
+  const factor = o['factor'];
+  if (factor !== undefined && (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1)) {
+    throw invalid('retries.factor', 'a finite number >= 1', factor);
+  }
+  if (factor !== undefined) out.factor = factor;
+  bool('retries.jitter', o['jitter']);
+  if (o['jitter'] !== undefined) out.jitter = o['jitter'] as boolean;
+  fn('retries.retryable', o['retryable']);
+  if (o['retryable'] !== undefined) out.retryable = o['retryable'] as RetryOptions['retryable'] & object;
+  return out;
+}
+
+function resolveBreaker(value: unknown): BreakerOptions | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  if (value === null || typeof value !== 'object') throw invalid('breaker', 'a boolean or an object', value);
+  const o = checkObject(value, BREAKER_KEYS, 'breaker');
+  const out: BreakerOptions = {};
+  const threshold = o['threshold'];
+  if (threshold !== undefined) {
+    if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) throw invalid('breaker.threshold', 'a number in (0, 1]', threshold);
+    out.threshold = threshold;
+  }
+  const window = positiveInteger('breaker.window', o['window']);
+  if (window !== undefined) out.window = window;
+  const minSamples = positiveInteger('breaker.minSamples', o['minSamples']);
+  if (minSamples !== undefined) out.minSamples = minSamples;
+  const halfOpen = nonNegativeFinite('breaker.halfOpenAfterMs', o['halfOpenAfterMs']);
+  if (halfOpen !== undefined) out.halfOpenAfterMs = halfOpen;
+  return out;
 }
 
 function resolveCommon(o: Record<string, unknown>): ResolvedMapOptions {
@@ -123,6 +204,9 @@ function resolveCommon(o: Record<string, unknown>): ResolvedMapOptions {
     trace: o['trace'] === true || o['onTrace'] !== undefined,
     onTrace: o['onTrace'] as ResolvedMapOptions['onTrace'],
     abortGraceMs: nonNegativeFinite('abortGraceMs', o['abortGraceMs']) ?? 1000,
+    timeout: positiveFinite('timeout', o['timeout']),
+    retry: resolveRetry(o['retries']),
+    breaker: resolveBreaker(o['breaker']),
   };
 }
 

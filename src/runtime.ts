@@ -171,6 +171,9 @@ export class Runtime implements AsyncDisposable {
       onProgress: opts.onProgress,
       trace: opts.trace,
       abortGraceMs: opts.abortGraceMs,
+      timeout: opts.timeout,
+      retry: opts.retry,
+      breaker: opts.breaker,
     });
     this.#runs.add(run);
     const forget = (): void => {

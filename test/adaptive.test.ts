@@ -55,7 +55,7 @@ describe('AdaptivePolicy: options', () => {
     expect(p).toBeInstanceOf(AdaptivePolicy);
     expect((p as AdaptivePolicy).options).toMatchObject({
       inFlightPerWorker: 2, overheadFactor: 100, minTargetMs: 5, maxTargetMs: 50, deadBand: 2, maxGrowth: 2,
-      maxShrink: 4, traceLimit: 10_000, maxChunk: 100_000,
+      maxShrink: 4, traceLimit: 10_000, maxChunk: 16_384,
     });
     expect(p.maxInFlight(4)).toBe(4); // probing: one per worker
   });

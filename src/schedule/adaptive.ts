@@ -73,7 +73,7 @@ export interface AdaptivePolicyOptions {
   coldWeight?: number;
   /** First probe size in items. Default `1`. */
   initialChunk?: number;
-  /** Hard maximum items per chunk (bounds clone size and, for unknown-length sources, buffering). Default `100_000`. */
+  /** Hard maximum items per chunk: bounds clone size and the items held in flight (so a stream of any length runs in bounded memory); at 16k items even 1 µs items make 16 ms chunks. Default `16_384`. */
   maxChunk?: number;
   /** Dead band: keep the size while predicted duration is within [target/deadBand, target·deadBand]. Default `2`. */
   deadBand?: number;
@@ -94,7 +94,7 @@ type Resolved = Required<Omit<AdaptivePolicyOptions, 'heap'>>;
 const DEFAULTS: Resolved = {
   inFlightPerWorker: 2, probeInFlightPerWorker: 1, overheadFactor: 100, minTargetMs: 5, maxTargetMs: 50,
   floorFactor: 20, minFloorMs: 1, overheadPriorMs: 0.1, overheadWindow: 16, costAlpha: 0.3, coldWeight: 0.1,
-  initialChunk: 1, maxChunk: 100_000, deadBand: 2, maxGrowth: 2, maxShrink: 4, mainPressureThreshold: 0.8,
+  initialChunk: 1, maxChunk: 16_384, deadBand: 2, maxGrowth: 2, maxShrink: 4, mainPressureThreshold: 0.8,
   traceLimit: 10_000,
 };
 

@@ -1,113 +1,47 @@
 /**
  * The dispatcher: pulls items from the source in chunks sized by the policy, keeps a bounded number of chunks in
- * flight on the pool, and hands every item's outcome to the sink. It owns no policy of its own: sizes come from
- * the ChunkPolicy, and what a failed chunk becomes comes from outcomes.ts.
+ * flight on the pool, and hands every item's outcome to the sink. It decides nothing itself: sizes come from the
+ * ChunkPolicy, what a failed chunk becomes from outcomes.ts, retries and the breaker from failures.ts.
  */
 import { getHeapStatistics } from 'node:v8';
-import type { Piscina } from 'piscina';
 import { ErrorCodes, RunError, TaskLoadError, type ItemError } from '../errors.ts';
-import type { TaskSpec } from '../task.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
 import { CONTROL_ABORTED, CONTROL_LENGTH, CONTROL_LOADED, type ChunkMessage, type ChunkReply } from '../transport/protocol.ts';
-import { classifyChunkError, decideChunkFailure, taskErrorToItemError, type ChunkFailure } from './outcomes.ts';
-import type { ChunkPolicy } from './policy.ts';
-import type { Batch, Source } from './source.ts';
+import { FailureHandling } from './failures.ts';
+import { classifyChunkError, decideChunkFailure, taskErrorToItemError, type ChunkFailure, type Work } from './outcomes.ts';
+import type { ChunkTrace, RunSettings, RunSummary } from './run-types.ts';
+import { epochNow, NOT_STARTED, SlotTable } from './slots.ts';
+import type { Batch } from './source.ts';
 
-/** Progress of a run, reported after every chunk. */
-export interface Progress {
-  /** Items with an outcome (value or failure). */
-  done: number;
-  /** Items that failed. */
-  failed: number;
-  /** Total items when known (arrays), else null. */
-  total: number | null;
-  /** Items per second since the run started. */
-  itemsPerSecond: number;
-  /** Milliseconds since the run started. */
-  elapsedMs: number;
-}
+export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace } from './run-types.ts';
 
-/** One chunk as recorded in a run's trace. */
-export interface ChunkTrace {
-  /** Milliseconds since the run started, when the chunk finished. */
-  t: number;
-  /** Items in the chunk. */
-  items: number;
-  /** In-worker run time, ms. */
-  runMs: number;
-  /** Dispatch to result, ms. */
-  roundTripMs: number;
-  /** Worker heap used / limit after the chunk. */
-  heapRatio: number;
-  /** Small worker number. */
-  worker: number;
-  outcome: 'ok' | 'oom' | 'crash' | 'clone';
-}
-
-/** A run's trace: every chunk as it finished, and every sizing decision of the policy with its reason. */
-export interface RunTrace {
-  chunks: ChunkTrace[];
-  decisions: unknown[];
-}
-
-/** Where a run's outcomes go. */
-export interface RunSink {
-  value(index: number, value: unknown): void;
-  failure(error: ItemError): void;
-  /** False while the consumer is not keeping up; dispatch pauses until `Run.resume()` is called. */
-  ready?(): boolean;
-}
-
-/** Settings of one run. */
-export interface RunSettings {
-  pool: Piscina;
-  threads: number;
-  task: TaskSpec;
-  source: Source;
-  policy: ChunkPolicy;
-  sink: RunSink;
-  /** Stop at the first item failure and reject with it (parallelMap). */
-  stopOnFailure: boolean;
-  signal?: AbortSignal | undefined;
-  onProgress?: ((progress: Progress) => void) | undefined;
-  /** Keep a per-chunk trace. */
-  trace?: boolean | undefined;
-  /** How long aborted chunks may keep running before their workers are terminated, ms. */
-  abortGraceMs: number;
-}
-
-/** What a finished run reports. */
-export interface RunSummary {
-  items: number;
-  failed: number;
-  chunks: number;
-  elapsedMs: number;
-  trace?: RunTrace;
-}
-
-interface InFlight {
-  batch: Batch;
-  attempts: number;
-  /** Sent in isolation mode (a re-run after a chunk failure). */
-  isolating: boolean;
+interface InFlight extends Work {
+  slot: number;
   sentAt: number;
   controller: AbortController;
+  /** Set by the watchdog: the offset of the item that ran past its deadline. */
+  timedOut?: number;
+  probe: boolean;
 }
 
 /** How often the main thread's heap is sampled for backpressure, ms. */
 const PRESSURE_SAMPLE_MS = 50;
-
 /** Give up on a run whose workers keep dying before any of them has loaded the task. */
 const STARTUP_CRASH_LIMIT = 3;
+
+let nextRunId = 0;
 
 /** One parallel map over a source. Create it, then await `done`. */
 export class Run {
   readonly done: Promise<RunSummary>;
   readonly #s: RunSettings;
+  readonly #id = nextRunId++;
   readonly #control = new Int32Array(new SharedArrayBuffer(CONTROL_LENGTH * 4));
+  readonly #slots: SlotTable;
   readonly #inFlight = new Set<InFlight>();
-  /** Chunks to run again (halves of failed chunks), served before new input; they verify their results. */
-  readonly #retry: Array<{ batch: Batch; attempts: number }> = [];
+  /** Work to run again (pieces of failed chunks, due retries), served before new input. */
+  readonly #again: Work[] = [];
+  readonly #failures: FailureHandling;
   readonly #workerIds = new Map<number, number>();
   readonly #t0 = performance.now();
   readonly #trace: ChunkTrace[] | undefined;
@@ -120,12 +54,20 @@ export class Run {
   #chunks = 0;
   #crashesBeforeLoad = 0;
   #lastPressureSample = Number.NEGATIVE_INFINITY;
+  #watchdog: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   readonly #onAbort = (): void => this.#stop(this.#s.signal?.reason);
 
   constructor(settings: RunSettings) {
     this.#s = settings;
     this.#trace = settings.trace ? [] : undefined;
+    this.#slots = new SlotTable(Math.max(64, settings.policy.maxInFlight(settings.threads) * 2 + 16));
+    this.#failures = new FailureHandling(settings.retry, settings.breaker, {
+      requeue: (work) => this.#again.push(work),
+      fail: (error) => this.#finalFailure(error),
+      trip: (error) => this.#stop(error),
+      wake: () => void this.#pump(),
+    });
     this.done = new Promise<RunSummary>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -135,6 +77,11 @@ export class Run {
       return;
     }
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (settings.timeout !== undefined) {
+      const every = Math.max(2, Math.min(100, settings.timeout / 4));
+      this.#watchdog = setInterval(() => this.#checkDeadlines(settings.timeout!), every);
+      this.#watchdog.unref();
+    }
     void this.#pump();
   }
 
@@ -153,19 +100,28 @@ export class Run {
     this.#pumping = true;
     try {
       const { source, policy, sink, threads } = this.#s;
-      while (!this.#finished && this.#inFlight.size < policy.maxInFlight(threads) && (sink.ready?.() ?? true)) {
-        const again = this.#retry.shift();
+      while (!this.#finished && this.#inFlight.size < policy.maxInFlight(threads) && this.#slots.available > 0) {
+        const gate = this.#failures.gate;
+        if (gate === 'closed') break;
+        const probe = gate === 'probe';
+        // Work to run again goes first and ignores the consumer's backpressure: it is what the consumer waits for.
+        let again = this.#again.shift();
         if (again) {
-          this.#send(again.batch, again.attempts, true);
+          if (probe && again.batch.items.length > 1) {
+            const [first, rest] = splitFirst(again);
+            this.#again.unshift(rest);
+            again = first;
+          }
+          this.#send(again, probe);
           continue;
         }
-        if (source.done) break;
+        if (source.done || !(sink.ready?.() ?? true)) break;
         const remaining = source.total === null ? null : source.total - source.taken;
-        const size = Math.max(1, Math.floor(policy.next({ remaining, inFlight: this.#inFlight.size, threads, elapsedMs: this.#elapsed() })));
-        const batchOrPromise = source.take(size);
-        const batch = batchOrPromise instanceof Promise ? await batchOrPromise : batchOrPromise;
+        const wanted = probe ? 1 : policy.next({ remaining, inFlight: this.#inFlight.size, threads, elapsedMs: this.#elapsed() });
+        const taken = source.take(Math.max(1, Math.floor(wanted)));
+        const batch = taken instanceof Promise ? await taken : taken;
         if (this.#finished) return;
-        if (batch.items.length > 0) this.#send(batch, 1, false);
+        if (batch.items.length > 0) this.#send({ batch, attempts: 1, isolating: false }, probe);
       }
       this.#maybeFinish();
     } catch (error) {
@@ -176,18 +132,28 @@ export class Run {
     }
   }
 
-  #send(batch: Batch, attempts: number, verify: boolean): void {
-    const { items } = batch;
+  #send(work: Work, probe: boolean): void {
+    const slot = this.#slots.take();
+    const { items } = work.batch;
     const packed = packItems(items);
-    const message: ChunkMessage = { task: this.#s.task, start: batch.start, items: packed ?? items, control: this.#control, verify };
-    const flight: InFlight = { batch, attempts, isolating: verify, sentAt: performance.now(), controller: new AbortController() };
+    const message: ChunkMessage = {
+      task: this.#s.task,
+      start: work.batch.start,
+      items: packed ?? items,
+      control: this.#control,
+      verify: work.isolating,
+      runId: this.#id,
+      slot,
+      slotItem: this.#slots.item,
+      slotStartedAt: this.#slots.startedAt,
+    };
+    const flight: InFlight = { ...work, slot, probe, sentAt: performance.now(), controller: new AbortController() };
+    if (probe) this.#failures.probeSent();
     this.#inFlight.add(flight);
     let pending: Promise<ChunkReply>;
     try {
-      pending = this.#s.pool.run(message, {
-        signal: flight.controller.signal,
-        ...(packed ? { transferList: [packed.buffer as ArrayBuffer] } : {}),
-      }) as Promise<ChunkReply>;
+      const transferList = packed ? [packed.buffer as ArrayBuffer] : undefined;
+      pending = this.#s.pool.run(message, { signal: flight.controller.signal, ...(transferList ? { transferList } : {}) });
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -197,52 +163,56 @@ export class Run {
     );
   }
 
-  #onReply(flight: InFlight, reply: ChunkReply): void {
+  #land(flight: InFlight): boolean {
     this.#inFlight.delete(flight);
-    if (this.#finished) return this.#maybeFinish();
+    this.#slots.release(flight.slot);
+    if (!this.#finished) return true;
+    this.#maybeFinish();
+    return false;
+  }
+
+  #onReply(flight: InFlight, reply: ChunkReply): void {
+    if (!this.#land(flight)) return;
     if (reply.loadError) {
       const remote = fromEnvelope(reply.loadError);
       this.#stop(new TaskLoadError(remote.message, remote.cause === undefined ? undefined : { cause: remote.cause }));
       return;
     }
     const { batch, attempts } = flight;
-    const { sink } = this.#s;
     const { values, errors } = reply;
     let e = 0;
-    const nextError = (): number => (e < errors.length ? errors[e]![0] : -1);
-    let errorAt = nextError();
-    for (let k = 0; k < reply.ran; k++) {
-      if (k === errorAt) {
-        this.#failed++;
-        const failure = taskErrorToItemError(batch.start + k, errors[e]![1], attempts);
+    for (let k = 0; k < reply.ran && !this.#finished; k++) {
+      const error = errors[e];
+      if (error && error[0] === k) {
         e++;
-        errorAt = nextError();
-        sink.failure(failure);
-        if (this.#s.stopOnFailure) {
-          this.#done += k + 1;
-          this.#stop(failure);
-          return;
-        }
+        const work = { batch: { start: batch.start + k, items: [batch.items[k]] }, attempts, isolating: true };
+        this.#failures.failed(taskErrorToItemError(batch.start + k, error[1], attempts), work);
       } else {
-        sink.value(batch.start + k, values[k]);
+        this.#done++;
+        this.#s.sink.value(batch.start + k, values[k]);
       }
     }
-    this.#done += reply.ran;
+    if (this.#finished) return;
+    this.#failures.succeeded(reply.ran - errors.length);
     this.#chunks++;
     this.#observe(flight, 'ok', reply);
     this.#afterChunk();
   }
 
   #onChunkError(flight: InFlight, error: unknown): void {
-    this.#inFlight.delete(flight);
-    if (this.#finished) return this.#maybeFinish();
-    const failure = classifyChunkError(error);
+    const suspect = this.#slots.current(flight.slot);
+    if (!this.#land(flight)) return;
+    const failure: ChunkFailure =
+      flight.timedOut === undefined
+        ? classifyChunkError(error)
+        : { kind: 'timeout', error: new Error(`ran longer than its ${this.#s.timeout} ms deadline`) };
     if (failure.kind === 'crash' && Atomics.load(this.#control, CONTROL_LOADED) === 0) {
       if (++this.#crashesBeforeLoad >= STARTUP_CRASH_LIMIT) {
+        const detail = `${failure.exitCode === undefined ? '' : `exit code ${failure.exitCode}: `}${String((error as Error)?.message)}`;
         this.#stop(
           new RunError(
             ErrorCodes.STARTUP_FAILED,
-            `workers keep dying before the task is loaded (${this.#crashesBeforeLoad} in a row, last: ${describe(failure)}); ` +
+            `workers keep dying before the task is loaded (${this.#crashesBeforeLoad} in a row, last: ${detail}); ` +
               'check that the task module can be imported on its own',
             { cause: error },
           ),
@@ -251,24 +221,35 @@ export class Run {
       }
     }
     this.#observe(flight, failure.kind, undefined);
-    this.#handleFailure(flight, failure);
+    const decision = decideChunkFailure(flight, failure, flight.timedOut ?? suspect);
+    // Pieces go to the front, in input order, so isolation finishes before new input piles up.
+    this.#again.unshift(...decision.requeue);
+    for (const itemError of decision.failed) {
+      const k = itemError.index - flight.batch.start;
+      const work = { batch: { start: itemError.index, items: [flight.batch.items[k]] }, attempts: flight.attempts, isolating: true };
+      this.#failures.failed(itemError, work);
+      if (this.#finished) return;
+    }
     this.#afterChunk();
   }
 
-  #handleFailure(flight: InFlight, failure: ChunkFailure): void {
-    const decision = decideChunkFailure(flight.batch, failure, flight.attempts, flight.isolating);
-    if ('split' in decision) {
-      // Halves go to the front, first half first, so isolation finishes before new input piles up.
-      this.#retry.unshift(...decision.split.map((batch) => ({ batch, attempts: flight.attempts })));
-      return;
-    }
-    for (const itemError of decision.fail) {
-      this.#failed++;
-      this.#done++;
-      this.#s.sink.failure(itemError);
-      if (this.#s.stopOnFailure) {
-        this.#stop(itemError);
-        return;
+  #finalFailure(error: ItemError): void {
+    this.#failed++;
+    this.#done++;
+    this.#s.sink.failure(error);
+    if (this.#s.stopOnFailure) this.#stop(error);
+  }
+
+  /** Terminate the worker of any chunk whose current item has run past the deadline (run time, not queue time). */
+  #checkDeadlines(timeout: number): void {
+    const now = epochNow();
+    for (const flight of this.#inFlight) {
+      if (flight.timedOut !== undefined) continue;
+      const current = this.#slots.current(flight.slot);
+      if (current === NOT_STARTED || current >= flight.batch.items.length) continue;
+      if (this.#slots.runningFor(flight.slot, now) > timeout) {
+        flight.timedOut = current;
+        flight.controller.abort();
       }
     }
   }
@@ -279,8 +260,9 @@ export class Run {
     const heapRatio = reply && reply.heapLimit > 0 ? reply.heapUsed / reply.heapLimit : 0;
     const runMs = reply?.runMs ?? 0;
     const roundTripMs = now - flight.sentAt;
+    const items = flight.batch.items.length;
     this.#s.policy.observe({
-      items: flight.batch.items.length,
+      items,
       runMs,
       roundTripMs,
       heapRatio,
@@ -288,7 +270,7 @@ export class Run {
       cold: reply?.cold ?? false,
       outcome: outcome === 'clone' ? 'crash' : outcome,
     });
-    this.#trace?.push({ t: now - this.#t0, items: flight.batch.items.length, runMs, roundTripMs, heapRatio, worker, outcome });
+    this.#trace?.push({ t: now - this.#t0, items, runMs, roundTripMs, heapRatio, worker, outcome });
   }
 
   #afterChunk(): void {
@@ -297,14 +279,15 @@ export class Run {
     const { onProgress, source } = this.#s;
     if (onProgress) {
       const elapsedMs = this.#elapsed();
+      const progress = {
+        done: this.#done,
+        failed: this.#failed,
+        total: source.total,
+        itemsPerSecond: elapsedMs > 0 ? (this.#done * 1000) / elapsedMs : 0,
+        elapsedMs,
+      };
       try {
-        onProgress({
-          done: this.#done,
-          failed: this.#failed,
-          total: source.total,
-          itemsPerSecond: elapsedMs > 0 ? (this.#done * 1000) / elapsedMs : 0,
-          elapsedMs,
-        });
+        onProgress(progress);
       } catch (error) {
         this.#stop(error);
         return;
@@ -329,7 +312,7 @@ export class Run {
       if (this.#inFlight.size === 0) this.#clearGrace();
       return;
     }
-    if (this.#s.source.done && this.#retry.length === 0 && this.#inFlight.size === 0) {
+    if (this.#s.source.done && this.#again.length === 0 && this.#inFlight.size === 0 && this.#failures.pending === 0) {
       this.#finished = true;
       this.#cleanup();
       const summary: RunSummary = { items: this.#done, failed: this.#failed, chunks: this.#chunks, elapsedMs: this.#elapsed() };
@@ -341,7 +324,7 @@ export class Run {
   #stop(reason: unknown): void {
     if (this.#finished) return;
     this.#finished = true;
-    // Workers check this flag between items: they stop early and the task's ctx.signal fires.
+    // Workers check this flag between items (and tasks see it through ctx.signal): they stop early.
     Atomics.store(this.#control, CONTROL_ABORTED, 1);
     this.#cleanup();
     void this.#s.source.close().catch(() => {});
@@ -357,6 +340,8 @@ export class Run {
 
   #cleanup(): void {
     this.#s.signal?.removeEventListener('abort', this.#onAbort);
+    this.#failures.close();
+    if (this.#watchdog) clearInterval(this.#watchdog);
   }
 
   #clearGrace(): void {
@@ -378,15 +363,19 @@ export class Run {
   }
 }
 
+/** Split off the first item of a batch (for a half-open probe): [first item, the rest]. */
+function splitFirst(work: Work): [Work, Work] {
+  const { start, items } = work.batch;
+  return [
+    { ...work, batch: { start, items: items.slice(0, 1) } },
+    { ...work, batch: { start: start + 1, items: items.slice(1) } },
+  ];
+}
+
 /** A Float64Array of the items when every one is a number (moved to the worker instead of cloned), else null. */
-export function packItems(items: unknown[]): Float64Array | null {
+export function packItems(items: Batch['items']): Float64Array | null {
   const n = items.length;
   if (n < 8) return null;
   for (let i = 0; i < n; i++) if (typeof items[i] !== 'number') return null;
   return Float64Array.from(items as number[]);
-}
-
-function describe(failure: ChunkFailure): string {
-  const message = (failure.error as { message?: unknown } | null)?.message;
-  return `${failure.kind}${failure.exitCode === undefined ? '' : ` (exit code ${failure.exitCode})`}: ${String(message)}`;
 }

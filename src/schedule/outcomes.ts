@@ -1,21 +1,31 @@
 /**
- * Outcomes, in one place: what a finished chunk's items become, and what a failed chunk becomes (split and
- * re-run, or per-item failures). Retries, isolation and checkpoints hook in here, not in the dispatcher.
+ * Outcomes, in one place: what a finished chunk's items become, and what a failed chunk becomes (pieces to run
+ * again, and items that failed). Retries and the circuit breaker act on the failed items this returns; the
+ * dispatcher only carries the decisions out.
  */
 import { ErrorCodes, ItemError } from '../errors.ts';
 import { fromEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import type { Batch } from './source.ts';
 
+/** A batch of items with its bookkeeping, as queued for (re)dispatch. */
+export interface Work {
+  batch: Batch;
+  /** Attempt number of the items (1 for first runs; retries of a lone item count up). */
+  attempts: number;
+  /** Run in isolation mode: the worker verifies results can be cloned, and a lone item that fails is final. */
+  isolating: boolean;
+}
+
 /** Why a whole chunk failed (no per-item results came back). */
 export interface ChunkFailure {
-  kind: 'oom' | 'crash' | 'clone';
+  kind: 'oom' | 'crash' | 'clone' | 'timeout';
   /** The worker's exit code, for crashes that report one. */
   exitCode?: number;
   /** The error piscina or the platform reported. */
   error: unknown;
 }
 
-/** Classify the rejection of a chunk's pool task. */
+/** Classify the rejection of a chunk's pool task (timeouts are known to the dispatcher, not classified here). */
 export function classifyChunkError(error: unknown): ChunkFailure {
   const e = error as { code?: unknown; name?: unknown; message?: unknown } | null;
   if (e?.code === 'ERR_WORKER_OUT_OF_MEMORY') return { kind: 'oom', error };
@@ -26,32 +36,62 @@ export function classifyChunkError(error: unknown): ChunkFailure {
   return { kind: 'crash', exitCode: 1, error };
 }
 
-/** What to do with a failed chunk: run these batches again (in isolation mode), or fail these items. */
-export type FailureDecision = { split: Batch[] } | { fail: ItemError[] };
+/** What a failed chunk becomes. */
+export interface FailureDecision {
+  /** Pieces to run again, in input order. */
+  requeue: Work[];
+  /** Items that failed on this attempt (retries decide whether they run again). */
+  failed: ItemError[];
+}
+
+const piece = (batch: Batch, from: number, to: number, attempts: number, isolating: boolean): Work[] =>
+  to > from ? [{ batch: { start: batch.start + from, items: batch.items.slice(from, to) }, attempts, isolating }] : [];
 
 /**
- * Decide what a failed chunk becomes: a chunk of several items is split in halves and both are re-run in
- * isolation mode, so the item that fails the worker ends up alone; a lone item is re-run once in isolation mode
- * (which tells an uncloneable result from a crash), and fails with the failure's code if it fails again.
+ * Decide what a failed chunk becomes, given `suspect`: the offset of the item the worker was running when it died
+ * (from the progress slot), -1 when it had not started one, or the chunk length when it died while replying.
+ *
+ * - timeout: the running item failed; the items before it (results lost) and after it run again.
+ * - crash / out of memory with a known running item: that item runs again alone, in isolation mode, and the
+ *   items before and after it run again as two pieces. A lone item that fails in isolation mode fails for good.
+ * - died while replying: a result could not be cloned; the chunk runs again in isolation mode, where the worker
+ *   checks each result and fails only the bad ones.
+ * - nothing known (died before its first item, or an item could not be sent): the chunk is split in halves.
+ * Every path either fails an item or runs strictly smaller pieces (or the same chunk once more in isolation
+ * mode), so isolation always ends.
  */
-export function decideChunkFailure(batch: Batch, failure: ChunkFailure, attempts: number, isolating: boolean): FailureDecision {
+export function decideChunkFailure(work: Work, failure: ChunkFailure, suspect: number): FailureDecision {
+  const { batch, attempts, isolating } = work;
   const n = batch.items.length;
-  if (n === 1 && !isolating) return { split: [batch] };
-  if (n > 1) {
-    const mid = Math.ceil(n / 2);
+  if (failure.kind === 'timeout' && suspect >= 0 && suspect < n) {
     return {
-      split: [
-        { start: batch.start, items: batch.items.slice(0, mid) },
-        { start: batch.start + mid, items: batch.items.slice(mid) },
-      ],
+      requeue: [...piece(batch, 0, suspect, attempts, isolating), ...piece(batch, suspect + 1, n, attempts, isolating)],
+      failed: [chunkFailureToItemError(batch.start + suspect, failure, attempts)],
     };
   }
-  return { fail: [chunkFailureToItemError(batch.start, failure, attempts)] };
+  if (n === 1) {
+    return isolating || failure.kind === 'clone'
+      ? { requeue: [], failed: [chunkFailureToItemError(batch.start, failure, attempts)] }
+      : { requeue: [{ ...work, isolating: true }], failed: [] };
+  }
+  if (suspect >= 0 && suspect < n && failure.kind !== 'clone') {
+    return {
+      requeue: [
+        ...piece(batch, 0, suspect, attempts, isolating),
+        ...piece(batch, suspect, suspect + 1, attempts, true),
+        ...piece(batch, suspect + 1, n, attempts, isolating),
+      ],
+      failed: [],
+    };
+  }
+  if (suspect === n && !isolating) return { requeue: [{ ...work, isolating: true }], failed: [] };
+  const mid = Math.ceil(n / 2);
+  return { requeue: [...piece(batch, 0, mid, attempts, true), ...piece(batch, mid, n, attempts, true)], failed: [] };
 }
 
 function chunkFailureToItemError(index: number, failure: ChunkFailure, attempts: number): ItemError {
   const cause = failure.error;
-  const detail = (cause as { message?: unknown } | null)?.message;
+  const detail = String((cause as { message?: unknown } | null)?.message ?? cause);
   switch (failure.kind) {
     case 'oom':
       return new ItemError(ErrorCodes.WORKER_OOM, `item ${index} ran its worker out of memory (heap limit reached)`, {
@@ -60,16 +100,22 @@ function chunkFailureToItemError(index: number, failure: ChunkFailure, attempts:
         cause,
       });
     case 'clone':
-      return new ItemError(
-        ErrorCodes.DATA_CLONE,
-        `item ${index} or its result cannot be sent between threads: ${String(detail)}`,
-        { index, attempts, cause },
-      );
+      return new ItemError(ErrorCodes.DATA_CLONE, `item ${index} cannot be sent to a worker: ${detail}`, {
+        index,
+        attempts,
+        cause,
+      });
+    case 'timeout':
+      return new ItemError(ErrorCodes.TIMEOUT, `item ${index} ${detail}; its worker was terminated`, {
+        index,
+        attempts,
+        cause,
+      });
     case 'crash': {
       const info = { index, attempts, cause, ...(failure.exitCode === undefined ? {} : { exitCode: failure.exitCode }) };
       return new ItemError(
         ErrorCodes.WORKER_CRASHED,
-        `item ${index} crashed its worker (exit code ${failure.exitCode ?? 'unknown'}): ${String(detail)}`,
+        `item ${index} crashed its worker (exit code ${failure.exitCode ?? 'unknown'}): ${detail}`,
         info,
       );
     }
@@ -87,9 +133,4 @@ export function taskErrorToItemError(index: number, envelope: ErrorEnvelope, att
     attempts,
     cause,
   });
-}
-
-/** The per-item error for an item that was never run because the run stopped first. */
-export function notRunError(index: number, why: string): ItemError {
-  return new ItemError(ErrorCodes.NOT_RUN, `item ${index} was not run: ${why}`, { index, attempts: 0 });
 }

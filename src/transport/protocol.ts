@@ -22,6 +22,16 @@ export interface ChunkMessage {
    * chunks being isolated after a failure; an uncloneable result otherwise kills the worker while replying).
    */
   verify: boolean;
+  /** Identifies the run, so a worker keeps one task-facing AbortSignal per run. */
+  runId: number;
+  /**
+   * Progress slot of this chunk in the run's shared progress arrays: before running item k the worker stores
+   * `slotStartedAt[slot] = epoch ms` then `Atomics.store(slotItem, slot, k)`. The dispatcher reads them to enforce
+   * per-item run-time deadlines and to know which item was running when a worker died.
+   */
+  slot: number;
+  slotItem: Int32Array;
+  slotStartedAt: Float64Array;
 }
 
 /** What a worker returns for a chunk. */

@@ -11,20 +11,52 @@ import { CONTROL_ABORTED, CONTROL_LOADED, type ChunkMessage, type ChunkReply } f
 import { explainInlineError, loadTask } from './load-task.ts';
 
 let warm = false;
+let runId = -1;
 let controller = new AbortController();
 
 /** The mutable context handed to the task; one object per worker, its `index` updated per item. */
 const context = { signal: controller.signal, index: 0, workerId: threadId };
 
+const nativeAborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+const abortReason = (): DOMException => new DOMException('the run was aborted', 'AbortError');
+
+/**
+ * The task-facing signal of a run. Its `aborted` (and `throwIfAborted()`) read the run's shared abort flag, so a
+ * synchronous loop that checks `ctx.signal.aborted` sees the abort at once; for tasks that await, the flag is also
+ * polled while they wait, which fires 'abort' listeners.
+ */
+function signalFor(control: Int32Array): AbortSignal {
+  const own = new AbortController();
+  const signal = own.signal;
+  const aborted = (): boolean => {
+    if (nativeAborted.call(signal)) return true;
+    if (Atomics.load(control, CONTROL_ABORTED) === 0) return false;
+    own.abort(abortReason());
+    return true;
+  };
+  Object.defineProperty(signal, 'aborted', { get: aborted, configurable: true });
+  Object.defineProperty(signal, 'throwIfAborted', {
+    value: () => {
+      if (aborted()) throw signal.reason;
+    },
+    configurable: true,
+  });
+  controller = own;
+  return signal;
+}
+
+/** While an item awaits, poll the shared abort flag so 'abort' listeners fire. */
+const ABORT_POLL_MS = 10;
+
 /** Run one chunk. The piscina handler of the batch worker. */
 export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   const cold = !warm;
   warm = true;
-  const { task, start, items, control } = message;
+  const { task, start, items, control, slot, slotItem, slotStartedAt } = message;
   const n = items.length;
-  if (controller.signal.aborted && Atomics.load(control, CONTROL_ABORTED) === 0) {
-    controller = new AbortController();
-    context.signal = controller.signal;
+  if (message.runId !== runId) {
+    runId = message.runId;
+    context.signal = signalFor(control);
   }
   let fn;
   try {
@@ -36,17 +68,24 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   const values: unknown[] = new Array<unknown>(n);
   const errors: Array<[number, ErrorEnvelope]> = [];
   const inline = task.kind === 'inline' ? task.name : null;
+  const origin = performance.timeOrigin;
+  let poll: NodeJS.Timeout | undefined;
   const t0 = performance.now();
   let k = 0;
   for (; k < n; k++) {
     if (Atomics.load(control, CONTROL_ABORTED) !== 0) {
-      controller.abort(new DOMException('the run was aborted', 'AbortError'));
+      controller.abort(abortReason());
       break;
     }
     context.index = start + k;
+    slotStartedAt[slot] = origin + performance.now();
+    Atomics.store(slotItem, slot, k);
     try {
       let value = fn(items[k], context);
       if (value !== null && (typeof value === 'object' || typeof value === 'function') && 'then' in value) {
+        poll ??= setInterval(() => {
+          if (Atomics.load(control, CONTROL_ABORTED) !== 0) controller.abort(abortReason());
+        }, ABORT_POLL_MS);
         value = await value;
       }
       values[k] = value;
@@ -54,7 +93,10 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
       errors.push([k, toEnvelope(inline === null ? error : explainInlineError(error, inline))]);
     }
   }
+  if (poll) clearInterval(poll);
   const runMs = performance.now() - t0;
+  // Past the last item: a worker that dies from here on died while replying (an uncloneable result).
+  Atomics.store(slotItem, slot, n);
   if (message.verify) verifyCloneable(values, errors, k);
   return reply(values, errors, k, runMs, cold);
 }

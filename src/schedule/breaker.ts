@@ -1,0 +1,112 @@
+/**
+ * The circuit breaker: when the failure rate over a sliding window of recent item outcomes passes a threshold
+ * (with a minimum number of samples), the run stops dispatching. Pure: outcomes in, state out; the dispatcher
+ * owns the cool-down timer.
+ */
+import { describeError } from '../errors.ts';
+
+/** Circuit breaker settings. */
+export interface BreakerOptions {
+  /** Failure rate (0..1] over the window that trips the breaker. Default `0.5`. */
+  threshold?: number;
+  /** Recent item outcomes considered. Default `100`. */
+  window?: number;
+  /** Outcomes needed before the breaker may trip. Default `20`. */
+  minSamples?: number;
+  /**
+   * After tripping, wait this long (ms), then let one probe item through ("half-open"): success closes the breaker
+   * and the run goes on; failure opens it again. Default: none, a tripped breaker ends the run.
+   */
+  halfOpenAfterMs?: number;
+}
+
+/** closed: dispatching; open: not dispatching; half-open: one probe item allowed. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** Tracks outcomes and says when to stop. */
+export class CircuitBreaker {
+  readonly threshold: number;
+  readonly minSamples: number;
+  readonly halfOpenAfterMs: number | undefined;
+  readonly #ring: Uint8Array;
+  #next = 0;
+  #count = 0;
+  #failures = 0;
+  #state: BreakerState = 'closed';
+  /** Recent failure descriptions, for the message that says why the breaker tripped. */
+  readonly #recent: string[] = [];
+
+  constructor(options: BreakerOptions = {}) {
+    this.threshold = options.threshold ?? 0.5;
+    this.minSamples = options.minSamples ?? 20;
+    this.halfOpenAfterMs = options.halfOpenAfterMs;
+    this.#ring = new Uint8Array(options.window ?? 100);
+  }
+
+  get state(): BreakerState {
+    return this.#state;
+  }
+
+  /** Failure rate over the window. */
+  get rate(): number {
+    return this.#count === 0 ? 0 : this.#failures / this.#count;
+  }
+
+  /** Record `n` successes. */
+  success(n = 1): void {
+    if (this.#state === 'half-open') {
+      this.#reset();
+      return;
+    }
+    // Pushing more successes than the window holds leaves the same state as pushing a window's worth.
+    const k = Math.min(n, this.#ring.length);
+    for (let i = 0; i < k; i++) this.#push(0);
+  }
+
+  /** Record one failure. Returns true when this failure trips (or re-opens) the breaker. */
+  failure(error: unknown): boolean {
+    this.#recent.push(describeError(error));
+    if (this.#recent.length > 5) this.#recent.shift();
+    if (this.#state === 'half-open') {
+      this.#state = 'open';
+      return true;
+    }
+    this.#push(1);
+    if (this.#state === 'closed' && this.#count >= this.minSamples && this.rate >= this.threshold) {
+      this.#state = 'open';
+      return true;
+    }
+    return false;
+  }
+
+  /** Move from open to half-open (the cool-down passed). */
+  halfOpen(): void {
+    if (this.#state === 'open') this.#state = 'half-open';
+  }
+
+  /** Why the breaker tripped, for people. */
+  describe(): string {
+    const pct = (x: number): string => `${Math.round(x * 100)}%`;
+    return (
+      `circuit breaker open: ${pct(this.rate)} of the last ${this.#count} items failed ` +
+      `(threshold ${pct(this.threshold)}, at least ${this.minSamples} items); recent failures: ${this.#recent.join(' | ')}`
+    );
+  }
+
+  #push(bit: 0 | 1): void {
+    const size = this.#ring.length;
+    if (this.#count === size) this.#failures -= this.#ring[this.#next]!;
+    else this.#count++;
+    this.#ring[this.#next] = bit;
+    this.#failures += bit;
+    this.#next = (this.#next + 1) % size;
+  }
+
+  #reset(): void {
+    this.#ring.fill(0);
+    this.#next = 0;
+    this.#count = 0;
+    this.#failures = 0;
+    this.#state = 'closed';
+  }
+}

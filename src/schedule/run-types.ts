@@ -1,0 +1,84 @@
+/** The shapes a run exchanges with its caller: settings, sink, progress, trace and summary. */
+import type { Piscina } from 'piscina';
+import type { ItemError } from '../errors.ts';
+import type { TaskSpec } from '../task.ts';
+import type { BreakerOptions } from './breaker.ts';
+import type { ChunkPolicy } from './policy.ts';
+import type { RetryOptions } from './retry.ts';
+import type { Source } from './source.ts';
+
+/** Progress of a run, reported after every chunk. */
+export interface Progress {
+  /** Items with a final outcome (value or failure). */
+  done: number;
+  /** Items that failed for good. */
+  failed: number;
+  /** Total items when known (arrays), else null. */
+  total: number | null;
+  /** Items per second since the run started. */
+  itemsPerSecond: number;
+  /** Milliseconds since the run started. */
+  elapsedMs: number;
+}
+
+/** One chunk as recorded in a run's trace. */
+export interface ChunkTrace {
+  /** Milliseconds since the run started, when the chunk finished. */
+  t: number;
+  /** Items in the chunk. */
+  items: number;
+  /** In-worker run time, ms. */
+  runMs: number;
+  /** Dispatch to result, ms. */
+  roundTripMs: number;
+  /** Worker heap used / limit after the chunk. */
+  heapRatio: number;
+  /** Small worker number (-1 when the worker died). */
+  worker: number;
+  outcome: 'ok' | 'oom' | 'crash' | 'clone' | 'timeout';
+}
+
+/** A run's trace: every chunk as it finished, and every sizing decision of the policy with its reason. */
+export interface RunTrace {
+  chunks: ChunkTrace[];
+  decisions: unknown[];
+}
+
+/** Where a run's outcomes go. */
+export interface RunSink {
+  value(index: number, value: unknown): void;
+  failure(error: ItemError): void;
+  /** False while the consumer is not keeping up; dispatch pauses until `Run.resume()` is called. */
+  ready?(): boolean;
+}
+
+/** Settings of one run. */
+export interface RunSettings {
+  pool: Piscina;
+  threads: number;
+  task: TaskSpec;
+  source: Source;
+  policy: ChunkPolicy;
+  sink: RunSink;
+  /** Stop at the first item failure and reject with it (parallelMap). */
+  stopOnFailure: boolean;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: Progress) => void) | undefined;
+  /** Keep a per-chunk trace. */
+  trace?: boolean | undefined;
+  /** How long stopped chunks may keep running before their workers are terminated, ms. */
+  abortGraceMs: number;
+  /** Per-item run-time deadline, ms. */
+  timeout?: number | undefined;
+  retry?: RetryOptions | undefined;
+  breaker?: BreakerOptions | undefined;
+}
+
+/** What a finished run reports. */
+export interface RunSummary {
+  items: number;
+  failed: number;
+  chunks: number;
+  elapsedMs: number;
+  trace?: RunTrace;
+}
