@@ -34,6 +34,9 @@ export type StreamResult<O> =
   | { index: number; status: 'fulfilled'; value: O }
   | { index: number; status: 'rejected'; reason: ItemError };
 
+/** @internal The key under which a runtime exposes its pool to `src/testing.ts`. */
+export const poolSymbol = Symbol('batchtools.pool');
+
 /** A batchtools runtime: one worker pool, sized by the pool plan, and the maps that run on it. */
 export class Runtime implements AsyncDisposable {
   readonly #plan: PoolPlan;
@@ -44,6 +47,11 @@ export class Runtime implements AsyncDisposable {
   /** @internal Use {@link createRuntime}. */
   constructor(plan: PoolPlan) {
     this.#plan = plan;
+  }
+
+  /** @internal */
+  [poolSymbol](): Piscina | undefined {
+    return this.#pool;
   }
 
   /** The pool plan: thread count, heap limit per worker, and the reasons for both. */

@@ -65,7 +65,7 @@ export class CircuitBreaker {
 
   /** Record one failure. Returns true when this failure trips (or re-opens) the breaker. */
   failure(error: unknown): boolean {
-    this.#recent.push(describeError(error));
+    this.#recent.push(error instanceof Error ? error.message : describeError(error));
     if (this.#recent.length > 5) this.#recent.shift();
     if (this.#state === 'half-open') {
       this.#state = 'open';

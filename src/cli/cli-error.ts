@@ -1,0 +1,33 @@
+/**
+ * The one error type of the command line: a problem the user can fix (usage, input, files, checkpoint). main.ts
+ * prints it as one line, `batchtools: <message>`, plus what to do, without a stack trace, and exits with 2.
+ */
+
+/** A usage, input or setup error: printed as `batchtools: <message>` and exit code 2. */
+export class CliError extends Error {
+  /** What to do about it, printed on a second line when set. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.hint = hint;
+  }
+
+  override get name(): string {
+    return 'CliError';
+  }
+}
+
+/** The run was interrupted (Ctrl-C): the reason given to the abort signal. */
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+
+  override get name(): string {
+    return 'Interrupted';
+  }
+}
+
+/** Exit codes, documented in `--help` and the README. */
+export const ExitCode = { OK: 0, ITEMS_FAILED: 1, USAGE: 2, INTERRUPTED: 130 } as const;

@@ -1,0 +1,11 @@
+/**
+ * Test hooks: not exported from the package. Lets tests reach a runtime's pool (to kill workers in fault
+ * injection) without widening the public surface.
+ */
+import type { Piscina } from 'piscina';
+import { poolSymbol, type Runtime } from './runtime.ts';
+
+/** The Piscina pool of a runtime, once it has started one. */
+export function poolOf(rt: Runtime): Piscina | undefined {
+  return (rt as unknown as Record<symbol, () => Piscina | undefined>)[poolSymbol]?.();
+}

@@ -1,0 +1,183 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRuntime, defineTask, ErrorCodes, RunError, type ItemError, type Settled } from '../src/index.ts';
+import { poolOf } from '../src/testing.ts';
+
+const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
+type Item = { id: number; poison?: boolean };
+const task = (name: string) => defineTask<Item, number>(fixture('crash.mjs'), name);
+const square = defineTask<number, number>(fixture('math.mjs'), 'square');
+
+const rt = createRuntime({ threads: 2, maxHeapMb: 64 });
+afterAll(() => rt.close());
+
+const items = (n: number, poison: number[]): Item[] => Array.from({ length: n }, (_, id) => ({ id, poison: poison.includes(id) }));
+
+/** [index, code] of every rejected outcome, and checks every fulfilled value is its item's id. */
+function failures(settled: Settled<number>[]): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  settled.forEach((s, i) => {
+    if (s.status === 'fulfilled') expect(s.value).toBe(i);
+    else out.push([i, s.reason.code]);
+  });
+  return out;
+}
+
+async function stillWorks(): Promise<void> {
+  expect(await rt.map([1, 2, 3], square)).toEqual([1, 4, 9]);
+}
+
+describe('worker crashes', () => {
+  it('isolates items that call process.exit: 10,000 items, two poison → 9,998 values and two crash errors', async () => {
+    const settled = await rt.mapSettled(items(10_000, [1234, 8765]), task('exitOn'));
+    expect(settled.length).toBe(10_000);
+    expect(failures(settled)).toEqual([
+      [1234, ErrorCodes.WORKER_CRASHED],
+      [8765, ErrorCodes.WORKER_CRASHED],
+    ]);
+    const reason = (settled[1234] as { reason: ItemError }).reason;
+    expect(reason.exitCode).toBe(3);
+    expect(reason.attempts).toBe(1);
+    expect(reason.message).toContain('item 1234 crashed its worker (exit code 3)');
+    await stillWorks();
+  });
+
+  it('isolates an item whose timer throws an uncaught exception', async () => {
+    const settled = await rt.mapSettled(items(300, [42]), task('throwInTimer'));
+    expect(failures(settled)).toEqual([[42, ErrorCodes.WORKER_CRASHED]]);
+    expect(((settled[42] as { reason: ItemError }).reason.cause as Error).message).toContain('thrown from a timer');
+    await stillWorks();
+  });
+
+  it('isolates an item that runs its worker out of memory; the process survives', async () => {
+    const settled = await rt.mapSettled(items(500, [250]), task('allocate'));
+    expect(failures(settled)).toEqual([[250, ErrorCodes.WORKER_OOM]]);
+    await stillWorks();
+  });
+});
+
+describe('timeouts', () => {
+  it('fails an item stuck in a synchronous loop past its deadline; the rest continue', async () => {
+    const settled = await rt.mapSettled(items(2_000, [7, 1500]), task('spinOn'), { timeout: 300 });
+    expect(failures(settled)).toEqual([
+      [7, ErrorCodes.TIMEOUT],
+      [1500, ErrorCodes.TIMEOUT],
+    ]);
+    expect((settled[7] as { reason: ItemError }).reason.message).toBe(
+      'item 7 ran longer than its 300 ms deadline; its worker was terminated',
+    );
+    await stillWorks();
+  });
+
+  it('counts run time, not time waiting in the queue', async () => {
+    // 40 items of 30 ms on 2 threads wait up to ~600 ms in the queue; each runs far below the 250 ms deadline.
+    const slow = Array.from({ length: 40 }, (_, id) => ({ id, us: 30_000 }));
+    const out = await rt.map(slow, defineTask<{ id: number; us: number }, number>(fixture('math.mjs'), 'spin'), { timeout: 250, chunkSize: 1 });
+    expect(out).toEqual(slow.map((x) => x.id));
+  });
+});
+
+describe('retries', () => {
+  const flaky = defineTask<{ id: number; attempts: Int32Array; failures: number; how: string }, number>(fixture('crash.mjs'), 'flaky');
+  const flakyItems = (n: number, failures: number, how: string) => {
+    const attempts = new Int32Array(new SharedArrayBuffer(4 * n));
+    return Array.from({ length: n }, (_, id) => ({ id, attempts, failures: id === 3 ? failures : 0, how }));
+  };
+  const fast = { minDelayMs: 1, maxDelayMs: 5 };
+
+  it('retries a crashing item that fails twice then succeeds, recording attempts', async () => {
+    const settled = await rt.mapSettled(flakyItems(10, 2, 'exit'), flaky, { retries: { retries: 2, ...fast } });
+    expect(failures(settled)).toEqual([]);
+  });
+
+  it('gives up after the last attempt with the attempt count', async () => {
+    const settled = await rt.mapSettled(flakyItems(10, 5, 'exit'), flaky, { retries: { retries: 2, ...fast } });
+    expect(failures(settled)).toEqual([[3, ErrorCodes.WORKER_CRASHED]]);
+    expect((settled[3] as { reason: ItemError }).reason.attempts).toBe(3);
+  });
+
+  it('does not retry thrown errors unless they say they are retryable', async () => {
+    const plain = await rt.mapSettled(flakyItems(10, 2, 'throw'), flaky, { retries: { retries: 3, ...fast } });
+    expect(failures(plain)).toEqual([[3, ErrorCodes.TASK_FAILED]]);
+    expect((plain[3] as { reason: ItemError }).reason.attempts).toBe(1);
+    const marked = await rt.mapSettled(flakyItems(10, 2, 'retryable'), flaky, { retries: { retries: 3, ...fast } });
+    expect(failures(marked)).toEqual([]);
+  });
+
+  it('uses a custom predicate', async () => {
+    const seen: string[] = [];
+    const settled = await rt.mapSettled(flakyItems(10, 1, 'throw'), flaky, {
+      retries: { retries: 1, ...fast, retryable: (e) => (seen.push(e.code), true) },
+    });
+    expect(failures(settled)).toEqual([]);
+    expect(seen).toEqual([ErrorCodes.TASK_FAILED]);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('stops a run whose items all fail, quoting the failures', async () => {
+    const error = await rt.mapSettled(Array.from({ length: 5_000 }, (_, i) => i), defineTask(fixture('crash.mjs'), 'alwaysFails'), {
+      breaker: { threshold: 0.5, window: 50, minSamples: 20 },
+    }).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(RunError);
+    expect((error as RunError).code).toBe(ErrorCodes.CIRCUIT_OPEN);
+    expect((error as Error).message).toMatch(/^circuit breaker open: 100% of the last \d+ items failed \(threshold 50%, at least 20 items\); recent failures: item \d+ failed: Error: cannot process \d+ \| item/);
+    await stillWorks();
+  });
+
+  it('half-opens after a cool-down and carries on when the probe succeeds', async () => {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const list = Array.from({ length: 200 }, (_, id) => ({ id, flag }));
+    let fixed = false;
+    const settled = await rt.mapSettled(list, defineTask<{ id: number; flag: Int32Array }, number>(fixture('crash.mjs'), 'failsUntilFixed'), {
+      breaker: { threshold: 0.5, window: 20, minSamples: 10, halfOpenAfterMs: 20 },
+      chunkSize: 5,
+      onProgress: (p) => {
+        if (!fixed && p.failed >= 10) {
+          fixed = true;
+          Atomics.store(flag, 0, 1);
+        }
+      },
+    });
+    const failed = settled.filter((s) => s.status === 'rejected').length;
+    expect(failed).toBeGreaterThanOrEqual(10);
+    expect(failed).toBeLessThan(60);
+    expect(settled.length).toBe(200);
+    settled.forEach((s, i) => s.status === 'fulfilled' && expect(s.value).toBe(i));
+  });
+});
+
+describe('fault injection', () => {
+  it('gives every item exactly one outcome while workers are killed at random points', async () => {
+    const local = createRuntime({ threads: 2, maxHeapMb: 64 });
+    await local.map([0], square); // starts the pool
+    const pool = poolOf(local)!;
+    let seed = 12345;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const list = Array.from({ length: 3_000 }, (_, id) => ({ id, us: 100 }));
+    let kills = 0;
+    const settled = await local.mapSettled(list, defineTask<{ id: number; us: number }, number>(fixture('math.mjs'), 'spin'), {
+      onProgress: (p) => {
+        // After some chunks, terminate a random worker mid-run (the next chunks are already running or queued).
+        if (kills < 6 && random() < 0.3 && p.done < 2_800) {
+          const threads = pool.threads;
+          const victim = threads[Math.floor(random() * threads.length)];
+          if (victim) {
+            kills++;
+            void victim.terminate();
+          }
+        }
+      },
+    });
+    expect(kills).toBeGreaterThan(0);
+    expect(settled.length).toBe(3_000);
+    const seen = new Set<number>();
+    settled.forEach((s, i) => {
+      seen.add(i);
+      if (s.status === 'fulfilled') expect(s.value).toBe(i);
+      else expect(s.reason.code).toBe(ErrorCodes.WORKER_CRASHED);
+    });
+    expect(seen.size).toBe(3_000);
+    expect(await local.map([5], square)).toEqual([25]);
+    await local.close();
+  });
+});
