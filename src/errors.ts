@@ -30,12 +30,8 @@ export const ErrorCodes = {
   STARTUP_FAILED: 'BT_STARTUP_FAILED',
   /** The failure rate passed the circuit breaker's threshold; the run stopped dispatching. */
   CIRCUIT_OPEN: 'BT_CIRCUIT_OPEN',
-  /** The item was never run because the run stopped first (first failure in `parallelMap`, breaker, abort). */
-  NOT_RUN: 'BT_NOT_RUN',
   /** The runtime was closed; no new work is accepted. */
   RUNTIME_CLOSED: 'BT_RUNTIME_CLOSED',
-  /** An error from a worker whose class is not known here, rebuilt from its envelope. */
-  REMOTE: 'BT_REMOTE',
 } as const;
 
 /** A stable error code string. */

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntime, defineTask, ErrorCodes, RuntimeClosedError } from '../src/index.ts';
+import { poolOf } from '../src/testing.ts';
 
 const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
 const block = defineTask<{ id: number; flags: Int32Array }, number>(fixture('blocking.mjs'), 'block');
@@ -47,6 +48,22 @@ describe('cancellation', () => {
     // The spinning workers were replaced: new work runs.
     expect(await rt.map([3], square)).toEqual([9]);
     Atomics.store(flags, 1, 1);
+  });
+
+  it('a synchronous task sees ctx.signal.aborted and stops without its worker being terminated', async () => {
+    for (const name of ['cooperative', 'awaitsAbort']) {
+      const { flags, items } = blockingItems(2);
+      const threadsBefore = [...poolOf(rt)!.threads];
+      const controller = new AbortController();
+      const run = rt.map(items, defineTask(fixture('blocking.mjs'), name), { signal: controller.signal, chunkSize: 1, abortGraceMs: 60_000 });
+      // Wait until both tasks run (one per thread), then abort.
+      while (Atomics.load(flags, 0) < 2) await Atomics.waitAsync(flags, 0, Atomics.load(flags, 0), 1000).value;
+      controller.abort();
+      await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+      // Both tasks noticed the abort (flags[1] counts them), well before the 60 s grace period.
+      while (Atomics.load(flags, 1) < 2) await Atomics.waitAsync(flags, 1, Atomics.load(flags, 1), 1000).value;
+      expect(poolOf(rt)!.threads).toEqual(threadsBefore);
+    }
   });
 
   it('rejects at once when the signal is already aborted', async () => {
