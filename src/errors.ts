@@ -30,6 +30,8 @@ export const ErrorCodes = {
   STARTUP_FAILED: 'BT_STARTUP_FAILED',
   /** The failure rate passed the circuit breaker's threshold; the run stopped dispatching. */
   CIRCUIT_OPEN: 'BT_CIRCUIT_OPEN',
+  /** A call to a dedicated worker that was closed (before or while the call was pending). */
+  WORKER_CLOSED: 'BT_WORKER_CLOSED',
   /** The runtime was closed; no new work is accepted. */
   RUNTIME_CLOSED: 'BT_RUNTIME_CLOSED',
 } as const;
@@ -117,6 +119,16 @@ export class ItemError extends BatchtoolsError implements ItemFailureInfo {
 export class RunError extends BatchtoolsError {
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
+  }
+}
+
+/** A dedicated worker crashed, ran out of memory, was closed, or a call to it timed out. */
+export class WorkerError extends BatchtoolsError {
+  /** Exit code of the worker, when it exited. */
+  readonly exitCode?: number;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; exitCode?: number }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.exitCode !== undefined) this.exitCode = options.exitCode;
   }
 }
 

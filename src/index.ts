@@ -14,7 +14,9 @@ export {
   RunError,
   RuntimeClosedError,
   TaskLoadError,
+  WorkerError,
 } from './errors.ts';
+export { proxy, transfer } from 'comlink';
 export { planPool } from './plan/plan.ts';
 export { probeMachine, refineProbe } from './plan/probe.ts';
 export { formatPlan, planToJson } from './plan/format.ts';
@@ -26,6 +28,8 @@ export type { Task, TaskContext, TaskFunction, TaskLike } from './task.ts';
 export type { ChunkTrace, Progress, RunTrace } from './schedule/dispatcher.ts';
 export type { AdaptivePolicyOptions, TraceEntry } from './schedule/adaptive.ts';
 export type { RetryOptions } from './schedule/retry.ts';
+export type { Dedicated, SpawnOptions } from './rpc/dedicated.ts';
+export type { Remote } from 'comlink';
 export type { BreakerOptions } from './schedule/breaker.ts';
 export type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './schedule/policy.ts';
 export type { MachineProbe, PlanFigure, PlanHints, PoolPlan } from './plan/types.ts';

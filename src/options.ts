@@ -226,6 +226,14 @@ export function resolveStreamOptions(options: unknown): ResolvedMapOptions & { o
   };
 }
 
+const SPAWN_KEYS = ['timeout', 'maxHeapMb'] as const;
+
+/** Validate `rt.spawn()` options. Throws {@link InvalidOptionError}. */
+export function resolveSpawnOptions(options: unknown): { timeout: number | undefined; maxHeapMb: number | undefined } {
+  const o = checkObject(options, SPAWN_KEYS);
+  return { timeout: positiveFinite('timeout', o['timeout']), maxHeapMb: positiveInteger('maxHeapMb', o['maxHeapMb']) };
+}
+
 /** Validate runtime options (the thread and heap figures are range-checked by the planner). */
 export function resolveRuntimeOptions(options: unknown): RuntimeOptions {
   const o = checkObject(options, RUNTIME_KEYS);

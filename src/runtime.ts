@@ -7,6 +7,7 @@ import { RuntimeClosedError, type ItemError } from './errors.ts';
 import {
   resolveMapOptions,
   resolveRuntimeOptions,
+  resolveSpawnOptions,
   resolveStreamOptions,
   type MapOptions,
   type ResolvedMapOptions,
@@ -21,7 +22,8 @@ import { createDefaultPolicy } from './schedule/default-policy.ts';
 import { Run, type RunSink } from './schedule/dispatcher.ts';
 import { FixedPolicy } from './schedule/guided.ts';
 import { toSource } from './schedule/source.ts';
-import { checkTaskFile, toTask, type TaskLike } from './task.ts';
+import { spawnDedicated, type Dedicated, type SpawnOptions } from './rpc/dedicated.ts';
+import { checkTaskFile, defineTask, toTask, type TaskLike } from './task.ts';
 
 /** Items accepted by every map: an array, a typed array, or any sync or async iterable. */
 export type Items<I> = Iterable<I> | AsyncIterable<I> | ArrayLike<I>;
@@ -43,6 +45,7 @@ export class Runtime implements AsyncDisposable {
   #pool: Piscina | undefined;
   #closed = false;
   readonly #runs = new Set<Run>();
+  readonly #dedicated = new Set<Dedicated<unknown>>();
 
   /** @internal Use {@link createRuntime}. */
   constructor(plan: PoolPlan) {
@@ -140,10 +143,44 @@ export class Runtime implements AsyncDisposable {
     }
   }
 
-  /** Stop every run, terminate the workers. Safe to call twice. */
+  /**
+   * Start a dedicated worker for a module of your own and call its exports like an object: every function export
+   * becomes promise-returning. The worker keeps its state between calls; it is not part of the pool. If it
+   * crashes, exits or is closed, pending and later calls reject with a `WorkerError` (they never hang).
+   *
+   * @example
+   * await using model = await rt.spawn<typeof import('./model.js')>(new URL('./model.js', import.meta.url));
+   * await model.load('en');
+   * const label = await model.classify('hello');
+   */
+  async spawn<T>(module: URL | string, options?: SpawnOptions): Promise<Dedicated<T>> {
+    if (this.#closed) throw new RuntimeClosedError();
+    const opts = resolveSpawnOptions(options);
+    const { spec } = defineTask(module);
+    checkTaskFile(spec);
+    const url = spec.kind === 'module' ? spec.url : '';
+    let handle: Dedicated<T> | undefined;
+    handle = await spawnDedicated<T>(url, {
+      timeout: opts.timeout,
+      maxHeapMb: opts.maxHeapMb ?? this.#plan.maxHeapMb,
+      onExit: () => {
+        if (handle) this.#dedicated.delete(handle as Dedicated<unknown>);
+      },
+    });
+    if (this.#closed) {
+      await handle.close();
+      throw new RuntimeClosedError();
+    }
+    this.#dedicated.add(handle);
+    return handle;
+  }
+
+  /** Stop every run, terminate the workers (pool and dedicated). Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all([...this.#dedicated].map((d) => d.close()));
+    this.#dedicated.clear();
     for (const run of this.#runs) run.cancel(new RuntimeClosedError('the runtime was closed while this run was going on'));
     const pool = this.#pool;
     this.#pool = undefined;

@@ -1,0 +1,149 @@
+/**
+ * comlink over Node MessagePorts, made safe: errors cross in batchtools' envelope (name, code, stack, cause and
+ * fields survive), and every call settles, also when the worker behind the port dies, is closed, or the call
+ * runs past its timeout. comlink alone leaves such calls pending forever.
+ */
+import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import { transferHandlers, type Endpoint } from 'comlink';
+import { fromEnvelope, toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
+
+let installed = false;
+
+/** Errors raised on this side for a call (crash, close, timeout), handed to comlink by token, not cloned. */
+const localErrors = new Map<string, Error>();
+let nextToken = 0;
+
+/** Make comlink carry thrown errors in our envelope (once per thread). */
+export function installErrorEnvelope(): void {
+  if (installed) return;
+  installed = true;
+  const base = transferHandlers.get('throw');
+  if (!base) return;
+  transferHandlers.set('throw', {
+    canHandle: base.canHandle,
+    serialize: (wrapped: unknown) => [toEnvelope((wrapped as { value: unknown }).value), []],
+    deserialize: (wire: unknown) => {
+      const token = (wire as { localError?: unknown }).localError;
+      if (typeof token === 'string') {
+        const error = localErrors.get(token);
+        localErrors.delete(token);
+        throw error;
+      }
+      throw fromEnvelope(wire as ErrorEnvelope);
+    },
+  });
+}
+
+type Listener = (event: { data: unknown }) => void;
+type ListenerLike = Listener | { handleEvent: Listener };
+
+/** A comlink endpoint over a MessagePort that can fail its pending calls. */
+export class GuardedEndpoint implements Endpoint {
+  readonly #port: MessagePort;
+  readonly #listeners = new Set<ListenerLike>();
+  readonly #pending = new Map<string, NodeJS.Timeout | undefined>();
+  readonly #timeoutMs: number | undefined;
+  readonly #onTimeout: (ms: number) => Error;
+  readonly #onBusy: (busy: boolean) => void;
+  #dead: Error | undefined;
+
+  /**
+   * @param options.timeoutMs Per-call timeout. Default: none.
+   * @param options.onTimeout Makes the error a timed-out call rejects with.
+   * @param options.onBusy Told when the first call starts waiting and when the last one settles (to ref/unref the
+   *   worker, so an idle worker does not keep the process alive but a pending call does).
+   */
+  constructor(
+    port: MessagePort,
+    options: { timeoutMs?: number | undefined; onTimeout: (ms: number) => Error; onBusy?: (busy: boolean) => void },
+  ) {
+    this.#port = port;
+    this.#timeoutMs = options.timeoutMs;
+    this.#onTimeout = options.onTimeout;
+    this.#onBusy = options.onBusy ?? (() => {});
+    port.on('message', (data: unknown) => {
+      const id = (data as { id?: unknown } | null)?.id;
+      if (typeof id === 'string' && this.#pending.has(id)) {
+        clearTimeout(this.#pending.get(id));
+        this.#pending.delete(id);
+        if (this.#pending.size === 0) this.#onBusy(false);
+      }
+      this.#emit(data);
+    });
+    port.unref();
+  }
+
+  /** Calls waiting for an answer. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  postMessage(message: unknown, transfer?: TransferListItem[]): void {
+    const id = (message as { id?: unknown } | null)?.id;
+    const tracked = typeof id === 'string' && (message as { type?: unknown }).type !== 'RELEASE';
+    if (this.#dead) {
+      if (tracked) queueMicrotask(() => this.#reject(id, this.#dead!));
+      return;
+    }
+    if (tracked) {
+      const ms = this.#timeoutMs;
+      const timer = ms === undefined ? undefined : setTimeout(() => this.#settle(id, this.#onTimeout(ms)), ms);
+      timer?.unref();
+      if (this.#pending.size === 0) this.#onBusy(true);
+      this.#pending.set(id, timer);
+    }
+    this.#port.postMessage(message, transfer as never);
+  }
+
+  addEventListener(_type: string, listener: ListenerLike): void {
+    this.#listeners.add(listener);
+  }
+
+  removeEventListener(_type: string, listener: ListenerLike): void {
+    this.#listeners.delete(listener);
+  }
+
+  /** Reject every pending call, and every later one, with `error`. */
+  fail(error: Error): void {
+    if (this.#dead) return;
+    this.#dead = error;
+    for (const id of [...this.#pending.keys()]) this.#settle(id, error);
+    this.#port.close();
+  }
+
+  #settle(id: string, error: Error): void {
+    if (!this.#pending.has(id)) return;
+    clearTimeout(this.#pending.get(id));
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#onBusy(false);
+    this.#reject(id, error);
+  }
+
+  #reject(id: string, error: Error): void {
+    const token = `e${nextToken++}`;
+    localErrors.set(token, error);
+    this.#emit({ id, type: 'HANDLER', name: 'throw', value: { localError: token } });
+  }
+
+  #emit(data: unknown): void {
+    for (const l of [...this.#listeners]) (typeof l === 'function' ? l : l.handleEvent)({ data });
+  }
+}
+
+/** A plain comlink endpoint over a MessagePort (the side that exposes an object). */
+export function portEndpoint(port: MessagePort): Endpoint {
+  const map = new Map<ListenerLike, (data: unknown) => void>();
+  return {
+    postMessage: (message: unknown, transfer?: TransferListItem[]) => port.postMessage(message, transfer as never),
+    addEventListener: (_type: string, listener: ListenerLike) => {
+      const fn = (data: unknown): void => (typeof listener === 'function' ? listener : listener.handleEvent)({ data });
+      map.set(listener, fn);
+      port.on('message', fn);
+    },
+    removeEventListener: (_type: string, listener: ListenerLike) => {
+      const fn = map.get(listener);
+      if (fn) port.off('message', fn);
+      map.delete(listener);
+    },
+  } as Endpoint;
+}
