@@ -45,6 +45,12 @@ export interface MapOptions {
    * defaults (50% of the last 100 items, at least 20). Default: off.
    */
   breaker?: boolean | BreakerOptions;
+  /**
+   * Functions on the main thread that tasks may call while they run: inside the task, `ctx.host` is a typed
+   * comlink `Remote` of this object (every method returns a promise). For progress, a shared cache, a rate-limit
+   * token, logging. A host function that throws rejects the task's call with its error. Default: none.
+   */
+  host?: object;
 }
 
 /** Options of `rt.stream`. */
@@ -69,7 +75,7 @@ export interface RuntimeOptions {
   maxHeapMb?: number;
 }
 
-const MAP_KEYS = ['signal', 'onProgress', 'chunkSize', 'trace', 'onTrace', 'abortGraceMs', 'timeout', 'retries', 'breaker'] as const;
+const MAP_KEYS = ['signal', 'onProgress', 'chunkSize', 'trace', 'onTrace', 'abortGraceMs', 'timeout', 'retries', 'breaker', 'host'] as const;
 const RETRY_KEYS = ['retries', 'minDelayMs', 'maxDelayMs', 'factor', 'jitter', 'retryable'] as const;
 const BREAKER_KEYS = ['threshold', 'window', 'minSamples', 'halfOpenAfterMs'] as const;
 const STREAM_KEYS = [...MAP_KEYS, 'ordered', 'highWaterMark'] as const;
@@ -133,6 +139,7 @@ export interface ResolvedMapOptions {
   timeout: number | undefined;
   retry: RetryOptions | undefined;
   breaker: BreakerOptions | undefined;
+  host: object | undefined;
 }
 
 function nonNegativeInteger(name: string, value: unknown): number | undefined {
@@ -191,6 +198,14 @@ function resolveBreaker(value: unknown): BreakerOptions | undefined {
   return out;
 }
 
+function resolveHost(value: unknown): object | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+    throw invalid('host', 'an object of functions', value);
+  }
+  return value;
+}
+
 function resolveCommon(o: Record<string, unknown>): ResolvedMapOptions {
   const signal = o['signal'];
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid('signal', 'an AbortSignal', signal);
@@ -207,6 +222,7 @@ function resolveCommon(o: Record<string, unknown>): ResolvedMapOptions {
     timeout: positiveFinite('timeout', o['timeout']),
     retry: resolveRetry(o['retries']),
     breaker: resolveBreaker(o['breaker']),
+    host: resolveHost(o['host']),
   };
 }
 

@@ -22,6 +22,7 @@ import { createDefaultPolicy } from './schedule/default-policy.ts';
 import { Run, type RunSink } from './schedule/dispatcher.ts';
 import { FixedPolicy } from './schedule/guided.ts';
 import { toSource } from './schedule/source.ts';
+import { HostLinks } from './rpc/host-server.ts';
 import { spawnDedicated, type Dedicated, type SpawnOptions } from './rpc/dedicated.ts';
 import { checkTaskFile, defineTask, toTask, type TaskLike } from './task.ts';
 
@@ -43,6 +44,7 @@ export const poolSymbol = Symbol('batchtools.pool');
 export class Runtime implements AsyncDisposable {
   readonly #plan: PoolPlan;
   #pool: Piscina | undefined;
+  #hosts: HostLinks | undefined;
   #closed = false;
   readonly #runs = new Set<Run>();
   readonly #dedicated = new Set<Dedicated<unknown>>();
@@ -182,6 +184,8 @@ export class Runtime implements AsyncDisposable {
     await Promise.all([...this.#dedicated].map((d) => d.close()));
     this.#dedicated.clear();
     for (const run of this.#runs) run.cancel(new RuntimeClosedError('the runtime was closed while this run was going on'));
+    this.#hosts?.close();
+    this.#hosts = undefined;
     const pool = this.#pool;
     this.#pool = undefined;
     if (pool) await pool.destroy();
@@ -219,10 +223,16 @@ export class Runtime implements AsyncDisposable {
       timeout: opts.timeout,
       retry: opts.retry,
       breaker: opts.breaker,
+      host: opts.host !== undefined,
     });
     this.#runs.add(run);
+    if (opts.host !== undefined) {
+      this.#hosts ??= new HostLinks(this.#pool);
+      this.#hosts.register(run.id, opts.host);
+    }
     const forget = (): void => {
       this.#runs.delete(run);
+      if (opts.host !== undefined) this.#hosts?.unregister(run.id);
     };
     run.done.then(forget, forget);
     return run;

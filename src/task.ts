@@ -5,16 +5,22 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Remote } from 'comlink';
 import { InvalidOptionError, TaskLoadError } from './errors.ts';
 
-/** What a task function receives as its second argument. */
-export interface TaskContext {
+/** What a task function receives as its second argument. `H` is the type of the run's `host` object. */
+export interface TaskContext<H = unknown> {
   /** Aborted when the run is cancelled; check it in long loops to stop early. */
   readonly signal: AbortSignal;
   /** Index of the current item in the input (0-based). */
   readonly index: number;
-  /** Small integer naming the worker thread (stable for the worker's life). */
+  /** The worker thread's id (stable for the worker's life). */
   readonly workerId: number;
+  /**
+   * The run's `host` object as a comlink Remote: its functions run on the main thread and return promises.
+   * Undefined when the run has no `host`.
+   */
+  readonly host: Remote<H>;
 }
 
 /** The shape of a task function: one input item in, one result (or a promise of it) out. */

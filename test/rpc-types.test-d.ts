@@ -20,3 +20,13 @@ describe('Remote surface of a dedicated worker', () => {
     void model.missing();
   });
 });
+
+describe('ctx.host', () => {
+  it('is a Remote of the host type', () => {
+    type Host = { add(n: number): void; factor(): number };
+    type Ctx = import('../src/index.ts').TaskContext<Host>;
+    expectTypeOf<ReturnType<Ctx['host']['add']>>().toEqualTypeOf<Promise<void>>();
+    expectTypeOf<ReturnType<Ctx['host']['factor']>>().toEqualTypeOf<Promise<number>>();
+    expectTypeOf<Ctx['host']['add']>().parameters.toEqualTypeOf<[number]>();
+  });
+});

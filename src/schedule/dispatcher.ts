@@ -85,6 +85,11 @@ export class Run {
     void this.#pump();
   }
 
+  /** This run's id (host objects are served under it). */
+  get id(): number {
+    return this.#id;
+  }
+
   /** Tell the run the sink has room again. */
   resume(): void {
     void this.#pump();
@@ -142,6 +147,7 @@ export class Run {
       items: packed ?? items,
       control: this.#control,
       verify: work.isolating,
+      host: this.#s.host === true,
       runId: this.#id,
       slot,
       slotItem: this.#slots.item,

@@ -71,6 +71,8 @@ export interface RunSettings {
   /** Per-item run-time deadline, ms. */
   timeout?: number | undefined;
   retry?: RetryOptions | undefined;
+  /** The run has a host object (served by the runtime's HostLinks under the run's id). */
+  host?: boolean | undefined;
   breaker?: BreakerOptions | undefined;
 }
 

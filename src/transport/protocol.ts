@@ -22,7 +22,9 @@ export interface ChunkMessage {
    * chunks being isolated after a failure; an uncloneable result otherwise kills the worker while replying).
    */
   verify: boolean;
-  /** Identifies the run, so a worker keeps one task-facing AbortSignal per run. */
+  /** The run has a host object: the worker sets `ctx.host` to its Remote. */
+  host: boolean;
+  /** Identifies the run, so a worker keeps one task-facing AbortSignal (and host Remote) per run. */
   runId: number;
   /**
    * Progress slot of this chunk in the run's shared progress arrays: before running item k the worker stores

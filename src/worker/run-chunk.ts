@@ -8,6 +8,7 @@ import { move } from 'piscina';
 import { BatchtoolsError, ErrorCodes } from '../errors.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { CONTROL_ABORTED, CONTROL_LOADED, type ChunkMessage, type ChunkReply } from '../transport/protocol.ts';
+import type { TaskContext } from '../task.ts';
 import { explainInlineError, loadTask } from './load-task.ts';
 
 let warm = false;
@@ -15,7 +16,12 @@ let runId = -1;
 let controller = new AbortController();
 
 /** The mutable context handed to the task; one object per worker, its `index` updated per item. */
-const context = { signal: controller.signal, index: 0, workerId: threadId };
+const context: { signal: AbortSignal; index: number; workerId: number; host: unknown } = {
+  signal: controller.signal,
+  index: 0,
+  workerId: threadId,
+  host: undefined,
+};
 
 const nativeAborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
 const abortReason = (): DOMException => new DOMException('the run was aborted', 'AbortError');
@@ -61,6 +67,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   let fn;
   try {
     fn = await loadTask(task);
+    context.host = message.host ? await (await import('../rpc/host-client.ts')).hostFor(runId) : undefined;
   } catch (error) {
     return reply([], [], 0, 0, cold, toEnvelope(error));
   }
@@ -81,7 +88,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
     slotStartedAt[slot] = origin + performance.now();
     Atomics.store(slotItem, slot, k);
     try {
-      let value = fn(items[k], context);
+      let value = fn(items[k], context as TaskContext);
       if (value !== null && (typeof value === 'object' || typeof value === 'function') && 'then' in value) {
         poll ??= setInterval(() => {
           if (Atomics.load(control, CONTROL_ABORTED) !== 0) controller.abort(abortReason());
