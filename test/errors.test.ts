@@ -16,6 +16,7 @@ describe('error codes', () => {
       TIMEOUT: 'BT_TIMEOUT',
       STARTUP_FAILED: 'BT_STARTUP_FAILED',
       CIRCUIT_OPEN: 'BT_CIRCUIT_OPEN',
+      WORKER_CLOSED: 'BT_WORKER_CLOSED',
       RUNTIME_CLOSED: 'BT_RUNTIME_CLOSED',
     });
   });
@@ -42,8 +43,9 @@ describe('error codes', () => {
     expect(Object.keys(api).sort()).toEqual(
       [
         'BatchtoolsError', 'ErrorCodes', 'InvalidInputError', 'InvalidOptionError', 'ItemError', 'RemoteError', 'RunError',
-        'Runtime', 'RuntimeClosedError', 'TaskLoadError', 'createRuntime', 'defineTask', 'formatPlan', 'isBatchtoolsError',
-        'isTask', 'mapSettled', 'parallelMap', 'planPool', 'planToJson', 'probeMachine', 'refineProbe',
+        'Runtime', 'RuntimeClosedError', 'TaskLoadError', 'WorkerError', 'createRuntime', 'defineTask', 'formatPlan',
+        'isBatchtoolsError', 'isTask', 'mapSettled', 'parallelMap', 'planPool', 'planToJson', 'probeMachine', 'proxy',
+        'refineProbe', 'transfer',
       ].sort(),
     );
   });
