@@ -148,6 +148,7 @@ export class Run {
       control: this.#control,
       verify: work.isolating,
       host: this.#s.host === true,
+      timed: this.#s.timeout !== undefined,
       runId: this.#id,
       slot,
       slotItem: this.#slots.item,

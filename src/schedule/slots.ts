@@ -32,6 +32,7 @@ export class SlotTable {
     const slot = this.#free.pop();
     if (slot === undefined) throw new Error('no free progress slot (the dispatcher checks `available` first)');
     Atomics.store(this.item, slot, NOT_STARTED);
+    this.startedAt[slot] = Number.POSITIVE_INFINITY;
     return slot;
   }
 
@@ -44,9 +45,9 @@ export class SlotTable {
     return Atomics.load(this.item, slot);
   }
 
-  /** How long the current item of `slot` has been running, ms, as of `now` (epoch ms). */
+  /** How long the current item of `slot` has been running, ms, as of `now` (epoch ms); never negative. */
   runningFor(slot: number, now: number): number {
-    return now - this.startedAt[slot]!;
+    return Math.max(0, now - this.startedAt[slot]!);
   }
 }
 

@@ -28,9 +28,10 @@ export interface ChunkMessage {
   runId: number;
   /**
    * Progress slot of this chunk in the run's shared progress arrays: before running item k the worker stores
-   * `slotStartedAt[slot] = epoch ms` then `Atomics.store(slotItem, slot, k)`. The dispatcher reads them to enforce
-   * per-item run-time deadlines and to know which item was running when a worker died.
+   * `slotItem[slot] = k` (and, when `timed`, `slotStartedAt[slot] = epoch ms` first). The dispatcher reads them to
+   * enforce per-item run-time deadlines and to know which item was running when a worker died.
    */
+  timed: boolean;
   slot: number;
   slotItem: Int32Array;
   slotStartedAt: Float64Array;

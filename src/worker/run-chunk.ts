@@ -76,6 +76,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   const errors: Array<[number, ErrorEnvelope]> = [];
   const inline = task.kind === 'inline' ? task.name : null;
   const origin = performance.timeOrigin;
+  const timed = message.timed;
   let poll: NodeJS.Timeout | undefined;
   const t0 = performance.now();
   let k = 0;
@@ -85,8 +86,14 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
       break;
     }
     context.index = start + k;
-    slotStartedAt[slot] = origin + performance.now();
-    Atomics.store(slotItem, slot, k);
+    if (timed) {
+      // The time first, then the item with a barrier, so the watchdog never pairs item k with an older time.
+      slotStartedAt[slot] = origin + performance.now();
+      Atomics.store(slotItem, slot, k);
+    } else {
+      // Read only after the worker died, when all its writes are visible: a plain store is enough.
+      slotItem[slot] = k;
+    }
     try {
       let value = fn(items[k], context as TaskContext);
       if (value !== null && (typeof value === 'object' || typeof value === 'function') && 'then' in value) {
