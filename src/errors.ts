@@ -32,6 +32,16 @@ export const ErrorCodes = {
   CIRCUIT_OPEN: 'BT_CIRCUIT_OPEN',
   /** A call to a dedicated worker that was closed (before or while the call was pending). */
   WORKER_CLOSED: 'BT_WORKER_CLOSED',
+  /** A bench suite file failed to import, or does not default-export a tinybench `Bench` (or a function returning one). */
+  SUITE_LOAD: 'BT_SUITE_LOAD',
+  /** A bench suite threw while running. */
+  SUITE_FAILED: 'BT_SUITE_FAILED',
+  /** A bench suite's worker ended before the suite finished. */
+  SUITE_CRASHED: 'BT_SUITE_CRASHED',
+  /** A bench suite ran past its timeout; its worker was terminated. */
+  SUITE_TIMEOUT: 'BT_SUITE_TIMEOUT',
+  /** A bench result document (a baseline) is unreadable, not ours, of another schema version, or malformed. */
+  SUITE_INVALID_RESULT: 'BT_SUITE_INVALID_RESULT',
   /** The runtime was closed; no new work is accepted. */
   RUNTIME_CLOSED: 'BT_RUNTIME_CLOSED',
 } as const;

@@ -20,6 +20,15 @@ export { proxy, transfer } from 'comlink';
 export { planPool } from './plan/plan.ts';
 export { probeMachine, refineProbe } from './plan/probe.ts';
 export { formatPlan, planToJson } from './plan/format.ts';
+export { runSuites } from './suites/runner.ts';
+export { compareResults } from './suites/compare.ts';
+export { readDocument, writeDocument } from './suites/document.ts';
+export { validateDocument } from './suites/validate.ts';
+export { formatComparison, formatResults } from './suites/format.ts';
+export { comparisonMarkdown, resultsMarkdown } from './suites/markdown.ts';
+export { welchTest } from './suites/statistics.ts';
+export { SuiteError, SuiteErrorCodes } from './suites/errors.ts';
+export { RESULT_FORMAT, SCHEMA_VERSION } from './suites/types.ts';
 
 export type { ErrorCode, ItemFailureInfo } from './errors.ts';
 export type { Items, Settled, StreamResult } from './runtime.ts';
@@ -33,3 +42,17 @@ export type { Remote } from 'comlink';
 export type { BreakerOptions } from './schedule/breaker.ts';
 export type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './schedule/policy.ts';
 export type { MachineProbe, PlanFigure, PlanHints, PoolPlan } from './plan/types.ts';
+export type { RunSuitesOptions, SuiteProgress } from './suites/runner.ts';
+export type { CompareOptions, Comparison, TaskComparison, TaskRef, Verdict } from './suites/compare.ts';
+export type {
+  BenchDocument,
+  BenchOptionsUsed,
+  ErrorInfo,
+  MachineInfo,
+  RunInfo,
+  SampleStatistics,
+  SuiteRecord,
+  TaskRecord,
+} from './suites/types.ts';
+export type { SuiteErrorCode } from './suites/errors.ts';
+export type { SampleSummary, WelchResult } from './suites/statistics.ts';

@@ -17,6 +17,11 @@ describe('error codes', () => {
       STARTUP_FAILED: 'BT_STARTUP_FAILED',
       CIRCUIT_OPEN: 'BT_CIRCUIT_OPEN',
       WORKER_CLOSED: 'BT_WORKER_CLOSED',
+      SUITE_LOAD: 'BT_SUITE_LOAD',
+      SUITE_FAILED: 'BT_SUITE_FAILED',
+      SUITE_CRASHED: 'BT_SUITE_CRASHED',
+      SUITE_TIMEOUT: 'BT_SUITE_TIMEOUT',
+      SUITE_INVALID_RESULT: 'BT_SUITE_INVALID_RESULT',
       RUNTIME_CLOSED: 'BT_RUNTIME_CLOSED',
     });
   });
@@ -45,7 +50,9 @@ describe('error codes', () => {
         'BatchtoolsError', 'ErrorCodes', 'InvalidInputError', 'InvalidOptionError', 'ItemError', 'RemoteError', 'RunError',
         'Runtime', 'RuntimeClosedError', 'TaskLoadError', 'WorkerError', 'createRuntime', 'defineTask', 'formatPlan',
         'isBatchtoolsError', 'isTask', 'mapSettled', 'parallelMap', 'planPool', 'planToJson', 'probeMachine', 'proxy',
-        'refineProbe', 'transfer',
+        'refineProbe', 'transfer', 'runSuites', 'compareResults', 'readDocument', 'writeDocument', 'validateDocument',
+        'formatComparison', 'formatResults', 'comparisonMarkdown', 'resultsMarkdown', 'welchTest', 'SuiteError',
+        'SuiteErrorCodes', 'RESULT_FORMAT', 'SCHEMA_VERSION',
       ].sort(),
     );
   });

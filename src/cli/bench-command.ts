@@ -1,0 +1,183 @@
+/**
+ * `batchtools bench <files or globs…>`: run tinybench suites, each in a fresh worker, print a table per suite,
+ * optionally save the results (`--json`), compare them with a saved baseline (`--baseline`, Welch's t-test) and
+ * write the comparison as markdown (`--markdown`).
+ *
+ * Exit codes: 0 every suite ran and no significant regression beyond the threshold; 1 a suite failed (did not load,
+ * threw, crashed its worker, timed out), a task errored, or a significant regression exceeded `--threshold`;
+ * 2 usage or input error (no files matched, a bad option, an unreadable or invalid baseline).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { InvalidInputError, InvalidOptionError } from '../errors.ts';
+import { compareResults, DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from '../suites/compare.ts';
+import { readDocument, writeDocument, writeFileAtomic } from '../suites/document.ts';
+import { SuiteError } from '../suites/errors.ts';
+import { formatComparison, formatSuite } from '../suites/format.ts';
+import { comparisonMarkdown, resultsMarkdown } from '../suites/markdown.ts';
+import { runSuites, type SuiteProgress } from '../suites/runner.ts';
+import type { BenchDocument } from '../suites/types.ts';
+
+/** Options of the bench command, as commander parses them. */
+export interface BenchCommandOptions {
+  /** Write the result document here. Default: not written. */
+  json?: string;
+  /** Compare with this saved result document. Default: no comparison. */
+  baseline?: string;
+  /** Write the comparison (or, without a baseline, the results) as markdown here. Default: not written. */
+  markdown?: string;
+  /** A significant regression larger than this percentage fails the run. Default 10. */
+  threshold?: number;
+  /** Confidence level of the test and intervals. Default 0.95. */
+  confidence?: number;
+  /** Suites run at once. Default 1 (one after another, no contention). */
+  parallel?: number;
+  /** Keep at most this many samples per task in the JSON. Default: all. */
+  maxSamples?: number;
+  /** Fail a suite that runs longer than this many milliseconds. Default: no limit. */
+  timeout?: number;
+  /** No progress line on stderr. Default false. */
+  quiet?: boolean;
+}
+
+/** Where the command writes; injectable for tests. */
+export interface BenchIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+
+function parseNumber(name: string, check: (n: number) => boolean, expected: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`${name} must be ${expected}, got "${value}"`);
+    return n;
+  };
+}
+const positiveInt = (name: string) => parseNumber(name, (n) => Number.isSafeInteger(n) && n >= 1, 'a positive integer');
+
+/** Add the `bench` command to `program`. */
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description('run tinybench suites, each in a fresh worker thread; save results; compare with a baseline')
+    .argument('<files...>', 'suite files or glob patterns (a suite default-exports a tinybench Bench, or a function returning one)')
+    .option('--json <file>', 'write the results as a versioned JSON document (machine, options, statistics, samples)')
+    .option('--baseline <file>', "compare with a result saved by --json (Welch's t-test on each task's latency)")
+    .option('--markdown <file>', 'write the comparison (without --baseline: the results) as a markdown table')
+    .option('--threshold <percent>', 'fail on a significant regression larger than this', parseNumber('--threshold', (n) => n >= 0, 'a percentage ≥ 0'), DEFAULT_THRESHOLD)
+    .option('--confidence <level>', 'confidence level of the test and intervals', parseNumber('--confidence', (n) => n > 0 && n < 1, 'between 0 and 1'), DEFAULT_CONFIDENCE)
+    .option('--parallel <n>', 'run n suites at once (their timings then contend; the report says so)', positiveInt('--parallel'), 1)
+    .option('--max-samples <n>', 'keep at most n samples per task in the JSON (statistics still use all)', positiveInt('--max-samples'))
+    .option('--timeout <ms>', 'fail a suite that runs longer than this', positiveInt('--timeout'))
+    .option('--quiet', 'no progress line')
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  0  every suite ran; no significant regression beyond --threshold
+  1  a suite failed or a task errored, or a significant regression exceeded --threshold
+  2  usage or input error (no files matched, bad option, invalid baseline)
+
+Examples:
+  $ batchtools bench 'bench/suites/*.bench.ts' --json base.json
+  $ batchtools bench 'bench/suites/*.bench.ts' --baseline base.json --markdown compare.md`,
+    )
+    .action(async (files: string[], opts: BenchCommandOptions) => {
+      process.exitCode = await runBenchCommand(files, opts);
+    });
+}
+
+/** Run the command; returns the exit code. Usage errors are printed as `batchtools: <message>` with code 2. */
+export async function runBenchCommand(files: string[], options: BenchCommandOptions, io: BenchIo = process): Promise<number> {
+  try {
+    const baseline = options.baseline === undefined ? undefined : await readDocument(options.baseline);
+    const progress = options.quiet ? undefined : new ProgressLine(io.stderr);
+    const document = await runSuites(files, {
+      parallel: options.parallel ?? 1,
+      ...(options.maxSamples !== undefined && { maxSamples: options.maxSamples }),
+      ...(options.timeout !== undefined && { timeout: options.timeout }),
+      onProgress: (event) => {
+        progress?.update(event);
+        if (event.type === 'suite-end') {
+          progress?.clear();
+          io.stdout.write(`${formatSuite(event.record)}\n\n`);
+        }
+      },
+    });
+    progress?.clear();
+    if (document.run.contended) {
+      io.stdout.write(`note: up to ${document.run.parallel} suites ran at once (--parallel); their timings contended for the CPU\n\n`);
+    }
+    if (options.json !== undefined) await writeDocument(options.json, document);
+
+    let failing = 0;
+    if (baseline && options.baseline !== undefined) {
+      const comparison = compareResults(baseline, document, {
+        threshold: options.threshold ?? DEFAULT_THRESHOLD,
+        confidence: options.confidence ?? DEFAULT_CONFIDENCE,
+      });
+      io.stdout.write(`${formatComparison(comparison, options.baseline)}\n`);
+      if (options.markdown !== undefined) await writeFileAtomic(options.markdown, comparisonMarkdown(comparison, options.baseline));
+      failing = comparison.failing;
+    } else if (options.markdown !== undefined) {
+      await writeFileAtomic(options.markdown, resultsMarkdown(document));
+    }
+    return verdict(document, failing, options.threshold ?? DEFAULT_THRESHOLD, io);
+  } catch (error) {
+    if (error instanceof InvalidInputError || error instanceof InvalidOptionError || error instanceof SuiteError) {
+      io.stderr.write(`batchtools: ${error.message}\n`);
+      return EXIT.USAGE;
+    }
+    throw error;
+  }
+}
+
+function verdict(document: BenchDocument, failing: number, threshold: number, io: BenchIo): number {
+  const failedSuites = document.suites.filter((s) => s.status === 'failed').length;
+  const erroredTasks = document.suites.reduce((n, s) => n + s.tasks.filter((t) => t.state === 'errored').length, 0);
+  const problems: string[] = [];
+  if (failedSuites > 0) problems.push(`${failedSuites} suite${failedSuites === 1 ? '' : 's'} failed`);
+  if (erroredTasks > 0) problems.push(`${erroredTasks} task${erroredTasks === 1 ? '' : 's'} errored`);
+  if (failing > 0) problems.push(`${failing} significant regression${failing === 1 ? '' : 's'} beyond ${threshold}%`);
+  if (problems.length === 0) return EXIT.OK;
+  io.stderr.write(`batchtools: ${problems.join(', ')}\n`);
+  return EXIT.FAILED;
+}
+
+/** Progress on stderr: one rewritten line on a terminal, a line per finished suite otherwise. */
+class ProgressLine {
+  readonly #out: BenchIo['stderr'];
+  readonly #tasks = new Map<number, string[]>();
+  #shown = false;
+
+  constructor(out: BenchIo['stderr']) {
+    this.#out = out;
+  }
+
+  update(event: SuiteProgress): void {
+    const tty = this.#out.isTTY === true;
+    if (event.type === 'suite-loaded') this.#tasks.set(event.index, event.tasks);
+    if (!tty) {
+      if (event.type === 'suite-start') this.#out.write(`[${event.index + 1}/${event.total}] ${event.file}\n`);
+      return;
+    }
+    const tasks = this.#tasks.get(event.index) ?? [];
+    let text: string;
+    if (event.type === 'suite-start') text = `[${event.index + 1}/${event.total}] ${event.file}: loading`;
+    else if (event.type === 'suite-loaded') text = `${event.file} › ${tasks[0] ?? ''} (1/${tasks.length})`;
+    else if (event.type === 'task-done') {
+      const next = tasks[event.done];
+      text = next === undefined ? `${event.file}: finishing` : `${event.file} › ${next} (${event.done + 1}/${event.total})`;
+    } else return;
+    const columns = (this.#out as { columns?: number }).columns ?? 100;
+    this.#out.write(`\r\x1b[K${text.slice(0, Math.max(10, columns - 1))}`);
+    this.#shown = true;
+  }
+
+  clear(): void {
+    if (!this.#shown) return;
+    this.#out.write('\r\x1b[K');
+    this.#shown = false;
+  }
+}

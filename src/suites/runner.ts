@@ -1,0 +1,121 @@
+/**
+ * `runSuites`: run tinybench suite files, each in a fresh worker of its own, one after another by default, and
+ * return the self-describing result document (machine, options, every task's statistics and samples).
+ */
+import { relative, sep } from 'node:path';
+import { InvalidInputError, InvalidOptionError } from '../errors.ts';
+import { expandFiles } from './glob.ts';
+import { describeMachine } from './machine.ts';
+import { runSuiteFile, type SuiteFile } from './spawn.ts';
+import { RESULT_FORMAT, SCHEMA_VERSION, type BenchDocument, type SuiteRecord } from './types.ts';
+
+/** Options of {@link runSuites}. */
+export interface RunSuitesOptions {
+  /**
+   * How many suites run at once, each in its own worker. Default `1`: one after another, so their timings do not
+   * contend for the CPU. Above 1 the document records `run.contended: true`.
+   */
+  parallel?: number;
+  /**
+   * Keep at most this many latency samples per task in the document (evenly spaced order statistics of the
+   * sorted samples). The statistics are always computed from all samples. Default: no cap, every sample.
+   */
+  maxSamples?: number;
+  /** Fail a suite that runs longer than this many milliseconds (its worker is terminated). Default: no limit. */
+  timeout?: number;
+  /** The directory relative paths and patterns resolve against, and suite keys are relative to. Default `process.cwd()`. */
+  cwd?: string;
+  /** Cancels the run: running suites' workers are terminated and the call rejects with `signal.reason`. Default: none. */
+  signal?: AbortSignal;
+  /** Called as suites start, load, finish tasks and end. Default: none. */
+  onProgress?: (event: SuiteProgress) => void;
+}
+
+/** Progress of {@link runSuites}. `index` is the suite's position (0-based) among `total` files. */
+export type SuiteProgress =
+  | { type: 'suite-start'; file: string; index: number; total: number }
+  | { type: 'suite-loaded'; file: string; index: number; name: string | null; tasks: string[] }
+  | { type: 'task-done'; file: string; index: number; task: string; done: number; total: number }
+  | { type: 'suite-end'; file: string; index: number; total: number; record: SuiteRecord };
+
+function positiveInteger(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(`options.${name}`, `\`${name}\` must be an integer ≥ 1, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Run tinybench suite files. A suite file default-exports a configured tinybench `Bench`, or a function (possibly
+ * async) that returns one; `.ts` files work without a build step. A suite that fails to load, throws, crashes its
+ * worker or times out is recorded as failed, and the other suites still run.
+ *
+ * @param files Paths or glob patterns (`bench/*.bench.ts`), relative to `options.cwd`.
+ * @returns The result document; suites in argument order.
+ * @throws {InvalidInputError} when no file is given or a path or pattern matches no file.
+ * @throws {InvalidOptionError} for a bad option.
+ */
+export async function runSuites(files: string | readonly string[], options: RunSuitesOptions = {}): Promise<BenchDocument> {
+  const parallel = positiveInteger('parallel', options.parallel) ?? 1;
+  const maxSamples = positiveInteger('maxSamples', options.maxSamples) ?? null;
+  if (options.timeout !== undefined && !(typeof options.timeout === 'number' && options.timeout > 0)) {
+    throw new InvalidOptionError('options.timeout', `\`timeout\` must be a number of milliseconds > 0, got ${String(options.timeout)}`);
+  }
+  const timeout = options.timeout ?? null;
+  const cwd = options.cwd ?? process.cwd();
+  const patterns = typeof files === 'string' ? [files] : [...files];
+  if (patterns.length === 0) throw new InvalidInputError('no suite files given');
+  const { files: paths, unmatched } = await expandFiles(patterns, cwd);
+  if (unmatched.length > 0) {
+    throw new InvalidInputError(`no suite files match ${unmatched.map((p) => JSON.stringify(p)).join(', ')} (in ${cwd})`);
+  }
+  options.signal?.throwIfAborted();
+
+  // Read the machine first: systeminformation spawns processes, which must not overlap the first suite's timings.
+  const machine = await describeMachine();
+  const suites: SuiteFile[] = paths.map((path) => ({ path, key: relative(cwd, path).split(sep).join('/') }));
+  const records: SuiteRecord[] = new Array<SuiteRecord>(suites.length);
+  const startedAt = new Date();
+  const started = performance.now();
+  const report = options.onProgress ?? (() => {});
+  let next = 0;
+
+  const lane = async (): Promise<void> => {
+    while (next < suites.length) {
+      const index = next++;
+      const suite = suites[index] as SuiteFile;
+      report({ type: 'suite-start', file: suite.key, index, total: suites.length });
+      const record = await runSuiteFile(suite, {
+        maxSamples,
+        timeout,
+        signal: options.signal,
+        onSignal: (s) =>
+          report(
+            s.type === 'loaded'
+              ? { type: 'suite-loaded', file: suite.key, index, name: s.name, tasks: s.tasks }
+              : { type: 'task-done', file: suite.key, index, task: s.name, done: s.done, total: s.total },
+          ),
+      });
+      records[index] = record;
+      report({ type: 'suite-end', file: suite.key, index, total: suites.length, record });
+    }
+  };
+  const lanes = Math.min(parallel, suites.length);
+  await Promise.all(Array.from({ length: lanes }, lane));
+
+  return {
+    format: RESULT_FORMAT,
+    schemaVersion: SCHEMA_VERSION,
+    machine,
+    run: {
+      isolation: 'worker-per-suite',
+      parallel,
+      contended: lanes > 1,
+      maxSamples,
+      startedAt: startedAt.toISOString(),
+      durationMs: performance.now() - started,
+    },
+    suites: records,
+  };
+}

@@ -1,0 +1,104 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { capSamples } from '../src/suites/collect.ts';
+import { readDocument, serializeDocument, writeDocument } from '../src/suites/document.ts';
+import { SuiteError, SuiteErrorCodes } from '../src/suites/errors.ts';
+import { expandFiles, globToRegExp } from '../src/suites/glob.ts';
+import { validateDocument } from '../src/suites/validate.ts';
+import { makeDocument, normalSamples } from './fixtures/suites/make-document.ts';
+
+const dir = await mkdtemp(join(tmpdir(), 'bt-suites-doc-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function readError(content: string | object, name = 'doc.json'): Promise<SuiteError> {
+  const file = join(dir, name);
+  await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
+  const error = await readDocument(file).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SuiteError);
+  expect((error as SuiteError).code).toBe(SuiteErrorCodes.INVALID_RESULT);
+  return error as SuiteError;
+}
+
+describe('result documents', () => {
+  it('round-trip through a file unchanged', async () => {
+    const doc = makeDocument({ 'a.bench.ts': { x: normalSamples(1, 20, 5, 1), y: [1, 2, 3] }, 'b.bench.mjs': { z: [4, 5] } });
+    const file = join(dir, 'round-trip.json');
+    await writeDocument(file, doc);
+    expect(await readDocument(file)).toEqual(doc);
+    expect(validateDocument(JSON.parse(serializeDocument(doc)), 'x')).toEqual(doc);
+  });
+
+  it('name the file when it is missing or not JSON', async () => {
+    await expect(readDocument(join(dir, 'missing.json'))).rejects.toThrow(/cannot read the result file .*missing\.json: no such file/);
+    expect((await readError('{"format": ', 'broken.json')).message).toMatch(/broken\.json is not valid JSON/);
+  });
+
+  it('refuse a document that is not ours (a vitest bench JSON, an array)', async () => {
+    const error = await readError({ files: [{ filepath: 'x', groups: [] }] }, 'vitest.json');
+    expect(error.message).toMatch(/vitest\.json is not a batchtools bench result \(expected an object with "format": "batchtools-bench"/);
+    expect(error.field).toBe('format');
+    expect((await readError([1, 2])).message).toMatch(/is not a batchtools bench result/);
+  });
+
+  it('refuse another schema version, saying which', async () => {
+    const error = await readError({ ...makeDocument({}), schemaVersion: 2 }, 'v2.json');
+    expect(error.message).toMatch(/v2\.json: field "schemaVersion" is 2, but this batchtools reads schema version 1/);
+  });
+
+  it('name the malformed field', async () => {
+    const doc = makeDocument({ 'a.bench.ts': { x: [1, 2, 3] } }) as unknown as { suites: Array<{ tasks: Array<Record<string, unknown>> }> };
+    const task = doc.suites[0]!.tasks[0]!;
+    (task['latency'] as Record<string, unknown>)['mean'] = 'fast';
+    const error = await readError(doc, 'bad-field.json');
+    expect(error.message).toMatch(/bad-field\.json: field "suites\[0\]\.tasks\[0\]\.latency\.mean" must be a number, got the string "fast"/);
+    expect(error.field).toBe('suites[0].tasks[0].latency.mean');
+
+    task['latency'] = null;
+    task['samples'] = [1, '2'];
+    expect((await readError(doc)).field).toBe('suites[0].tasks[0].samples[1]');
+    delete (doc as unknown as Record<string, unknown>)['machine'];
+    expect((await readError(doc)).message).toMatch(/field "machine" must be an object, got undefined/);
+  });
+});
+
+describe('sample capping', () => {
+  it('keeps evenly spaced order statistics, the minimum and maximum included', () => {
+    const sorted = Array.from({ length: 101 }, (_, i) => i);
+    expect(Array.from(capSamples(sorted, 5))).toEqual([0, 25, 50, 75, 100]);
+    expect(Array.from(capSamples(sorted, 1))).toEqual([50]);
+    expect(capSamples(sorted, null).length).toBe(101);
+    expect(capSamples([1, 2], 10).length).toBe(2);
+  });
+});
+
+describe('suite file patterns', () => {
+  it('translate globs to anchored expressions', () => {
+    expect(globToRegExp('*.bench.ts').test('a.bench.ts')).toBe(true);
+    expect(globToRegExp('*.bench.ts').test('sub/a.bench.ts')).toBe(false);
+    expect(globToRegExp('**/*.bench.ts').test('a.bench.ts')).toBe(true);
+    expect(globToRegExp('**/*.bench.ts').test('x/y/a.bench.ts')).toBe(true);
+    expect(globToRegExp('{a,b}.bench.?s').test('b.bench.ts')).toBe(true);
+    expect(globToRegExp('[!a]*.ts').test('a.ts')).toBe(false);
+    expect(globToRegExp('a+b(1).ts').test('a+b(1).ts')).toBe(true);
+  });
+
+  it('expand against a directory, in order, without duplicates, and report what matched nothing', async () => {
+    const cwd = fileURLToPath(new URL('../', import.meta.url));
+    const { files, unmatched } = await expandFiles(
+      ['test/fixtures/suites/{typed,fast}.bench.*', 'test/**/fast.bench.mjs', 'test/fixtures/suites/pollute.bench.mjs', 'nothing/*.bench.ts', 'no-such.bench.ts'],
+      cwd,
+    );
+    expect(files.map((f) => f.slice(cwd.length))).toEqual([
+      'test/fixtures/suites/fast.bench.mjs',
+      'test/fixtures/suites/typed.bench.ts',
+      'test/fixtures/suites/pollute.bench.mjs',
+    ]);
+    expect(unmatched).toEqual(['nothing/*.bench.ts', 'no-such.bench.ts']);
+  });
+});

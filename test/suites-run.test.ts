@@ -1,0 +1,131 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ErrorCodes, InvalidInputError, InvalidOptionError } from '../src/index.ts';
+import { readDocument, writeDocument } from '../src/suites/document.ts';
+import { SuiteErrorCodes } from '../src/suites/errors.ts';
+import { formatResults } from '../src/suites/format.ts';
+import { runSuites, type SuiteProgress } from '../src/suites/runner.ts';
+import type { SuiteRecord } from '../src/suites/types.ts';
+
+const cwd = fileURLToPath(new URL('./fixtures/suites/', import.meta.url));
+const dir = await mkdtemp(join(tmpdir(), 'bt-suites-run-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const byFile = (suites: SuiteRecord[], file: string): SuiteRecord => suites.find((s) => s.file === file)!;
+
+describe('runSuites', () => {
+  it('isolates suites: globals and prototypes a suite pollutes do not reach the next suite or the caller', async () => {
+    const doc = await runSuites(['pollute.bench.mjs', 'check-clean.bench.mjs'], { cwd });
+    expect(doc.suites.map((s) => [s.file, s.status])).toEqual([
+      ['pollute.bench.mjs', 'completed'],
+      ['check-clean.bench.mjs', 'completed'],
+    ]);
+    expect(doc.suites[1]!.tasks.map((t) => t.name)).toEqual(['clean']);
+    expect((globalThis as Record<string, unknown>)['__batchtoolsSuitePolluted']).toBeUndefined();
+    expect(doc.run).toMatchObject({ isolation: 'worker-per-suite', parallel: 1, contended: false });
+  });
+
+  it('records a suite that crashes, throws or fails to load with its error, and still runs the others', async () => {
+    const files = ['exits.bench.mjs', 'throws.bench.mjs', 'syntax-error.bench.mjs', 'not-a-bench.bench.mjs', 'task-error.bench.mjs', 'fast.bench.mjs'];
+    const doc = await runSuites(files, { cwd });
+    expect(doc.suites.map((s) => s.file)).toEqual(files);
+
+    const exits = byFile(doc.suites, 'exits.bench.mjs');
+    expect(exits).toMatchObject({ status: 'failed', phase: 'crash', tasks: [] });
+    expect(exits.options).not.toBeNull(); // it loaded, then exited while running
+    expect(exits.error).toMatchObject({ name: 'SuiteError', code: SuiteErrorCodes.CRASHED });
+    expect(exits.error!.message).toMatch(/exits\.bench\.mjs ended its worker \(exit code 7\) before finishing/);
+
+    const throws = byFile(doc.suites, 'throws.bench.mjs');
+    expect(throws).toMatchObject({ status: 'failed', phase: 'load' });
+    expect(throws.error!.code).toBe(SuiteErrorCodes.LOAD);
+    expect(throws.error!.message).toContain('RangeError [E_FIXTURE]: the suite could not build its bench');
+    expect(throws.error!.stack).toContain('throws.bench.mjs'); // the cause's stack, where the problem is
+
+    expect(byFile(doc.suites, 'syntax-error.bench.mjs').error!.message).toMatch(/failed to load: SyntaxError/);
+    expect(byFile(doc.suites, 'not-a-bench.bench.mjs').error!.message).toMatch(/default export of .*not-a-bench\.bench\.mjs is an object, not a tinybench Bench/);
+
+    const taskError = byFile(doc.suites, 'task-error.bench.mjs');
+    expect(taskError.status).toBe('completed');
+    expect(taskError.tasks.map((t) => [t.name, t.state])).toEqual([['ok', 'completed'], ['broken', 'errored']]);
+    expect(taskError.tasks[1]!.error).toMatchObject({ name: 'TypeError', message: 'task exploded' });
+
+    expect(byFile(doc.suites, 'fast.bench.mjs').tasks.map((t) => t.state)).toEqual(['completed', 'completed']);
+    const text = formatResults(doc);
+    expect(text).toContain('✖ exits.bench.mjs: failed (crash)');
+    expect(text).toMatch(/✓ fast\.bench\.mjs \(fast\): 2 tasks/);
+  });
+
+  it('terminates a suite that runs past the timeout', async () => {
+    const doc = await runSuites(['hangs.bench.mjs', 'fast.bench.mjs'], { cwd, timeout: 1500 });
+    expect(doc.suites[0]).toMatchObject({ status: 'failed', phase: 'timeout', error: { code: SuiteErrorCodes.TIMEOUT } });
+    expect(doc.suites[0]!.options).not.toBeNull(); // it loaded, then hung while running
+    expect(doc.suites[1]!.status).toBe('completed');
+  });
+
+  it('runs a TypeScript suite whose default export is an async factory, with samples and the options used', async () => {
+    const doc = await runSuites('typed.bench.ts', { cwd });
+    const suite = doc.suites[0]!;
+    expect(suite).toMatchObject({ file: 'typed.bench.ts', name: 'typed', status: 'completed', error: null });
+    expect(suite.options).toMatchObject({ time: 20, iterations: 30, warmup: false, retainSamples: false, concurrency: null, runtime: 'node' });
+    const task = suite.tasks[0]!;
+    expect(task.name).toBe('sum points');
+    // The suite did not ask for samples; the runner keeps them anyway.
+    expect(task.samples!.length).toBe(task.latency!.samplesCount);
+    expect(task.samplesCapped).toBe(false);
+    expect(task.throughput!.mean).toBeGreaterThan(0);
+  });
+
+  it('writes a self-describing document that reads back unchanged, with capped samples', async () => {
+    const events: SuiteProgress['type'][] = [];
+    const doc = await runSuites(['fast.bench.mjs'], { cwd, maxSamples: 50, onProgress: (e) => events.push(e.type) });
+    expect(events).toEqual(['suite-start', 'suite-loaded', 'task-done', 'task-done', 'suite-end']);
+    expect(doc).toMatchObject({ format: 'batchtools-bench', schemaVersion: 1, run: { maxSamples: 50 } });
+    expect(doc.machine.cpu.logicalCores).toBeGreaterThan(0);
+    expect(doc.machine.memory.totalBytes).toBeGreaterThan(0);
+    expect(doc.machine.node.version).toBe(process.version);
+    for (const task of doc.suites[0]!.tasks) {
+      expect(task.samples!.length).toBe(50);
+      expect(task.samplesCapped).toBe(true);
+      expect(task.latency!.samplesCount).toBeGreaterThan(50);
+      expect(task.samples![0]).toBe(task.latency!.min);
+      expect(task.samples![49]).toBe(task.latency!.max);
+      expect([...task.samples!].sort((a, b) => a - b)).toEqual(task.samples);
+    }
+    const file = join(dir, 'fast.json');
+    await writeDocument(file, doc);
+    expect(await readDocument(file)).toEqual(doc);
+  });
+
+  it('runs suites in parallel on request and says that their timings contended', async () => {
+    const doc = await runSuites(['fast.bench.mjs', 'typed.bench.ts'], { cwd, parallel: 2 });
+    expect(doc.run).toMatchObject({ parallel: 2, contended: true });
+    expect(doc.suites.map((s) => s.status)).toEqual(['completed', 'completed']);
+    expect(formatResults(doc)).toMatch(/up to 2 suites ran at once .*contended for the CPU/);
+  });
+
+  it('rejects usage errors before running anything', async () => {
+    const noMatch = await runSuites(['nothing-*.bench.ts'], { cwd }).catch((e: unknown) => e);
+    expect(noMatch).toBeInstanceOf(InvalidInputError);
+    expect((noMatch as InvalidInputError).code).toBe(ErrorCodes.INVALID_INPUT);
+    expect((noMatch as Error).message).toMatch(/no suite files match "nothing-\*\.bench\.ts"/);
+    await expect(runSuites([], { cwd })).rejects.toThrow(/no suite files given/);
+    await expect(runSuites('fast.bench.mjs', { cwd, parallel: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(runSuites('fast.bench.mjs', { cwd, timeout: -1 })).rejects.toThrow(/timeout/);
+  });
+
+  it('stops on abort, terminating the running suite', async () => {
+    const controller = new AbortController();
+    const run = runSuites(['hangs.bench.mjs', 'fast.bench.mjs'], {
+      cwd,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === 'suite-loaded') setTimeout(() => controller.abort(new Error('stop')), 50);
+      },
+    });
+    await expect(run).rejects.toThrow('stop');
+  });
+});
