@@ -117,8 +117,13 @@ export class Runtime implements AsyncDisposable {
       ready: () => buffer.size < opts.highWaterMark,
     });
     run.done.then(
-      () => {
-        ended = true;
+      (summary) => {
+        try {
+          if (opts.onTrace && summary.trace) opts.onTrace(summary.trace);
+          ended = true;
+        } catch (error) {
+          failure = { error };
+        }
         signal();
       },
       (error: unknown) => {

@@ -106,7 +106,7 @@ describe('options', () => {
     [{ onProgress: 1 }, '`options.onProgress` must be a function, got 1 (number)'],
     [{ abortGraceMs: -1 }, '`options.abortGraceMs` must be a finite number >= 0, got -1 (number)'],
     [{ trace: 'yes' }, '`options.trace` must be a boolean, got "yes" (string)'],
-    [{ chunksize: 4 }, '`options.chunksize` is not a known option (did you mean `chunkSize`?); known: signal, onProgress, chunkSize, trace, onTrace, abortGraceMs, timeout, retries, breaker'],
+    [{ chunksize: 4 }, '`options.chunksize` is not a known option (did you mean `chunkSize`?); known: signal, onProgress, chunkSize, trace, onTrace, abortGraceMs, timeout, retries, breaker, host'],
   ];
   it.each(cases)('map options %j', async (options, message) => {
     const error = await rejection(rt.map([1], task, options as never));

@@ -153,3 +153,32 @@ describe('close', () => {
     }
   }, 40_000);
 });
+
+describe('slow sources', () => {
+  it('hands out ready items while an async source waits, and re-runs failed chunks meanwhile', async () => {
+    const exitOn = defineTask<{ id: number; poison?: boolean }, number>(fixture('crash.mjs'), 'exitOn');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    async function* source() {
+      for (let id = 0; id < 50; id++) yield { id, poison: id === 20 };
+      await gate; // the producer stalls, as one reading a slow pipe would
+      yield { id: 50 };
+    }
+    const seen: number[] = [];
+    for await (const r of rt.stream(source(), exitOn)) {
+      seen.push(r.index);
+      if (r.index === 20) expect(r.status === 'rejected' && r.reason.code).toBe(ErrorCodes.WORKER_CRASHED);
+      // Items 0..49, including the isolated crash, all arrive while the source is still stalled.
+      if (r.index === 49) release();
+    }
+    expect(seen).toEqual(Array.from({ length: 51 }, (_, i) => i));
+  });
+
+  it('calls onTrace at the end of a stream', async () => {
+    let chunks = 0;
+    for await (const _ of rt.stream(Array.from({ length: 500 }, (_, i) => i), square, { onTrace: (t) => (chunks = t.chunks.length) })) {
+      // consume
+    }
+    expect(chunks).toBeGreaterThan(0);
+  });
+});

@@ -1,32 +1,33 @@
 /**
  * The part of cli-progress 3.12 (CommonJS, untyped) that src/cli/progress.ts uses. Written here instead of
- * installing @types/cli-progress, so the CLI adds exactly one package.
+ * installing @types/cli-progress, so that the command line adds exactly one package.
  */
 declare module 'cli-progress' {
-  interface Options {
-    stream?: NodeJS.WritableStream;
-    format?: string;
-    fps?: number;
-    barsize?: number;
-    hideCursor?: boolean;
-    clearOnComplete?: boolean;
-    linewrap?: boolean;
-    etaBuffer?: number;
-    gracefulExit?: boolean;
-    barCompleteChar?: string;
-    barIncompleteChar?: string;
+  namespace cliProgress {
+    interface Options {
+      stream?: NodeJS.WritableStream;
+      format?: string;
+      fps?: number;
+      barsize?: number;
+      hideCursor?: boolean;
+      clearOnComplete?: boolean;
+      linewrap?: boolean;
+      etaBuffer?: number;
+      gracefulExit?: boolean;
+      barCompleteChar?: string;
+      barIncompleteChar?: string;
+    }
+    interface Bar {
+      update(value: number, payload?: Record<string, string | number>): void;
+      setTotal(total: number): void;
+    }
+    class MultiBar {
+      constructor(options: Options);
+      create(total: number, startValue: number, payload?: Record<string, string | number>, barOptions?: Options): Bar;
+      log(text: string): void;
+      update(): void;
+      stop(): void;
+    }
   }
-  interface Bar {
-    update(value: number, payload?: Record<string, string | number>): void;
-    setTotal(total: number): void;
-  }
-  class MultiBar {
-    constructor(options: Options);
-    create(total: number, startValue: number, payload?: Record<string, string | number>, barOptions?: Options): Bar;
-    log(text: string): void;
-    update(): void;
-    stop(): void;
-  }
-  const cliProgress: { MultiBar: typeof MultiBar };
-  export default cliProgress;
+  export = cliProgress;
 }

@@ -2,22 +2,21 @@
  * The `batchtools` command. Argument parsing and terminal output live in src/cli and never leak into the library.
  * Exit codes: 0 success; 1 some items failed; 2 usage or input error; 130 interrupted.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { isBatchtoolsError } from '../errors.ts';
+import { CliError, ExitCode } from './cli-error.ts';
+import { EXIT_CODES_HELP, integerOption, registerJobCommands } from './commands.ts';
+import { registerBenchCommand } from './bench-command.ts';
 import { runInfo } from './info.ts';
 
-/** Exit codes, documented in `--help` and the README. */
-export const ExitCode = { OK: 0, ITEMS_FAILED: 1, USAGE: 2, INTERRUPTED: 130 } as const;
+export { ExitCode } from './cli-error.ts';
 
-function positiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-      throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
-    }
-    return n;
-  };
-}
+/** What to do about a run-level library error, by its code. */
+const HINTS: Record<string, string> = {
+  BT_TASK_LOAD: 'check the task module and --export (the module must export a function under that name)',
+  BT_STARTUP_FAILED: 'check that the task module can be imported on its own (node <module>)',
+  BT_INVALID_OPTION: 'check the options (batchtools <command> --help)',
+};
 
 /** Build the command tree (exported for tests). */
 export function buildProgram(): Command {
@@ -28,28 +27,28 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       `
-Exit codes:
-  0    success (every item succeeded)
-  1    the run completed but some items failed
-  2    usage or input error
-  130  interrupted (Ctrl-C)
+${EXIT_CODES_HELP}
 
 Examples:
   $ batchtools info
-  $ batchtools info --json --threads 4`,
+  $ batchtools run ./score.mjs --input in.jsonl --output out.jsonl --failures failed.jsonl --checkpoint .ckpt
+  $ batchtools resume .ckpt
+  $ batchtools retry ./score.mjs --failed-items failed.jsonl --output out.jsonl`,
     );
 
   program
     .command('info')
     .description('print the pool plan for this machine: threads, heap per worker, and why')
     .option('--json', 'print the plan as JSON')
-    .option('--threads <n>', 'override the thread count', positiveInt('--threads'))
-    .option('--max-heap-mb <n>', 'override the per-worker heap limit (MiB)', positiveInt('--max-heap-mb'))
+    .option('--threads <n>', 'override the thread count', integerOption('--threads', 1))
+    .option('--max-heap-mb <n>', 'override the per-worker heap limit (MiB)', integerOption('--max-heap-mb', 1))
     .addHelpText('after', '\nExamples:\n  $ batchtools info\n  $ batchtools info --json --max-heap-mb 512')
     .action(async (opts: { json?: boolean; threads?: number; maxHeapMb?: number }) => {
       process.exitCode = await runInfo(opts);
     });
 
+  registerJobCommands(program);
+  registerBenchCommand(program);
   return program;
 }
 
@@ -64,8 +63,19 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version are printed by commander and exit 0; every other parse error is a usage error.
       return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
-    const message = isBatchtoolsError(error) || error instanceof Error ? error.message : String(error);
-    process.stderr.write(`batchtools: ${message}\n`);
+    process.stderr.write(describeFailure(error));
     return ExitCode.USAGE;
   }
+}
+
+/** One line (plus what to do, when known) for an error that ends the command; never a stack trace. */
+function describeFailure(error: unknown): string {
+  if (error instanceof CliError) return `batchtools: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`;
+  if (isBatchtoolsError(error)) {
+    const hint = HINTS[error.code];
+    return `batchtools: ${error.message} [${error.code}]\n${hint ? `  ${hint}\n` : ''}`;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return `batchtools: ${message}${typeof code === 'string' ? ` [${code}]` : ''}\n`;
 }

@@ -10,7 +10,7 @@
  *
  * The checkpoint journal holds output lines too, in completion order.
  */
-import type { ItemError } from '../errors.ts';
+import type { ItemError } from '../index.ts';
 
 /** Code of a result that cannot be written as JSON (a BigInt, a cycle). Command line only. */
 export const RESULT_NOT_JSON = 'BT_RESULT_NOT_JSON';

@@ -49,6 +49,8 @@ export class Run {
   #reject!: (error: unknown) => void;
   #finished = false;
   #pumping = false;
+  /** An async pull from the source is under way. */
+  #pulling = false;
   #done = 0;
   #failed = 0;
   #chunks = 0;
@@ -66,7 +68,7 @@ export class Run {
       requeue: (work) => this.#again.push(work),
       fail: (error) => this.#finalFailure(error),
       trip: (error) => this.#stop(error),
-      wake: () => void this.#pump(),
+      wake: () => this.#pump(),
     });
     this.done = new Promise<RunSummary>((resolve, reject) => {
       this.#resolve = resolve;
@@ -82,7 +84,7 @@ export class Run {
       this.#watchdog = setInterval(() => this.#checkDeadlines(settings.timeout!), every);
       this.#watchdog.unref();
     }
-    void this.#pump();
+    this.#pump();
   }
 
   /** This run's id (host objects are served under it). */
@@ -92,7 +94,7 @@ export class Run {
 
   /** Tell the run the sink has room again. */
   resume(): void {
-    void this.#pump();
+    this.#pump();
   }
 
   /** Stop the run: no more dispatch, in-flight chunks are asked to stop, and `done` rejects with `reason`. */
@@ -100,7 +102,11 @@ export class Run {
     this.#stop(reason);
   }
 
-  async #pump(): Promise<void> {
+  /**
+   * Send work while the policy, the slots, the breaker and the consumer allow. Re-runs go first. A pull from an
+   * async source runs in the background (one at a time), so re-runs are never held up by a slow input.
+   */
+  #pump(): void {
     if (this.#pumping || this.#finished) return;
     this.#pumping = true;
     try {
@@ -120,13 +126,27 @@ export class Run {
           this.#send(again, probe);
           continue;
         }
-        if (source.done || !(sink.ready?.() ?? true)) break;
+        if (this.#pulling || source.done || !(sink.ready?.() ?? true)) break;
         const remaining = source.total === null ? null : source.total - source.taken;
         const wanted = probe ? 1 : policy.next({ remaining, inFlight: this.#inFlight.size, threads, elapsedMs: this.#elapsed() });
         const taken = source.take(Math.max(1, Math.floor(wanted)));
-        const batch = taken instanceof Promise ? await taken : taken;
-        if (this.#finished) return;
-        if (batch.items.length > 0) this.#send({ batch, attempts: 1, isolating: false }, probe);
+        if (taken instanceof Promise) {
+          this.#pulling = true;
+          taken.then(
+            (batch) => {
+              this.#pulling = false;
+              if (this.#finished) return;
+              if (batch.items.length > 0) this.#send({ batch, attempts: 1, isolating: false }, probe);
+              this.#pump();
+            },
+            (error: unknown) => {
+              this.#pulling = false;
+              this.#stop(error);
+            },
+          );
+          break;
+        }
+        if (taken.items.length > 0) this.#send({ batch: taken, attempts: 1, isolating: false }, probe);
       }
       this.#maybeFinish();
     } catch (error) {
@@ -300,7 +320,7 @@ export class Run {
         return;
       }
     }
-    void this.#pump();
+    this.#pump();
   }
 
   /** Tell the policy how full the main thread's heap is (results and clones live there), at most every 50 ms. */
@@ -319,7 +339,8 @@ export class Run {
       if (this.#inFlight.size === 0) this.#clearGrace();
       return;
     }
-    if (this.#s.source.done && this.#again.length === 0 && this.#inFlight.size === 0 && this.#failures.pending === 0) {
+    const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#failures.pending === 0 && !this.#pulling;
+    if (this.#s.source.done && idle) {
       this.#finished = true;
       this.#cleanup();
       const summary: RunSummary = { items: this.#done, failed: this.#failed, chunks: this.#chunks, elapsedMs: this.#elapsed() };

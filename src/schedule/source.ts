@@ -96,29 +96,58 @@ class IteratorSource implements Source {
   }
 }
 
+/** Microtask turns a pending `next()` may take before the source counts as stalled (an in-memory async generator answers in 2 or 3). */
+const STALL_TURNS = 8;
+
 class AsyncIteratorSource implements Source {
   readonly total = null;
   taken = 0;
   done = false;
   readonly #it: AsyncIterator<unknown>;
+  /** A `next()` that had not answered when the last batch was handed out. */
+  #pending: Promise<IteratorResult<unknown>> | undefined;
+
   constructor(it: AsyncIterator<unknown>) {
     this.#it = it;
   }
+
+  /**
+   * Up to `n` items. Once it holds at least one item, it does not wait for a source that has stalled (a producer
+   * waiting on I/O): it hands out what it has, so a slow producer never holds back items that are ready.
+   */
   async take(n: number): Promise<Batch> {
     const start = this.taken;
     const items: unknown[] = [];
     while (!this.done && items.length < n) {
-      const r = await this.#it.next();
+      const next = this.#pending ?? this.#it.next();
+      this.#pending = undefined;
+      if (items.length > 0 && !(await answersSoon(next))) {
+        this.#pending = next;
+        break;
+      }
+      const r = await next;
       if (r.done) this.done = true;
       else items.push(r.value);
     }
     this.taken += items.length;
     return { start, items };
   }
+
   async close(): Promise<void> {
     if (!this.done) {
       this.done = true;
       await this.#it.return?.();
     }
   }
+}
+
+/** Whether `promise` settles within a few microtask turns (no timers involved). */
+async function answersSoon(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let turn = 0; turn < STALL_TURNS && !settled; turn++) await null;
+  return settled;
 }

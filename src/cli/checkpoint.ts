@@ -1,0 +1,182 @@
+/**
+ * The checkpoint directory of a run:
+ *
+ * - `manifest.json`: the run's settings and the fingerprints (size, sha256) of its input and task module;
+ * - `journal.jsonl`: the output line of every finished item, in completion order (see journal.ts);
+ * - `input.jsonl`: a copy of standard input, when the input was `-`;
+ * - `lock`: present while a run uses the directory (see lock.ts).
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError } from './cli-error.ts';
+import { fingerprint, writeFileAtomic, type Fingerprint } from './files.ts';
+import type { Lock } from './lock.ts';
+
+/** Settings of a run, as `resume` replays them. Paths are absolute. */
+export interface RunSettings {
+  module: string;
+  exportName: string;
+  /** The input file (for standard input: the copy in the checkpoint). */
+  input: string;
+  /** The input as the user named it (`-` for standard input), for messages. */
+  inputDisplay: string;
+  /** Output file, or `-` for standard output. */
+  output: string;
+  failures?: string;
+  jsonReport?: string;
+  threads?: number;
+  maxHeapMb?: number;
+  retries?: number;
+  timeout?: number;
+  strict: boolean;
+}
+
+/** The manifest file. */
+export interface Manifest {
+  format: 'batchtools-checkpoint';
+  version: 1;
+  createdAt: string;
+  settings: RunSettings;
+  input: Fingerprint & { items: number };
+  module: Fingerprint;
+  /** The run created the directory: it is removed with the checkpoint when the run finishes. */
+  ownsDir: boolean;
+}
+
+/** The files of a checkpoint directory. */
+export function checkpointPaths(dir: string): { manifest: string; journal: string; input: string; lock: string } {
+  return {
+    manifest: join(dir, 'manifest.json'),
+    journal: join(dir, 'journal.jsonl'),
+    input: join(dir, 'input.jsonl'),
+    lock: join(dir, 'lock'),
+  };
+}
+
+/** Create the directory if needed; returns whether it was created. */
+export function ensureCheckpointDir(dir: string, display: string): boolean {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new CliError(`--checkpoint: ${display} is not a directory`, 'give a directory (it is created if missing)');
+    return false;
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new CliError(`--checkpoint: cannot create ${display}: ${(error as Error).message}`, 'choose a directory you can write to');
+  }
+  return true;
+}
+
+/** Refuse a directory that already holds another run's checkpoint (or anything else). */
+export function assertUnused(dir: string, display: string): void {
+  const paths = checkpointPaths(dir);
+  if (existsSync(paths.manifest)) {
+    let what = '';
+    try {
+      const m = JSON.parse(readFileSync(paths.manifest, 'utf8')) as Manifest;
+      what = ` (a run of ${m.settings.module} on ${m.settings.inputDisplay}, started ${m.createdAt})`;
+    } catch {
+      // unreadable: say less
+    }
+    throw new CliError(
+      `--checkpoint: ${display} already holds the checkpoint of another run${what}`,
+      `continue it with \`batchtools resume ${display}\`, or give an empty or new directory`,
+    );
+  }
+  const others = readdirSync(dir).filter((name) => name !== 'lock');
+  if (others.length > 0) {
+    throw new CliError(`--checkpoint: ${display} is not empty and is not a batchtools checkpoint`, 'give an empty or new directory');
+  }
+}
+
+/** Read a checkpoint's manifest, or explain why it is not one. */
+export function readManifest(dir: string, display: string): Manifest {
+  const paths = checkpointPaths(dir);
+  if (!existsSync(dir)) {
+    throw new CliError(`checkpoint not found: ${display}`, 'give the directory passed to `run --checkpoint`; a run that finished removes its checkpoint');
+  }
+  let text: string;
+  try {
+    text = readFileSync(paths.manifest, 'utf8');
+  } catch {
+    throw new CliError(
+      `${display} is not a batchtools checkpoint (no manifest.json)`,
+      'give the directory passed to `run --checkpoint`; a run that finished removes its checkpoint',
+    );
+  }
+  let m: Manifest;
+  try {
+    m = JSON.parse(text) as Manifest;
+  } catch {
+    throw new CliError(`${paths.manifest} is damaged (not JSON)`, 'the run cannot be resumed; start it again');
+  }
+  if (m.format !== 'batchtools-checkpoint' || m.version !== 1) {
+    throw new CliError(`${paths.manifest} is not a checkpoint manifest this version understands`, 'start the run again');
+  }
+  return m;
+}
+
+/** Write the manifest atomically. */
+export function writeManifest(dir: string, manifest: Manifest): void {
+  writeFileAtomic(checkpointPaths(dir).manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** A changed file, as found by {@link compareFingerprints}. */
+export interface Change {
+  what: 'input file' | 'task module';
+  path: string;
+  before: Fingerprint;
+  after: Fingerprint | undefined;
+}
+
+/** Compare the input and task module with the fingerprints taken when the checkpoint was made. */
+export async function compareFingerprints(m: Manifest): Promise<Change[]> {
+  const changes: Change[] = [];
+  const check = async (what: Change['what'], path: string, before: Fingerprint): Promise<void> => {
+    let after: Fingerprint | undefined;
+    try {
+      after = await fingerprint(path);
+    } catch {
+      after = undefined;
+    }
+    if (!after || after.size !== before.size || after.sha256 !== before.sha256) changes.push({ what, path, before, after });
+  };
+  await check('input file', m.settings.input, m.input);
+  await check('task module', m.settings.module, m.module);
+  return changes;
+}
+
+/** One line about a change. */
+export function describeChange(c: Change): string {
+  if (!c.after) return `the ${c.what} ${c.path} is gone`;
+  const size = c.after.size === c.before.size ? `same size, ${c.after.size} bytes` : `${c.before.size} -> ${c.after.size} bytes`;
+  return `the ${c.what} ${c.path} changed since the checkpoint was made (${size}, sha256 differs)`;
+}
+
+/** Remove a checkpoint's files (journal, input copy, manifest), not the lock. */
+export function clearCheckpoint(dir: string): void {
+  const paths = checkpointPaths(dir);
+  for (const path of [paths.journal, paths.input, paths.manifest]) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // not there
+    }
+  }
+}
+
+/**
+ * Remove a finished run's checkpoint: its files, then the lock, then the directory when the run created it.
+ * The manifest goes last of the files, so an interruption here leaves a checkpoint that still resumes.
+ */
+export function removeCheckpoint(dir: string, ownsDir: boolean, lock: Lock): void {
+  clearCheckpoint(dir);
+  lock.release();
+  if (ownsDir) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty (the lock is removed after this) or already gone
+    }
+  }
+}

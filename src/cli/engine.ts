@@ -1,0 +1,168 @@
+/**
+ * Runs input entries through the library: every entry that parsed is sent to the workers with `rt.stream`
+ * (as completed, `ordered: false`, so results are journaled as soon as they exist); every entry that did not
+ * parse becomes a `BT_INVALID_INPUT` failure without running; entries the sink already has are skipped.
+ * Each decided item goes to the sink as its output line (and its failure record). No files here.
+ */
+import { createRuntime } from '../runtime.ts';
+import { defineTask } from '../task.ts';
+import type { Progress, RunTrace, StreamOptions } from '../index.ts';
+import type { Entry } from './input.ts';
+import {
+  errorInfo,
+  failureLine,
+  invalidInputInfo,
+  notJsonInfo,
+  successLine,
+  type ErrorInfo,
+  type FailureRecord,
+} from './records.ts';
+import type { ReportTrace } from './summary.ts';
+
+/** Where decided items go. */
+export interface EngineSink {
+  /** An item's outcome: its output line, and its failure record when it failed. */
+  outcome(entry: Entry, line: string, failure: FailureRecord | undefined): void;
+  /** True for an entry decided before this run (it is not run again); the sink deals with it. */
+  skip(entry: Entry): boolean;
+  /** True while the output is behind; the engine then waits for `drain`. */
+  readonly congested: boolean;
+  drain(): Promise<void>;
+}
+
+/** What to run and how. */
+export interface EngineJob {
+  entries: AsyncIterable<Entry>;
+  module: string;
+  exportName: string;
+  threads?: number | undefined;
+  maxHeapMb?: number | undefined;
+  retries?: number | undefined;
+  timeout?: number | undefined;
+  signal: AbortSignal;
+  /** Name of the input for messages about bad lines. */
+  inputDisplay: string;
+  sink: EngineSink;
+  /** Called once the pool size is known, before any item runs. */
+  onStart(threads: number): void;
+  /** Items decided by this run so far, and how many failed. */
+  onCount(decided: number, failed: number): void;
+  /** A message for the person (a bad input line). */
+  onNote(text: string): void;
+}
+
+/** What the engine did. */
+export interface EngineResult {
+  decided: number;
+  succeeded: number;
+  failed: number;
+  failedByCode: Record<string, number>;
+  durationMs: number;
+  threads: number;
+  trace: ReportTrace | undefined;
+  /** The first bad input lines, `file:line: message`. */
+  invalidLines: string[];
+}
+
+/** How many bad lines are named one by one. */
+const NAMED_INVALID_LINES = 5;
+/** How long running chunks may go on after Ctrl-C before their workers are stopped, ms (results are dropped). */
+const ABORT_GRACE_MS = 200;
+
+/** Run the entries; resolves when every entry is decided, rejects on a run-level failure or abort. */
+export async function runEngine(job: EngineJob): Promise<EngineResult> {
+  const runtimeOptions: { threads?: number; maxHeapMb?: number } = {};
+  if (job.threads !== undefined) runtimeOptions.threads = job.threads;
+  if (job.maxHeapMb !== undefined) runtimeOptions.maxHeapMb = job.maxHeapMb;
+  const rt = createRuntime(runtimeOptions);
+  const result: EngineResult = {
+    decided: 0,
+    succeeded: 0,
+    failed: 0,
+    failedByCode: {},
+    durationMs: 0,
+    threads: rt.plan.threads,
+    trace: undefined,
+    invalidLines: [],
+  };
+  const { sink } = job;
+  const t0 = performance.now();
+  const decide = (entry: Entry, line: string, error: ErrorInfo | undefined, failure?: FailureRecord): void => {
+    result.decided++;
+    if (error) {
+      result.failed++;
+      result.failedByCode[error.code] = (result.failedByCode[error.code] ?? 0) + 1;
+    } else result.succeeded++;
+    sink.outcome(entry, line, failure);
+    job.onCount(result.decided, result.failed);
+  };
+
+  // Stream index -> entry, for the items in flight.
+  const sent = new Map<number, Entry>();
+  let nextSent = 0;
+  async function* items(): AsyncGenerator<unknown> {
+    for await (const entry of job.entries) {
+      if (sink.congested) await sink.drain();
+      if (sink.skip(entry)) continue;
+      if (entry.parsed.ok) {
+        sent.set(nextSent++, entry);
+        yield entry.parsed.value;
+        continue;
+      }
+      const error = invalidInputInfo(entry.parsed.message);
+      const where = `${job.inputDisplay}:${entry.line}: ${error.message}`;
+      if (result.invalidLines.length < NAMED_INVALID_LINES) result.invalidLines.push(where);
+      job.onNote(`batchtools: ${where} (reported as a failed item, ${error.code})`);
+      decide(entry, failureLine(entry.index, entry.line, error), error, { index: entry.index, line: entry.line, raw: entry.raw, error });
+    }
+  }
+
+  let libraryTrace: RunTrace | undefined;
+  const progressTrace: Array<{ t: number; items: number; failed: number }> = [];
+  let lastDone = 0;
+  let lastFailed = 0;
+  const options: StreamOptions = {
+    ordered: false,
+    signal: job.signal,
+    abortGraceMs: ABORT_GRACE_MS,
+    onTrace: (trace) => {
+      libraryTrace = trace;
+    },
+    onProgress: (p: Progress) => {
+      progressTrace.push({ t: Math.round(p.elapsedMs * 1000) / 1000, items: p.done - lastDone, failed: p.failed - lastFailed });
+      lastDone = p.done;
+      lastFailed = p.failed;
+    },
+  };
+  if (job.retries !== undefined) options.retries = job.retries;
+  if (job.timeout !== undefined) options.timeout = job.timeout;
+
+  try {
+    job.onStart(rt.plan.threads);
+    const task = defineTask(job.module, job.exportName);
+    for await (const r of rt.stream(items(), task, options)) {
+      const entry = sent.get(r.index)!;
+      sent.delete(r.index);
+      const input = entry.parsed.ok ? entry.parsed.value : undefined;
+      if (r.status === 'fulfilled') {
+        const line = successLine(entry.index, entry.line, r.value);
+        if (line !== undefined) decide(entry, line, undefined);
+        else {
+          const error = notJsonInfo(1);
+          decide(entry, failureLine(entry.index, entry.line, error), error, { index: entry.index, line: entry.line, input, error });
+        }
+      } else {
+        const error = errorInfo(r.reason);
+        decide(entry, failureLine(entry.index, entry.line, error), error, { index: entry.index, line: entry.line, input, error });
+      }
+      if (sink.congested) await sink.drain();
+    }
+  } finally {
+    await rt.close();
+  }
+  result.durationMs = performance.now() - t0;
+  result.trace = libraryTrace
+    ? { source: 'onTrace', ...libraryTrace }
+    : { source: 'onProgress', chunks: progressTrace, decisions: [] };
+  return result;
+}

@@ -1,0 +1,167 @@
+/**
+ * Writes output lines in input order while results arrive in completion order: a line waits until every line
+ * before it is written. Lines of items finished by an earlier, interrupted run are read back from the journal.
+ * The target is an {@link AtomicFile} (renamed into place at the end) or standard output (with backpressure).
+ */
+import { once } from 'node:events';
+import { CliError } from './cli-error.ts';
+import { AtomicFile, removeStaleTemps } from './files.ts';
+import { isAlive } from './lock.ts';
+import { SpillFile, type Spilled } from './spill.ts';
+
+/** Where output lines go. */
+export interface OutputTarget {
+  /** Human name for messages (`out.jsonl`, `standard output`). */
+  readonly name: string;
+  write(text: string): void;
+  /** True while the consumer is behind: wait for {@link drain} before producing more. */
+  readonly congested: boolean;
+  drain(): Promise<void>;
+  /** Make the output final (rename into place / flush). */
+  commit(): Promise<void>;
+  /** Leave nothing behind (drop the temporary file). */
+  abort(): void;
+}
+
+/** Output to a file, atomically. */
+export function fileTarget(path: string, name: string): OutputTarget {
+  removeStaleTemps(path, isAlive);
+  const file = new AtomicFile(path);
+  return {
+    name,
+    write: (text) => file.write(text),
+    congested: false,
+    drain: async () => {},
+    commit: async () => file.commit(),
+    abort: () => file.abort(),
+  };
+}
+
+/** Output to standard output, in order, as lines become ready. */
+export function stdoutTarget(stream: NodeJS.WriteStream = process.stdout): OutputTarget {
+  let congested = false;
+  let broken = false;
+  const closed = (): CliError => {
+    broken = true;
+    return new CliError('standard output was closed before the output was complete', 'the program reading the output stopped early');
+  };
+  stream.on('error', () => {
+    broken = true;
+  });
+  return {
+    name: 'standard output',
+    write(text) {
+      if (broken) throw closed();
+      try {
+        if (!stream.write(text)) congested = true;
+      } catch {
+        throw closed();
+      }
+    },
+    get congested() {
+      return congested;
+    },
+    async drain() {
+      if (broken) throw closed();
+      if (!congested) return;
+      try {
+        await once(stream, 'drain');
+      } catch {
+        throw closed();
+      }
+      congested = false;
+    },
+    async commit() {
+      await this.drain();
+      if (broken) throw closed();
+    },
+    abort() {},
+  };
+}
+
+/** Source of lines already decided before this run (the journal of an interrupted one). */
+export interface Prefilled {
+  read(index: number): string | undefined;
+}
+
+/** Characters of waiting lines kept in memory before further ones go to a spill file. */
+const MEMORY_BUDGET = 64 * 1024 * 1024;
+
+/**
+ * Puts lines in input order. Lines that wait for an earlier one are kept in memory up to a budget, then in a
+ * {@link SpillFile}, so that one slow item early in a long input cannot fill the memory.
+ */
+export class OrderedOutput {
+  readonly #target: OutputTarget;
+  readonly #prefilled: Prefilled | undefined;
+  readonly #waiting = new Map<number, string | Spilled>();
+  readonly #budget: number;
+  #inMemory = 0;
+  #spill: SpillFile | undefined;
+  #next = 0;
+
+  constructor(target: OutputTarget, prefilled?: Prefilled, budget = MEMORY_BUDGET) {
+    this.#target = target;
+    this.#prefilled = prefilled;
+    this.#budget = budget;
+  }
+
+  /** Lines written so far (the next index to write). */
+  get written(): number {
+    return this.#next;
+  }
+
+  /** Lines held back, waiting for an earlier one. */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  /** Whether waiting lines went to a spill file. */
+  get spilled(): boolean {
+    return this.#spill !== undefined;
+  }
+
+  /** Hand over the line of item `index` (without newline). */
+  put(index: number, line: string): void {
+    if (index === this.#next) {
+      this.#target.write(`${line}\n`);
+      this.#next++;
+      this.#advance();
+    } else if (this.#inMemory + line.length <= this.#budget) {
+      this.#waiting.set(index, line);
+      this.#inMemory += line.length;
+    } else {
+      this.#spill ??= new SpillFile();
+      this.#waiting.set(index, this.#spill.append(line));
+    }
+  }
+
+  /** Write the prefilled lines that are next (also those at the very start, or after the last new one). */
+  advance(): void {
+    this.#advance();
+  }
+
+  /** Drop the spill file, if any. */
+  close(): void {
+    this.#spill?.close();
+    this.#spill = undefined;
+  }
+
+  #advance(): void {
+    for (;;) {
+      const held = this.#waiting.get(this.#next);
+      let line: string | undefined;
+      if (held === undefined) line = this.#prefilled?.read(this.#next);
+      else {
+        this.#waiting.delete(this.#next);
+        if (typeof held === 'string') {
+          this.#inMemory -= held.length;
+          line = held;
+        } else line = this.#spill!.read(held);
+      }
+      if (line === undefined) return;
+      this.#target.write(`${line}\n`);
+      this.#next++;
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * What a person sees while a run goes on. On a terminal (stderr is a TTY, no `--quiet`): a live bar drawn by
+ * cli-progress with items done/total, items/s, ETA, threads and failures so far; notes are printed above it.
+ * Otherwise nothing until the final summary.
+ */
+import cliProgress from 'cli-progress';
+
+/** The live view of a run. */
+export interface ProgressView {
+  /** Start showing: `total` items (null when unknown), `done` of them already finished. */
+  start(total: number | null, done: number, threads: number): void;
+  /** Items finished so far (all of them, also those of an earlier run) and failures so far. */
+  update(done: number, failed: number): void;
+  /** A note for the person (a bad input line): above the bar on a terminal, dropped otherwise. */
+  note(text: string): void;
+  /** Remove the bar. Safe to call twice. */
+  stop(): void;
+}
+
+/** A view that shows nothing (not a terminal, or `--quiet`). */
+export const silentProgress: ProgressView = { start() {}, update() {}, note() {}, stop() {} };
+
+/** Redraws per second. */
+const FPS = 8;
+
+/** Format numbers for people: 12,345. */
+const count = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--';
+  if (seconds < 60) return `${Math.ceil(seconds)}s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** The live bar on a terminal. */
+export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): ProgressView {
+  let multi: cliProgress.MultiBar | undefined;
+  let bar: cliProgress.Bar | undefined;
+  let startedAt = 0;
+  let startDone = 0;
+  let total: number | null = null;
+  let threads = 0;
+  let last = { done: 0, failed: 0 };
+  let refresh: NodeJS.Timeout | undefined;
+  const payload = (done: number, failed: number): Record<string, string | number> => {
+    const seconds = (performance.now() - startedAt) / 1000;
+    const rate = seconds > 0 ? (done - startDone) / seconds : 0;
+    const left = total === null ? NaN : (total - done) / rate;
+    return {
+      done: count(done),
+      all: total === null ? '?' : count(total),
+      rate: count(rate),
+      left: formatEta(left),
+      threads,
+      failed: count(failed),
+    };
+  };
+  return {
+    start(t, done, th) {
+      total = t;
+      threads = th;
+      startedAt = performance.now();
+      startDone = done;
+      const format =
+        t === null
+          ? '{done} items | {rate} items/s | {threads} threads | {failed} failed'
+          : '{bar} {percentage}% | {done}/{all} items | {rate} items/s | ETA {left} | {threads} threads | {failed} failed';
+      multi = new cliProgress.MultiBar({
+        stream,
+        format,
+        fps: FPS,
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: true,
+        gracefulExit: false,
+        barCompleteChar: '█',
+        barIncompleteChar: '░',
+      });
+      bar = multi.create(t ?? 0, done, payload(done, 0));
+      last = { done, failed: 0 };
+      // Rate and ETA move with time also while no item finishes (a slow chunk): recompute them every second.
+      refresh = setInterval(() => bar?.update(last.done, payload(last.done, last.failed)), 1000);
+      refresh.unref();
+    },
+    update(done, failed) {
+      last = { done, failed };
+      bar?.update(done, payload(done, failed));
+    },
+    note(text) {
+      multi?.log(`${text}\n`);
+    },
+    stop() {
+      if (refresh) clearInterval(refresh);
+      refresh = undefined;
+      multi?.stop();
+      multi = undefined;
+      bar = undefined;
+    },
+  };
+}
+
+/** The view for these settings: a bar on a terminal, else nothing. */
+export function chooseProgress(quiet: boolean, stream: NodeJS.WriteStream = process.stderr): ProgressView {
+  return !quiet && stream.isTTY === true ? terminalProgress(stream) : silentProgress;
+}

@@ -1,0 +1,69 @@
+/**
+ * `batchtools resume <checkpoint-dir>`: continue an interrupted run with the settings stored in its checkpoint.
+ * Refuses when the input file or the task module changed since (size and sha256), unless `--force`; runs only
+ * the items without a journaled outcome, and writes the same output an uninterrupted run would have.
+ */
+import { resolve } from 'node:path';
+import { checkpointPaths, compareFingerprints, describeChange, readManifest, writeManifest } from './checkpoint.ts';
+import { CliError } from './cli-error.ts';
+import { fingerprint, requireModuleFile, requireParentDir } from './files.ts';
+import { entries, openInput, readLines, scanInput } from './input.ts';
+import { executeJob } from './job.ts';
+import { readJournal, truncateJournal } from './journal.ts';
+import { acquireLock } from './lock.ts';
+
+/** Options of `batchtools resume`. */
+export interface ResumeOptions {
+  quiet?: boolean;
+  force?: boolean;
+}
+
+const warn = (message: string): void => {
+  process.stderr.write(`batchtools: ${message}\n`);
+};
+
+/** `batchtools resume`. Returns the exit code. */
+export async function resumeCommand(dirArg: string, o: ResumeOptions): Promise<number> {
+  const dir = resolve(dirArg);
+  const manifest = readManifest(dir, dirArg);
+  const paths = checkpointPaths(dir);
+  const lock = acquireLock(paths.lock, dirArg, warn);
+  try {
+    const { settings } = manifest;
+    const changes = await compareFingerprints(manifest);
+    if (changes.length > 0) {
+      const what = changes.map(describeChange).join('; ');
+      const gone = changes.find((c) => c.after === undefined);
+      if (gone) throw new CliError(`cannot resume ${dirArg}: ${what}`, 'restore the file, or start a new run');
+      if (o.force !== true) {
+        throw new CliError(
+          `refusing to resume ${dirArg}: ${what}`,
+          'resuming would mix results of two versions; start a new run, or pass --force to resume anyway ' +
+            '(items already done keep their results)',
+        );
+      }
+      for (const c of changes) warn(`${describeChange(c)}; resuming anyway (--force)`);
+      const scan = await scanInput(settings.input, settings.inputDisplay, settings.strict);
+      manifest.input = { size: scan.size, sha256: scan.sha256, items: scan.items };
+      manifest.module = await fingerprint(settings.module);
+      writeManifest(dir, manifest);
+    }
+    requireModuleFile(settings.module, settings.module);
+    if (settings.output !== '-') requireParentDir(settings.output, '--output');
+    if (settings.failures !== undefined) requireParentDir(settings.failures, '--failures');
+    if (settings.jsonReport !== undefined) requireParentDir(settings.jsonReport, '--json-report');
+    const journal = readJournal(paths.journal);
+    if (journal.tornBytes > 0) truncateJournal(paths.journal, journal.validBytes);
+    return await executeJob({
+      command: 'resume',
+      settings,
+      total: manifest.input.items,
+      entries: entries(readLines(openInput(settings.input, settings.inputDisplay))),
+      checkpoint: { dir: dirArg, lock, ownsDir: manifest.ownsDir, journal },
+      quiet: o.quiet === true,
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Where output lines wait when too many of them are held back behind a slow earlier item: an anonymous
+ * temporary file (unlinked as soon as it is open, so nothing is left behind even after `kill -9`), read back by
+ * offset when their turn comes.
+ */
+import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** A line stored in a {@link SpillFile}. */
+export interface Spilled {
+  offset: number;
+  length: number;
+}
+
+/** Append-and-read-back storage for waiting lines. */
+export class SpillFile {
+  readonly #fd: number;
+  #size = 0;
+
+  constructor(dir: string = tmpdir()) {
+    const path = join(dir, `batchtools-spill-${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.#fd = openSync(path, 'wx+');
+    unlinkSync(path);
+  }
+
+  /** Store a line; returns where it is. */
+  append(line: string): Spilled {
+    const bytes = Buffer.from(line, 'utf8');
+    writeSync(this.#fd, bytes, 0, bytes.length, this.#size);
+    const spilled = { offset: this.#size, length: bytes.length };
+    this.#size += bytes.length;
+    return spilled;
+  }
+
+  /** Read a stored line back. */
+  read(spilled: Spilled): string {
+    const buf = Buffer.allocUnsafe(spilled.length);
+    readSync(this.#fd, buf, 0, spilled.length, spilled.offset);
+    return buf.toString('utf8');
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}

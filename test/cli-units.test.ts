@@ -1,0 +1,105 @@
+// Parts of the command line that are easier to pin without a process: line splitting, the ordered output and its
+// spill file, the journal reader.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CliError } from '../src/cli/cli-error.ts';
+import { readLines } from '../src/cli/input.ts';
+import { readJournal } from '../src/cli/journal.ts';
+import { OrderedOutput, type OutputTarget } from '../src/cli/ordered-output.ts';
+import { cleanUp, tempDir } from './fixtures/cli/spawn.ts';
+
+afterAll(cleanUp);
+
+async function* chunks(...parts: Buffer[]): AsyncGenerator<Buffer> {
+  yield* parts;
+}
+
+async function lines(...parts: Buffer[]): Promise<Array<[number, string]>> {
+  const out: Array<[number, string]> = [];
+  for await (const { number, text } of readLines(chunks(...parts))) out.push([number, text]);
+  return out;
+}
+
+function memoryTarget(): OutputTarget & { text: string } {
+  return {
+    name: 'memory',
+    text: '',
+    write(t) {
+      this.text += t;
+    },
+    congested: false,
+    drain: async () => {},
+    commit: async () => {},
+    abort: () => {},
+  };
+}
+
+describe('readLines', () => {
+  it('splits on \\n and \\r\\n, drops a byte order mark, keeps a last line without newline', async () => {
+    expect(await lines(Buffer.from('\ufeff"a"\r\n"b"\n\n"c"'))).toEqual([
+      [1, '"a"'],
+      [2, '"b"'],
+      [3, ''],
+      [4, '"c"'],
+    ]);
+  });
+
+  it('joins a character split between two chunks', async () => {
+    const bytes = Buffer.from('"é"\n"€"\n');
+    expect(await lines(bytes.subarray(0, 2), bytes.subarray(2, 7), bytes.subarray(7))).toEqual([
+      [1, '"é"'],
+      [2, '"€"'],
+    ]);
+  });
+});
+
+describe('OrderedOutput', () => {
+  it('writes in input order; past its memory budget, waiting lines go to a spill file and come back', () => {
+    const target = memoryTarget();
+    const out = new OrderedOutput(target, undefined, 20);
+    for (let i = 9; i >= 1; i--) out.put(i, `line ${i}`);
+    expect(out.spilled).toBe(true);
+    expect(out.waiting).toBe(9);
+    expect(target.text).toBe('');
+    out.put(0, 'line 0');
+    expect(target.text).toBe(Array.from({ length: 10 }, (_, i) => `line ${i}\n`).join(''));
+    expect(out.waiting).toBe(0);
+    out.close();
+  });
+
+  it('reads lines decided earlier from the prefilled source', () => {
+    const target = memoryTarget();
+    const journaled = new Map([
+      [0, 'j0'],
+      [2, 'j2'],
+      [3, 'j3'],
+    ]);
+    const out = new OrderedOutput(target, { read: (i) => journaled.get(i) });
+    out.advance();
+    expect(target.text).toBe('j0\n');
+    out.put(1, 'n1');
+    out.put(4, 'n4');
+    expect(target.text).toBe('j0\nn1\nj2\nj3\nn4\n');
+  });
+});
+
+describe('readJournal', () => {
+  const record = (i: number): string => `{"index":${i},"line":${i + 1},"ok":true,"value":${i}}\n`;
+
+  it('indexes complete records and reports a torn last one', () => {
+    const path = join(tempDir(), 'journal.jsonl');
+    writeFileSync(path, `${record(2)}${record(0)}{"index":1,"line":2,"ok":tr`);
+    const journal = readJournal(path);
+    expect([...journal.entries.keys()]).toEqual([2, 0]);
+    expect(journal.validBytes).toBe(record(2).length + record(0).length);
+    expect(journal.tornBytes).toBe(readFileSync(path).length - journal.validBytes);
+  });
+
+  it('refuses a journal damaged before its last good record', () => {
+    const path = join(tempDir(), 'journal.jsonl');
+    writeFileSync(path, `${record(0)}garbage\n${record(1)}`);
+    expect(() => readJournal(path)).toThrow(CliError);
+    expect(() => readJournal(path)).toThrow(/damaged at byte \d+/);
+  });
+});
