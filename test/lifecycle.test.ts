@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntime, defineTask, ErrorCodes, RuntimeClosedError } from '../src/index.ts';
@@ -54,6 +55,8 @@ describe('cancellation', () => {
     for (const name of ['cooperative', 'awaitsAbort']) {
       const { flags, items } = blockingItems(2);
       const threadIds = (): number[] => poolOf(rt)!.threads.map((t) => t.threadId).sort((a, b) => a - b);
+      // Workers terminated by an earlier test may still be being replaced: wait for a full pool.
+      while (poolOf(rt)!.threads.length < 2) await once(poolOf(rt)!, 'workerCreate');
       const threadsBefore = threadIds();
       const controller = new AbortController();
       const run = rt.map(items, defineTask(fixture('blocking.mjs'), name), { signal: controller.signal, chunkSize: 1, abortGraceMs: 60_000 });
