@@ -66,14 +66,9 @@ export class Runtime implements AsyncDisposable {
 
   /** Map `task` over `items` in parallel. Resolves with the results in input order; rejects on the first failure. */
   async map<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Awaited<O>[]> {
-    const results: unknown[] = [];
-    await this.#run(items, task, resolveMapOptions(options), true, {
-      value: (i, v) => {
-        results[i] = v;
-      },
-      failure: () => {},
-    });
-    return results as Awaited<O>[];
+    const results = new ResultRuns();
+    await this.#run(items, task, resolveMapOptions(options), true, results);
+    return results.toArray() as Awaited<O>[];
   }
 
   /** Map `task` over `items`; never rejects for item failures. Each entry says fulfilled or rejected, in input order. */
@@ -241,6 +236,28 @@ export class Runtime implements AsyncDisposable {
     };
     run.done.then(forget, forget);
     return run;
+  }
+}
+
+/**
+ * Collects a map's results as the runs of values chunks return (out of order), and lays them out in input order
+ * once at the end: no per-item callback, and no sparse array from out-of-order writes.
+ */
+class ResultRuns implements RunSink {
+  readonly #runs: Array<{ start: number; values: ArrayLike<unknown>; from: number; to: number }> = [];
+  #length = 0;
+  values(start: number, values: ArrayLike<unknown>, from: number, to: number): void {
+    this.#runs.push({ start, values, from, to });
+    this.#length = Math.max(this.#length, start + to);
+  }
+  value(index: number, value: unknown): void {
+    this.values(index, [value], 0, 1);
+  }
+  failure(): void {}
+  toArray(): unknown[] {
+    const out = new Array<unknown>(this.#length);
+    for (const { start, values, from, to } of this.#runs) for (let k = from; k < to; k++) out[start + k] = values[k];
+    return out;
   }
 }
 

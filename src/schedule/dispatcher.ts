@@ -207,17 +207,23 @@ export class Run {
     }
     const { batch, attempts } = flight;
     const { values, errors } = reply;
-    let e = 0;
-    for (let k = 0; k < reply.ran && !this.#finished; k++) {
+    const { sink } = this.#s;
+    // Successes go to the sink in runs between failures (one call per run when the sink takes runs).
+    let from = 0;
+    for (let e = 0; e <= errors.length && !this.#finished; e++) {
       const error = errors[e];
-      if (error && error[0] === k) {
-        e++;
+      const to = error ? error[0] : reply.ran;
+      if (to > from) {
+        this.#done += to - from;
+        if (sink.values) sink.values(batch.start, values, from, to);
+        else for (let k = from; k < to; k++) sink.value(batch.start + k, values[k]);
+      }
+      if (error) {
+        const k = error[0];
         const work = { batch: { start: batch.start + k, items: [batch.items[k]] }, attempts, isolating: true };
         this.#failures.failed(taskErrorToItemError(batch.start + k, error[1], attempts), work);
-      } else {
-        this.#done++;
-        this.#s.sink.value(batch.start + k, values[k]);
       }
+      from = to + 1;
     }
     if (this.#finished) return;
     this.#failures.succeeded(reply.ran - errors.length);
@@ -403,7 +409,12 @@ function splitFirst(work: Work): [Work, Work] {
 /** A Float64Array of the items when every one is a number (moved to the worker instead of cloned), else null. */
 export function packItems(items: Batch['items']): Float64Array | null {
   const n = items.length;
-  if (n < 8) return null;
-  for (let i = 0; i < n; i++) if (typeof items[i] !== 'number') return null;
-  return Float64Array.from(items as number[]);
+  if (n < 8 || typeof items[0] !== 'number') return null;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = items[i];
+    if (typeof v !== 'number') return null;
+    out[i] = v;
+  }
+  return out;
 }

@@ -47,6 +47,8 @@ export interface RunTrace {
 /** Where a run's outcomes go. */
 export interface RunSink {
   value(index: number, value: unknown): void;
+  /** Optional, faster: a run of successes, `values[from..to)` being the results of input items `start + from...`. */
+  values?(start: number, values: ArrayLike<unknown>, from: number, to: number): void;
   failure(error: ItemError): void;
   /** False while the consumer is not keeping up; dispatch pauses until `Run.resume()` is called. */
   ready?(): boolean;

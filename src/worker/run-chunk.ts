@@ -172,9 +172,12 @@ function verifyCloneable(values: unknown[], errors: Array<[number, ErrorEnvelope
 /** A Float64Array of the values when every one is a number (NaN and -0 survive), else null. */
 export function packNumbers(values: ArrayLike<unknown>): Float64Array | null {
   const n = values.length;
-  if (n < 8) return null;
-  for (let i = 0; i < n; i++) if (typeof values[i] !== 'number') return null;
+  if (n < 8 || typeof values[0] !== 'number') return null;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = values[i] as number;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (typeof v !== 'number') return null;
+    out[i] = v;
+  }
   return out;
 }
