@@ -108,7 +108,7 @@ export function toTask<I, O>(task: unknown, optionName = 'task'): Task<I, O> {
  * The export itself is checked by the first worker that loads the module.
  */
 export function checkTaskFile(spec: TaskSpec): void {
-  if (spec.kind !== 'module' || !spec.url.startsWith('file:')) return;
+  if (spec.kind !== 'module' || !spec.url.startsWith('file:') || checkedFiles.has(spec)) return;
   const path = fileURLToPath(spec.url);
   if (!existsSync(path)) {
     throw new TaskLoadError(`task module not found: ${path} (check the path given to defineTask())`);
@@ -116,7 +116,11 @@ export function checkTaskFile(spec: TaskSpec): void {
   if (!statSync(path).isFile()) {
     throw new TaskLoadError(`task module is not a file: ${path}`);
   }
+  checkedFiles.add(spec);
 }
+
+/** Task handles whose file was found once: a map per call need not stat it again. */
+const checkedFiles = new WeakSet<TaskSpec>();
 
 /** A short human name for a task, for messages. */
 export function describeTask(spec: TaskSpec): string {

@@ -6,11 +6,11 @@
 import { getHeapStatistics } from 'node:v8';
 import { ErrorCodes, RunError, TaskLoadError, type ItemError } from '../errors.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
-import { CONTROL_ABORTED, CONTROL_LENGTH, CONTROL_LOADED, type ChunkMessage, type ChunkReply } from '../transport/protocol.ts';
+import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
 import { FailureHandling } from './failures.ts';
 import { classifyChunkError, decideChunkFailure, taskErrorToItemError, type ChunkFailure, type Work } from './outcomes.ts';
 import type { ChunkTrace, RunSettings, RunSummary } from './run-types.ts';
-import { epochNow, NOT_STARTED, SlotTable } from './slots.ts';
+import { epochNow, NOT_STARTED, RunState } from './slots.ts';
 import type { Batch } from './source.ts';
 
 export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace } from './run-types.ts';
@@ -18,7 +18,6 @@ export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace }
 interface InFlight extends Work {
   slot: number;
   sentAt: number;
-  controller: AbortController;
   /** Set by the watchdog: the offset of the item that ran past its deadline. */
   timedOut?: number;
   probe: boolean;
@@ -36,8 +35,7 @@ export class Run {
   readonly done: Promise<RunSummary>;
   readonly #s: RunSettings;
   readonly #id = nextRunId++;
-  readonly #control = new Int32Array(new SharedArrayBuffer(CONTROL_LENGTH * 4));
-  readonly #slots: SlotTable;
+  readonly #slots: RunState;
   readonly #inFlight = new Set<InFlight>();
   /** Work to run again (pieces of failed chunks, due retries), served before new input. */
   readonly #again: Work[] = [];
@@ -63,7 +61,7 @@ export class Run {
   constructor(settings: RunSettings) {
     this.#s = settings;
     this.#trace = settings.trace ? [] : undefined;
-    this.#slots = new SlotTable(Math.max(64, settings.policy.maxInFlight(settings.threads) * 2 + 16));
+    this.#slots = new RunState(Math.max(16, settings.policy.maxInFlight(settings.threads) * 2 + 8));
     this.#failures = new FailureHandling(settings.retry, settings.breaker, {
       requeue: (work) => this.#again.push(work),
       fail: (error) => this.#finalFailure(error),
@@ -165,22 +163,21 @@ export class Run {
       task: this.#s.task,
       start: work.batch.start,
       items: packed ?? items,
-      control: this.#control,
+      state: this.#slots.buffer,
+      slots: this.#slots.size,
       verify: work.isolating,
       host: this.#s.host === true,
       timed: this.#s.timeout !== undefined,
       runId: this.#id,
       slot,
-      slotItem: this.#slots.item,
-      slotStartedAt: this.#slots.startedAt,
     };
-    const flight: InFlight = { ...work, slot, probe, sentAt: performance.now(), controller: new AbortController() };
+    const flight: InFlight = { ...work, slot, probe, sentAt: performance.now() };
     if (probe) this.#failures.probeSent();
     this.#inFlight.add(flight);
     let pending: Promise<ChunkReply>;
     try {
       const transferList = packed ? [packed.buffer as ArrayBuffer] : undefined;
-      pending = this.#s.pool.run(message, { signal: flight.controller.signal, ...(transferList ? { transferList } : {}) });
+      pending = this.#s.pool.run(message, transferList ? { transferList } : {});
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -239,7 +236,7 @@ export class Run {
       flight.timedOut === undefined
         ? classifyChunkError(error)
         : { kind: 'timeout', error: new Error(`ran longer than its ${this.#s.timeout} ms deadline`) };
-    if (failure.kind === 'crash' && Atomics.load(this.#control, CONTROL_LOADED) === 0) {
+    if (failure.kind === 'crash' && this.#slots.loads === 0) {
       if (++this.#crashesBeforeLoad >= STARTUP_CRASH_LIMIT) {
         const detail = `${failure.exitCode === undefined ? '' : `exit code ${failure.exitCode}: `}${String((error as Error)?.message)}`;
         this.#stop(
@@ -282,7 +279,7 @@ export class Run {
       if (current === NOT_STARTED || current >= flight.batch.items.length) continue;
       if (this.#slots.runningFor(flight.slot, now) > timeout) {
         flight.timedOut = current;
-        flight.controller.abort();
+        this.#terminate(flight);
       }
     }
   }
@@ -359,17 +356,29 @@ export class Run {
     if (this.#finished) return;
     this.#finished = true;
     // Workers check this flag between items (and tasks see it through ctx.signal): they stop early.
-    Atomics.store(this.#control, CONTROL_ABORTED, 1);
+    this.#slots.abort();
     this.#cleanup();
     void this.#s.source.close().catch(() => {});
     if (this.#inFlight.size > 0) {
       // A task that never looks at its signal is stopped the hard way after the grace period.
       this.#graceTimer = setTimeout(() => {
-        for (const flight of this.#inFlight) flight.controller.abort(reason);
+        for (const flight of this.#inFlight) this.#terminate(flight);
       }, this.#s.abortGraceMs);
       this.#graceTimer.unref();
     }
     this.#reject(reason);
+  }
+
+  /**
+   * Terminate the worker running `flight` (it ran past its deadline, or ignored an abort past the grace period).
+   * The slot names the worker's thread; a chunk that has not started yet has none and is left alone (it sees the
+   * abort flag before its first item). piscina then rejects the chunk and replaces the worker.
+   */
+  #terminate(flight: InFlight): void {
+    const threadId = this.#slots.thread(flight.slot);
+    if (threadId === 0 || !this.#inFlight.has(flight)) return;
+    const worker = this.#s.pool.threads.find((t) => t.threadId === threadId);
+    void worker?.terminate();
   }
 
   #cleanup(): void {

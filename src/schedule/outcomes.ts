@@ -14,7 +14,12 @@ export interface Work {
   attempts: number;
   /** Run in isolation mode: the worker verifies results can be cloned, and a lone item that fails is final. */
   isolating: boolean;
+  /** Times this work was sent again because its worker died before it started (it waited behind another chunk). */
+  unstarted?: number;
 }
+
+/** A chunk whose worker died before it began is sent again as it is at most this often, then split. */
+const UNSTARTED_RESENDS = 2;
 
 /** Why a whole chunk failed (no per-item results came back). */
 export interface ChunkFailure {
@@ -56,13 +61,19 @@ const piece = (batch: Batch, from: number, to: number, attempts: number, isolati
  *   items before and after it run again as two pieces. A lone item that fails in isolation mode fails for good.
  * - died while replying: a result could not be cloned; the chunk runs again in isolation mode, where the worker
  *   checks each result and fails only the bad ones.
- * - nothing known (died before its first item, or an item could not be sent): the chunk is split in halves.
+ * - died before its first item: it was waiting behind another chunk in that worker; it runs again as it is
+ *   (twice at most, then it is split in halves).
+ * - an item could not be sent: the chunk is split in halves.
  * Every path either fails an item or runs strictly smaller pieces (or the same chunk once more in isolation
  * mode), so isolation always ends.
  */
 export function decideChunkFailure(work: Work, failure: ChunkFailure, suspect: number): FailureDecision {
   const { batch, attempts, isolating } = work;
   const n = batch.items.length;
+  if (suspect < 0 && failure.kind !== 'clone' && (work.unstarted ?? 0) < UNSTARTED_RESENDS) {
+    // It was queued in a worker that died running another chunk: it is not to blame.
+    return { requeue: [{ batch, attempts, isolating, unstarted: (work.unstarted ?? 0) + 1 }], failed: [] };
+  }
   if (failure.kind === 'timeout' && suspect >= 0 && suspect < n) {
     return {
       requeue: [...piece(batch, 0, suspect, attempts, isolating), ...piece(batch, suspect + 1, n, attempts, isolating)],

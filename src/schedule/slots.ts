@@ -1,24 +1,33 @@
 /**
- * Progress slots: shared memory where each running chunk's worker says which item it is on and since when.
- * The dispatcher reads them to enforce run-time deadlines (not queue time) and to name the item that was running
- * when a worker died. One slot per in-flight chunk.
+ * A run's shared state on the main side: the abort flag, the task-load count, and the progress slots where each
+ * running chunk's worker says which item it is on, since when, and which thread it is. The dispatcher reads them
+ * to enforce run-time deadlines (not queue time), to name the item that was running when a worker died, and to
+ * terminate exactly the worker running a chunk.
  */
+import {
+  runStateBytes,
+  runStateViews,
+  slotItemAt,
+  slotThreadAt,
+  STATE_ABORTED,
+  STATE_LOADED,
+  type RunStateViews,
+} from '../transport/protocol.ts';
 
-/** `slotItem` value of a chunk that has not started an item yet. */
+/** Slot value of a chunk that has not started an item yet. */
 export const NOT_STARTED = -1;
 
-/** A fixed table of progress slots over one SharedArrayBuffer. */
-export class SlotTable {
-  /** Per slot: offset in the chunk of the item being run (NOT_STARTED before the first). */
-  readonly item: Int32Array;
-  /** Per slot: when that item started, epoch ms (`performance.timeOrigin + performance.now()`). */
-  readonly startedAt: Float64Array;
+/** The shared state of one run. */
+export class RunState {
+  readonly buffer: SharedArrayBuffer;
+  readonly size: number;
+  readonly #views: RunStateViews;
   readonly #free: number[] = [];
 
   constructor(size: number) {
-    const buffer = new SharedArrayBuffer(size * 12);
-    this.startedAt = new Float64Array(buffer, 0, size);
-    this.item = new Int32Array(buffer, size * 8, size);
+    this.size = size;
+    this.buffer = new SharedArrayBuffer(runStateBytes(size));
+    this.#views = runStateViews(this.buffer, size);
     for (let i = size - 1; i >= 0; i--) this.#free.push(i);
   }
 
@@ -27,12 +36,13 @@ export class SlotTable {
     return this.#free.length;
   }
 
-  /** A free slot, reset to NOT_STARTED. Check `available` first. */
+  /** A free slot, reset. Check `available` first. */
   take(): number {
     const slot = this.#free.pop();
     if (slot === undefined) throw new Error('no free progress slot (the dispatcher checks `available` first)');
-    Atomics.store(this.item, slot, NOT_STARTED);
-    this.startedAt[slot] = Number.POSITIVE_INFINITY;
+    this.#views.startedAt[slot] = Number.POSITIVE_INFINITY;
+    Atomics.store(this.#views.ints, slotThreadAt(slot), 0);
+    Atomics.store(this.#views.ints, slotItemAt(slot), NOT_STARTED);
     return slot;
   }
 
@@ -42,12 +52,27 @@ export class SlotTable {
 
   /** Offset of the item the chunk in `slot` is running (NOT_STARTED, or the chunk length once it is replying). */
   current(slot: number): number {
-    return Atomics.load(this.item, slot);
+    return Atomics.load(this.#views.ints, slotItemAt(slot));
+  }
+
+  /** Thread id of the worker running the chunk in `slot` (0 until it starts). */
+  thread(slot: number): number {
+    return Atomics.load(this.#views.ints, slotThreadAt(slot));
   }
 
   /** How long the current item of `slot` has been running, ms, as of `now` (epoch ms); never negative. */
   runningFor(slot: number, now: number): number {
-    return Math.max(0, now - this.startedAt[slot]!);
+    return Math.max(0, now - this.#views.startedAt[slot]!);
+  }
+
+  /** Tell workers to stop between items. */
+  abort(): void {
+    Atomics.store(this.#views.ints, STATE_ABORTED, 1);
+  }
+
+  /** How many times a worker has loaded the task in this run. */
+  get loads(): number {
+    return Atomics.load(this.#views.ints, STATE_LOADED);
   }
 }
 

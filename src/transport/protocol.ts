@@ -12,11 +12,10 @@ export interface ChunkMessage {
   start: number;
   /** The items. A Float64Array when every item of the chunk is a number (moved, not cloned). */
   items: unknown[] | Float64Array;
-  /**
-   * Shared run control: `[CONTROL_ABORTED]` is set to 1 when the run is stopped (workers stop between items and
-   * the task's `ctx.signal` fires); workers add 1 to `[CONTROL_LOADED]` when they have loaded the task.
-   */
-  control: Int32Array;
+  /** The run's shared state (see {@link RunStateViews}): abort flag, load count, and one progress slot per chunk. */
+  state: SharedArrayBuffer;
+  /** Number of progress slots in `state`. */
+  slots: number;
   /**
    * Check that every result can be cloned before replying, failing just the items whose result cannot (set for
    * chunks being isolated after a failure; an uncloneable result otherwise kills the worker while replying).
@@ -26,15 +25,14 @@ export interface ChunkMessage {
   host: boolean;
   /** Identifies the run, so a worker keeps one task-facing AbortSignal (and host Remote) per run. */
   runId: number;
-  /**
-   * Progress slot of this chunk in the run's shared progress arrays: before running item k the worker stores
-   * `slotItem[slot] = k` (and, when `timed`, `slotStartedAt[slot] = epoch ms` first). The dispatcher reads them to
-   * enforce per-item run-time deadlines and to know which item was running when a worker died.
-   */
+  /** Before each item, also store its start time in the slot (the run has a per-item deadline). */
   timed: boolean;
+  /**
+   * This chunk's progress slot. Before running item k the worker stores k in it (after the start time, when
+   * `timed`); at the start it stores its thread id. The dispatcher reads them to enforce run-time deadlines, to
+   * know which item was running when a worker died, and to terminate the right worker.
+   */
   slot: number;
-  slotItem: Int32Array;
-  slotStartedAt: Float64Array;
 }
 
 /** What a worker returns for a chunk. */
@@ -58,9 +56,30 @@ export interface ChunkReply {
   loadError?: ErrorEnvelope;
 }
 
-/** Index of the abort flag in {@link ChunkMessage.control}. */
-export const CONTROL_ABORTED = 0;
-/** Index of the count of successful task loads in {@link ChunkMessage.control} (tells start-up crashes apart). */
-export const CONTROL_LOADED = 1;
-/** Length of the control array. */
-export const CONTROL_LENGTH = 2;
+/** Int32 index of the abort flag: set to 1 when the run stops (workers stop between items; `ctx.signal` fires). */
+export const STATE_ABORTED = 0;
+/** Int32 index of the count of task loads (tells workers dying at start-up apart from items killing them). */
+export const STATE_LOADED = 1;
+/** Int32 index of a slot's current item offset (-1 before the first item, the chunk length once replying). */
+export const slotItemAt = (slot: number): number => 2 + 2 * slot;
+/** Int32 index of the thread id of the worker running a slot's chunk (0 until it starts). */
+export const slotThreadAt = (slot: number): number => 3 + 2 * slot;
+
+/** Views over a run's shared state buffer. */
+export interface RunStateViews {
+  ints: Int32Array;
+  /** Per slot: when the current item started, epoch ms (`performance.timeOrigin + performance.now()`). */
+  startedAt: Float64Array;
+}
+
+const timesOffset = (slots: number): number => Math.ceil(((2 + 2 * slots) * 4) / 8) * 8;
+
+/** Bytes of a run state buffer with `slots` slots. */
+export function runStateBytes(slots: number): number {
+  return timesOffset(slots) + slots * 8;
+}
+
+/** The views over a run state buffer. */
+export function runStateViews(buffer: SharedArrayBuffer, slots: number): RunStateViews {
+  return { ints: new Int32Array(buffer, 0, 2 + 2 * slots), startedAt: new Float64Array(buffer, timesOffset(slots), slots) };
+}

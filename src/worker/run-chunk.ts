@@ -4,10 +4,20 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { threadId } from 'node:worker_threads';
-import { move } from 'piscina';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { BatchtoolsError, ErrorCodes } from '../errors.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
-import { CONTROL_ABORTED, CONTROL_LOADED, type ChunkMessage, type ChunkReply } from '../transport/protocol.ts';
+import {
+  runStateViews,
+  slotItemAt,
+  slotThreadAt,
+  STATE_ABORTED,
+  STATE_LOADED,
+  type ChunkMessage,
+  type ChunkReply,
+  type RunStateViews,
+} from '../transport/protocol.ts';
 import type { TaskContext } from '../task.ts';
 import { explainInlineError, loadTask } from './load-task.ts';
 
@@ -15,13 +25,10 @@ let warm = false;
 let runId = -1;
 let controller = new AbortController();
 
-/** The mutable context handed to the task; one object per worker, its `index` updated per item. */
-const context: { signal: AbortSignal; index: number; workerId: number; host: unknown } = {
-  signal: controller.signal,
-  index: 0,
-  workerId: threadId,
-  host: undefined,
-};
+/** The current run's task-facing signal (one per run, see {@link signalFor}). */
+let runSignal = controller.signal;
+/** Views over the current run's shared state. */
+let views: RunStateViews;
 
 const nativeAborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
 const abortReason = (): DOMException => new DOMException('the run was aborted', 'AbortError');
@@ -36,7 +43,7 @@ function signalFor(control: Int32Array): AbortSignal {
   const signal = own.signal;
   const aborted = (): boolean => {
     if (nativeAborted.call(signal)) return true;
-    if (Atomics.load(control, CONTROL_ABORTED) === 0) return false;
+    if (Atomics.load(control, STATE_ABORTED) === 0) return false;
     own.abort(abortReason());
     return true;
   };
@@ -58,20 +65,27 @@ const ABORT_POLL_MS = 10;
 export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   const cold = !warm;
   warm = true;
-  const { task, start, items, control, slot, slotItem, slotStartedAt } = message;
+  const { task, start, items, slot } = message;
   const n = items.length;
   if (message.runId !== runId) {
     runId = message.runId;
-    context.signal = signalFor(control);
+    views = runStateViews(message.state, message.slots);
+    runSignal = signalFor(views.ints);
   }
+  const { ints: control, startedAt } = views;
+  const itemAt = slotItemAt(slot);
+  Atomics.store(control, slotThreadAt(slot), threadId);
   let fn;
+  let host: unknown;
   try {
     fn = await loadTask(task);
-    context.host = message.host ? await (await import('../rpc/host-client.ts')).hostFor(runId) : undefined;
+    host = message.host ? await (await import('../rpc/host-client.ts')).hostFor(message.runId) : undefined;
   } catch (error) {
     return reply([], [], 0, 0, cold, toEnvelope(error));
   }
-  Atomics.add(control, CONTROL_LOADED, 1);
+  Atomics.add(control, STATE_LOADED, 1);
+  // One context per chunk, its `index` updated per item: two chunks may interleave in a worker when tasks await.
+  const context = { signal: runSignal, index: 0, workerId: threadId, host } as TaskContext & { index: number };
   const values: unknown[] = new Array<unknown>(n);
   const errors: Array<[number, ErrorEnvelope]> = [];
   const inline = task.kind === 'inline' ? task.name : null;
@@ -81,24 +95,24 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   const t0 = performance.now();
   let k = 0;
   for (; k < n; k++) {
-    if (Atomics.load(control, CONTROL_ABORTED) !== 0) {
+    if (Atomics.load(control, STATE_ABORTED) !== 0) {
       controller.abort(abortReason());
       break;
     }
     context.index = start + k;
     if (timed) {
       // The time first, then the item with a barrier, so the watchdog never pairs item k with an older time.
-      slotStartedAt[slot] = origin + performance.now();
-      Atomics.store(slotItem, slot, k);
+      startedAt[slot] = origin + performance.now();
+      Atomics.store(control, itemAt, k);
     } else {
       // Read only after the worker died, when all its writes are visible: a plain store is enough.
-      slotItem[slot] = k;
+      control[itemAt] = k;
     }
     try {
-      let value = fn(items[k], context as TaskContext);
+      let value = fn(items[k], context);
       if (value !== null && (typeof value === 'object' || typeof value === 'function') && 'then' in value) {
         poll ??= setInterval(() => {
-          if (Atomics.load(control, CONTROL_ABORTED) !== 0) controller.abort(abortReason());
+          if (Atomics.load(control, STATE_ABORTED) !== 0) controller.abort(abortReason());
         }, ABORT_POLL_MS);
         value = await value;
       }
@@ -110,7 +124,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   if (poll) clearInterval(poll);
   const runMs = performance.now() - t0;
   // Past the last item: a worker that dies from here on died while replying (an uncloneable result).
-  Atomics.store(slotItem, slot, n);
+  Atomics.store(control, itemAt, n);
   if (message.verify) verifyCloneable(values, errors, k);
   return reply(values, errors, k, runMs, cold);
 }
@@ -140,11 +154,22 @@ function reply(
   return packed ? movable(result, [packed.buffer as ArrayBuffer]) : result;
 }
 
+/**
+ * piscina's own `markMovable`, from the copy of `piscina/dist/common.js` its worker already loaded (the mark is a
+ * private symbol of that module). Importing `piscina` itself in every worker would load the whole pool code and
+ * slow down each worker's start.
+ */
+const require = createRequire(import.meta.url);
+const { markMovable } = require(join(dirname(require.resolve('piscina')), 'common.js')) as {
+  markMovable: (value: object) => void;
+};
+
 /** Mark a reply so piscina transfers the given buffers with it instead of cloning them. */
 function movable<T extends object>(value: T, buffers: ArrayBuffer[]): T {
   Object.defineProperty(value, Symbol.for('Piscina.transferable'), { value: buffers });
   Object.defineProperty(value, Symbol.for('Piscina.valueOf'), { value });
-  return move(value as never) as T;
+  markMovable(value);
+  return value;
 }
 
 /** Move results that cannot cross threads into `errors`, so they fail alone instead of killing the worker. */
