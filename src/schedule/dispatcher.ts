@@ -10,7 +10,7 @@ import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
 import { FailureHandling } from './failures.ts';
 import { classifyChunkError, decideChunkFailure, taskErrorToItemError, type ChunkFailure, type Work } from './outcomes.ts';
 import type { ChunkTrace, RunSettings, RunSummary } from './run-types.ts';
-import { epochNow, NOT_STARTED, RunState } from './slots.ts';
+import { epochNow, RunState } from './slots.ts';
 import type { Batch } from './source.ts';
 
 export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace } from './run-types.ts';
@@ -230,7 +230,7 @@ export class Run {
   }
 
   #onChunkError(flight: InFlight, error: unknown): void {
-    const suspect = this.#slots.current(flight.slot);
+    const position = this.#slots.position(flight.slot);
     if (!this.#land(flight)) return;
     const failure: ChunkFailure =
       flight.timedOut === undefined
@@ -251,7 +251,8 @@ export class Run {
       }
     }
     this.#observe(flight, failure.kind, undefined);
-    const decision = decideChunkFailure(flight, failure, flight.timedOut ?? suspect);
+    const at = flight.timedOut === undefined ? position : { item: flight.timedOut, awaiting: false };
+    const decision = decideChunkFailure(flight, failure, at);
     // Pieces go to the front, in input order, so isolation finishes before new input piles up.
     this.#again.unshift(...decision.requeue);
     for (const itemError of decision.failed) {
@@ -275,8 +276,8 @@ export class Run {
     const now = epochNow();
     for (const flight of this.#inFlight) {
       if (flight.timedOut !== undefined) continue;
-      const current = this.#slots.current(flight.slot);
-      if (current === NOT_STARTED || current >= flight.batch.items.length) continue;
+      const current = this.#slots.position(flight.slot).item;
+      if (current === null || current >= flight.batch.items.length) continue;
       if (this.#slots.runningFor(flight.slot, now) > timeout) {
         flight.timedOut = current;
         this.#terminate(flight);

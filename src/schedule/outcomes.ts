@@ -52,13 +52,23 @@ export interface FailureDecision {
 const piece = (batch: Batch, from: number, to: number, attempts: number, isolating: boolean): Work[] =>
   to > from ? [{ batch: { start: batch.start + from, items: batch.items.slice(from, to) }, attempts, isolating }] : [];
 
+/** Where the worker was in its chunk when it died: the item it was running (null: none yet), and whether that item was awaiting. */
+export interface DeathPoint {
+  /** Offset of the running item; the chunk length when it died while replying; null when no item had started. */
+  item: number | null;
+  /** The item was awaiting a promise, so other code (an earlier item's timer, say) may have run and killed it. */
+  awaiting: boolean;
+}
+
 /**
- * Decide what a failed chunk becomes, given `suspect`: the offset of the item the worker was running when it died
- * (from the progress slot), -1 when it had not started one, or the chunk length when it died while replying.
+ * Decide what a failed chunk becomes, given where its worker was when it died (from the progress slot).
  *
  * - timeout: the running item failed; the items before it (results lost) and after it run again.
- * - crash / out of memory with a known running item: that item runs again alone, in isolation mode, and the
- *   items before and after it run again as two pieces. A lone item that fails in isolation mode fails for good.
+ * - crash while an item ran synchronously (not awaiting): only that item's own code ran, so it is the culprit
+ *   (a `process.exit()`, a native abort): it fails at once; the items before and after it run again.
+ * - crash while an item awaited, or out of memory (which earlier items' garbage can bring about): that item runs
+ *   again alone, in isolation mode, and the items before and after it run again as two pieces. A lone item that
+ *   fails in isolation mode fails for good.
  * - died while replying: a result could not be cloned; the chunk runs again in isolation mode, where the worker
  *   checks each result and fails only the bad ones.
  * - died before its first item: it was waiting behind another chunk in that worker; it runs again as it is
@@ -67,17 +77,19 @@ const piece = (batch: Batch, from: number, to: number, attempts: number, isolati
  * Every path either fails an item or runs strictly smaller pieces (or the same chunk once more in isolation
  * mode), so isolation always ends.
  */
-export function decideChunkFailure(work: Work, failure: ChunkFailure, suspect: number): FailureDecision {
+export function decideChunkFailure(work: Work, failure: ChunkFailure, at: DeathPoint): FailureDecision {
   const { batch, attempts, isolating } = work;
   const n = batch.items.length;
-  if (suspect < 0 && failure.kind !== 'clone' && (work.unstarted ?? 0) < UNSTARTED_RESENDS) {
+  const k = at.item;
+  if (k === null && failure.kind !== 'clone' && (work.unstarted ?? 0) < UNSTARTED_RESENDS) {
     // It was queued in a worker that died running another chunk: it is not to blame.
     return { requeue: [{ batch, attempts, isolating, unstarted: (work.unstarted ?? 0) + 1 }], failed: [] };
   }
-  if (failure.kind === 'timeout' && suspect >= 0 && suspect < n) {
+  const culprit = k !== null && k < n && (failure.kind === 'timeout' || (failure.kind === 'crash' && !at.awaiting));
+  if (culprit) {
     return {
-      requeue: [...piece(batch, 0, suspect, attempts, isolating), ...piece(batch, suspect + 1, n, attempts, isolating)],
-      failed: [chunkFailureToItemError(batch.start + suspect, failure, attempts)],
+      requeue: [...piece(batch, 0, k, attempts, isolating), ...piece(batch, k + 1, n, attempts, isolating)],
+      failed: [chunkFailureToItemError(batch.start + k, failure, attempts)],
     };
   }
   if (n === 1) {
@@ -85,17 +97,17 @@ export function decideChunkFailure(work: Work, failure: ChunkFailure, suspect: n
       ? { requeue: [], failed: [chunkFailureToItemError(batch.start, failure, attempts)] }
       : { requeue: [{ ...work, isolating: true }], failed: [] };
   }
-  if (suspect >= 0 && suspect < n && failure.kind !== 'clone') {
+  if (k !== null && k < n && failure.kind !== 'clone') {
     return {
       requeue: [
-        ...piece(batch, 0, suspect, attempts, isolating),
-        ...piece(batch, suspect, suspect + 1, attempts, true),
-        ...piece(batch, suspect + 1, n, attempts, isolating),
+        ...piece(batch, 0, k, attempts, isolating),
+        ...piece(batch, k, k + 1, attempts, true),
+        ...piece(batch, k + 1, n, attempts, isolating),
       ],
       failed: [],
     };
   }
-  if (suspect === n && !isolating) return { requeue: [{ ...work, isolating: true }], failed: [] };
+  if (k === n && !isolating) return { requeue: [{ ...work, isolating: true }], failed: [] };
   const mid = Math.ceil(n / 2);
   return { requeue: [...piece(batch, 0, mid, attempts, true), ...piece(batch, mid, n, attempts, true)], failed: [] };
 }

@@ -5,6 +5,7 @@
  * terminate exactly the worker running a chunk.
  */
 import {
+  decodeSlot,
   runStateBytes,
   runStateViews,
   slotItemAt,
@@ -50,9 +51,9 @@ export class RunState {
     this.#free.push(slot);
   }
 
-  /** Offset of the item the chunk in `slot` is running (NOT_STARTED, or the chunk length once it is replying). */
-  current(slot: number): number {
-    return Atomics.load(this.#views.ints, slotItemAt(slot));
+  /** Where the chunk in `slot` is: the item it runs (null before the first; the chunk length once replying) and whether it awaits. */
+  position(slot: number): { item: number | null; awaiting: boolean } {
+    return decodeSlot(Atomics.load(this.#views.ints, slotItemAt(slot)));
   }
 
   /** Thread id of the worker running the chunk in `slot` (0 until it starts). */

@@ -62,6 +62,18 @@ export const STATE_ABORTED = 0;
 export const STATE_LOADED = 1;
 /** Int32 index of a slot's current item offset (-1 before the first item, the chunk length once replying). */
 export const slotItemAt = (slot: number): number => 2 + 2 * slot;
+/**
+ * Slot value while item k awaits a promise (the event loop runs other code meanwhile): -(k + 2), so it never
+ * collides with -1 (not started) or an item offset.
+ */
+export const awaitingCode = (k: number): number => -(k + 2);
+
+/** Decode a slot value: the item offset, and whether it was awaiting (null item: not started). */
+export function decodeSlot(value: number): { item: number | null; awaiting: boolean } {
+  if (value === -1) return { item: null, awaiting: false };
+  return value >= 0 ? { item: value, awaiting: false } : { item: -value - 2, awaiting: true };
+}
+
 /** Int32 index of the thread id of the worker running a slot's chunk (0 until it starts). */
 export const slotThreadAt = (slot: number): number => 3 + 2 * slot;
 

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { BatchtoolsError, ErrorCodes } from '../errors.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import {
+  awaitingCode,
   runStateViews,
   slotItemAt,
   slotThreadAt,
@@ -114,6 +115,9 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
         poll ??= setInterval(() => {
           if (Atomics.load(control, STATE_ABORTED) !== 0) controller.abort(abortReason());
         }, ABORT_POLL_MS);
+        // While it awaits, the event loop runs other code (timers of earlier items, say): a crash now is not
+        // surely this item's doing, and the slot says so.
+        Atomics.store(control, itemAt, awaitingCode(k));
         value = await value;
       }
       values[k] = value;

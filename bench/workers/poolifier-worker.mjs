@@ -1,0 +1,5 @@
+/** poolifier worker script: the bench task functions, selected by name in `pool.execute(item, name)`. */
+import { ThreadWorker } from 'poolifier';
+import { noop, work } from '../workloads.mjs';
+
+export default new ThreadWorker({ work: (x) => work(/** @type {number} */ (x)), noop: (x) => noop(x) });

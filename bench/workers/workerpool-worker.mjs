@@ -1,0 +1,5 @@
+/** workerpool worker script: exposes the bench task functions to `pool.exec(name, [item])`. */
+import workerpool from 'workerpool';
+import { noop, work } from '../workloads.mjs';
+
+workerpool.worker({ work, noop });

@@ -1,0 +1,258 @@
+/**
+ * Bench workloads. Every item is ONE JS number that encodes its own cost, so every contender receives exactly the
+ * same input and no side table has to reach the workers:
+ *
+ *   item = iters · 2^20 + allocMb · 2^12 + seed        (seed < 4096, allocMb < 256, iters < 2^32)
+ *
+ * `work(item)` runs an integer-hash mixing loop of `iters` rounds (calibrated on the main thread to ns per
+ * round), and when `allocMb > 0` first builds a transient JS array of that many MiB of doubles. The result is a
+ * 32-bit unsigned integer, so results are numbers too.
+ *
+ * This module is used three ways: as a batchtools / piscina / tinypool task module (export `work`, `noop`,
+ * `workChunk`), imported by the workerpool and poolifier worker scripts, and directly on the main thread (the
+ * plain-loop baseline, calibration and input generation).
+ */
+
+const ITERS_UNIT = 2 ** 20;
+const MB_UNIT = 2 ** 12;
+
+/**
+ * The mixing loop: `iters` rounds of two multiply-xorshift steps. Deterministic; cost is linear in `iters`.
+ * @param {number} iters
+ * @param {number} seed
+ * @returns {number} an unsigned 32-bit integer
+ */
+export function spin(iters, seed) {
+  let h = (seed ^ 0x9e3779b9) | 0;
+  for (let i = 0; i < iters; i++) {
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = (Math.imul(h ^ (h >>> 13), 0xc2b2ae35) + i) | 0;
+  }
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Build a transient array of `mb` MiB of doubles on the JS heap and fold it into `h`.
+ * @param {number} mb
+ * @param {number} h
+ * @returns {number}
+ */
+function allocate(mb, h) {
+  const len = (mb * 1024 * 1024) / 8;
+  const a = new Array(len).fill(0.5); // PACKED_DOUBLE_ELEMENTS: len · 8 bytes on the JS heap
+  let x = (h >>> 0) / 4294967296 + 0.5;
+  for (let i = 0; i < len; i++) {
+    x = x * 1.0000001 + 0.25;
+    a[i] = x;
+  }
+  let acc = 0;
+  for (let i = 0; i < len; i += 4096) acc += a[i];
+  return (h ^ (acc | 0)) >>> 0;
+}
+
+/**
+ * Encode an item.
+ * @param {number} iters mixing rounds
+ * @param {number} allocMb transient allocation in MiB (0..255)
+ * @param {number} seed 0..4095
+ * @returns {number}
+ */
+export function encode(iters, allocMb, seed) {
+  return iters * ITERS_UNIT + allocMb * MB_UNIT + (seed & 4095);
+}
+
+/**
+ * Decode an item.
+ * @param {number} item
+ * @returns {{ iters: number, allocMb: number, seed: number }}
+ */
+export function decode(item) {
+  const iters = Math.floor(item / ITERS_UNIT);
+  const rest = item - iters * ITERS_UNIT;
+  const allocMb = Math.floor(rest / MB_UNIT);
+  return { iters, allocMb, seed: rest - allocMb * MB_UNIT };
+}
+
+/**
+ * The task: one item in, one number out. Signature `(item, ctx)` for batchtools; the context is ignored.
+ * @param {number} item
+ * @returns {number}
+ */
+export function work(item) {
+  const iters = Math.floor(item / ITERS_UNIT);
+  const rest = item - iters * ITERS_UNIT;
+  const allocMb = Math.floor(rest / MB_UNIT);
+  const seed = rest - allocMb * MB_UNIT;
+  let h = spin(iters, seed);
+  if (allocMb > 0) h = allocate(allocMb, h);
+  return h;
+}
+
+/**
+ * A chunk of items in, a plain array of results out (the manual-chunk piscina contender).
+ * @param {ArrayLike<number>} items
+ * @returns {number[]}
+ */
+export function workChunk(items) {
+  const out = new Array(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = work(items[i]);
+  return out;
+}
+
+/**
+ * The empty task (dispatch overhead and start-up probes).
+ * @param {unknown} item
+ * @returns {unknown}
+ */
+export function noop(item) {
+  return item;
+}
+
+/** Default export: piscina / tinypool call it when no `name` is given. */
+export default work;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Main-thread helpers: calibration and input generation.
+
+/**
+ * Measure the cost of one mixing round (ns) and of a 1 MiB allocation (ns per MiB) on this thread.
+ * @returns {{ nsPerIter: number, nsPerAllocMb: number }}
+ */
+export function calibrate() {
+  const rounds = 2_000_000;
+  spin(rounds, 1); // warm up / optimise
+  const samples = [];
+  for (let r = 0; r < 7; r++) {
+    const t0 = process.hrtime.bigint();
+    spin(rounds, r);
+    samples.push(Number(process.hrtime.bigint() - t0) / rounds);
+  }
+  samples.sort((a, b) => a - b);
+  const nsPerIter = samples[Math.floor(samples.length / 4)]; // lower quartile: robust to a noisy neighbour
+  const allocSamples = [];
+  for (let r = 0; r < 3; r++) allocate(32, r); // the first ones also grow the heap: not representative
+  for (let r = 0; r < 5; r++) {
+    const t0 = process.hrtime.bigint();
+    allocate(32, r);
+    allocSamples.push(Number(process.hrtime.bigint() - t0) / 32);
+  }
+  allocSamples.sort((a, b) => a - b);
+  return { nsPerIter, nsPerAllocMb: allocSamples[2] };
+}
+
+/** mulberry32: a small seeded PRNG. @param {number} seed */
+function prng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * @typedef {object} WorkloadSpec
+ * @property {string} name
+ * @property {string} description
+ * @property {boolean} uniform  every item costs the same (per-item dispatch may be timed on a prefix)
+ * @property {(n: number, cal: {nsPerIter: number, nsPerAllocMb: number}) => number[]} make  build n items
+ * @property {number} meanUs nominal mean cost per item, µs (used to size N before the real baseline is timed)
+ */
+
+/** @param {number} us @param {{nsPerIter: number}} cal */
+const itersFor = (us, cal) => Math.max(1, Math.round((us * 1000) / cal.nsPerIter));
+
+/** @param {number} us @returns {WorkloadSpec} */
+function uniform(us) {
+  const name = us >= 1000 ? `${us / 1000}ms` : `${us}us`;
+  return {
+    name,
+    description: `uniform, ~${us} µs per item`,
+    uniform: true,
+    meanUs: us,
+    make(n, cal) {
+      const iters = itersFor(us, cal);
+      const items = new Array(n);
+      for (let i = 0; i < n; i++) items[i] = encode(iters, 0, i);
+      return items;
+    },
+  };
+}
+
+/** Heavy tail: Pareto(α = 1.5) costs, capped at 100× the mean, rescaled to a mean of 100 µs, sorted ascending. */
+const skew = {
+  name: 'skew',
+  description: 'heavy tail: Pareto α=1.5, cap 100× mean, mean 100 µs, sorted ascending (expensive items last)',
+  uniform: false,
+  meanUs: 100,
+  /** @param {number} n @param {{nsPerIter: number}} cal */
+  make(n, cal) {
+    const rand = prng(20261129);
+    const raw = new Array(n);
+    for (let i = 0; i < n; i++) raw[i] = Math.pow(1 - rand(), -1 / 1.5); // Pareto, x_min = 1, mean 3
+    // cap at 100× the running mean, twice (capping lowers the mean)
+    for (let pass = 0; pass < 2; pass++) {
+      const mean = raw.reduce((a, b) => a + b, 0) / n;
+      for (let i = 0; i < n; i++) raw[i] = Math.min(raw[i], 100 * mean);
+    }
+    const mean = raw.reduce((a, b) => a + b, 0) / n;
+    raw.sort((a, b) => a - b);
+    const baseIters = itersFor(100, cal);
+    const items = new Array(n);
+    for (let i = 0; i < n; i++) items[i] = encode(Math.max(1, Math.round((baseIters * raw[i]) / mean)), 0, i);
+    return items;
+  },
+};
+
+/** Cost grows linearly along the input: item i costs ≈ 200 µs · (i + 0.5) / n (mean 100 µs). */
+const linear = {
+  name: 'linear',
+  description: 'cost grows linearly along the input, 0 → 200 µs (mean 100 µs)',
+  uniform: false,
+  meanUs: 100,
+  /** @param {number} n @param {{nsPerIter: number}} cal */
+  make(n, cal) {
+    const top = 2 * itersFor(100, cal);
+    const items = new Array(n);
+    for (let i = 0; i < n; i++) items[i] = encode(Math.max(1, Math.round((top * (i + 0.5)) / n)), 0, i);
+    return items;
+  },
+};
+
+/** Memory-hungry mix: ~100 µs of hashing per item; every 200th item also builds a transient 32 MiB JS array. */
+const mem = {
+  name: 'mem',
+  description: '~100 µs of hashing per item; every 200th item also fills a transient 32 MiB JS array (mean cost set by the allocation)',
+  uniform: false,
+  meanUs: 100, // plus the allocation share, see expectedMeanUs()
+  /** @param {number} n @param {{nsPerIter: number}} cal */
+  make(n, cal) {
+    const iters = itersFor(100, cal);
+    const items = new Array(n);
+    for (let i = 0; i < n; i++) items[i] = encode(iters, i % 200 === 199 ? 32 : 0, i);
+    return items;
+  },
+};
+
+/** Every workload, by name. @type {Record<string, WorkloadSpec>} */
+export const WORKLOADS = {
+  '1us': uniform(1),
+  '10us': uniform(10),
+  '100us': uniform(100),
+  '1ms': uniform(1000),
+  skew,
+  linear,
+  mem,
+};
+
+/**
+ * Expected mean cost (µs) of a workload on this machine, from the calibration.
+ * @param {WorkloadSpec} w
+ * @param {{nsPerIter: number, nsPerAllocMb: number}} cal
+ */
+export function expectedMeanUs(w, cal) {
+  if (w.name === 'mem') return 100 + (32 * cal.nsPerAllocMb) / 1000 / 200;
+  return w.meanUs;
+}
