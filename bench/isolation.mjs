@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The cost of crash isolation: `npm run bench:isolation [-- --repeats N --items N --us U --rate R]`.
+ * The cost of crash isolation: `node bench/isolation.mjs [--repeats N --items N --us U --rate R]` (`npm run bench`
+ * runs it after the throughput rounds, unless `--no-isolation`).
  *
  * The same run of ~100 µs items through batchtools (default options, mapSettled) with and without a fraction of
  * poison items that kill their worker (process.exit), interleaved per repeat. Reports the median slowdown and
@@ -60,7 +61,7 @@ for (let r = 0; r < repeats; r++) {
 }
 const result = {
   date: new Date().toISOString(),
-  command: `npm run bench:isolation -- ${process.argv.slice(2).join(' ')}`.trim(),
+  command: `node bench/isolation.mjs ${process.argv.slice(2).join(' ')}`.trim(),
   machine: await describeMachine(),
   settings: { items: N, usPerItem: us, poisonRate: rate, poisonItems: poisonCount, repeats },
   medians: { cleanMs: median(rows.map((x) => x.clean)), poisonedMs: median(rows.map((x) => x.poisoned)), slowdown: median(rows.map((x) => x.slowdown)) },
@@ -69,10 +70,11 @@ const result = {
 console.log(`median slowdown ${(result.medians.slowdown * 100).toFixed(1)}% (${poisonCount} crashing items of ${N}, ~${us} µs each)`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/isolation.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
-const m = result.machine;
+const cpu = result.machine.cpu ?? {};
+const machineLine = `${cpu.manufacturer ?? ''} ${cpu.brand ?? ''}, ${cpu.physicalCores ?? '?'} physical / ${cpu.logicalCores ?? '?'} logical cores`.trim();
 writeFileSync(
   new URL('./results/isolation.md', import.meta.url),
-  `# Cost of crash isolation\n\n- Date: ${result.date}\n- Command: \`${result.command}\`\n- Machine: ${JSON.stringify(m.cpu ?? m)}\n- Node ${process.version}\n\n` +
+  `# Cost of crash isolation\n\n- Date: ${result.date}\n- Command: \`${result.command}\`\n- Machine: ${machineLine}\n- Node ${process.version}\n\n` +
     `${N} items of ~${us} µs; ${poisonCount} of them (${rate * 100}%) call process.exit(1). mapSettled, default options, fresh warmed runtime per run.\n\n` +
     `| repeat | clean ms | with crashes ms | slowdown |\n|---:|---:|---:|---:|\n` +
     rows.map((x, i) => `| ${i + 1} | ${x.clean.toFixed(0)} | ${x.poisoned.toFixed(0)} | ${(x.slowdown * 100).toFixed(1)}% |`).join('\n') +

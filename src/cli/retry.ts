@@ -12,20 +12,12 @@ import { watchInterrupts } from './interrupt.ts';
 import { displayPath } from './job.ts';
 import { chooseProgress } from './progress.ts';
 import { failureRecordLine, parseFailureLine, parseOutputLine, type FailureRecord } from './records.ts';
+import type { JobOptions } from './run.ts';
 import { formatSummary, writeReport, type Summary } from './summary.ts';
 
 /** Options of `batchtools retry`. */
-export interface RetryOptions {
+export interface RetryOptions extends JobOptions {
   failedItems: string;
-  output: string;
-  export?: string;
-  failures?: string;
-  threads?: number;
-  maxHeapMb?: number;
-  retries?: number;
-  timeout?: number;
-  jsonReport?: string;
-  quiet?: boolean;
 }
 
 async function readFailures(path: string, display: string): Promise<FailureRecord[]> {

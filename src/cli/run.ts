@@ -22,19 +22,23 @@ import { entries, inputError, openInput, readLines, scanInput } from './input.ts
 import { executeJob, type JobCheckpoint } from './job.ts';
 import { acquireLock } from './lock.ts';
 
-/** Options of `batchtools run`, as parsed by commander. */
-export interface RunOptions {
-  export?: string;
-  input: string;
+/** Options `run` and `retry` share, as parsed by commander. */
+export interface JobOptions {
   output: string;
+  export?: string;
   failures?: string;
-  checkpoint?: string;
   threads?: number;
   maxHeapMb?: number;
   retries?: number;
   timeout?: number;
   jsonReport?: string;
   quiet?: boolean;
+}
+
+/** Options of `batchtools run`, as parsed by commander. */
+export interface RunOptions extends JobOptions {
+  input: string;
+  checkpoint?: string;
   strict?: boolean;
   force?: boolean;
 }

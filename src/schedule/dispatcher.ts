@@ -6,12 +6,12 @@
 import { getHeapStatistics } from 'node:v8';
 import { ErrorCodes, RunError, TaskLoadError, type ItemError } from '../errors.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
+import { packNumbers } from '../transport/pack.ts';
 import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
 import { FailureHandling } from './failures.ts';
 import { classifyChunkError, decideChunkFailure, taskErrorToItemError, type ChunkFailure, type Work } from './outcomes.ts';
 import type { ChunkTrace, RunSettings, RunSummary } from './run-types.ts';
 import { epochNow, RunState } from './slots.ts';
-import type { Batch } from './source.ts';
 
 export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace } from './run-types.ts';
 
@@ -158,7 +158,7 @@ export class Run {
   #send(work: Work, probe: boolean): void {
     const slot = this.#slots.take();
     const { items } = work.batch;
-    const packed = packItems(items);
+    const packed = packNumbers(items);
     const message: ChunkMessage = {
       task: this.#s.task,
       start: work.batch.start,
@@ -414,17 +414,4 @@ function splitFirst(work: Work): [Work, Work] {
     { ...work, batch: { start, items: items.slice(0, 1) } },
     { ...work, batch: { start: start + 1, items: items.slice(1) } },
   ];
-}
-
-/** A Float64Array of the items when every one is a number (moved to the worker instead of cloned), else null. */
-export function packItems(items: Batch['items']): Float64Array | null {
-  const n = items.length;
-  if (n < 8 || typeof items[0] !== 'number') return null;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = items[i];
-    if (typeof v !== 'number') return null;
-    out[i] = v;
-  }
-  return out;
 }

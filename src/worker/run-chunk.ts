@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BatchtoolsError, ErrorCodes } from '../errors.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
+import { packNumbers } from '../transport/pack.ts';
 import {
   awaitingCode,
   runStateViews,
@@ -196,17 +197,4 @@ function verifyCloneable(values: unknown[], errors: Array<[number, ErrorEnvelope
     }
   }
   errors.sort((a, b) => a[0] - b[0]);
-}
-
-/** A Float64Array of the values when every one is a number (NaN and -0 survive), else null. */
-export function packNumbers(values: ArrayLike<unknown>): Float64Array | null {
-  const n = values.length;
-  if (n < 8 || typeof values[0] !== 'number') return null;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (typeof v !== 'number') return null;
-    out[i] = v;
-  }
-  return out;
 }
