@@ -240,24 +240,37 @@ export class Runtime implements AsyncDisposable {
 }
 
 /**
- * Collects a map's results as the runs of values chunks return (out of order), and lays them out in input order
- * once at the end: no per-item callback, and no sparse array from out-of-order writes.
+ * Collects a map's results as chunks return: runs that continue the results so far are appended at once (while
+ * the workers go on computing), runs that arrive early wait in a map until the gap before them is filled. The
+ * array grows by appending only, so it stays a fast packed array (a preallocated `new Array(n)` of a million
+ * elements would be a slow dictionary).
  */
 class ResultRuns implements RunSink {
-  readonly #runs: Array<{ start: number; values: ArrayLike<unknown>; from: number; to: number }> = [];
-  #length = 0;
+  readonly #out: unknown[] = [];
+  readonly #early = new Map<number, { values: ArrayLike<unknown>; from: number; to: number }>();
   values(start: number, values: ArrayLike<unknown>, from: number, to: number): void {
-    this.#runs.push({ start, values, from, to });
-    this.#length = Math.max(this.#length, start + to);
+    const at = start + from;
+    if (at !== this.#out.length) {
+      this.#early.set(at, { values, from, to });
+      return;
+    }
+    this.#append(values, from, to);
+    for (let run = this.#early.get(this.#out.length); run; run = this.#early.get(this.#out.length)) {
+      this.#early.delete(this.#out.length);
+      this.#append(run.values, run.from, run.to);
+    }
   }
   value(index: number, value: unknown): void {
     this.values(index, [value], 0, 1);
   }
   failure(): void {}
+  /** The results in input order (a map that completed has no gap). */
   toArray(): unknown[] {
-    const out = new Array<unknown>(this.#length);
-    for (const { start, values, from, to } of this.#runs) for (let k = from; k < to; k++) out[start + k] = values[k];
-    return out;
+    return this.#out;
+  }
+  #append(values: ArrayLike<unknown>, from: number, to: number): void {
+    const out = this.#out;
+    for (let k = from; k < to; k++) out.push(values[k]);
   }
 }
 
