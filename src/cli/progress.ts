@@ -2,6 +2,11 @@
  * What a person sees while a run goes on. On a terminal (stderr is a TTY, no `--quiet`): a live bar drawn by
  * cli-progress with items done/total, items/s, ETA, threads and failures so far; notes are printed above it.
  * Otherwise nothing until the final summary.
+ *
+ * Why cli-progress: a dedicated, widely used bar library with one dependency that works on Node 20, writes to
+ * stderr and (with `gracefulExit` off) installs no SIGINT handler of its own, so our Ctrl-C handling and exit code
+ * 130 stay ours. Rejected: @clack/prompts (puts stdin in raw mode and exits 0 on Ctrl-C, breaking `--input -` and
+ * the checkpoint on interrupt; needs Node >= 20.12) and log-update 8 (needs Node >= 22).
  */
 import cliProgress from 'cli-progress';
 
