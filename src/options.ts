@@ -58,6 +58,11 @@ export interface StreamOptions extends MapOptions {
   /** Yield results in input order (`true`) or as they complete (`false`). Default `true`. */
   ordered?: boolean;
   /**
+   * A graceful stop: when it fires, no more items are taken from the source, the chunks already sent finish (their
+   * outcomes are yielded), and then the stream ends. (`signal` is the hard stop.) Default: none.
+   */
+  stopSignal?: AbortSignal;
+  /**
    * Results buffered for the consumer before dispatch pauses (backpressure). Default `4096`. In-flight chunks
    * still land, so the buffer can briefly exceed it by what was in flight.
    */
@@ -78,7 +83,7 @@ export interface RuntimeOptions {
 const MAP_KEYS = ['signal', 'onProgress', 'chunkSize', 'trace', 'onTrace', 'abortGraceMs', 'timeout', 'retries', 'breaker', 'host'] as const;
 const RETRY_KEYS = ['retries', 'minDelayMs', 'maxDelayMs', 'factor', 'jitter', 'retryable'] as const;
 const BREAKER_KEYS = ['threshold', 'window', 'minSamples', 'halfOpenAfterMs'] as const;
-const STREAM_KEYS = [...MAP_KEYS, 'ordered', 'highWaterMark'] as const;
+const STREAM_KEYS = [...MAP_KEYS, 'ordered', 'highWaterMark', 'stopSignal'] as const;
 const RUNTIME_KEYS = ['threads', 'maxHeapMb'] as const;
 
 /** The message grammar: "`options.x` must be ..., got v (type)". */
@@ -232,13 +237,18 @@ export function resolveMapOptions(options: unknown): ResolvedMapOptions {
 }
 
 /** Validate stream options. Throws {@link InvalidOptionError}. */
-export function resolveStreamOptions(options: unknown): ResolvedMapOptions & { ordered: boolean; highWaterMark: number } {
+export function resolveStreamOptions(
+  options: unknown,
+): ResolvedMapOptions & { ordered: boolean; highWaterMark: number; stopSignal: AbortSignal | undefined } {
   const o = checkObject(options, STREAM_KEYS);
   bool('ordered', o['ordered']);
+  const stopSignal = o['stopSignal'];
+  if (stopSignal !== undefined && !(stopSignal instanceof AbortSignal)) throw invalid('stopSignal', 'an AbortSignal', stopSignal);
   return {
     ...resolveCommon(o),
     ordered: o['ordered'] !== false,
     highWaterMark: positiveInteger('highWaterMark', o['highWaterMark']) ?? 4096,
+    stopSignal,
   };
 }
 

@@ -201,7 +201,13 @@ export class Runtime implements AsyncDisposable {
     if (opts.onTrace && summary.trace) opts.onTrace(summary.trace);
   }
 
-  #start(items: unknown, task: unknown, opts: ResolvedMapOptions, stopOnFailure: boolean, sink: RunSink): Run {
+  #start(
+    items: unknown,
+    task: unknown,
+    opts: ResolvedMapOptions & { stopSignal?: AbortSignal | undefined },
+    stopOnFailure: boolean,
+    sink: RunSink,
+  ): Run {
     if (this.#closed) throw new RuntimeClosedError();
     const handle = toTask(task);
     checkTaskFile(handle.spec);
@@ -217,6 +223,7 @@ export class Runtime implements AsyncDisposable {
       sink,
       stopOnFailure,
       signal: opts.signal,
+      stopSignal: opts.stopSignal,
       onProgress: opts.onProgress,
       trace: opts.trace,
       abortGraceMs: opts.abortGraceMs,

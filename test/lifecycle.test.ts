@@ -186,3 +186,34 @@ describe('slow sources', () => {
     expect(chunks).toBeGreaterThan(0);
   });
 });
+
+describe('graceful stop', () => {
+  it('stopSignal: takes no more input, yields what was in flight, then ends', async () => {
+    const { flags, items } = blockingItems(10_000);
+    const stop = new AbortController();
+    let pulled = 0;
+    function* source() {
+      for (const item of items) {
+        pulled++;
+        yield item;
+      }
+    }
+    const got: number[] = [];
+    const run = (async () => {
+      for await (const r of rt.stream(source(), block, { stopSignal: stop.signal, chunkSize: 4 })) {
+        expect(r.status).toBe('fulfilled');
+        got.push(r.index);
+      }
+    })();
+    await started(flags);
+    stop.abort();
+    const pulledAtStop = pulled;
+    Atomics.store(flags, 1, 1); // let the chunks in flight finish
+    Atomics.notify(flags, 1);
+    await run;
+    expect(pulled).toBe(pulledAtStop);
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBeLessThanOrEqual(pulledAtStop);
+    expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: got.length }, (_, i) => i));
+  });
+});

@@ -40,6 +40,8 @@ export interface EngineJob {
   retries?: number | undefined;
   timeout?: number | undefined;
   signal: AbortSignal;
+  /** Graceful stop: send no new items, let those in flight finish, then reject with its reason. */
+  stopSignal?: AbortSignal | undefined;
   /** Name of the input for messages about bad lines. */
   inputDisplay: string;
   sink: EngineSink;
@@ -124,6 +126,7 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
   const options: StreamOptions = {
     ordered: false,
     signal: job.signal,
+    ...(job.stopSignal ? { stopSignal: job.stopSignal } : {}),
     abortGraceMs: ABORT_GRACE_MS,
     onTrace: (trace) => {
       libraryTrace = trace;
@@ -157,6 +160,8 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
       }
       if (sink.congested) await sink.drain();
     }
+    // Stopped gracefully: every result that came back has been handed to the sink; the run itself is unfinished.
+    if (job.stopSignal?.aborted) throw job.stopSignal.reason;
   } finally {
     await rt.close();
   }

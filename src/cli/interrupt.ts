@@ -1,12 +1,19 @@
 /**
- * Ctrl-C (SIGINT) during a run: the first one aborts the run (dispatch stops, finished results are kept and the
- * checkpoint is written by the caller); a second one exits at once with 130 after `onSecond` (which must be
- * quick and synchronous: flush the journal, drop temporary files).
+ * Ctrl-C (SIGINT) during a run: the first one stops the run gracefully (`stopSignal`: no new items are sent, the
+ * chunks in flight finish and their results are journaled), and after {@link INTERRUPT_GRACE_MS} it stops hard
+ * (`signal`); the caller then writes the checkpoint. A second Ctrl-C exits at once with 130 after `onSecond`
+ * (which must be quick and synchronous: flush the journal, drop temporary files).
  */
 import { Interrupted } from './cli-error.ts';
 
+/** How long chunks in flight may take to finish after the first Ctrl-C, ms. */
+export const INTERRUPT_GRACE_MS = 5_000;
+
 /** A SIGINT watch for one run. */
 export interface InterruptWatch {
+  /** Fires at the first Ctrl-C: take no new items, let what is in flight finish. */
+  readonly stopSignal: AbortSignal;
+  /** Fires {@link INTERRUPT_GRACE_MS} after the first Ctrl-C: stop at once. */
   readonly signal: AbortSignal;
   /** True once Ctrl-C was pressed. */
   readonly interrupted: boolean;
@@ -17,12 +24,16 @@ export interface InterruptWatch {
 /** Listen for SIGINT while a run goes on. */
 export function watchInterrupts(onFirst: () => void, onSecond: () => void): InterruptWatch {
   const controller = new AbortController();
+  const stop = new AbortController();
+  let grace: NodeJS.Timeout | undefined;
   let count = 0;
   const handler = (): void => {
     count++;
     if (count === 1) {
       onFirst();
-      controller.abort(new Interrupted());
+      stop.abort(new Interrupted());
+      grace = setTimeout(() => controller.abort(new Interrupted()), INTERRUPT_GRACE_MS);
+      grace.unref();
       return;
     }
     try {
@@ -33,11 +44,13 @@ export function watchInterrupts(onFirst: () => void, onSecond: () => void): Inte
   };
   process.on('SIGINT', handler);
   return {
+    stopSignal: stop.signal,
     signal: controller.signal,
     get interrupted() {
       return count > 0;
     },
     dispose() {
+      clearTimeout(grace);
       process.removeListener('SIGINT', handler);
     },
   };

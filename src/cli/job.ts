@@ -113,7 +113,7 @@ async function runJob(plan: JobPlan): Promise<number> {
   };
 
   const watch = watchInterrupts(
-    () => progress.note('batchtools: interrupted: stopping (press Ctrl-C again to quit at once)'),
+    () => progress.note('batchtools: interrupted: finishing the chunks in flight (press Ctrl-C again to quit at once)'),
     () => {
       progress.stop();
       writer?.close();
@@ -133,6 +133,7 @@ async function runJob(plan: JobPlan): Promise<number> {
       retries: settings.retries,
       timeout: settings.timeout,
       signal: watch.signal,
+      stopSignal: watch.stopSignal,
       inputDisplay: settings.inputDisplay,
       sink,
       onStart: (threads) => progress.start(plan.total, before.decided, threads),

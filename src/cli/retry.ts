@@ -129,6 +129,7 @@ export async function retryCommand(modulePath: string, o: RetryOptions): Promise
       retries: o.retries,
       timeout: o.timeout,
       signal: watch.signal,
+      stopSignal: watch.stopSignal,
       inputDisplay: o.failedItems,
       sink,
       onStart: (threads) => progress.start(pending.length, 0, threads),

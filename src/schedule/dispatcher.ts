@@ -57,6 +57,12 @@ export class Run {
   #watchdog: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   readonly #onAbort = (): void => this.#stop(this.#s.signal?.reason);
+  /** A graceful stop was asked for: no more input is taken; what was sent finishes. */
+  #draining = false;
+  readonly #onStopAsked = (): void => {
+    this.#draining = true;
+    this.#pump();
+  };
 
   constructor(settings: RunSettings) {
     this.#s = settings;
@@ -77,6 +83,8 @@ export class Run {
       return;
     }
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (settings.stopSignal?.aborted) this.#draining = true;
+    else settings.stopSignal?.addEventListener('abort', this.#onStopAsked, { once: true });
     if (settings.timeout !== undefined) {
       const every = Math.max(2, Math.min(100, settings.timeout / 4));
       this.#watchdog = setInterval(() => this.#checkDeadlines(settings.timeout!), every);
@@ -124,7 +132,7 @@ export class Run {
           this.#send(again, probe);
           continue;
         }
-        if (this.#pulling || source.done || !(sink.ready?.() ?? true)) break;
+        if (this.#pulling || this.#draining || source.done || !(sink.ready?.() ?? true)) break;
         const remaining = source.total === null ? null : source.total - source.taken;
         const wanted = probe ? 1 : policy.next({ remaining, inFlight: this.#inFlight.size, threads, elapsedMs: this.#elapsed() });
         const taken = source.take(Math.max(1, Math.floor(wanted)));
@@ -344,9 +352,10 @@ export class Run {
       return;
     }
     const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#failures.pending === 0 && !this.#pulling;
-    if (this.#s.source.done && idle) {
+    if ((this.#s.source.done || this.#draining) && idle) {
       this.#finished = true;
       this.#cleanup();
+      if (this.#draining) void this.#s.source.close().catch(() => {});
       const summary: RunSummary = { items: this.#done, failed: this.#failed, chunks: this.#chunks, elapsedMs: this.#elapsed() };
       if (this.#trace) summary.trace = { chunks: this.#trace, decisions: this.#s.policy.trace?.() ?? [] };
       this.#resolve(summary);
@@ -384,6 +393,7 @@ export class Run {
 
   #cleanup(): void {
     this.#s.signal?.removeEventListener('abort', this.#onAbort);
+    this.#s.stopSignal?.removeEventListener('abort', this.#onStopAsked);
     this.#failures.close();
     if (this.#watchdog) clearInterval(this.#watchdog);
   }

@@ -65,6 +65,8 @@ export interface RunSettings {
   /** Stop at the first item failure and reject with it (parallelMap). */
   stopOnFailure: boolean;
   signal?: AbortSignal | undefined;
+  /** Graceful stop: take no more input, finish what was sent, then end normally. */
+  stopSignal?: AbortSignal | undefined;
   onProgress?: ((progress: Progress) => void) | undefined;
   /** Keep a per-chunk trace. */
   trace?: boolean | undefined;
