@@ -22,6 +22,7 @@ const MB_UNIT = 2 ** 12;
  * @param {number} seed
  * @returns {number} an unsigned 32-bit integer
  */
+import { rng } from './lib/rng.mjs';
 export function spin(iters, seed) {
   let h = (seed ^ 0x9e3779b9) | 0;
   for (let i = 0; i < iters; i++) {
@@ -140,18 +141,6 @@ export function calibrate() {
   return { nsPerIter, nsPerAllocMb: allocSamples[2] };
 }
 
-/** mulberry32: a small seeded PRNG. @param {number} seed */
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * @typedef {object} WorkloadSpec
  * @property {string} name
@@ -189,7 +178,7 @@ const skew = {
   meanUs: 100,
   /** @param {number} n @param {{nsPerIter: number}} cal */
   make(n, cal) {
-    const rand = prng(20261129);
+    const rand = rng(20261129);
     const raw = new Array(n);
     for (let i = 0; i < n; i++) raw[i] = Math.pow(1 - rand(), -1 / 1.5); // Pareto, x_min = 1, mean 3
     // cap at 100× the running mean, twice (capping lowers the mean)

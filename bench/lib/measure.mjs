@@ -111,17 +111,8 @@ export function summary(xs) {
   return { median: median(v), min: v.length ? Math.min(...v) : NaN, max: v.length ? Math.max(...v) : NaN, n: v.length };
 }
 
-/** mulberry32. @param {number} seed @returns {() => number} */
-export function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from './rng.mjs';
+import { rng } from './rng.mjs';
 
 /** Fisher–Yates with a seeded generator. @template T @param {T[]} xs @param {number} seed @returns {T[]} */
 export function shuffle(xs, seed) {
