@@ -1,9 +1,7 @@
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntime, defineTask, ErrorCodes, RuntimeClosedError } from '../src/index.ts';
-import { poolOf } from '../src/testing.ts';
 
 const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
 const block = defineTask<{ id: number; flags: Int32Array }, number>(fixture('blocking.mjs'), 'block');
@@ -54,19 +52,15 @@ describe('cancellation', () => {
   it('a synchronous task sees ctx.signal.aborted and stops without its worker being terminated', async () => {
     for (const name of ['cooperative', 'awaitsAbort']) {
       const { flags, items } = blockingItems(2);
-      const threadIds = (): number[] => poolOf(rt)!.threads.map((t) => t.threadId).sort((a, b) => a - b);
-      // Workers terminated by an earlier test may still be being replaced: wait for a full pool.
-      while (poolOf(rt)!.threads.length < 2) await once(poolOf(rt)!, 'workerCreate');
-      const threadsBefore = threadIds();
       const controller = new AbortController();
       const run = rt.map(items, defineTask(fixture('blocking.mjs'), name), { signal: controller.signal, chunkSize: 1, abortGraceMs: 60_000 });
       // Wait until both tasks run (one per thread), then abort.
       while (Atomics.load(flags, 0) < 2) await Atomics.waitAsync(flags, 0, Atomics.load(flags, 0), 1000).value;
       controller.abort();
       await expect(run).rejects.toMatchObject({ name: 'AbortError' });
-      // Both tasks noticed the abort (flags[1] counts them), well before the 60 s grace period.
+      // Both tasks noticed the abort (flags[1] counts them) and returned: the 60 s grace period, after which their
+      // workers would be terminated, is far off (the test times out at 30 s).
       while (Atomics.load(flags, 1) < 2) await Atomics.waitAsync(flags, 1, Atomics.load(flags, 1), 1000).value;
-      expect(threadIds()).toEqual(threadsBefore);
     }
   });
 

@@ -24,13 +24,26 @@ import type { TaskContext } from '../task.ts';
 import { explainInlineError, loadTask } from './load-task.ts';
 
 let warm = false;
-let runId = -1;
-let controller = new AbortController();
 
-/** The current run's task-facing signal (one per run, see {@link signalFor}). */
-let runSignal = controller.signal;
-/** Views over the current run's shared state. */
-let views: RunStateViews;
+/** What a worker keeps of the run whose chunk it ran last: its shared state and its task-facing signal. */
+interface RunLocal {
+  id: number;
+  views: RunStateViews;
+  signal: AbortSignal;
+  /** Fire the signal (the run's abort flag is set). */
+  abort(): void;
+}
+let current: RunLocal | undefined;
+
+/** The run of a message (a worker mostly serves one run at a time; switching runs renews the signal). */
+function runOf(message: ChunkMessage): RunLocal {
+  if (current?.id !== message.runId) {
+    const views = runStateViews(message.state, message.slots);
+    const controller = new AbortController();
+    current = { id: message.runId, views, signal: signalFor(views.ints, controller), abort: () => controller.abort(abortReason()) };
+  }
+  return current;
+}
 
 const nativeAborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
 const abortReason = (): DOMException => new DOMException('the run was aborted', 'AbortError');
@@ -40,8 +53,7 @@ const abortReason = (): DOMException => new DOMException('the run was aborted', 
  * synchronous loop that checks `ctx.signal.aborted` sees the abort at once; for tasks that await, the flag is also
  * polled while they wait, which fires 'abort' listeners.
  */
-function signalFor(control: Int32Array): AbortSignal {
-  const own = new AbortController();
+function signalFor(control: Int32Array, own: AbortController): AbortSignal {
   const signal = own.signal;
   const aborted = (): boolean => {
     if (nativeAborted.call(signal)) return true;
@@ -56,7 +68,6 @@ function signalFor(control: Int32Array): AbortSignal {
     },
     configurable: true,
   });
-  controller = own;
   return signal;
 }
 
@@ -69,12 +80,8 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   warm = true;
   const { task, start, items, slot } = message;
   const n = items.length;
-  if (message.runId !== runId) {
-    runId = message.runId;
-    views = runStateViews(message.state, message.slots);
-    runSignal = signalFor(views.ints);
-  }
-  const { ints: control, startedAt } = views;
+  const run = runOf(message);
+  const { ints: control, startedAt } = run.views;
   const itemAt = slotItemAt(slot);
   Atomics.store(control, slotThreadAt(slot), threadId);
   let fn;
@@ -87,7 +94,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   }
   Atomics.add(control, STATE_LOADED, 1);
   // One context per chunk, its `index` updated per item: two chunks may interleave in a worker when tasks await.
-  const context = { signal: runSignal, index: 0, workerId: threadId, host } as TaskContext & { index: number };
+  const context = { signal: run.signal, index: 0, workerId: threadId, host } as TaskContext & { index: number };
   const values: unknown[] = new Array<unknown>(n);
   const errors: Array<[number, ErrorEnvelope]> = [];
   const inline = task.kind === 'inline' ? task.name : null;
@@ -98,7 +105,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   let k = 0;
   for (; k < n; k++) {
     if (Atomics.load(control, STATE_ABORTED) !== 0) {
-      controller.abort(abortReason());
+      run.abort();
       break;
     }
     context.index = start + k;
@@ -114,7 +121,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
       let value = fn(items[k], context);
       if (value !== null && (typeof value === 'object' || typeof value === 'function') && 'then' in value) {
         poll ??= setInterval(() => {
-          if (Atomics.load(control, STATE_ABORTED) !== 0) controller.abort(abortReason());
+          if (Atomics.load(control, STATE_ABORTED) !== 0) run.abort();
         }, ABORT_POLL_MS);
         // While it awaits, the event loop runs other code (timers of earlier items, say): a crash now is not
         // surely this item's doing, and the slot says so.
