@@ -73,7 +73,7 @@ describe('Ctrl-C', () => {
     expect(ended.code).toBe(130);
     expect(ended.stderr).toMatch(/batchtools: interrupted after [\d,]+ of 3,000 items; their results are saved in ckpt\n {2}resume with: batchtools resume ckpt\n/);
     expect(readdirSync(join(sub, 'ckpt')).sort()).toEqual(['journal.jsonl', 'manifest.json']);
-    expect(readdirSync(sub).sort()).toEqual(['ckpt', 'in.jsonl', 'task.mjs']);
+    expect(readdirSync(sub).filter((f) => f !== 'gate-open.waiting').sort()).toEqual(['ckpt', 'in.jsonl', 'task.mjs']);
     writeFileSync(subGate, '');
 
     // A changed input is refused...
@@ -92,6 +92,57 @@ describe('Ctrl-C', () => {
     expect(forced.stderr).toContain('resuming anyway (--force)');
     expect(forced.code).toBe(1);
     expect(readFileSync(join(sub, 'out.jsonl')).equals(clean)).toBe(true);
+  });
+});
+
+/** Resolve once `path` exists; reject if the process ends first. */
+async function waitForFile(path: string, running: { ended: Promise<unknown> }): Promise<void> {
+  let exited = false;
+  void running.ended.then(() => (exited = true));
+  while (!existsSync(path)) {
+    if (exited) throw new Error(`the process ended before ${path} appeared`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('a second Ctrl-C, and SIGTERM', () => {
+  it('a second Ctrl-C quits at once, without waiting for the chunks in flight; resume still completes', async () => {
+    const sub = tempDir();
+    copyFileSync(join(dir, 'in.jsonl'), join(sub, 'in.jsonl'));
+    const subGate = join(sub, 'gate-open');
+    const env = { BT_TEST_GATE: subGate, BT_TEST_GATE_AT: String(GATE_AT) };
+    const args = ['run', workModule, '--input', 'in.jsonl', '--output', 'out.jsonl', '--failures', 'out.jsonl.failures', '--checkpoint', 'ckpt'];
+    const running = start(args, { cwd: sub, env });
+    // Once an item waits at the gate, its chunk cannot finish: the first Ctrl-C would wait out its grace period and
+    // then report the saved results; a second one quits at once.
+    await waitForFile(`${subGate}.waiting`, running);
+    let exited = false;
+    const ended = running.ended.then((e) => ((exited = true), e));
+    // Signals sent back to back can merge into one, so keep pressing Ctrl-C until the process is gone.
+    while (!exited) {
+      running.child.kill('SIGINT');
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 50))]);
+    }
+    const { code, stderr } = await ended;
+    expect(code).toBe(130);
+    expect(stderr).not.toContain('their results are saved');
+    expect(existsSync(join(sub, 'ckpt', 'lock'))).toBe(false);
+    writeFileSync(subGate, '');
+    const r = await cli(['resume', 'ckpt'], { cwd: sub, env });
+    expect(r.code).toBe(1);
+    expect(readFileSync(join(sub, 'out.jsonl')).equals(clean)).toBe(true);
+  });
+
+  it('SIGTERM stops like Ctrl-C: exit 130 with the checkpoint kept', async () => {
+    const sub = tempDir();
+    copyFileSync(join(dir, 'in.jsonl'), join(sub, 'in.jsonl'));
+    const env = { BT_TEST_GATE: join(sub, 'gate-open'), BT_TEST_GATE_AT: String(GATE_AT) };
+    const running = start(['run', workModule, '--input', 'in.jsonl', '--output', 'out.jsonl', '--checkpoint', 'ckpt'], { cwd: sub, env });
+    await waitForLines(join(sub, 'ckpt', 'journal.jsonl'), 800, running);
+    running.child.kill('SIGTERM');
+    const ended = await running.ended;
+    expect(ended.code).toBe(130);
+    expect(ended.stderr).toContain('resume with: batchtools resume ckpt');
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Ctrl-C (SIGINT) during a run: the first one stops the run gracefully (`stopSignal`: no new items are sent, the
+ * Ctrl-C (SIGINT, or SIGTERM) during a run: the first one stops the run gracefully (`stopSignal`: no new items are sent, the
  * chunks in flight finish and their results are journaled), and after {@link INTERRUPT_GRACE_MS} it stops hard
  * (`signal`); the caller then writes the checkpoint. A second Ctrl-C exits at once with 130 after `onSecond`
  * (which must be quick and synchronous: flush the journal, drop temporary files).
@@ -42,7 +42,9 @@ export function watchInterrupts(onFirst: () => void, onSecond: () => void): Inte
       process.exit(130);
     }
   };
+  // SIGTERM (a service manager stopping the job) gets the same graceful path as Ctrl-C.
   process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
   return {
     stopSignal: stop.signal,
     signal: controller.signal,
@@ -52,6 +54,7 @@ export function watchInterrupts(onFirst: () => void, onSecond: () => void): Inte
     dispose() {
       clearTimeout(grace);
       process.removeListener('SIGINT', handler);
+      process.removeListener('SIGTERM', handler);
     },
   };
 }
