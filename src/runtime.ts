@@ -20,7 +20,7 @@ import type { PoolPlan } from './plan/types.ts';
 import { createPool } from './pool.ts';
 import { createDefaultPolicy } from './schedule/default-policy.ts';
 import { Run, type RunSink } from './schedule/dispatcher.ts';
-import { FixedPolicy } from './schedule/guided.ts';
+import { FixedPolicy } from './schedule/fixed.ts';
 import { toSource } from './schedule/source.ts';
 import { HostLinks } from './rpc/host-server.ts';
 import { spawnDedicated, type Dedicated, type SpawnOptions } from './rpc/dedicated.ts';
