@@ -122,13 +122,6 @@ export function checkTaskFile(spec: TaskSpec): void {
 /** Task handles whose file was found once: a map per call need not stat it again. */
 const checkedFiles = new WeakSet<TaskSpec>();
 
-/** A short human name for a task, for messages. */
-export function describeTask(spec: TaskSpec): string {
-  if (spec.kind === 'inline') return `inline function ${spec.name || '(anonymous)'}`;
-  const where = spec.url.startsWith('file:') ? fileURLToPath(spec.url) : spec.url;
-  return `export "${spec.exportName}" of ${where}`;
-}
-
 function toModuleUrl(module: URL | string): string {
   if (module instanceof URL) return module.href;
   if (typeof module !== 'string' || module.length === 0) {
