@@ -159,27 +159,33 @@ function positiveFinite(name: string, value: unknown): number | undefined {
   return value;
 }
 
+/** Set `out[key]` only when `value` is defined (exactOptionalPropertyTypes: no `key: undefined`). */
+function assign<T extends object, K extends keyof T>(out: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) out[key] = value;
+}
+
 function resolveRetry(value: unknown): RetryOptions | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'number') return { retries: nonNegativeInteger('retries', value)! };
   if (value === null || typeof value !== 'object') throw invalid('retries', 'an integer >= 0 or an object', value);
   const o = checkObject(value, RETRY_KEYS, 'retries');
-  const out: RetryOptions = {};
+  // Checked in the order of the fields, so the first bad one is named.
   const retries = nonNegativeInteger('retries.retries', o['retries']);
-  if (retries !== undefined) out.retries = retries;
-  const min = nonNegativeFinite('retries.minDelayMs', o['minDelayMs']);
-  if (min !== undefined) out.minDelayMs = min;
-  const max = nonNegativeFinite('retries.maxDelayMs', o['maxDelayMs']);
-  if (max !== undefined) out.maxDelayMs = max;
+  const minDelayMs = nonNegativeFinite('retries.minDelayMs', o['minDelayMs']);
+  const maxDelayMs = nonNegativeFinite('retries.maxDelayMs', o['maxDelayMs']);
   const factor = o['factor'];
   if (factor !== undefined && (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1)) {
     throw invalid('retries.factor', 'a finite number >= 1', factor);
   }
-  if (factor !== undefined) out.factor = factor;
   bool('retries.jitter', o['jitter']);
-  if (o['jitter'] !== undefined) out.jitter = o['jitter'] as boolean;
   fn('retries.retryable', o['retryable']);
-  if (o['retryable'] !== undefined) out.retryable = o['retryable'] as RetryOptions['retryable'] & object;
+  const out: RetryOptions = {};
+  assign(out, 'retries', retries);
+  assign(out, 'minDelayMs', minDelayMs);
+  assign(out, 'maxDelayMs', maxDelayMs);
+  assign(out, 'factor', factor as number | undefined);
+  assign(out, 'jitter', o['jitter'] as boolean | undefined);
+  assign(out, 'retryable', o['retryable'] as RetryOptions['retryable']);
   return out;
 }
 
@@ -188,18 +194,15 @@ function resolveBreaker(value: unknown): BreakerOptions | undefined {
   if (value === true) return {};
   if (value === null || typeof value !== 'object') throw invalid('breaker', 'a boolean or an object', value);
   const o = checkObject(value, BREAKER_KEYS, 'breaker');
-  const out: BreakerOptions = {};
   const threshold = o['threshold'];
-  if (threshold !== undefined) {
-    if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) throw invalid('breaker.threshold', 'a number in (0, 1]', threshold);
-    out.threshold = threshold;
+  if (threshold !== undefined && (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1))) {
+    throw invalid('breaker.threshold', 'a number in (0, 1]', threshold);
   }
-  const window = positiveInteger('breaker.window', o['window']);
-  if (window !== undefined) out.window = window;
-  const minSamples = positiveInteger('breaker.minSamples', o['minSamples']);
-  if (minSamples !== undefined) out.minSamples = minSamples;
-  const halfOpen = nonNegativeFinite('breaker.halfOpenAfterMs', o['halfOpenAfterMs']);
-  if (halfOpen !== undefined) out.halfOpenAfterMs = halfOpen;
+  const out: BreakerOptions = {};
+  assign(out, 'threshold', threshold as number | undefined);
+  assign(out, 'window', positiveInteger('breaker.window', o['window']));
+  assign(out, 'minSamples', positiveInteger('breaker.minSamples', o['minSamples']));
+  assign(out, 'halfOpenAfterMs', nonNegativeFinite('breaker.halfOpenAfterMs', o['halfOpenAfterMs']));
   return out;
 }
 
@@ -264,9 +267,7 @@ export function resolveSpawnOptions(options: unknown): { timeout: number | undef
 export function resolveRuntimeOptions(options: unknown): RuntimeOptions {
   const o = checkObject(options, RUNTIME_KEYS);
   const out: RuntimeOptions = {};
-  const threads = positiveInteger('threads', o['threads']);
-  if (threads !== undefined) out.threads = threads;
-  const heap = positiveInteger('maxHeapMb', o['maxHeapMb']);
-  if (heap !== undefined) out.maxHeapMb = heap;
+  assign(out, 'threads', positiveInteger('threads', o['threads']));
+  assign(out, 'maxHeapMb', positiveInteger('maxHeapMb', o['maxHeapMb']));
   return out;
 }

@@ -116,15 +116,20 @@ function toErrorInfo(value: unknown): ErrorInfo | undefined {
   return value as unknown as ErrorInfo;
 }
 
-/** Parse an output (or journal) line; `undefined` when it is not one. */
-export function parseOutputLine(text: string): OutputRecord | undefined {
-  let value: unknown;
+/** The JSON object a line holds, or `undefined` when it holds none. */
+function parseObject(text: string): Record<string, unknown> | undefined {
   try {
-    value = JSON.parse(text);
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : undefined;
   } catch {
     return undefined;
   }
-  if (!isObject(value) || !isIndex(value['index']) || !isIndex(value['line'])) return undefined;
+}
+
+/** Parse an output (or journal) line; `undefined` when it is not one. */
+export function parseOutputLine(text: string): OutputRecord | undefined {
+  const value = parseObject(text);
+  if (!value || !isIndex(value['index']) || !isIndex(value['line'])) return undefined;
   if (value['ok'] === true && 'value' in value) return value as OutputRecord;
   if (value['ok'] === false && toErrorInfo(value['error'])) return value as OutputRecord;
   return undefined;
@@ -132,13 +137,8 @@ export function parseOutputLine(text: string): OutputRecord | undefined {
 
 /** Parse a failures-file line; `undefined` when it is not one. */
 export function parseFailureLine(text: string): FailureRecord | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!isObject(value) || !isIndex(value['index']) || !isIndex(value['line']) || !toErrorInfo(value['error'])) return undefined;
+  const value = parseObject(text);
+  if (!value || !isIndex(value['index']) || !isIndex(value['line']) || !toErrorInfo(value['error'])) return undefined;
   const hasInput = 'input' in value;
   const hasRaw = typeof value['raw'] === 'string';
   if (hasInput === hasRaw) return undefined;
