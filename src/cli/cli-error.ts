@@ -30,4 +30,13 @@ export class Interrupted extends Error {
 }
 
 /** Exit codes, documented in `--help` and the README. */
-export const ExitCode = { OK: 0, ITEMS_FAILED: 1, USAGE: 2, INTERRUPTED: 130 } as const;
+export const ExitCode = { OK: 0, ITEMS_FAILED: 1, USAGE: 2, IO_ERROR: 3, INTERRUPTED: 130 } as const;
+
+/** Error codes of a file system that cannot take the writes (full, over quota, read-only, failing). */
+const IO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG']);
+
+/** True for an error of writing to disk (exit code {@link ExitCode.IO_ERROR}). */
+export function isIoError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && IO_CODES.has(code);
+}
