@@ -162,7 +162,7 @@ export async function importModule(url: string): Promise<Record<string, unknown>
 }
 
 async function tsxRegisteredAlready(): Promise<boolean> {
-  return tsxRegistered ? await tsxRegistered : false;
+  return tsxRegistered === undefined ? false : await tsxRegistered;
 }
 
 function withQuery(url: string, key: string): string {

@@ -75,7 +75,7 @@ function compileInline(source: string, name: string): Promise<LoadedTask> {
   let lastError: unknown;
   for (const body of attempts) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- inline tasks are source text by design
+      // Inline tasks are source text by design: compiling them is the point.
       const fn = new Function(body)() as unknown;
       if (typeof fn === 'function') return Promise.resolve(fn as LoadedTask);
     } catch (error) {
