@@ -39,7 +39,7 @@ export type { IoContext, PipelineStage } from './pipeline/stages.ts';
 export type { GraphNode, GraphOptions, GraphOutcome, GraphProgress } from './graph/graph.ts';
 export type { MapOptions, RuntimeOptions, StreamOptions } from './options.ts';
 export type { Task, TaskContext, TaskFunction, TaskLike } from './task.ts';
-export type { ChunkTrace, Progress, RunTrace } from './schedule/dispatcher.ts';
+export type { ChunkTrace, Progress, RunTrace, TraceFailure } from './schedule/dispatcher.ts';
 export type { AdaptivePolicyOptions, TraceEntry } from './schedule/adaptive.ts';
 export type { RetryOptions } from './schedule/retry.ts';
 export type { Dedicated, SpawnOptions } from './rpc/dedicated.ts';

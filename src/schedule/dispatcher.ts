@@ -3,6 +3,7 @@
  * flight on the pool, and hands every item's outcome to the sink. It decides nothing itself: sizes come from the
  * ChunkPolicy, what a failed chunk becomes from outcomes.ts, retries and the breaker from failures.ts.
  */
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { ErrorCodes, RunError, TaskLoadError, type ItemError } from '../errors.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
@@ -10,10 +11,10 @@ import { packNumbers } from '../transport/pack.ts';
 import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
 import { FailureHandling } from './failures.ts';
 import { classifyChunkError, decideChunkFailure, taskErrorToItemError, type ChunkFailure, type Work } from './outcomes.ts';
-import type { ChunkTrace, RunSettings, RunSummary } from './run-types.ts';
+import type { ChunkTrace, RunSettings, RunSummary, RunTrace } from './run-types.ts';
 import { epochNow, RunState } from './slots.ts';
 
-export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace } from './run-types.ts';
+export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace, TraceFailure } from './run-types.ts';
 
 interface InFlight extends Work {
   slot: number;
@@ -27,6 +28,9 @@ interface InFlight extends Work {
 const PRESSURE_SAMPLE_MS = 50;
 /** Give up on a run whose workers keep dying before any of them has loaded the task. */
 const STARTUP_CRASH_LIMIT = 3;
+/** Failed items a trace keeps with their messages (all are counted by code). */
+const TRACED_FAILURES = 20;
+const MiB = 1024 * 1024;
 
 let nextRunId = 0;
 
@@ -43,6 +47,8 @@ export class Run {
   readonly #workerIds = new Map<number, number>();
   readonly #t0 = performance.now();
   readonly #trace: ChunkTrace[] | undefined;
+  /** Run-level trace detail (failures, main-thread load), only when a trace is kept. */
+  readonly #traceRun: { startedAt: string; elu: EventLoopUtilization; failures: NonNullable<RunTrace['failures']> } | undefined;
   #resolve!: (summary: RunSummary) => void;
   #reject!: (error: unknown) => void;
   #finished = false;
@@ -67,6 +73,9 @@ export class Run {
   constructor(settings: RunSettings) {
     this.#s = settings;
     this.#trace = settings.trace ? [] : undefined;
+    this.#traceRun = settings.trace
+      ? { startedAt: new Date().toISOString(), elu: performance.eventLoopUtilization(), failures: { byCode: {}, first: [] } }
+      : undefined;
     this.#slots = new RunState(Math.max(16, settings.policy.maxInFlight(settings.threads) * 2 + 8));
     this.#failures = new FailureHandling(settings.retry, settings.breaker, {
       requeue: (work) => this.#again.push(work),
@@ -275,6 +284,11 @@ export class Run {
   #finalFailure(error: ItemError): void {
     this.#failed++;
     this.#done++;
+    if (this.#traceRun) {
+      const { byCode, first } = this.#traceRun.failures;
+      byCode[error.code] = (byCode[error.code] ?? 0) + 1;
+      if (first.length < TRACED_FAILURES) first.push({ index: error.index, code: error.code, message: error.message, attempts: error.attempts });
+    }
     this.#s.sink.failure(error);
     if (this.#s.stopOnFailure) this.#stop(error);
   }
@@ -309,7 +323,20 @@ export class Run {
       cold: reply?.cold ?? false,
       outcome: outcome === 'clone' ? 'crash' : outcome,
     });
-    this.#trace?.push({ t: now - this.#t0, items, runMs, roundTripMs, heapRatio, worker, outcome });
+    if (!this.#trace) return;
+    const t = now - this.#t0;
+    const sentMs = flight.sentAt - this.#t0;
+    const entry: ChunkTrace = { t, items, runMs, roundTripMs, heapRatio, worker, outcome, sentMs };
+    entry.startMs = Math.max(sentMs, t - runMs);
+    entry.first = flight.batch.start;
+    entry.attempt = flight.attempts;
+    if (reply && reply.errors.length > 0) entry.failedItems = reply.errors.length;
+    if (flight.isolating) entry.isolated = true;
+    if (reply && reply.heapLimit > 0) {
+      entry.heapUsedMb = reply.heapUsed / MiB;
+      entry.heapLimitMb = reply.heapLimit / MiB;
+    }
+    this.#trace.push(entry);
   }
 
   #afterChunk(): void {
@@ -357,7 +384,7 @@ export class Run {
       this.#cleanup();
       if (this.#draining) void this.#s.source.close().catch(() => {});
       const summary: RunSummary = { items: this.#done, failed: this.#failed, chunks: this.#chunks, elapsedMs: this.#elapsed() };
-      if (this.#trace) summary.trace = { chunks: this.#trace, decisions: this.#s.policy.trace?.() ?? [] };
+      if (this.#trace) summary.trace = this.#traceOf(summary.elapsedMs);
       this.#resolve(summary);
     }
   }
@@ -414,6 +441,18 @@ export class Run {
 
   #elapsed(): number {
     return performance.now() - this.#t0;
+  }
+
+  #traceOf(elapsedMs: number): RunTrace {
+    const trace: RunTrace = { chunks: this.#trace ?? [], decisions: this.#s.policy.trace?.() ?? [], threads: this.#s.threads, elapsedMs };
+    const run = this.#traceRun;
+    if (run) {
+      const elu = performance.eventLoopUtilization(run.elu);
+      trace.startedAt = run.startedAt;
+      trace.main = { activeMs: elu.active, utilization: elu.utilization };
+      trace.failures = run.failures;
+    }
+    return trace;
   }
 }
 
