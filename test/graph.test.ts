@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRuntime, defineTask, ErrorCodes, ItemError, type GraphProgress } from '../src/index.ts';
+import { createRuntime, defineTask, ErrorCodes, type GraphProgress, type ItemError } from '../src/index.ts';
 
 const fixture = new URL('./fixtures/graph-tasks.mjs', import.meta.url);
 const waitForLatch = defineTask<{ latch: SharedArrayBuffer }, string>(fixture, 'waitForLatch');

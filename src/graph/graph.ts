@@ -9,15 +9,14 @@ import { ErrorCodes, InvalidOptionError, ItemError } from '../errors.ts';
 import { resolveMapOptions } from '../options.ts';
 import { formatValue } from '../task.ts';
 import { startRun, type RunHandle, type RunStarter } from '../pipeline/seam.ts';
+import type { StageTask } from '../pipeline/stages.ts';
 import { checkGraph, type CheckedNode } from './validate.ts';
 
 /** A node of a task graph: a task run once, or a fan-out `map` over `items(deps)`. */
 export type GraphNode =
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- nodes take inputs of their own types
-  | { task: import('../task.ts').TaskLike<any, unknown>; after?: readonly string[]; input?: Record<string, unknown> }
+  | { task: StageTask; after?: readonly string[]; input?: Record<string, unknown> }
   | {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      map: import('../task.ts').TaskLike<any, unknown>;
+      map: StageTask;
       items: (deps: Record<string, unknown>) => Iterable<unknown> | AsyncIterable<unknown>;
       after?: readonly string[];
       input?: Record<string, unknown>;

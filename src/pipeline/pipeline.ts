@@ -97,7 +97,7 @@ class Head {
           (b) => {
             this.#reading = false;
             if (this.#closed) return;
-            b.items.forEach((value, k) => this.#out.push({ input: b.start + k, path: null, value }));
+            this.#push(b);
             this.resume();
           },
           (error: unknown) => {
@@ -107,8 +107,11 @@ class Head {
         );
         return;
       }
-      batch.items.forEach((value, k) => this.#out.push({ input: batch.start + k, path: null, value }));
+      this.#push(batch);
     }
+  }
+  #push(batch: { start: number; items: unknown[] }): void {
+    for (let k = 0; k < batch.items.length; k++) this.#out.push({ input: batch.start + k, path: null, value: batch.items[k] });
   }
   cancel(): void {
     if (this.#closed) return;

@@ -6,7 +6,17 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidOptionError } from '../errors.ts';
-import { formatValue, isTask, taskFromSpec, toTask, type CompositeTaskSpec, type SingleTaskSpec, type Task, type TaskLike } from '../task.ts';
+import {
+  formatValue,
+  isTask,
+  taskFromSpec,
+  toTask,
+  type CompositeTaskSpec,
+  type SingleTaskSpec,
+  type Task,
+  type TaskContext,
+  type TaskSpec,
+} from '../task.ts';
 
 /** What a main-thread stage receives with each value. */
 export interface IoContext {
@@ -32,16 +42,17 @@ export interface IoContext {
  * `name` names the stage in failures (default: the export name, the function's name, or `stage <n>`).
  */
 export type PipelineStage =
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- stages of a pipeline take and give values of their own types
-  | TaskLike<any, unknown>
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  | { map: TaskLike<any, unknown>; name?: string }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  | { filter: TaskLike<any, unknown>; name?: string }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  | { flatMap: TaskLike<any, Iterable<unknown>>; name?: string }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  | { io: (value: any, context: IoContext) => unknown; concurrency?: number; name?: string };
+  | StageTask
+  | { map: StageTask; name?: string }
+  | { filter: StageTask; name?: string }
+  | { flatMap: StageTask; name?: string }
+  | { io: (value: never, context: IoContext) => unknown; concurrency?: number; name?: string };
+
+/**
+ * A task as a stage takes it: a `defineTask` handle or a self-contained function, of any item type (each stage
+ * takes what the one before it gives; the types are not chained).
+ */
+export type StageTask = { readonly spec: TaskSpec } | ((item: never, context: TaskContext) => unknown);
 
 /** A worker segment: stages fused into one composite task. */
 export interface WorkerSegmentPlan {
