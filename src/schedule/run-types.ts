@@ -2,6 +2,7 @@
 import type { Piscina } from 'piscina';
 import type { ItemError } from '../errors.ts';
 import type { TaskSpec } from '../task.ts';
+import type { TraceEntry } from './adaptive.ts';
 import type { BreakerOptions } from './breaker.ts';
 import type { ChunkPolicy } from './policy.ts';
 import type { RetryOptions } from './retry.ts';
@@ -41,7 +42,7 @@ export interface ChunkTrace {
 /** A run's trace: every chunk as it finished, and every sizing decision of the policy with its reason. */
 export interface RunTrace {
   chunks: ChunkTrace[];
-  decisions: unknown[];
+  decisions: TraceEntry[];
 }
 
 /** Where a run's outcomes go. */
