@@ -34,7 +34,7 @@ export type { ErrorCode, ItemFailureInfo } from './errors.ts';
 export type { Items, Settled, StreamResult } from './runtime.ts';
 export type { MapOptions, RuntimeOptions, StreamOptions } from './options.ts';
 export type { Task, TaskContext, TaskFunction, TaskLike } from './task.ts';
-export type { ChunkTrace, Progress, RunTrace } from './schedule/dispatcher.ts';
+export type { ChunkTrace, Progress, RunTrace, TraceFailure } from './schedule/dispatcher.ts';
 export type { TraceEntry } from './schedule/adaptive.ts';
 export type { RetryOptions } from './schedule/retry.ts';
 export type { Dedicated, SpawnOptions } from './rpc/dedicated.ts';

@@ -34,7 +34,13 @@ describe('RetryPolicy', () => {
 
   it('asks a custom predicate, and treats one that throws or answers non-true as no', () => {
     const seen: number[] = [];
-    const p = new RetryPolicy({ retries: 5, retryable: (e) => (seen.push(e.attempts), e.attempts < 3) });
+    const p = new RetryPolicy({
+      retries: 5,
+      retryable: (e) => {
+        seen.push(e.attempts);
+        return e.attempts < 3;
+      },
+    });
     expect([1, 2, 3].map((a) => p.shouldRetry(err(ErrorCodes.WORKER_OOM, a)))).toEqual([true, true, false]);
     expect(seen).toEqual([1, 2, 3]);
     const throwing = new RetryPolicy({ retries: 5, retryable: () => { throw new Error('bad predicate'); } });
@@ -58,8 +64,10 @@ describe('RetryPolicy', () => {
     const ceilings = [100, 300, 900, 2700, 5000, 5000];
     const delays = ceilings.map((_, i) => a.delayMs(i + 1));
     expect(ceilings.map((_, i) => b.delayMs(i + 1))).toEqual(delays);
-    delays.forEach((d, i) => expect(d).toBe(reference() * ceilings[i]!));
-    delays.forEach((d, i) => expect(d).toBeLessThan(ceilings[i]!));
+    for (const [i, d] of delays.entries()) {
+      expect(d).toBe(reference() * ceilings[i]!);
+      expect(d).toBeLessThan(ceilings[i]!);
+    }
     expect(new Set(delays.map((d, i) => d / ceilings[i]!)).size).toBe(6); // not in lockstep
   });
 });

@@ -2,7 +2,7 @@
  * The Run's one gate, driven deterministically: a fake pool whose chunks land when the test says, an async source
  * the test releases, and fake timers for the breaker's cool-down. No worker threads, no sleeps.
  */
-import type { Piscina } from 'piscina';
+import type { ChunkRunner } from '../src/schedule/chunk-runner.ts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ItemError } from '../src/errors.ts';
 import { Run, type RunSettings } from '../src/schedule/dispatcher.ts';
@@ -19,7 +19,7 @@ interface Sent {
 }
 
 /** A pool that records every chunk and lets the test decide when and how it lands. */
-function fakePool(): { pool: Piscina; sent: Sent[] } {
+function fakePool(): { pool: ChunkRunner; sent: Sent[] } {
   const sent: Sent[] = [];
   const pool = {
     threads: [],
@@ -37,7 +37,7 @@ function fakePool(): { pool: Piscina; sent: Sent[] } {
       });
     },
   };
-  return { pool: pool as unknown as Piscina, sent };
+  return { pool, sent };
 }
 
 /** Let promise handlers run (setImmediate is not faked). */
@@ -45,7 +45,7 @@ const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 };
 
-function start(items: unknown, pool: Piscina, chunkSize = 1) {
+function start(items: unknown, pool: ChunkRunner, chunkSize = 1) {
   const values: number[] = [];
   const failures: number[] = [];
   const settings: RunSettings = {

@@ -82,7 +82,10 @@ describe('toSource', () => {
     const iterable = {
       [Symbol.asyncIterator]: () => ({
         next: async () => ({ done: false, value: 1 }),
-        return: async () => ((returned = true), { done: true, value: undefined }),
+        return: async () => {
+          returned = true;
+          return { done: true, value: undefined };
+        },
       }),
     };
     const s = toSource(iterable);

@@ -1,9 +1,10 @@
 /**
  * Hard stops of a run's chunks, through the progress slots: the run-time deadline of each item (run time, not
  * queue time), and the end of the grace period after an abort. Both terminate exactly the worker running a chunk;
- * piscina then rejects the chunk and replaces the worker.
+ * piscina then rejects the chunk and replaces the worker. (A runner whose chunks run elsewhere lists no local
+ * threads: nothing is terminated here, deadlines are kept where the chunks run.)
  */
-import type { Piscina } from 'piscina';
+import type { ChunkRunner } from './chunk-runner.ts';
 import { epochNow, type RunState } from './slots.ts';
 
 /** What the enforcer needs of a chunk in flight. */
@@ -17,12 +18,12 @@ export interface Stoppable {
 /** Deadlines and the abort grace period of one run. */
 export class ChunkStopper {
   readonly #slots: RunState;
-  readonly #pool: Piscina;
+  readonly #pool: ChunkRunner;
   readonly #inFlight: ReadonlySet<Stoppable>;
   #watchdog: NodeJS.Timeout | undefined;
   #grace: NodeJS.Timeout | undefined;
 
-  constructor(slots: RunState, pool: Piscina, inFlight: ReadonlySet<Stoppable>) {
+  constructor(slots: RunState, pool: ChunkRunner, inFlight: ReadonlySet<Stoppable>) {
     this.#slots = slots;
     this.#pool = pool;
     this.#inFlight = inFlight;

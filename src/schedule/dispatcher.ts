@@ -24,7 +24,7 @@ import type { RunSettings, RunSummary } from './run-types.ts';
 import { RunState } from './slots.ts';
 import type { Batch } from './source.ts';
 
-export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace } from './run-types.ts';
+export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace, TraceFailure } from './run-types.ts';
 
 /** A chunk on its way: its work, its progress slot, and when it was sent. The object is the chunk's identity. */
 interface InFlight extends Work {
@@ -272,7 +272,7 @@ export class Run {
       from = to + 1;
     }
     this.#chunks++;
-    this.#recorder.observe(flight.batch.items.length, flight.sentAt, 'ok', reply);
+    this.#recorder.observe(flight, 'ok', reply);
     if (this.#carryOut(this.#failures.landed(flight, reply.ran - errors.length, failures))) this.#afterChunk();
   }
 
@@ -291,7 +291,7 @@ export class Run {
       this.#stop(new RunError(ErrorCodes.STARTUP_FAILED, message, { cause: error }));
       return;
     }
-    this.#recorder.observe(flight.batch.items.length, flight.sentAt, failure.kind, undefined);
+    this.#recorder.observe(flight, failure.kind, undefined);
     const at = flight.timedOut === undefined ? position : { item: flight.timedOut, awaiting: false };
     const decision = decideChunkFailure(flight, failure, at);
     // Pieces go to the front, in input order, so isolation finishes before new input piles up.
@@ -307,6 +307,7 @@ export class Run {
     for (const error of verdict.failed) {
       this.#failed++;
       this.#done++;
+      this.#recorder.failure(error);
       sink.failure(error);
       if (stopOnFailure) {
         this.#stop(error);
@@ -364,8 +365,8 @@ export class Run {
       this.#finished = true;
       this.#cleanup();
       if (this.#draining) void this.#s.source.close().catch(() => {});
-      const trace = this.#recorder.trace();
       const summary: RunSummary = { items: this.#done, failed: this.#failed, chunks: this.#chunks, elapsedMs: this.#elapsed() };
+      const trace = this.#recorder.trace(this.#s.threads, summary.elapsedMs);
       this.#resolve(trace ? { ...summary, trace } : summary);
     }
   }
