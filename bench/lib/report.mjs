@@ -46,7 +46,7 @@ function shareRows(r, md) {
       md ? `\`${id}\`` : id,
       ...names.map((n) => {
         const cell = r.cells[n][id];
-        if (!cell || !cell.mainShare) return '';
+        if (!cell?.mainShare) return '';
         return `${pct(cell.mainShare.median)} / ${pct(cell.workersBusy?.median)}`;
       }),
     ]);
