@@ -40,12 +40,11 @@ export type { GraphNode, GraphOptions, GraphOutcome, GraphProgress } from './gra
 export type { MapOptions, RuntimeOptions, StreamOptions } from './options.ts';
 export type { Task, TaskContext, TaskFunction, TaskLike } from './task.ts';
 export type { ChunkTrace, Progress, RunTrace, TraceFailure } from './schedule/dispatcher.ts';
-export type { AdaptivePolicyOptions, TraceEntry } from './schedule/adaptive.ts';
+export type { TraceEntry } from './schedule/adaptive.ts';
 export type { RetryOptions } from './schedule/retry.ts';
 export type { Dedicated, SpawnOptions } from './rpc/dedicated.ts';
 export type { Remote } from 'comlink';
 export type { BreakerOptions } from './schedule/breaker.ts';
-export type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './schedule/policy.ts';
 export type { MachineProbe, PlanFigure, PlanHints, PoolPlan } from './plan/types.ts';
 export type { RunSuitesOptions, SuiteProgress } from './suites/runner.ts';
 export type { CompareOptions, Comparison, TaskComparison, TaskRef, Verdict } from './suites/compare.ts';

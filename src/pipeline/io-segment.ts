@@ -100,7 +100,7 @@ export class IoSegment {
       this.#inFlight--;
       if (this.#stopped) return;
       if (ok) {
-        this.#breaker?.success();
+        this.#breaker?.landed(this, 1, []);
         this.#down.put(carrier.input, carrier.path, value);
       } else this.#failed(carrier, attempt, value as StageError);
       this.resume();
@@ -131,7 +131,7 @@ export class IoSegment {
   }
 
   #failed(carrier: Carrier, attempt: number, error: StageError): void {
-    if (this.#breaker?.failure(error)) {
+    if (this.#breaker?.landed(this, 0, [error])) {
       this.#onFailure(new RunError(ErrorCodes.CIRCUIT_OPEN, `stage ${this.#plan.first} (${this.#plan.names[0]}): ${this.#breaker.describe()}`));
       return;
     }
