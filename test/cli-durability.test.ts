@@ -117,7 +117,10 @@ describe('a second Ctrl-C, and SIGTERM', () => {
     // then report the saved results; a second one quits at once.
     await waitForFile(`${subGate}.waiting`, running);
     let exited = false;
-    const ended = running.ended.then((e) => ((exited = true), e));
+    const ended = running.ended.then((e) => {
+      exited = true;
+      return e;
+    });
     // Signals sent back to back can merge into one, so keep pressing Ctrl-C until the process is gone.
     while (!exited) {
       running.child.kill('SIGINT');
@@ -133,7 +136,7 @@ describe('a second Ctrl-C, and SIGTERM', () => {
     expect(readFileSync(join(sub, 'out.jsonl')).equals(clean)).toBe(true);
   });
 
-  it('SIGTERM stops like Ctrl-C: exit 130 with the checkpoint kept', async () => {
+  it('SIGTERM stops like Ctrl-C: exit 143 (128 + SIGTERM) with the checkpoint kept', async () => {
     const sub = tempDir();
     copyFileSync(join(dir, 'in.jsonl'), join(sub, 'in.jsonl'));
     const env = { BT_TEST_GATE: join(sub, 'gate-open'), BT_TEST_GATE_AT: String(GATE_AT) };
@@ -141,7 +144,7 @@ describe('a second Ctrl-C, and SIGTERM', () => {
     await waitForLines(join(sub, 'ckpt', 'journal.jsonl'), 800, running);
     running.child.kill('SIGTERM');
     const ended = await running.ended;
-    expect(ended.code).toBe(130);
+    expect(ended.code).toBe(143);
     expect(ended.stderr).toContain('resume with: batchtools resume ckpt');
   });
 });

@@ -23,6 +23,8 @@ describe('error codes', () => {
       SUITE_TIMEOUT: 'BT_SUITE_TIMEOUT',
       SUITE_INVALID_RESULT: 'BT_SUITE_INVALID_RESULT',
       RUNTIME_CLOSED: 'BT_RUNTIME_CLOSED',
+      TASK_MISMATCH: 'BT_TASK_MISMATCH',
+      CLUSTER_UNAVAILABLE: 'BT_CLUSTER_UNAVAILABLE',
     });
   });
 
@@ -52,7 +54,7 @@ describe('error codes', () => {
         'isBatchtoolsError', 'isTask', 'mapSettled', 'parallelMap', 'planPool', 'planToJson', 'probeMachine', 'proxy',
         'refineProbe', 'transfer', 'runSuites', 'compareResults', 'readDocument', 'writeDocument', 'validateDocument',
         'formatComparison', 'formatResults', 'comparisonMarkdown', 'resultsMarkdown', 'welchTest', 'SuiteError',
-        'SuiteErrorCodes', 'RESULT_FORMAT', 'SCHEMA_VERSION',
+        'SuiteErrorCodes', 'RESULT_FORMAT', 'SCHEMA_VERSION', 'pipeline', 'graph', 'StageError',
       ].sort(),
     );
   });

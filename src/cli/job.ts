@@ -163,7 +163,11 @@ async function runJob(plan: JobPlan): Promise<number> {
   };
 
   const watch = watchInterrupts(
-    () => progress.note('batchtools: interrupted: finishing the chunks in flight (press Ctrl-C again to quit at once)'),
+    (signal) =>
+      progress.note(
+        `batchtools: ${signal === 'SIGTERM' ? 'terminated' : 'interrupted'}: finishing the chunks in flight ` +
+          `(${signal === 'SIGTERM' ? 'a second SIGTERM' : 'Ctrl-C again'} quits at once)`,
+      ),
     () => {
       progress.stop();
       cleanUp();
@@ -207,7 +211,7 @@ async function runJob(plan: JobPlan): Promise<number> {
     output.close();
     failuresOut?.close();
     cleanUp();
-    if (watch.interrupted) return interrupted(plan, before.decided + decidedNow);
+    if (watch.interrupted) return interrupted(plan, before.decided + decidedNow, watch.exitCode);
     dropOrKeep(plan, ranNow);
     throw error;
   } finally {
@@ -273,7 +277,7 @@ function finish(plan: JobPlan, result: EngineResult, before: JournalCounts): num
   return code;
 }
 
-function interrupted(plan: JobPlan, done: number): number {
+function interrupted(plan: JobPlan, done: number, exitCode: number): number {
   const { checkpoint } = plan;
   const total = plan.entryCount ?? plan.total;
   const of = total === null ? '' : ` of ${total.toLocaleString('en-US')}`;
@@ -292,5 +296,5 @@ function interrupted(plan: JobPlan, done: number): number {
         '  (run with --checkpoint <dir> to be able to resume an interrupted run)\n',
     );
   }
-  return ExitCode.INTERRUPTED;
+  return exitCode;
 }

@@ -1,8 +1,9 @@
 /** The shapes a run exchanges with its caller: settings, sink, progress, trace and summary. */
-import type { Piscina } from 'piscina';
 import type { ItemError } from '../errors.ts';
 import type { TaskSpec } from '../task.ts';
+import type { TraceEntry } from './adaptive.ts';
 import type { BreakerOptions } from './breaker.ts';
+import type { ChunkRunner } from './chunk-runner.ts';
 import type { ChunkPolicy } from './policy.ts';
 import type { RetryOptions } from './retry.ts';
 import type { Source } from './source.ts';
@@ -36,12 +37,52 @@ export interface ChunkTrace {
   /** Small worker number (-1 when the worker died). */
   worker: number;
   outcome: 'ok' | 'oom' | 'crash' | 'clone' | 'timeout';
+  // Detail for reports and timelines (optional: recorded by traced runs, computed only when a trace is kept).
+  /** Milliseconds since the run started, when the chunk was dispatched. */
+  sentMs?: number;
+  /**
+   * Milliseconds since the run started, when the worker began the chunk: the reply's arrival minus the in-worker
+   * time (the reply's transit, tens of µs, counts as idle); never before `sentMs`.
+   */
+  startMs?: number;
+  /** Input index of the chunk's first item. */
+  first?: number;
+  /** Items of the chunk that failed (the task threw); for a whole-chunk failure see `outcome`. */
+  failedItems?: number;
+  /** Attempt number of the chunk's items: above 1, a retry. */
+  attempt?: number;
+  /** Run in isolation mode (a piece of a failed chunk, or a lone suspect item). */
+  isolated?: boolean;
+  /** Taken by an idle worker from another worker's queue (work stealing). */
+  stolen?: boolean;
+  /** Worker heap used and heap limit after the chunk, MiB. */
+  heapUsedMb?: number;
+  heapLimitMb?: number;
+}
+
+/** A failed item as kept in a trace (the first few only). */
+export interface TraceFailure {
+  index: number;
+  code: string;
+  message: string;
+  attempts: number;
 }
 
 /** A run's trace: every chunk as it finished, and every sizing decision of the policy with its reason. */
 export interface RunTrace {
   chunks: ChunkTrace[];
-  decisions: unknown[];
+  decisions: TraceEntry[];
+  // Optional run-level detail of traced runs (reports and timelines).
+  /** Worker threads of the pool. */
+  threads?: number;
+  /** When the run started (ISO 8601). */
+  startedAt?: string;
+  /** Run duration, ms. */
+  elapsedMs?: number;
+  /** The main thread during the run: time its event loop was busy (dispatch, results, sink), ms, and that share. */
+  main?: { activeMs: number; utilization: number };
+  /** Failed items: count by error code and the first few, with their messages. */
+  failures?: { byCode: Record<string, number>; first: TraceFailure[] };
 }
 
 /** Where a run's outcomes go. */
@@ -56,7 +97,8 @@ export interface RunSink {
 
 /** Settings of one run. */
 export interface RunSettings {
-  pool: Piscina;
+  /** Runs the chunks: the runtime's Piscina pool, or another engine's runner. */
+  pool: ChunkRunner;
   threads: number;
   task: TaskSpec;
   source: Source;

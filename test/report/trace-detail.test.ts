@@ -1,0 +1,39 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRuntime, defineTask, type RunTrace } from '../../src/index.ts';
+
+const fixture = (name: string): URL => new URL(`../fixtures/${name}`, import.meta.url);
+const failOnOdd = defineTask<number, number>(fixture('math.mjs'), 'failOnOdd');
+
+const rt = createRuntime({ threads: 2, maxHeapMb: 128 });
+afterAll(() => rt.close());
+
+describe('trace detail for reports', () => {
+  it('records dispatch and start times, first index, attempt, heap and failures of a traced run', async () => {
+    let trace: RunTrace | undefined;
+    const results = await rt.mapSettled(Array.from({ length: 200 }, (_, i) => i), failOnOdd, { chunkSize: 25, onTrace: (t) => (trace = t) });
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(100);
+    const t = trace!;
+    expect(t.threads).toBe(2);
+    expect(t.elapsedMs).toBeGreaterThan(0);
+    expect(Number.isNaN(Date.parse(t.startedAt!))).toBe(false);
+    expect(t.main!.utilization).toBeGreaterThan(0);
+    expect(t.main!.utilization).toBeLessThanOrEqual(1);
+    expect(t.failures!.byCode).toEqual({ BT_TASK_FAILED: 100 });
+    expect(t.failures!.first).toHaveLength(20);
+    expect(t.failures!.first[0]).toMatchObject({ index: 1, code: 'BT_TASK_FAILED', attempts: 1 });
+    expect(t.failures!.first[0]!.message).toContain('odd item 1');
+    const firsts = t.chunks.filter((c) => !c.isolated).map((c) => c.first).sort((a, b) => a! - b!);
+    expect(firsts).toEqual([0, 25, 50, 75, 100, 125, 150, 175]);
+    for (const c of t.chunks) {
+      expect(c.sentMs).toBeGreaterThanOrEqual(0);
+      expect(c.startMs).toBeGreaterThanOrEqual(c.sentMs!);
+      expect(c.startMs).toBeLessThanOrEqual(c.t);
+      expect(c.attempt).toBe(1);
+      expect(c.heapLimitMb).toBeGreaterThan(64);
+      expect(c.heapUsedMb).toBeLessThan(c.heapLimitMb!);
+    }
+    const first = t.chunks.find((c) => c.first === 0 && !c.isolated)!;
+    expect(first.failedItems).toBe(12);
+  });
+
+});
