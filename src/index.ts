@@ -16,7 +16,7 @@ export {
   TaskLoadError,
   WorkerError,
 } from './errors.ts';
-export { proxy, transfer } from 'comlink';
+export { proxy, transfer } from './rpc/markers.ts';
 export { planPool } from './plan/plan.ts';
 export { probeMachine, refineProbe } from './plan/probe.ts';
 export { formatPlan, planToJson } from './plan/format.ts';
@@ -38,7 +38,7 @@ export type { ChunkTrace, Progress, RunTrace, TraceFailure } from './schedule/di
 export type { AdaptivePolicyOptions, TraceEntry } from './schedule/adaptive.ts';
 export type { RetryOptions } from './schedule/retry.ts';
 export type { Dedicated, SpawnOptions } from './rpc/dedicated.ts';
-export type { Remote } from 'comlink';
+export type { Remote, RemoteMethod } from './rpc/remote.ts';
 export type { BreakerOptions } from './schedule/breaker.ts';
 export type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './schedule/policy.ts';
 export type { MachineProbe, PlanFigure, PlanHints, PoolPlan } from './plan/types.ts';

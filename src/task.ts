@@ -5,8 +5,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Remote } from 'comlink';
 import { InvalidOptionError, TaskLoadError } from './errors.ts';
+import type { Remote } from './rpc/remote.ts';
 
 /** What a task function receives as its second argument. `H` is the type of the run's `host` object. */
 export interface TaskContext<H = unknown> {

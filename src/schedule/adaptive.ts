@@ -27,7 +27,7 @@
  *   'oom'/'crash'/'timeout' forget the worker's heap state (its replacement starts green).
  * - Main-thread pressure (`setMainPressure`): above the threshold, growth freezes and in-flight drops to `threads`.
  */
-import { InvalidOptionError } from '../errors.ts';
+import { checkNumber, conflicting, type NumberRule, Rules } from '../base/validate.ts';
 import { HeapBands, type HeapBandOptions } from './heap-bands.ts';
 import type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './policy.ts';
 
@@ -101,32 +101,26 @@ const DEFAULTS: Resolved = {
 /** Per-item costs are floored at 1 ns so a 0 ms timer reading cannot make the target size infinite. */
 const MIN_COST_MS = 1e-6;
 
-type Rule = readonly [lo: number, hi: number, integer: boolean, text: string];
-const POS: Rule = [Number.MIN_VALUE, Infinity, false, 'a finite number > 0'];
-const COUNT: Rule = [1, Infinity, true, 'an integer >= 1'];
-const FACTOR: Rule = [1, Infinity, false, 'a finite number >= 1'];
-const UNIT: Rule = [Number.MIN_VALUE, 1, false, 'a number in (0, 1]'];
-const RULES: Record<keyof Resolved, Rule> = {
+const POS: NumberRule = Rules.positiveFinite;
+const COUNT: NumberRule = { text: 'an integer >= 1', integer: true, min: 1 };
+const FACTOR: NumberRule = Rules.atLeastOne;
+const UNIT: NumberRule = Rules.unitInterval;
+const RULES: Record<keyof Resolved, NumberRule> = {
   inFlightPerWorker: COUNT, probeInFlightPerWorker: COUNT, overheadFactor: POS, minTargetMs: POS, maxTargetMs: POS,
   floorFactor: POS, minFloorMs: POS, overheadPriorMs: POS, overheadWindow: COUNT, costAlpha: UNIT, coldWeight: UNIT,
-  initialChunk: COUNT, maxChunk: [1, Infinity, true, 'an integer >= 1 or Infinity'], deadBand: FACTOR,
-  maxGrowth: FACTOR, maxShrink: FACTOR, mainPressureThreshold: [0, 1, false, 'a number in [0, 1]'],
-  traceLimit: [0, Infinity, true, 'an integer >= 0'],
+  initialChunk: COUNT, maxChunk: { text: 'an integer >= 1 or Infinity', integer: true, min: 1, infinite: true },
+  deadBand: FACTOR, maxGrowth: FACTOR, maxShrink: FACTOR, mainPressureThreshold: Rules.closedUnit,
+  traceLimit: Rules.nonNegativeInteger,
 };
 
 function resolve(options: AdaptivePolicyOptions): Resolved {
   const r: Resolved = { ...DEFAULTS };
   for (const key of Object.keys(DEFAULTS) as (keyof Resolved)[]) {
-    const v: unknown = options[key];
-    if (v === undefined) continue;
-    const [lo, hi, integer, text] = RULES[key];
-    const ok = typeof v === 'number' && v >= lo && v <= hi &&
-      (Number.isFinite(v) ? !integer || Number.isInteger(v) : key === 'maxChunk');
-    if (!ok) throw new InvalidOptionError(`options.${key}`, `options.${key} must be ${text}, got ${String(v)}`);
-    r[key] = v;
+    const v = checkNumber(`options.${key}`, options[key], RULES[key]);
+    if (v !== undefined) r[key] = v;
   }
   if (r.minTargetMs > r.maxTargetMs) {
-    throw new InvalidOptionError('options.minTargetMs', 'options.minTargetMs must be <= options.maxTargetMs');
+    throw conflicting('options.minTargetMs', '`options.minTargetMs` must be <= `options.maxTargetMs`');
   }
   return r;
 }

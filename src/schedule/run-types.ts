@@ -1,5 +1,5 @@
 /** The shapes a run exchanges with its caller: settings, sink, progress, trace and summary. */
-import type { Piscina } from 'piscina';
+import type { TransferListItem, Worker } from 'node:worker_threads';
 import type { ItemError } from '../errors.ts';
 import type { TaskSpec } from '../task.ts';
 import type { BreakerOptions } from './breaker.ts';
@@ -94,9 +94,18 @@ export interface RunSink {
   ready?(): boolean;
 }
 
+/**
+ * What a run needs of the pool: piscina's, described structurally so that the public declarations (which reach
+ * this file through the trace types) do not load piscina's.
+ */
+export interface WorkerPool {
+  run<R>(task: unknown, options: { transferList?: readonly TransferListItem[] }): Promise<R>;
+  readonly threads: readonly Worker[];
+}
+
 /** Settings of one run. */
 export interface RunSettings {
-  pool: Piscina;
+  pool: WorkerPool;
   threads: number;
   task: TaskSpec;
   source: Source;
