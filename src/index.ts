@@ -2,7 +2,7 @@
  * batchtools: use every core for CPU-bound work. The only public door; every export is named here.
  */
 export { createRuntime, mapSettled, parallelMap, Runtime } from './runtime.ts';
-export { defineTask, isTask } from './task.ts';
+export { defineTask, isTask, taskModule } from './task.ts';
 export {
   BatchtoolsError,
   ErrorCodes,
@@ -20,20 +20,11 @@ export { proxy, transfer } from './rpc/markers.ts';
 export { planPool } from './plan/plan.ts';
 export { probeMachine, refineProbe } from './plan/probe.ts';
 export { formatPlan, planToJson } from './plan/format.ts';
-export { runSuites } from './suites/runner.ts';
-export { compareResults } from './suites/compare.ts';
-export { readDocument, writeDocument } from './suites/document.ts';
-export { validateDocument } from './suites/validate.ts';
-export { formatComparison, formatResults } from './suites/format.ts';
-export { comparisonMarkdown, resultsMarkdown } from './suites/markdown.ts';
-export { welchTest } from './suites/statistics.ts';
-export { SuiteError, SuiteErrorCodes } from './suites/errors.ts';
-export { RESULT_FORMAT, SCHEMA_VERSION } from './suites/types.ts';
 
 export type { ErrorCode, ItemFailureInfo } from './errors.ts';
 export type { Items, Settled, StreamResult } from './runtime.ts';
 export type { MapOptions, RuntimeOptions, StreamOptions } from './options.ts';
-export type { Task, TaskContext, TaskFunction, TaskLike } from './task.ts';
+export type { Task, TaskContext, TaskExportName, TaskFunction, TaskInput, TaskLike, TaskModule, TaskOutput } from './task.ts';
 export type { ChunkTrace, Progress, RunTrace, TraceFailure } from './schedule/dispatcher.ts';
 export type { AdaptivePolicyOptions, TraceEntry } from './schedule/adaptive.ts';
 export type { RetryOptions } from './schedule/retry.ts';
@@ -42,17 +33,3 @@ export type { Remote, RemoteMethod } from './rpc/remote.ts';
 export type { BreakerOptions } from './schedule/breaker.ts';
 export type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './schedule/policy.ts';
 export type { MachineProbe, PlanFigure, PlanHints, PoolPlan } from './plan/types.ts';
-export type { RunSuitesOptions, SuiteProgress } from './suites/runner.ts';
-export type { CompareOptions, Comparison, TaskComparison, TaskRef, Verdict } from './suites/compare.ts';
-export type {
-  BenchDocument,
-  BenchOptionsUsed,
-  ErrorInfo,
-  MachineInfo,
-  RunInfo,
-  SampleStatistics,
-  SuiteRecord,
-  TaskRecord,
-} from './suites/types.ts';
-export type { SuiteErrorCode } from './suites/errors.ts';
-export type { SampleSummary, WelchResult } from './suites/statistics.ts';

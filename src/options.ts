@@ -20,62 +20,62 @@ import type { RetryOptions } from './schedule/retry.ts';
 /** Options of one parallel map (`parallelMap`, `mapSettled`, `rt.map`, `rt.mapSettled`). */
 export interface MapOptions {
   /** Cancels the run: dispatch stops and the call rejects with `signal.reason`. Default: none. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called after every chunk with items done, failures, total (when known) and items/s. Default: none. */
-  onProgress?: (progress: Progress) => void;
+  onProgress?: ((progress: Progress) => void) | undefined;
   /**
    * Fixed number of items per chunk. Default: adaptive (chosen from measured per-item cost and dispatch
    * overhead, shrinking toward the end of the input). Set it only to reproduce a measurement.
    */
-  chunkSize?: number;
+  chunkSize?: number | undefined;
   /** Keep a per-chunk trace (time, size, run time, heap ratio, worker) and pass it to `onTrace`. Default `false`. */
-  trace?: boolean;
+  trace?: boolean | undefined;
   /** Receives the trace (chunks and sizing decisions) at the end of the run. Setting it implies `trace`. Default: none. */
-  onTrace?: (trace: RunTrace) => void;
+  onTrace?: ((trace: RunTrace) => void) | undefined;
   /**
    * After an abort (or a first failure in `parallelMap`), how long chunks still running may take to notice
    * before their workers are terminated, in ms. Default `1000`.
    */
-  abortGraceMs?: number;
+  abortGraceMs?: number | undefined;
   /**
    * Per-item deadline on run time (not time waiting in the queue), ms. An item past it fails with `BT_TIMEOUT`
    * and its worker is terminated (also for a synchronous infinite loop); the other items go on. Default: none.
    */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * Retries of failed items: a count (`retries: 3`) or the details (attempts, backoff, jitter, which failures).
    * By default crashes and timeouts are retried, errors the task throws are not unless they carry
    * `retryable: true`. Each outcome records its `attempts`. Default `0`.
    */
-  retries?: number | RetryOptions;
+  retries?: number | RetryOptions | undefined;
   /**
    * Circuit breaker: when the failure rate over recent items passes a threshold, stop dispatching and end the run
    * with `BT_CIRCUIT_OPEN` quoting the failures (or, with `halfOpenAfterMs`, pause and probe). `true` uses the
    * defaults (50% of the last 100 items, at least 20). Default: off.
    */
-  breaker?: boolean | BreakerOptions;
+  breaker?: boolean | BreakerOptions | undefined;
   /**
    * Functions on the main thread that tasks may call while they run: inside the task, `ctx.host` is a typed
    * comlink `Remote` of this object (every method returns a promise). For progress, a shared cache, a rate-limit
    * token, logging. A host function that throws rejects the task's call with its error. Default: none.
    */
-  host?: object;
+  host?: object | undefined;
 }
 
 /** Options of `rt.stream`. */
 export interface StreamOptions extends MapOptions {
   /** Yield results in input order (`true`) or as they complete (`false`). Default `true`. */
-  ordered?: boolean;
+  ordered?: boolean | undefined;
   /**
    * A graceful stop: when it fires, no more items are taken from the source, the chunks already sent finish (their
    * outcomes are yielded), and then the stream ends. (`signal` is the hard stop.) Default: none.
    */
-  stopSignal?: AbortSignal;
+  stopSignal?: AbortSignal | undefined;
   /**
    * Results buffered for the consumer before dispatch pauses (backpressure). Default `4096`. In-flight chunks
    * still land, so the buffer can briefly exceed it by what was in flight.
    */
-  highWaterMark?: number;
+  highWaterMark?: number | undefined;
 }
 
 /** Options of `createRuntime`. */
@@ -84,9 +84,9 @@ export interface RuntimeOptions {
    * Worker threads. Default: the pool plan's choice, the CPUs this process may use (cgroup quota included),
    * fewer when the memory budget cannot hold that many workers.
    */
-  threads?: number;
+  threads?: number | undefined;
   /** Per-worker V8 heap limit in MiB (`resourceLimits.maxOldGenerationSizeMb`). Default: from the pool plan. */
-  maxHeapMb?: number;
+  maxHeapMb?: number | undefined;
 }
 
 const MAP_KEYS = ['signal', 'onProgress', 'chunkSize', 'trace', 'onTrace', 'abortGraceMs', 'timeout', 'retries', 'breaker', 'host'] as const;

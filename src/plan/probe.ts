@@ -27,9 +27,9 @@ export interface ProbeReaders {
 /** Options of {@link probeMachine}. */
 export interface ProbeOptions {
   /** Filesystem root for the cgroup reader. Default `/`. */
-  root?: string;
+  root?: string | undefined;
   /** Replacements for the default readers (tests). Default: none, the real machine. */
-  readers?: Partial<ProbeReaders>;
+  readers?: Partial<ProbeReaders> | undefined;
 }
 
 /** The asynchronous readers {@link refineProbe} uses; inject them in tests. */
@@ -46,9 +46,9 @@ export interface RefineOptions {
    * Replacements for the `systeminformation` readers. Default: none. When any is given the readings are taken
    * afresh and not cached; the default readings are taken once per process and shared.
    */
-  readers?: Partial<RefineReaders>;
+  readers?: Partial<RefineReaders> | undefined;
   /** Give up waiting for the readers after this many milliseconds and keep the sync figures. Default 5000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** Default for {@link RefineOptions.timeoutMs}: lscpu answers in well under a second; a hung one must not hang us. */

@@ -14,9 +14,9 @@ import type { Remote } from './remote.ts';
 /** Options of `rt.spawn()`. */
 export interface SpawnOptions {
   /** Per-call timeout, ms: a call without an answer by then rejects with `BT_TIMEOUT` (the worker keeps running it). Default: none. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** The worker's V8 heap limit in MiB. Default: the runtime's per-worker limit. */
-  maxHeapMb?: number;
+  maxHeapMb?: number | undefined;
 }
 
 /** A dedicated worker: the module's exports as a typed `Remote`, plus `close()` and `Symbol.asyncDispose`. */

@@ -50,46 +50,46 @@ export interface TraceEntry {
 /** Options of {@link AdaptivePolicy}. Every field is optional; defaults are given per field. */
 export interface AdaptivePolicyOptions {
   /** Chunks in flight per worker in steady state: one running, one queued, which hides the round trip. Default `2`. */
-  inFlightPerWorker?: number;
+  inFlightPerWorker?: number | undefined;
   /** Chunks in flight per worker while probing: 1 makes every probe gap a clean overhead sample. Default `1`. */
-  probeInFlightPerWorker?: number;
+  probeInFlightPerWorker?: number | undefined;
   /** Target duration = this × measured overhead, so dispatch costs ≈ 1/this of a chunk (1%). Default `100`. */
-  overheadFactor?: number;
+  overheadFactor?: number | undefined;
   /** Lower clamp of the target duration in ms; guards against an underestimated overhead (≤ 2% at o = 0.1 ms). Default `5`. */
-  minTargetMs?: number;
+  minTargetMs?: number | undefined;
   /** Upper clamp of the target duration in ms; bounds abort latency, chunk memory and reaction time. Default `50`. */
-  maxTargetMs?: number;
+  maxTargetMs?: number | undefined;
   /** Floor duration = this × overhead (≤ 5% overhead), at least `minFloorMs`, at most target/4: probing stops there. Default `20`. */
-  floorFactor?: number;
+  floorFactor?: number | undefined;
   /** Minimum floor duration in ms. Default `1`. */
-  minFloorMs?: number;
+  minFloorMs?: number | undefined;
   /** Overhead assumed before a clean sample, in ms (piscina round trip here: p50 70 µs, p99 141 µs). Default `0.1`. */
-  overheadPriorMs?: number;
+  overheadPriorMs?: number | undefined;
   /** Overhead samples kept (clean and queued, each) for the median / upper bound. Default `16`. */
-  overheadWindow?: number;
+  overheadWindow?: number | undefined;
   /** EWMA weight of a warm per-item cost sample. Default `0.3`. */
-  costAlpha?: number;
+  costAlpha?: number | undefined;
   /** Relative weight of a cold (first per worker) sample; module load and JIT inflate it. Default `0.1`. */
-  coldWeight?: number;
+  coldWeight?: number | undefined;
   /** First probe size in items. Default `1`. */
-  initialChunk?: number;
+  initialChunk?: number | undefined;
   /** Hard maximum items per chunk: bounds clone size and the items held in flight (so a stream of any length runs in bounded memory); at 16k items even 1 µs items make 16 ms chunks. Default `16_384`. */
-  maxChunk?: number;
+  maxChunk?: number | undefined;
   /** Dead band: keep the size while predicted duration is within [target/deadBand, target·deadBand]. Default `2`. */
-  deadBand?: number;
+  deadBand?: number | undefined;
   /** Maximum growth factor per decision. Default `2`. */
-  maxGrowth?: number;
+  maxGrowth?: number | undefined;
   /** Maximum shrink factor per decision (heap emergencies and the OOM cap excepted). Default `4`. */
-  maxShrink?: number;
+  maxShrink?: number | undefined;
   /** Heap band thresholds; defaults 0.6 / 0.75 / 0.85, resume below 0.7, 3 green samples. Default `{}`. */
-  heap?: HeapBandOptions;
+  heap?: HeapBandOptions | undefined;
   /** Main-thread pressure above which growth freezes and in-flight drops to `threads`. Default `0.8`. */
-  mainPressureThreshold?: number;
+  mainPressureThreshold?: number | undefined;
   /** Decisions kept in the trace ring (0 disables tracing). Default `10_000`. */
-  traceLimit?: number;
+  traceLimit?: number | undefined;
 }
 
-type Resolved = Required<Omit<AdaptivePolicyOptions, 'heap'>>;
+type Resolved = { [K in Exclude<keyof AdaptivePolicyOptions, 'heap'>]-?: Exclude<AdaptivePolicyOptions[K], undefined> };
 
 const DEFAULTS: Resolved = {
   inFlightPerWorker: 2, probeInFlightPerWorker: 1, overheadFactor: 100, minTargetMs: 5, maxTargetMs: 50,

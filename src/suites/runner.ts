@@ -16,20 +16,20 @@ export interface RunSuitesOptions {
    * How many suites run at once, each in its own worker. Default `1`: one after another, so their timings do not
    * contend for the CPU. Above 1 the document records `run.contended: true`.
    */
-  parallel?: number;
+  parallel?: number | undefined;
   /**
    * Keep at most this many latency samples per task in the document (evenly spaced order statistics of the
    * sorted samples). The statistics are always computed from all samples. Default: no cap, every sample.
    */
-  maxSamples?: number;
+  maxSamples?: number | undefined;
   /** Fail a suite that runs longer than this many milliseconds (its worker is terminated). Default: no limit. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** The directory relative paths and patterns resolve against, and suite keys are relative to. Default `process.cwd()`. */
-  cwd?: string;
+  cwd?: string | undefined;
   /** Cancels the run: running suites' workers are terminated and the call rejects with `signal.reason`. Default: none. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called as suites start, load, finish tasks and end. Default: none. */
-  onProgress?: (event: SuiteProgress) => void;
+  onProgress?: ((event: SuiteProgress) => void) | undefined;
 }
 
 /** Progress of {@link runSuites}. `index` is the suite's position (0-based) among `total` files. */
