@@ -116,10 +116,15 @@ export function defineTask<M extends { default: (item: never, ...rest: never[]) 
 ): Task<TaskInput<M['default']>, TaskOutput<M['default']>>;
 export function defineTask<I = unknown, O = unknown>(module: URL | string, exportName?: string): Task<I, O>;
 export function defineTask(module: TaskModule<unknown> | URL | string, exportName: unknown = 'default'): Task<unknown, unknown> {
-  const url = isTaskModule(module) ? module.url : toModuleUrl(module);
+  return Object.freeze({ [TASK]: true as const, spec: moduleSpec(isTaskModule(module) ? module.url : module, exportName) });
+}
+
+/** The spec of a module task (see {@link defineTask} for the arguments and what it throws). */
+export function moduleSpec(module: URL | string, exportName: unknown = 'default'): Extract<TaskSpec, { kind: 'module' }> {
+  const url = toModuleUrl(module);
   if (typeof exportName !== 'string') throw invalidType('exportName', 'a non-empty string', exportName);
   if (exportName.length === 0) throw outOfRange('exportName', 'a non-empty string', exportName);
-  return Object.freeze({ [TASK]: true as const, spec: Object.freeze({ kind: 'module' as const, url, exportName }) });
+  return Object.freeze({ kind: 'module' as const, url, exportName });
 }
 
 function isTaskModule(value: unknown): value is TaskModule<unknown> {

@@ -1,8 +1,9 @@
 /** The shapes a run exchanges with its caller: settings, sink, progress, trace and summary. */
-import type { TransferListItem, Worker } from 'node:worker_threads';
 import type { ItemError } from '../errors.ts';
 import type { TaskSpec } from '../task.ts';
+import type { TraceEntry } from './adaptive.ts';
 import type { BreakerOptions } from './breaker.ts';
+import type { ChunkRunner } from './chunk-runner.ts';
 import type { ChunkPolicy } from './policy.ts';
 import type { RetryOptions } from './retry.ts';
 import type { Source } from './source.ts';
@@ -70,7 +71,7 @@ export interface TraceFailure {
 /** A run's trace: every chunk as it finished, and every sizing decision of the policy with its reason. */
 export interface RunTrace {
   chunks: ChunkTrace[];
-  decisions: unknown[];
+  decisions: TraceEntry[];
   // Optional run-level detail of traced runs (reports and timelines).
   /** Worker threads of the pool. */
   threads?: number;
@@ -94,18 +95,10 @@ export interface RunSink {
   ready?(): boolean;
 }
 
-/**
- * What a run needs of the pool: piscina's, described structurally so that the public declarations (which reach
- * this file through the trace types) do not load piscina's.
- */
-export interface WorkerPool {
-  run<R>(task: unknown, options: { transferList?: readonly TransferListItem[] }): Promise<R>;
-  readonly threads: readonly Worker[];
-}
-
 /** Settings of one run. */
 export interface RunSettings {
-  pool: WorkerPool;
+  /** Runs the chunks: the runtime's Piscina pool, or another engine's runner. */
+  pool: ChunkRunner;
   threads: number;
   task: TaskSpec;
   source: Source;
