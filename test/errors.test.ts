@@ -52,7 +52,7 @@ describe('error codes', () => {
         'BatchtoolsError', 'ErrorCodes', 'InvalidInputError', 'InvalidOptionError', 'ItemError', 'RemoteError', 'RunError',
         'Runtime', 'RuntimeClosedError', 'TaskLoadError', 'WorkerError', 'createRuntime', 'defineTask', 'formatPlan',
         'isBatchtoolsError', 'isTask', 'mapSettled', 'parallelMap', 'planPool', 'planToJson', 'probeMachine', 'proxy',
-        'refineProbe', 'taskModule', 'transfer',
+        'refineProbe', 'taskModule', 'transfer', 'pipeline', 'graph', 'StageError',
       ].sort(),
     );
   });
