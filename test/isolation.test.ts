@@ -206,5 +206,5 @@ describe('fault injection', () => {
     expect(crashed.size).toBeLessThanOrEqual(killedMidItem + kills);
     expect(await local.map([5], square)).toEqual([25]);
     await local.close();
-  });
+  }, 60_000);
 });
