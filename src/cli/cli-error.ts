@@ -29,8 +29,8 @@ export class Interrupted extends Error {
   }
 }
 
-/** Exit codes, documented in `--help` and the README. */
-export const ExitCode = { OK: 0, ITEMS_FAILED: 1, USAGE: 2, IO_ERROR: 3, INTERRUPTED: 130, TERMINATED: 143 } as const;
+/** Exit codes, documented in `--help` and the README: defined once, in the base. */
+export { ExitCode } from '../base/exit-codes.ts';
 
 /** Error codes of a file system that cannot take the writes (full, over quota, read-only, failing). */
 const IO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG']);

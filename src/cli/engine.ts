@@ -6,11 +6,15 @@
  */
 import { createRuntime } from '../runtime.ts';
 import { defineTask } from '../task.ts';
+import { toStageError } from '../pipeline/errors.ts';
+import { DROPPED } from '../worker/composite.ts';
+import { stagesTask, type StageSetting } from './stages.ts';
 import type { Progress, RunTrace, StreamOptions } from '../index.ts';
 import type { Entry } from './input.ts';
 import {
   errorInfo,
   failureLine,
+  filteredLine,
   invalidInputInfo,
   notJsonInfo,
   successLine,
@@ -35,6 +39,8 @@ export interface EngineJob {
   entries: AsyncIterable<Entry>;
   module: string;
   exportName: string;
+  /** Several stages fused into one task (`--stage` / `--filter`); `module` / `exportName` are then the first's. */
+  stages?: readonly StageSetting[] | undefined;
   threads?: number | undefined;
   maxHeapMb?: number | undefined;
   retries?: number | undefined;
@@ -172,16 +178,20 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
 
   try {
     job.onStart(rt.plan.threads);
-    const task = defineTask(job.module, job.exportName);
+    const fused = job.stages ? stagesTask(job.stages) : undefined;
+    const task = fused?.task ?? defineTask(job.module, job.exportName);
     for await (const r of rt.stream(items(), task, options)) {
       const { entry, seq } = sent.get(r.index)!;
       sent.delete(r.index);
       const input = { input: entry.parsed.ok ? entry.parsed.value : undefined };
       if (r.status === 'fulfilled') {
-        const line = successLine(entry.index, entry.line, r.value);
+        const line = fused && r.value === DROPPED ? filteredLine(entry.index, entry.line) : successLine(entry.index, entry.line, r.value);
         if (line !== undefined) decide(entry, seq, line, undefined);
         else failed(entry, seq, notJsonInfo(1), input);
-      } else failed(entry, seq, namedByInputIndex(errorInfo(r.reason), r.index, entry.index), input);
+      } else {
+        const info = errorInfo(fused ? toStageError(r.reason, entry.index, fused) : r.reason);
+        failed(entry, seq, namedByInputIndex(info, r.index, entry.index), input);
+      }
       if (sink.congested) await sink.drain();
     }
     // Stopped gracefully: every result that came back has been handed to the sink; the run itself is unfinished.

@@ -6,8 +6,9 @@
 import { Command, CommanderError } from 'commander';
 import { isBatchtoolsError } from '../errors.ts';
 import { CliError, ExitCode, isIoError } from './cli-error.ts';
+import { EXIT_CODES_HELP, registerJobCommands } from './commands.ts';
+import { integerOption } from './flags.ts';
 import { printable } from './summary.ts';
-import { EXIT_CODES_HELP, integerOption, registerJobCommands } from './commands.ts';
 import { registerBenchCommand } from './bench-command.ts';
 import { runInfo } from './info.ts';
 import { packageVersion } from './version.ts';

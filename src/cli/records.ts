@@ -33,6 +33,9 @@ export interface ErrorInfo {
   exitCode?: number;
   /** The `code` property of the task's own error, when it has a string one. */
   causeCode?: string;
+  /** For a run of several stages (`--stage`): the stage the item failed in (0-based), and its name. */
+  stage?: number;
+  stageName?: string;
 }
 
 /** One line of the output file. */
@@ -49,6 +52,11 @@ export interface FailureRecord {
   error: ErrorInfo;
   /** The id of the run that wrote it. */
   run?: string;
+}
+
+/** The output line of an item a `--filter` stage dropped (a success with no value). */
+export function filteredLine(index: number, line: number): string {
+  return `{"index":${index},"line":${line},"ok":true,"filtered":true,"value":null}`;
 }
 
 /** The output line of a success, or `undefined` when the value cannot be written as JSON. */
@@ -88,6 +96,8 @@ export function errorInfo(reason: ItemError): ErrorInfo {
   };
   if (reason.exitCode !== undefined) info.exitCode = reason.exitCode;
   if (fromTask && typeof cause.code === 'string') info.causeCode = cause.code;
+  const { stage, stageName } = reason as ItemError & { stage?: unknown; stageName?: unknown };
+  if (typeof stage === 'number' && typeof stageName === 'string') Object.assign(info, { stage, stageName });
   return info;
 }
 

@@ -13,6 +13,7 @@ import { isBlank, openInput, parseLine, readLines, type Entry } from './input.ts
 import { executeJob, type EarlierLines } from './job.ts';
 import { parseFailureLine, parseOutputLine, type FailureRecord } from './records.ts';
 import { inputMode, runIdOf, type JobOptions } from './run.ts';
+import { resolveStages } from './stages.ts';
 
 /** Options of `batchtools retry`. */
 export interface RetryOptions extends JobOptions {
@@ -157,9 +158,10 @@ async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
 }
 
 /** `batchtools retry`. Returns the exit code. */
-export async function retryCommand(modulePath: string, o: RetryOptions): Promise<number> {
-  const module = resolve(modulePath);
-  requireModuleFile(module, modulePath);
+export async function retryCommand(modulePath: string | undefined, o: RetryOptions): Promise<number> {
+  const stages = resolveStages(modulePath, o.export, o.stage ?? o.filter);
+  const module = stages ? stages[0]!.module : resolve(modulePath!);
+  if (!stages) requireModuleFile(module, modulePath!);
   if (o.output === '-') throw new CliError('retry needs --output to be the output file of the run', 'give the file passed to `run --output`');
   const failuresIn = resolve(o.failedItems);
   const failuresOut = resolve(o.failures ?? o.failedItems);
@@ -177,7 +179,8 @@ export async function retryCommand(modulePath: string, o: RetryOptions): Promise
     command: 'retry',
     settings: {
       module,
-      exportName: o.export ?? 'default',
+      exportName: stages ? stages[0]!.exportName : (o.export ?? 'default'),
+      ...(stages ? { stages } : {}),
       input: failuresIn,
       inputDisplay: o.failedItems,
       output: outputPath,
