@@ -6,6 +6,7 @@ import { relative, sep } from 'node:path';
 import { InvalidInputError, InvalidOptionError } from '../errors.ts';
 import { expandFiles } from './glob.ts';
 import { describeMachine } from './machine.ts';
+import { mergeSuiteRuns } from './merge-runs.ts';
 import { runSuiteFile, type SuiteFile } from './spawn.ts';
 import { RESULT_FORMAT, SCHEMA_VERSION, type BenchDocument, type SuiteRecord } from './types.ts';
 
@@ -17,10 +18,17 @@ export interface RunSuitesOptions {
    */
   parallel?: number;
   /**
-   * Keep at most this many latency samples per task in the document (evenly spaced order statistics of the
-   * sorted samples). The statistics are always computed from all samples. Default: no cap, every sample.
+   * Run each suite this many times, each time in a fresh worker, in interleaved rounds (every suite once per
+   * round), so that drift of the machine reaches every suite alike. Each task keeps each run's mean latency
+   * (`runMeans`); a baseline comparison tests those, so run-to-run drift is part of the test. Default `5`.
    */
-  maxSamples?: number;
+  runs?: number;
+  /**
+   * Keep at most this many latency samples per task in the document (evenly spaced order statistics of the
+   * sorted samples of all runs); `null` keeps every sample. The statistics are always computed from all samples.
+   * Default `1000`.
+   */
+  maxSamples?: number | null;
   /** Fail a suite that runs longer than this many milliseconds (its worker is terminated). Default: no limit. */
   timeout?: number;
   /** The directory relative paths and patterns resolve against, and suite keys are relative to. Default `process.cwd()`. */
@@ -33,10 +41,16 @@ export interface RunSuitesOptions {
 
 /** Progress of {@link runSuites}. `index` is the suite's position (0-based) among `total` files. */
 export type SuiteProgress =
-  | { type: 'suite-start'; file: string; index: number; total: number }
+  | { type: 'suite-start'; file: string; index: number; total: number; run: number; runs: number }
   | { type: 'suite-loaded'; file: string; index: number; name: string | null; tasks: string[] }
   | { type: 'task-done'; file: string; index: number; task: string; done: number; total: number }
+  /** After the suite's last run: the record of all its runs. */
   | { type: 'suite-end'; file: string; index: number; total: number; record: SuiteRecord };
+
+/** Default of {@link RunSuitesOptions.runs}. */
+export const DEFAULT_RUNS = 5;
+/** Default of {@link RunSuitesOptions.maxSamples}. */
+export const DEFAULT_MAX_SAMPLES = 1000;
 
 function positiveInteger(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -58,7 +72,8 @@ function positiveInteger(name: string, value: unknown): number | undefined {
  */
 export async function runSuites(files: string | readonly string[], options: RunSuitesOptions = {}): Promise<BenchDocument> {
   const parallel = positiveInteger('parallel', options.parallel) ?? 1;
-  const maxSamples = positiveInteger('maxSamples', options.maxSamples) ?? null;
+  const runs = positiveInteger('runs', options.runs) ?? DEFAULT_RUNS;
+  const maxSamples = options.maxSamples === null ? null : (positiveInteger('maxSamples', options.maxSamples) ?? DEFAULT_MAX_SAMPLES);
   if (options.timeout !== undefined && !(typeof options.timeout === 'number' && options.timeout > 0)) {
     throw new InvalidOptionError('options.timeout', `\`timeout\` must be a number of milliseconds > 0, got ${String(options.timeout)}`);
   }
@@ -75,17 +90,20 @@ export async function runSuites(files: string | readonly string[], options: RunS
   // Read the machine first: systeminformation spawns processes, which must not overlap the first suite's timings.
   const machine = await describeMachine();
   const suites: SuiteFile[] = paths.map((path) => ({ path, key: relative(cwd, path).split(sep).join('/') }));
+  const perSuite: SuiteRecord[][] = suites.map(() => []);
   const records: SuiteRecord[] = new Array<SuiteRecord>(suites.length);
   const startedAt = new Date();
   const started = performance.now();
   const report = options.onProgress ?? (() => {});
+  // Round-major: every suite's first run, then every suite's second run...
+  const jobs = Array.from({ length: runs * suites.length }, (_, j) => ({ index: j % suites.length, run: Math.floor(j / suites.length) + 1 }));
   let next = 0;
 
   const lane = async (): Promise<void> => {
-    while (next < suites.length) {
-      const index = next++;
+    while (next < jobs.length) {
+      const { index, run } = jobs[next++]!;
       const suite = suites[index] as SuiteFile;
-      report({ type: 'suite-start', file: suite.key, index, total: suites.length });
+      report({ type: 'suite-start', file: suite.key, index, total: suites.length, run, runs });
       const record = await runSuiteFile(suite, {
         maxSamples,
         timeout,
@@ -97,8 +115,12 @@ export async function runSuites(files: string | readonly string[], options: RunS
               : { type: 'task-done', file: suite.key, index, task: s.name, done: s.done, total: s.total },
           ),
       });
-      records[index] = record;
-      report({ type: 'suite-end', file: suite.key, index, total: suites.length, record });
+      const done = perSuite[index]!;
+      done.push(record);
+      if (done.length === runs) {
+        records[index] = mergeSuiteRuns(done, maxSamples);
+        report({ type: 'suite-end', file: suite.key, index, total: suites.length, record: records[index] });
+      }
     }
   };
   const lanes = Math.min(parallel, suites.length);
@@ -113,6 +135,7 @@ export async function runSuites(files: string | readonly string[], options: RunS
       parallel,
       contended: lanes > 1,
       maxSamples,
+      runs,
       startedAt: startedAt.toISOString(),
       durationMs: performance.now() - started,
     },
