@@ -3,7 +3,8 @@
  * return the self-describing result document (machine, options, every task's statistics and samples).
  */
 import { relative, sep } from 'node:path';
-import { InvalidInputError, InvalidOptionError } from '../errors.ts';
+import { checkFunction, checkNumber, checkSignal, checkString, Rules } from '../base/validate.ts';
+import { InvalidInputError } from '../errors.ts';
 import { expandFiles } from './glob.ts';
 import { describeMachine } from './machine.ts';
 import { mergeSuiteRuns } from './merge-runs.ts';
@@ -16,27 +17,27 @@ export interface RunSuitesOptions {
    * How many suites run at once, each in its own worker. Default `1`: one after another, so their timings do not
    * contend for the CPU. Above 1 the document records `run.contended: true`.
    */
-  parallel?: number;
+  parallel?: number | undefined;
   /**
    * Run each suite this many times, each time in a fresh worker, in interleaved rounds (every suite once per
    * round), so that drift of the machine reaches every suite alike. Each task keeps each run's mean latency
    * (`runMeans`); a baseline comparison tests those, so run-to-run drift is part of the test. Default `5`.
    */
-  runs?: number;
+  runs?: number | undefined;
   /**
    * Keep at most this many latency samples per task in the document (evenly spaced order statistics of the
    * sorted samples of all runs); `null` keeps every sample. The statistics are always computed from all samples.
    * Default `1000`.
    */
-  maxSamples?: number | null;
+  maxSamples?: number | null | undefined;
   /** Fail a suite that runs longer than this many milliseconds (its worker is terminated). Default: no limit. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** The directory relative paths and patterns resolve against, and suite keys are relative to. Default `process.cwd()`. */
-  cwd?: string;
+  cwd?: string | undefined;
   /** Cancels the run: running suites' workers are terminated and the call rejects with `signal.reason`. Default: none. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called as suites start, load, finish tasks and end. Default: none. */
-  onProgress?: (event: SuiteProgress) => void;
+  onProgress?: ((event: SuiteProgress) => void) | undefined;
 }
 
 /** Progress of {@link runSuites}. `index` is the suite's position (0-based) among `total` files. */
@@ -52,14 +53,6 @@ export const DEFAULT_RUNS = 5;
 /** Default of {@link RunSuitesOptions.maxSamples}. */
 export const DEFAULT_MAX_SAMPLES = 1000;
 
-function positiveInteger(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidOptionError(`options.${name}`, `\`${name}\` must be an integer ≥ 1, got ${String(value)}`);
-  }
-  return value;
-}
-
 /**
  * Run tinybench suite files. A suite file default-exports a configured tinybench `Bench`, or a function (possibly
  * async) that returns one; `.ts` files work without a build step. A suite that fails to load, throws, crashes its
@@ -71,13 +64,14 @@ function positiveInteger(name: string, value: unknown): number | undefined {
  * @throws {InvalidOptionError} for a bad option.
  */
 export async function runSuites(files: string | readonly string[], options: RunSuitesOptions = {}): Promise<BenchDocument> {
-  const parallel = positiveInteger('parallel', options.parallel) ?? 1;
-  const runs = positiveInteger('runs', options.runs) ?? DEFAULT_RUNS;
-  const maxSamples = options.maxSamples === null ? null : (positiveInteger('maxSamples', options.maxSamples) ?? DEFAULT_MAX_SAMPLES);
-  if (options.timeout !== undefined && !(typeof options.timeout === 'number' && options.timeout > 0)) {
-    throw new InvalidOptionError('options.timeout', `\`timeout\` must be a number of milliseconds > 0, got ${String(options.timeout)}`);
-  }
-  const timeout = options.timeout ?? null;
+  const parallel = checkNumber('options.parallel', options.parallel, Rules.positiveInteger) ?? 1;
+  const runs = checkNumber('options.runs', options.runs, Rules.positiveInteger) ?? DEFAULT_RUNS;
+  const maxSamples =
+    options.maxSamples === null ? null : (checkNumber('options.maxSamples', options.maxSamples, Rules.positiveInteger) ?? DEFAULT_MAX_SAMPLES);
+  const timeout = checkNumber('options.timeout', options.timeout, Rules.positiveFinite) ?? null;
+  checkString('options.cwd', options.cwd);
+  checkSignal('options.signal', options.signal);
+  checkFunction('options.onProgress', options.onProgress);
   const cwd = options.cwd ?? process.cwd();
   const patterns = typeof files === 'string' ? [files] : [...files];
   if (patterns.length === 0) throw new InvalidInputError('no suite files given');
