@@ -39,4 +39,7 @@ ul.reasons { margin: 4px 0 0; padding-left: 18px; }
 svg text { font-family: inherit; font-size: 11px; fill: var(--muted); }
 svg .lbl { fill: var(--fg); }
 .u-legend { font-size: 12px; }
+.task { border-top: 1px solid var(--line); padding-top: 4px; margin-top: 10px; }
+.task h3 { margin-top: 6px; }
+table.stats { margin-top: 4px; }
 `;
