@@ -69,7 +69,7 @@ function forest(host, rows, threshold) {
     var cy = T + i * rowH + rowH / 2, color = COLORS[r.verdict] || COLORS.unchanged;
     svgText(svg, L - 8, cy + 4, r.label.length > 52 ? r.label.slice(0, 51) + '…' : r.label, { 'text-anchor': 'end', class: 'lbl', fill: r.verdict === 'regression' ? COLORS.regression : '#1d2330' });
     if (!r.interval) { svgText(svg, x(0) + 6, cy + 4, 'not comparable: ' + r.reason); return; }
-    var tipText = r.label + '\nchange ' + fmtNum(r.change, 1) + '% (' + fmtNum(r.interval[0], 1) + '% to ' + fmtNum(r.interval[1], 1) + '%)\np = ' + (r.p < 0.001 ? r.p.toExponential(1) : fmtNum(r.p, 3)) + ', ' + r.verdict;
+    var tipText = r.label + '\nchange ' + (r.change > 0 ? '+' : '') + fmtNum(r.change, 1) + '% (' + fmtNum(r.interval[0], 1) + '% to ' + fmtNum(r.interval[1], 1) + '%)\np = ' + (r.p < 0.001 ? r.p.toExponential(1) : fmtNum(r.p, 3)) + ', ' + r.verdict;
     svgEl('line', { x1: x(r.interval[0]), x2: x(r.interval[1]), y1: cy, y2: cy, stroke: color, 'stroke-width': 3, 'stroke-linecap': 'round', 'data-tip': tipText }, svg);
     svgEl('circle', { cx: x(r.change), cy: cy, r: 5, fill: color, 'data-tip': tipText }, svg);
     svgText(svg, W - R + 6, cy + 4, (r.change > 0 ? '+' : '') + fmtNum(r.change, 1) + '%', { class: 'lbl', fill: color });

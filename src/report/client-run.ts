@@ -58,7 +58,9 @@ function drawTimeline() {
     });
     c.save();
     c.beginPath(); c.rect(left, 0, W - left - right, H); c.clip();
-    for (var i = 0; i < n; i++) {
+    // Marked bars (failed, retried, stolen, isolated) are drawn last, on top of merged neighbours.
+    for (var pass = 0; pass < 2; pass++) for (var i = 0; i < n; i++) {
+      if ((B.flags[i] !== 0) !== (pass === 1)) continue;
       if (B.end[i] < view.from || B.start[i] > view.to) continue;
       var r = rowOf[B.worker[i]], y = top + r * rowH + 2, h = rowH - 4;
       var x0 = xOf(B.start[i]), x1 = Math.max(x0 + 1, xOf(B.end[i]));
@@ -90,17 +92,21 @@ function drawTimeline() {
     var list = byRow[r], best = -1, bestD = Infinity;
     var lo = 0, hi = list.length - 1;
     while (lo <= hi) { var mid = (lo + hi) >> 1; if (B.start[list[mid]] <= t) lo = mid + 1; else hi = mid - 1; }
-    for (var k = Math.max(0, hi - 2); k <= Math.min(list.length - 1, hi + 2); k++) {
+    // Within reach, a marked bar wins over its neighbours (it is what one hovers for), then the nearest.
+    for (var k = Math.max(0, hi - 3); k <= Math.min(list.length - 1, hi + 3); k++) {
       var i = list[k], d = t < B.start[i] ? B.start[i] - t : t > B.end[i] ? t - B.end[i] : 0;
-      if (d < bestD) { bestD = d; best = i; }
+      if (d > slack) continue;
+      var better = best < 0 || (B.flags[i] !== 0) > (B.flags[best] !== 0) || ((B.flags[i] !== 0) === (B.flags[best] !== 0) && d < bestD);
+      if (better) { bestD = d; best = i; }
     }
-    return bestD <= slack ? best : -1;
+    return best;
   }
   function describe(i) {
     var f = B.flags[i], lines = [];
     var who = B.worker[i] < 0 ? 'lost worker' : 'worker ' + B.worker[i];
     if (B.chunks[i] > 1) lines.push(fmtInt(B.chunks[i]) + ' chunks merged (' + who + ')');
-    else lines.push('chunk on ' + who + (B.first[i] >= 0 ? ', items ' + fmtInt(B.first[i]) + '–' + fmtInt(B.first[i] + B.items[i] - 1) : ''));
+    else if (B.first[i] < 0) lines.push('chunk on ' + who);
+    else lines.push('chunk on ' + who + (B.items[i] === 1 ? ', item ' + fmtInt(B.first[i]) : ', items ' + fmtInt(B.first[i]) + '–' + fmtInt(B.first[i] + B.items[i] - 1)));
     lines.push('items: ' + fmtInt(B.items[i]));
     lines.push('in worker: ' + fmtMs(B.runMs[i]) + (B.chunks[i] > 1 ? ' (total)' : ''));
     lines.push('round trip: ' + fmtMs(B.roundTripMs[i]) + (B.chunks[i] > 1 ? ' (longest)' : ''));
