@@ -180,7 +180,7 @@ const skew = {
   make(n, cal) {
     const rand = rng(20261129);
     const raw = new Array(n);
-    for (let i = 0; i < n; i++) raw[i] = Math.pow(1 - rand(), -1 / 1.5); // Pareto, x_min = 1, mean 3
+    for (let i = 0; i < n; i++) raw[i] = (1 - rand()) ** (-1 / 1.5); // Pareto, x_min = 1, mean 3
     // cap at 100× the running mean, twice (capping lowers the mean)
     for (let pass = 0; pass < 2; pass++) {
       const mean = raw.reduce((a, b) => a + b, 0) / n;

@@ -44,6 +44,16 @@ export const ErrorCodes = {
   SUITE_INVALID_RESULT: 'BT_SUITE_INVALID_RESULT',
   /** The runtime was closed; no new work is accepted. */
   RUNTIME_CLOSED: 'BT_RUNTIME_CLOSED',
+  /**
+   * A cluster worker cannot run the job's task as the producer named it: the module is missing there, outside the
+   * worker's `--root` directories, unloadable, or its sha256 differs. The run stops, naming the worker's host and path.
+   */
+  TASK_MISMATCH: 'BT_TASK_MISMATCH',
+  /**
+   * The cluster's Redis cannot be used: unreachable (within 10 s), older than 6.2, an eviction policy other than
+   * `noeviction`, or refused the credentials. The message names the address (never the password).
+   */
+  CLUSTER_UNAVAILABLE: 'BT_CLUSTER_UNAVAILABLE',
 } as const;
 
 /** A stable error code string. */

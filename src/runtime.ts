@@ -3,7 +3,7 @@
  * validates, wires a source, a policy and a sink to a Run, and owns one Piscina pool. No scheduling logic here.
  */
 import type { Piscina } from 'piscina';
-import { RuntimeClosedError, type ItemError } from './errors.ts';
+import { InvalidOptionError, RuntimeClosedError, type ItemError } from './errors.ts';
 import {
   resolveMapOptions,
   resolveRuntimeOptions,
@@ -19,6 +19,7 @@ import { probeMachine } from './plan/probe.ts';
 import type { PoolPlan } from './plan/types.ts';
 import { createPool } from './pool.ts';
 import { createDefaultPolicy } from './schedule/default-policy.ts';
+import type { OpenedRunner, RunEngine } from './schedule/chunk-runner.ts';
 import { Run, type RunSink } from './schedule/dispatcher.ts';
 import { FixedPolicy } from './schedule/fixed.ts';
 import { toSource } from './schedule/source.ts';
@@ -48,10 +49,15 @@ export class Runtime implements AsyncDisposable {
   #closed = false;
   readonly #runs = new Set<Run>();
   readonly #dedicated = new Set<Dedicated<unknown>>();
+  readonly #engine: RunEngine | undefined;
 
-  /** @internal Use {@link createRuntime}. */
-  constructor(plan: PoolPlan) {
+  /**
+   * @internal Use {@link createRuntime}. `engine`: chunks run on it instead of this runtime's own pool (the
+   * `batchtools/cluster` product passes one; the core never imports it).
+   */
+  constructor(plan: PoolPlan, engine?: RunEngine) {
     this.#plan = plan;
+    this.#engine = engine;
   }
 
   /** @internal */
@@ -157,6 +163,7 @@ export class Runtime implements AsyncDisposable {
    */
   async spawn<T>(module: URL | string, options?: SpawnOptions): Promise<Dedicated<T>> {
     if (this.#closed) throw new RuntimeClosedError();
+    if (this.#engine) throw new InvalidOptionError('spawn', 'rt.spawn() runs a local worker; a cluster runtime has none (use createRuntime() from batchtools)');
     const opts = resolveSpawnOptions(options);
     const { spec } = defineTask(module);
     checkTaskFile(spec);
@@ -189,6 +196,7 @@ export class Runtime implements AsyncDisposable {
     const pool = this.#pool;
     this.#pool = undefined;
     if (pool) await pool.destroy();
+    await this.#engine?.close();
   }
 
   /** Same as {@link close}, for `await using rt = createRuntime()`. */
@@ -212,14 +220,25 @@ export class Runtime implements AsyncDisposable {
     const handle = toTask(task);
     checkTaskFile(handle.spec);
     const source = toSource(items);
-    this.#pool ??= createPool(this.#plan);
-    const threads = this.#plan.threads;
+    const engine = this.#engine;
+    let opened: OpenedRunner | undefined;
+    let cancelRun: (reason: unknown) => void = () => {};
+    if (engine) {
+      opened = engine.open({
+        task: handle.spec,
+        timeout: opts.timeout,
+        host: opts.host !== undefined,
+        cancel: (reason) => cancelRun(reason),
+      });
+    } else this.#pool ??= createPool(this.#plan);
+    const threads = engine ? engine.threads() : this.#plan.threads;
+    const defaultPolicy = engine?.policy ?? createDefaultPolicy;
     const run = new Run({
-      pool: this.#pool,
+      pool: opened ? opened.runner : this.#pool!,
       threads,
       task: handle.spec,
       source,
-      policy: opts.chunkSize === undefined ? createDefaultPolicy() : new FixedPolicy(opts.chunkSize),
+      policy: opts.chunkSize === undefined ? defaultPolicy() : new FixedPolicy(opts.chunkSize),
       sink,
       stopOnFailure,
       signal: opts.signal,
@@ -233,15 +252,17 @@ export class Runtime implements AsyncDisposable {
       host: opts.host !== undefined,
     });
     this.#runs.add(run);
-    if (opts.host !== undefined) {
+    cancelRun = (reason) => run.cancel(reason);
+    if (opts.host !== undefined && this.#pool) {
       this.#hosts ??= new HostLinks(this.#pool);
       this.#hosts.register(run.id, opts.host);
     }
-    const forget = (): void => {
+    const forget = (error?: unknown): void => {
       this.#runs.delete(run);
       if (opts.host !== undefined) this.#hosts?.unregister(run.id);
+      opened?.end(error);
     };
-    run.done.then(forget, forget);
+    run.done.then(() => forget(), (error: unknown) => forget(error ?? new Error('the run was stopped')));
     return run;
   }
 }

@@ -117,7 +117,10 @@ describe('a second Ctrl-C, and SIGTERM', () => {
     // then report the saved results; a second one quits at once.
     await waitForFile(`${subGate}.waiting`, running);
     let exited = false;
-    const ended = running.ended.then((e) => ((exited = true), e));
+    const ended = running.ended.then((e) => {
+      exited = true;
+      return e;
+    });
     // Signals sent back to back can merge into one, so keep pressing Ctrl-C until the process is gone.
     while (!exited) {
       running.child.kill('SIGINT');

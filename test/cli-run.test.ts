@@ -56,7 +56,7 @@ describe('batchtools run', () => {
     const lines = r.stdout.split('\n');
     expect(lines.pop()).toBe('');
     expect(lines).toHaveLength(500);
-    lines.forEach((text, i) => expect(text.startsWith(`{"index":${i},"line":${i + 1},"ok":true,"value":{"n":${i},"h":`)).toBe(true));
+    for (const [i, text] of lines.entries()) expect(text.startsWith(`{"index":${i},"line":${i + 1},"ok":true,"value":{"n":${i},"h":`)).toBe(true);
     expect(r.stderr).toContain('  output     standard output\n');
   });
 
@@ -155,7 +155,7 @@ describe('batchtools run', () => {
     const ended = await running.ended;
     expect(ended.code).toBe(0);
     expect(ended.stdout).toContain('\x1b[?25l'); // cursor hidden while the bar shows...
-    expect(ended.stdout).toMatch(/\x1b\[\?25h[^]*batchtools: 1,000 items in /); // ... and back before the summary
+    expect(ended.stdout).toMatch(/\x1b\[\?25h[\s\S]*batchtools: 1,000 items in /); // ... and back before the summary
     expect(readJsonLines(join(dir, 'out.jsonl'))).toHaveLength(1000);
   });
 });

@@ -89,14 +89,19 @@ describe('batchtools bench', () => {
   it('shows progress on a terminal as one rewritten line, cleared before each table (in process)', async () => {
     const written = { stdout: '', stderr: '' };
     const sink = (key: 'stdout' | 'stderr') =>
-      Object.assign(Object.create(null) as NodeJS.WritableStream, { write: (text: string) => ((written[key] += text), true) });
+      Object.assign(Object.create(null) as NodeJS.WritableStream, {
+        write: (text: string) => {
+          written[key] += text;
+          return true;
+        },
+      });
     const io = { stdout: sink('stdout'), stderr: Object.assign(sink('stderr'), { isTTY: true }) };
     const code = await runBenchCommand([join(root, 'test/fixtures/suites/fast.bench.mjs')], {}, io);
     expect(code).toBe(0);
     expect(written.stderr).toContain('\r\x1b[K[1/1] ');
     expect(written.stderr).toMatch(/fast\.bench\.mjs › sum 100 \(1\/2\)\r\x1b\[K.*fast\.bench\.mjs › join \(2\/2\)/);
     expect(written.stderr.endsWith('\r\x1b[K')).toBe(true);
-    expect(written.stdout).toMatch(/task +ops\/s +mean +p50 +p99 +±rme +samples\n  sum 100 /);
+    expect(written.stdout).toMatch(/task +ops\/s +mean +p50 +p99 +±rme +samples\n {2}sum 100 /);
   });
 
   it('runs the dispatch-overhead suite: batchtools 1-item chunk vs a raw postMessage round trip', async () => {

@@ -13,7 +13,7 @@ const url = new URL('../workloads.mjs', import.meta.url);
 /** @type {Record<string, unknown>} */
 const out = { mode };
 let t0;
-let ti = performance.now();
+const ti = performance.now();
 if (mode === 'batchtools') {
   const bt = await import(new URL('../../dist/src/index.js', import.meta.url).href);
   out.importMs = performance.now() - ti;

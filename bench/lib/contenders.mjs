@@ -9,7 +9,6 @@ import { Worker } from 'node:worker_threads';
 import { encode } from '../workloads.mjs';
 
 const WORKLOADS_URL = new URL('../workloads.mjs', import.meta.url);
-const WORKLOADS_PATH = fileURLToPath(WORKLOADS_URL);
 const WORKERPOOL_WORKER = fileURLToPath(new URL('../workers/workerpool-worker.mjs', import.meta.url));
 const POOLIFIER_WORKER = fileURLToPath(new URL('../workers/poolifier-worker.mjs', import.meta.url));
 const SAB_WORKER = new URL('../workers/sab-worker.mjs', import.meta.url);

@@ -137,9 +137,9 @@ export async function measureOverhead(o) {
     const items = Array.from({ length: o.pipelined }, (_, i) => i);
     await rt.map(items.slice(0, 2000), task, { chunkSize: 1 });
     gc();
-    let t0 = performance.now();
+    const t0 = performance.now();
     await rt.map(items, task, { chunkSize: 1 });
-    let wall = performance.now() - t0;
+    const wall = performance.now() - t0;
     const threads = rt.plan?.threads ?? o.threads;
     out.batchtoolsPipelinedChunk1 = {
       items: o.pipelined,

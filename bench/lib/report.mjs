@@ -8,9 +8,9 @@ const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') :
 /**
  * Marks for a cell: † prefix-timed, ! errors, ~ no clean repeat (every pass ran next to foreign load: the figure is
  * not trustworthy), ¹ / ² median of only 1 / 2 clean repeats.
- * @param {any} cell @param {any} r @param {'speedup' | 'efficiency'} metric
+ * @param {any} cell @param {'speedup' | 'efficiency'} metric
  */
-function marks(cell, r, metric) {
+function marks(cell, metric) {
   let m = '';
   if (cell.prefix) m += '†';
   if (cell.errors?.length) m += '!';
@@ -31,7 +31,7 @@ function metricRows(r, metric) {
         const cell = r.cells[n][id];
         if (!cell) return '';
         const v = cell[metric]?.median;
-        return (Number.isFinite(v) ? f(v) : cell.errors?.length ? 'FAIL' : '–') + marks(cell, r, metric);
+        return (Number.isFinite(v) ? f(v) : cell.errors?.length ? 'FAIL' : '–') + marks(cell, metric);
       }),
     ]);
 }

@@ -7,7 +7,7 @@
  * threw, crashed its worker, timed out), a task errored, or a significant regression exceeded `--threshold`;
  * 2 usage or input error (no files matched, a bad option, an unreadable or invalid baseline).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { InvalidInputError, InvalidOptionError } from '../errors.ts';
 import { compareResults, DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD, type Comparison } from '../suites/compare.ts';
 import { readDocument, writeDocument, writeFileAtomic } from '../suites/document.ts';

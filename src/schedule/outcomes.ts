@@ -148,6 +148,8 @@ function chunkFailureToItemError(index: number, failure: ChunkFailure, attempts:
 /** The per-item error for a task that threw (or rejected) on one item. */
 export function taskErrorToItemError(index: number, envelope: ErrorEnvelope, attempts: number): ItemError {
   const cause = fromEnvelope(envelope);
+  const remote = remoteItemError(index, envelope, cause, attempts);
+  if (remote) return remote;
   if (envelope.code === ErrorCodes.INLINE_CLOSURE || envelope.code === ErrorCodes.DATA_CLONE) {
     return new ItemError(envelope.code, `item ${index}: ${cause.message}`, { index, attempts, cause });
   }
@@ -156,4 +158,26 @@ export function taskErrorToItemError(index: number, envelope: ErrorEnvelope, att
     attempts,
     cause,
   });
+}
+
+/** Item failures a worker elsewhere (batchtools/cluster) decided itself, sent whole: they keep their code. */
+const REMOTE_ITEM_CODES = new Set<string>([
+  ErrorCodes.WORKER_CRASHED,
+  ErrorCodes.WORKER_OOM,
+  ErrorCodes.TIMEOUT,
+  ErrorCodes.DATA_CLONE,
+  ErrorCodes.INLINE_CLOSURE,
+]);
+
+/**
+ * An ItemError decided by a remote runtime (its crash, OOM or timeout isolation ran there) comes back as the
+ * envelope of that ItemError: rebuild it under this run's index and attempt count, with its code, message and cause.
+ */
+function remoteItemError(index: number, envelope: ErrorEnvelope, error: Error, attempts: number): ItemError | undefined {
+  if (envelope.name !== 'ItemError' || envelope.code === undefined || !REMOTE_ITEM_CODES.has(envelope.code)) return undefined;
+  if (typeof envelope.fields?.['index'] !== 'number') return undefined;
+  const exitCode = envelope.fields['exitCode'];
+  const message = error.message.replace(/^item \d+/, `item ${index}`);
+  const info = { index, attempts, cause: error.cause, ...(typeof exitCode === 'number' ? { exitCode } : {}) };
+  return new ItemError(envelope.code as ItemError['code'], message, info);
 }

@@ -1,8 +1,8 @@
 /** The shapes a run exchanges with its caller: settings, sink, progress, trace and summary. */
-import type { Piscina } from 'piscina';
 import type { ItemError } from '../errors.ts';
 import type { TaskSpec } from '../task.ts';
 import type { BreakerOptions } from './breaker.ts';
+import type { ChunkRunner } from './chunk-runner.ts';
 import type { ChunkPolicy } from './policy.ts';
 import type { RetryOptions } from './retry.ts';
 import type { Source } from './source.ts';
@@ -96,7 +96,8 @@ export interface RunSink {
 
 /** Settings of one run. */
 export interface RunSettings {
-  pool: Piscina;
+  /** Runs the chunks: the runtime's Piscina pool, or another engine's runner. */
+  pool: ChunkRunner;
   threads: number;
   task: TaskSpec;
   source: Source;

@@ -115,7 +115,7 @@ export function normalCdf(x: number): number {
     const ax = Math.abs(x);
     let fraction = ax;
     for (let k = 200; k >= 1; k--) fraction = ax + k / fraction;
-    const tail = Math.exp(-0.5 * x * x - 0.91893853320467274178) / fraction;
+    const tail = Math.exp(-0.5 * x * x - 0.9189385332046728) / fraction;
     return x < 0 ? tail : 1 - tail;
   }
   let sum = x;
@@ -128,7 +128,7 @@ export function normalCdf(x: number): number {
     sum += term;
   }
   // 0.9189... = ln √(2π)
-  return 0.5 + sum * Math.exp(-0.5 * q - 0.91893853320467274178);
+  return 0.5 + sum * Math.exp(-0.5 * q - 0.9189385332046728);
 }
 
 /** P(T ≤ t) for Student's t with `df` > 0 degrees of freedom (normal beyond 1e6). */

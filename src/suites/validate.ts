@@ -80,7 +80,7 @@ export function validateDocument(value: unknown, file: string): BenchDocument {
   c.string(run['startedAt'], 'run.startedAt');
   c.number(run['durationMs'], 'run.durationMs');
   if (run['isolation'] !== 'worker-per-suite') c.fail('run.isolation', `must be "worker-per-suite", got ${kind(run['isolation'])}`);
-  c.array(doc['suites'], 'suites').forEach((suite, i) => checkSuite(c, c.object(suite, `suites[${i}]`), `suites[${i}]`));
+  for (const [i, suite] of c.array(doc['suites'], 'suites').entries()) checkSuite(c, c.object(suite, `suites[${i}]`), `suites[${i}]`);
   return value as BenchDocument;
 }
 
@@ -124,7 +124,7 @@ function checkSuite(c: Checker, s: Json, at: string): void {
     for (const k of ['threshold', 'timerOverhead']) c.number(o[k], `${at}.options.${k}`, true);
     for (const k of ['concurrency', 'timestampProvider', 'runtime', 'runtimeVersion']) c.string(o[k], `${at}.options.${k}`, true);
   }
-  c.array(s['tasks'], `${at}.tasks`).forEach((task, j) => checkTask(c, c.object(task, `${at}.tasks[${j}]`), `${at}.tasks[${j}]`));
+  for (const [j, task] of c.array(s['tasks'], `${at}.tasks`).entries()) checkTask(c, c.object(task, `${at}.tasks[${j}]`), `${at}.tasks[${j}]`);
 }
 
 function checkTask(c: Checker, t: Json, at: string): void {
