@@ -212,30 +212,26 @@ function objectMaker(keys: readonly string[]): (...values: unknown[]) => Record<
 const latin1 = (data: Uint8Array): string => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
 const utf16 = (data: Uint16Array): string => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf16le');
 
+/** Value `k` of a column. */
+function columnGetter(column: Column): (k: number) => unknown {
+  if (column.type === 'boolean') {
+    const d = column.data;
+    return (k) => d[k] === 1;
+  }
+  if (column.type === 'string') {
+    const text = column.data instanceof Uint8Array ? latin1(column.data) : utf16(column.data);
+    const o = column.offsets;
+    return (k) => text.slice(o[k], o[k + 1]);
+  }
+  // Numbers (a Float64Array) and cloned values (an array) are read as they are.
+  const d: ArrayLike<unknown> = column.data;
+  return (k) => d[k];
+}
+
 /** A reader over packed records: each string column is decoded into one string once; records are built on demand. */
 export function recordReader(packed: PackedRecords): RecordReader {
   const { make } = shapeOf(packed.keys);
-  const getters = packed.columns.map((column): ((k: number) => unknown) => {
-    switch (column.type) {
-      case 'number': {
-        const d = column.data;
-        return (k) => d[k];
-      }
-      case 'boolean': {
-        const d = column.data;
-        return (k) => d[k] === 1;
-      }
-      case 'string': {
-        const text = column.data instanceof Uint8Array ? latin1(column.data) : utf16(column.data);
-        const o = column.offsets;
-        return (k) => text.slice(o[k], o[k + 1]);
-      }
-      case 'any': {
-        const d = column.data;
-        return (k) => d[k];
-      }
-    }
-  });
+  const getters = packed.columns.map(columnGetter);
   const m = getters.length;
   let at: (k: number) => Record<string, unknown>;
   if (m === 1) {
