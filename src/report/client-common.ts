@@ -3,7 +3,7 @@
  * tooltip, a registry of drawn charts (`window.batchtoolsReport`, which the browser tests read), and small SVG
  * builders for bars and intervals. Written without template literals so it can live in a TypeScript string.
  */
-export const COMMON_SCRIPT = String.raw`
+export const COMMON_SCRIPT = `
 var DATA = JSON.parse(document.getElementById('report-data').textContent);
 var PALETTE = ['#3563c9', '#e07b39', '#2a9d8f', '#8e5bd0', '#c2417a', '#6b8e23', '#b8860b', '#4682b4', '#d1495b', '#00798c'];
 var report = window.batchtoolsReport = { charts: [], ready: false, errors: [] };
