@@ -1,5 +1,5 @@
 /**
- * Deterministic discrete-event simulation of a chunk policy on a worker pool (research notes §8.6).
+ * Deterministic discrete-event simulation of a chunk policy on a worker pool.
  *
  * Model: P workers and one FIFO queue (piscina's). The dispatcher keeps `policy.maxInFlight(P)` chunks in flight;
  * on every completion it calls `observe` and then dispatches again, at the same instant. A free worker takes
@@ -210,7 +210,7 @@ export function simulate(costs: Float64Array, options: SimOptions = {}): SimResu
 export function profiles(wpMs = 250, threads = 2): Record<string, Float64Array> {
   const w = wpMs * threads;
   const uniform = (costMs: number): Float64Array => new Float64Array(Math.ceil(w / costMs)).fill(costMs);
-  // Heavy tail as in anchor-measurements A2: Pareto α = 1.5 (seed 12345), capped at 100× the mean, rescaled to a
+  // Heavy tail: Pareto α = 1.5 (seed 12345), capped at 100× the mean, rescaled to a
   // mean of 100 µs, sorted ascending so the expensive items sit at the end.
   const rnd = mulberry32(12345);
   const nTail = Math.ceil(w / 0.1);

@@ -1,7 +1,8 @@
 /**
  * batchtools: use every core for CPU-bound work. The only public door; every export is named here.
  */
-export { createRuntime, mapSettled, parallelMap, Runtime } from './runtime.ts';
+export { createRuntime, graph, mapSettled, parallelMap, pipeline, Runtime } from './runtime.ts';
+export { StageError } from './pipeline/errors.ts';
 export { defineTask, isTask } from './task.ts';
 export {
   BatchtoolsError,
@@ -32,15 +33,18 @@ export { RESULT_FORMAT, SCHEMA_VERSION } from './suites/types.ts';
 
 export type { ErrorCode, ItemFailureInfo } from './errors.ts';
 export type { Items, Settled, StreamResult } from './runtime.ts';
+export type { PipelineResult } from './pipeline/collector.ts';
+export type { PipelineOptions, PipelineStream } from './pipeline/pipeline.ts';
+export type { IoContext, PipelineStage } from './pipeline/stages.ts';
+export type { GraphNode, GraphOptions, GraphOutcome, GraphProgress } from './graph/graph.ts';
 export type { MapOptions, RuntimeOptions, StreamOptions } from './options.ts';
 export type { Task, TaskContext, TaskFunction, TaskLike } from './task.ts';
 export type { ChunkTrace, Progress, RunTrace, TraceFailure } from './schedule/dispatcher.ts';
-export type { AdaptivePolicyOptions, TraceEntry } from './schedule/adaptive.ts';
+export type { TraceEntry } from './schedule/adaptive.ts';
 export type { RetryOptions } from './schedule/retry.ts';
 export type { Dedicated, SpawnOptions } from './rpc/dedicated.ts';
 export type { Remote } from 'comlink';
 export type { BreakerOptions } from './schedule/breaker.ts';
-export type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './schedule/policy.ts';
 export type { MachineProbe, PlanFigure, PlanHints, PoolPlan } from './plan/types.ts';
 export type { RunSuitesOptions, SuiteProgress } from './suites/runner.ts';
 export type { CompareOptions, Comparison, TaskComparison, TaskRef, Verdict } from './suites/compare.ts';
