@@ -92,6 +92,8 @@ function flagsOf(c: ChunkTrace): number {
 }
 
 const startOf = (c: ChunkTrace): number => c.startMs ?? Math.max(0, c.t - c.runMs);
+/** End of a chunk's bar: the worker's end of it (start + run time); for a chunk that failed as a whole, its failure. */
+const endOf = (c: ChunkTrace): number => (c.outcome === 'ok' && c.startMs !== undefined ? c.startMs + c.runMs : c.t);
 const succeededOf = (c: ChunkTrace): number => (c.outcome === 'ok' ? c.items - (c.failedItems ?? 0) : 0);
 
 function emptyBars(): Bars {
@@ -138,9 +140,9 @@ function buildBars(chunks: readonly ChunkTrace[], elapsedMs: number, workers: nu
       const single = !merged || (keepMarked && flags !== 0);
       if (open && (single || start - open.start > binMs)) flush();
       if (!open) {
-        open = { start, end: c.t, items: c.items, run: c.runMs, rt: c.roundTripMs, n: 1, flags, outcome, first: c.first ?? -1 };
+        open = { start, end: endOf(c), items: c.items, run: c.runMs, rt: c.roundTripMs, n: 1, flags, outcome, first: c.first ?? -1 };
       } else {
-        open.end = Math.max(open.end, c.t);
+        open.end = Math.max(open.end, endOf(c));
         open.items += c.items;
         open.run += c.runMs;
         open.rt = Math.max(open.rt, c.roundTripMs);

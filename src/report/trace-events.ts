@@ -40,7 +40,7 @@ export interface TraceEventsOptions {
 
 /** Track of the main thread (dispatcher and controller). */
 const MAIN_TID = 1;
-/** Track of chunks whose worker died before it could be named. */
+/** First track of chunks whose worker died before it could be named (more lanes follow when they overlap). */
 const LOST_TID = 9999;
 const us = (ms: number): number => Math.max(0, Math.round(ms * 1000));
 
@@ -69,31 +69,48 @@ export function toTraceEvents(trace: RunTrace, options: TraceEventsOptions = {})
     meta('thread_name', tidOf(w), { name: w < 0 ? 'lost worker (died)' : `worker ${w}` });
     meta('thread_sort_index', tidOf(w), { sort_index: w < 0 ? 10_000 : w + 1 });
   }
-  // Chunks of one worker, in order; a start estimated a few µs early is moved to the previous chunk's end, so
-  // the slices of a track never overlap (viewers require proper nesting).
+  // Chunks of one worker, in order, each from the worker's start to start + in-worker time (a chunk that failed as
+  // a whole: from dispatch to failure). A start a few µs early (clocks of two threads) moves to the previous
+  // chunk's end, so the slices of a track never overlap (viewers require proper nesting). Chunks of dead workers
+  // may overlap: they go on as many "lost" lanes as needed.
+  const lanes: number[] = [];
   for (const w of workers) {
     const mine = trace.chunks.filter((c) => c.worker === w);
     const startOf = (c: ChunkTrace): number => us(c.startMs ?? c.t - c.runMs);
+    const endOf = (c: ChunkTrace): number => us(c.outcome === 'ok' && c.startMs !== undefined ? c.startMs + c.runMs : c.t);
     mine.sort((a, b) => startOf(a) - startOf(b));
     let free = 0;
     for (const c of mine) {
-      const end = us(c.t);
-      const ts = Math.min(end, Math.max(startOf(c), free));
+      let tid = tidOf(w);
+      let ts = startOf(c);
+      const end = Math.max(ts, endOf(c));
+      if (w < 0) {
+        let lane = lanes.findIndex((f) => f <= ts);
+        if (lane < 0) lane = lanes.push(0) - 1;
+        lanes[lane] = end;
+        tid = LOST_TID + lane;
+      } else {
+        ts = Math.max(ts, free);
+        free = Math.max(end, ts);
+      }
       const args: Record<string, unknown> = { items: c.items, runMs: c.runMs, roundTripMs: c.roundTripMs, outcome: c.outcome };
       if (c.first !== undefined) args['firstItem'] = c.first;
       if (c.failedItems !== undefined) args['failedItems'] = c.failedItems;
       if (c.attempt !== undefined && c.attempt > 1) args['attempt'] = c.attempt;
       if (c.isolated) args['isolated'] = true;
       if (c.stolen) args['stolen'] = true;
-      if (c.sentMs !== undefined) args['queuedMs'] = Math.max(0, (c.startMs ?? c.sentMs) - c.sentMs);
-      events.push({ name: chunkName(c), cat: 'chunk', ph: 'X', pid, tid: tidOf(w), ts, dur: end - ts, args });
-      free = end;
+      if (c.sentMs !== undefined && c.startMs !== undefined) args['queuedMs'] = Math.max(0, c.startMs - c.sentMs);
+      events.push({ name: chunkName(c), cat: 'chunk', ph: 'X', pid, tid, ts, dur: Math.max(0, end - ts), args });
       if (c.outcome === 'ok' && w >= 0) {
         const heap: Record<string, number> = { percent: Math.round(c.heapRatio * 1000) / 10 };
         if (c.heapUsedMb !== undefined) heap['usedMiB'] = Math.round(c.heapUsedMb * 10) / 10;
-        events.push({ name: `heap worker ${w}`, ph: 'C', pid, tid: tidOf(w), ts: end, args: heap });
+        events.push({ name: `heap worker ${w}`, ph: 'C', pid, tid, ts: us(c.t), args: heap });
       }
     }
+  }
+  for (let lane = 1; lane < lanes.length; lane++) {
+    meta('thread_name', LOST_TID + lane, { name: `lost worker (died) ${lane + 1}` });
+    meta('thread_sort_index', LOST_TID + lane, { sort_index: 10_000 + lane });
   }
   let reason: string | undefined;
   for (const d of trace.decisions as TraceEntry[]) {

@@ -138,7 +138,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   // Past the last item: a worker that dies from here on died while replying (an uncloneable result).
   Atomics.store(control, itemAt, n);
   if (message.verify) verifyCloneable(values, errors, k);
-  return reply(values, errors, k, runMs, cold);
+  return reply(values, errors, k, runMs, cold, undefined, origin + t0);
 }
 
 function reply(
@@ -148,6 +148,7 @@ function reply(
   runMs: number,
   cold: boolean,
   loadError?: ErrorEnvelope,
+  startedAt?: number,
 ): ChunkReply {
   const heap = getHeapStatistics();
   const packed = errors.length === 0 && ran === values.length ? packNumbers(values) : null;
@@ -162,6 +163,7 @@ function reply(
     cold,
   };
   if (loadError) result.loadError = loadError;
+  if (startedAt !== undefined) result.startedAt = startedAt;
   // Moving the typed array hands its memory to the main thread: no clone on either side.
   return packed ? movable(result, [packed.buffer as ArrayBuffer]) : result;
 }

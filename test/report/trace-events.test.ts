@@ -19,7 +19,8 @@ describe('Trace Event Format', () => {
     const first = trace.chunks.find((c) => c.worker === 1)!;
     const e = x.find((ev) => ev.args?.['firstItem'] === first.first)!;
     expect(e.tid).toBe(3);
-    expect(e.ts + (e.dur ?? 0)).toBe(Math.round(first.t * 1000));
+    expect(e.ts).toBe(Math.round(first.startMs! * 1000));
+    expect(e.ts + (e.dur ?? 0)).toBe(Math.round((first.startMs! + first.runMs) * 1000));
     expect(e.args).toMatchObject({ items: first.items, outcome: 'ok' });
     expect(x.filter((ev) => ev.name === 'chunk failed: crash')).toHaveLength(trace.chunks.filter((c) => c.outcome === 'crash').length);
     expect(x.filter((ev) => ev.args?.['stolen'] === true)).toHaveLength(trace.chunks.filter((c) => c.stolen).length);
@@ -40,6 +41,17 @@ describe('Trace Event Format', () => {
     const t = syntheticTrace({ items: 100, chunkItems: 10, workers: 1, itemMs: 0.1, markEvery: 0 });
     t.chunks[1]!.startMs = t.chunks[0]!.t - 0.05; // reply transit made the estimate early
     expect(traceProblems(toTraceEvents(t))).toEqual([]);
+  });
+
+  it('puts overlapping chunks of dead workers on lanes of their own', () => {
+    const t = syntheticTrace({ items: 100, chunkItems: 10, workers: 2, itemMs: 0.1, markEvery: 0 });
+    Object.assign(t.chunks[0]!, { outcome: 'crash', worker: -1, startMs: 1, t: 9, runMs: 0 });
+    Object.assign(t.chunks[1]!, { outcome: 'oom', worker: -1, startMs: 2, t: 8, runMs: 0 });
+    const doc = toTraceEvents(t);
+    expect(traceProblems(doc)).toEqual([]);
+    const lost = doc.traceEvents.filter((e) => e.ph === 'X' && e.tid >= 9999).map((e) => [e.tid, e.ts, e.dur]);
+    expect(lost).toEqual([[9999, 1000, 8000], [10000, 2000, 6000]]);
+    expect(doc.traceEvents.find((e) => e.ph === 'M' && e.tid === 10000 && e.name === 'thread_name')?.args).toEqual({ name: 'lost worker (died) 2' });
   });
 
   it('the checker catches what Perfetto would reject', () => {
