@@ -22,6 +22,7 @@ import { entries, inputError, openInput, readLines, scanInput } from './input.ts
 import { executeJob, type JobCheckpoint } from './job.ts';
 import { acquireLock } from './lock.ts';
 import { checkReportFiles } from './report-files.ts';
+import { resolveStages, stageFingerprints, type StageArg } from './stages.ts';
 
 /** Options `run` and `retry` share, as parsed by commander. */
 export interface JobOptions {
@@ -38,6 +39,9 @@ export interface JobOptions {
   /** --trace-events: the run as Trace Event Format JSON (Perfetto). */
   traceEvents?: string;
   quiet?: boolean;
+  /** `--stage` / `--filter`: both hold the one list of stages, in the order given. */
+  stage?: StageArg[];
+  filter?: StageArg[];
 }
 
 /** Options of `batchtools run`, as parsed by commander. */
@@ -63,9 +67,10 @@ function requireInputFile(path: string, display: string): void {
 }
 
 /** Resolve and check the settings; nothing is created here. */
-export function checkRunSettings(modulePath: string, o: RunOptions): RunSettings {
-  const module = resolve(modulePath);
-  requireModuleFile(module, modulePath);
+export function checkRunSettings(modulePath: string | undefined, o: RunOptions): RunSettings {
+  const stages = resolveStages(modulePath, o.export, o.stage ?? o.filter);
+  const module = stages ? stages[0]!.module : resolve(modulePath!);
+  if (!stages) requireModuleFile(module, modulePath!);
   const stdin = o.input === '-';
   if (!stdin) requireInputFile(resolve(o.input), o.input);
   if (o.output !== '-') requireParentDir(resolve(o.output), '--output');
@@ -92,7 +97,7 @@ export function checkRunSettings(modulePath: string, o: RunOptions): RunSettings
   }
   const settings: RunSettings = {
     module,
-    exportName: o.export ?? 'default',
+    exportName: stages ? stages[0]!.exportName : (o.export ?? 'default'),
     input: stdin ? '-' : resolve(o.input),
     inputDisplay: stdin ? 'stdin' : o.input,
     output: o.output === '-' ? '-' : resolve(o.output),
@@ -102,6 +107,7 @@ export function checkRunSettings(modulePath: string, o: RunOptions): RunSettings
   if (o.jsonReport !== undefined) settings.jsonReport = resolve(o.jsonReport);
   if (reports.report !== undefined) settings.report = reports.report;
   if (reports.traceEvents !== undefined) settings.traceEvents = reports.traceEvents;
+  if (stages) settings.stages = stages;
   if (o.threads !== undefined) settings.threads = o.threads;
   if (o.maxHeapMb !== undefined) settings.maxHeapMb = o.maxHeapMb;
   if (o.retries !== undefined) settings.retries = o.retries;
@@ -150,6 +156,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
       settings,
       input: { size: scan.size, sha256: scan.sha256, items: scan.items },
       module,
+      ...(settings.stages ? { stageModules: await stageFingerprints(settings.stages) } : {}),
       ownsDir,
     });
     return { checkpoint: { dir: dirArg, lock, ownsDir, journal: { entries: new Map(), validBytes: 0, tornBytes: 0 } }, items: scan.items };
@@ -160,7 +167,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
 }
 
 /** `batchtools run`. Returns the exit code. */
-export async function runCommand(modulePath: string, o: RunOptions): Promise<number> {
+export async function runCommand(modulePath: string | undefined, o: RunOptions): Promise<number> {
   const settings = checkRunSettings(modulePath, o);
   let spooled: string | undefined;
   try {

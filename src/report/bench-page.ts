@@ -3,7 +3,7 @@
  * not only the mean) with the statistics, and with a baseline the change of each task's mean with its
  * confidence interval, regressions in red. Self-contained like the run report.
  */
-import type { BenchDocument, Comparison, TaskComparison, TaskRecord } from '../index.ts';
+import type { BenchDocument, Comparison, TaskComparison, TaskRecord } from '../suites/index.ts';
 import { BENCH_SCRIPT } from './client-bench.ts';
 import { COMMON_SCRIPT } from './client-common.ts';
 import { escapeHtml as h, renderPage } from './page.ts';

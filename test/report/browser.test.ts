@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareResults, createRuntime, defineTask, type RunTrace } from '../../src/index.ts';
+import { createRuntime, defineTask, type RunTrace } from '../../src/index.ts';
+import { compareResults } from '../../src/suites/index.ts';
 import { renderBenchReport, renderPeerBenchReport, renderRunReport } from '../../src/report/index.ts';
 import { makeDocument, normalSamples } from '../fixtures/suites/make-document.ts';
 import { drawnCharts, launchBrowser, openReport, type OpenedPage, type TestBrowser } from './browser.ts';
