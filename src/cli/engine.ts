@@ -9,7 +9,7 @@ import { defineTask } from '../task.ts';
 import { toStageError } from '../pipeline/errors.ts';
 import { DROPPED } from '../worker/composite.ts';
 import { stagesTask, type StageSetting } from './stages.ts';
-import type { Progress, RunTrace, StreamOptions } from '../index.ts';
+import type { PoolPlan, Progress, RunTrace, StreamOptions } from '../index.ts';
 import type { Entry } from './input.ts';
 import {
   errorInfo,
@@ -52,7 +52,7 @@ export interface EngineJob {
   inputDisplay: string;
   /** The run's id, written into failure lines. */
   runId: string;
-  /** Keep the chunk trace for a report (bounded). Default: false. */
+  /** Keep the library's per-chunk trace, bounded (for --json-report, --report, --trace-events). Default false. */
   trace?: boolean | undefined;
   sink: EngineSink;
   /** Called once the pool size is known, before any item runs. */
@@ -72,6 +72,10 @@ export interface EngineResult {
   durationMs: number;
   threads: number;
   trace: ReportTrace | undefined;
+  /** The library's trace, when kept. */
+  runTrace: RunTrace | undefined;
+  /** The pool plan the run used. */
+  plan: PoolPlan;
   /** The first bad input lines, `file:line: message`. */
   invalidLines: string[];
 }
@@ -110,6 +114,8 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
     durationMs: 0,
     threads: rt.plan.threads,
     trace: undefined,
+    runTrace: undefined,
+    plan: rt.plan,
     invalidLines: [],
   };
   const { sink } = job;
@@ -201,6 +207,7 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
   }
   result.durationMs = performance.now() - t0;
   if (job.trace === true) {
+    result.runTrace = libraryTrace;
     result.trace = libraryTrace
       ? { source: 'onTrace', ...libraryTrace }
       : { source: 'onProgress', chunks: progressTrace, decisions: [], ...(droppedSamples > 0 ? { droppedSamples } : {}) };

@@ -19,7 +19,8 @@ import { JournalReader, JournalWriter, type JournalIndex } from './journal.ts';
 import type { Lock } from './lock.ts';
 import { fileTarget, OrderedOutput, stdoutTarget, type OutputTarget, type Prefilled } from './ordered-output.ts';
 import { chooseProgress } from './progress.ts';
-import { failureRecordLine, parseOutputLine } from './records.ts';
+import { failureRecordLine, parseOutputLine, type FailureRecord } from './records.ts';
+import { wantsTrace, writeReportFiles } from './report-files.ts';
 import { formatSummary, writeReport, type Summary } from './summary.ts';
 
 /** A checkpoint in use by a job. */
@@ -57,6 +58,9 @@ export interface JobPlan {
   fileMode?: number | undefined;
   quiet: boolean;
 }
+
+/** Failures kept for the HTML report. */
+const FIRST_FAILURES = 10;
 
 /** Outcomes found in the journal of an earlier run. */
 interface JournalCounts {
@@ -131,6 +135,14 @@ async function runJob(plan: JobPlan): Promise<number> {
   }
 
   const before = journalCounts(plan);
+  // The first failures in input order, for the HTML report (bounded; the failures file has them all).
+  const firstFailures: FailureRecord[] = [];
+  const noteFailure = (f: FailureRecord): void => {
+    if (firstFailures.length >= FIRST_FAILURES && f.index > firstFailures[firstFailures.length - 1]!.index) return;
+    firstFailures.push(f);
+    firstFailures.sort((a, b) => a.index - b.index);
+    if (firstFailures.length > FIRST_FAILURES) firstFailures.pop();
+  };
   let ranNow = 0;
   let decidedNow = 0;
   const sink: EngineSink = {
@@ -138,22 +150,23 @@ async function runJob(plan: JobPlan): Promise<number> {
       writer?.append(line);
       output.put(entry.index, line);
       failuresOut?.put(seq, failure ? failureRecordLine(failure, plan.runId) : null);
+      if (failure) noteFailure(failure);
       decidedNow++;
       if (entry.parsed.ok) ranNow++;
     },
     skip(entry, seq) {
       if (!reader?.has(entry.index)) return false;
-      if (failuresOut) {
-        let line: string | null = null;
-        if (!journaled.get(entry.index)?.ok) {
-          const record = parseOutputLine(reader.read(entry.index) ?? '');
-          if (record && !record.ok) {
-            const base = { index: entry.index, line: entry.line, error: record.error };
-            line = failureRecordLine(entry.parsed.ok ? { ...base, input: entry.parsed.value } : { ...base, raw: entry.raw }, plan.runId);
-          }
+      let line: string | null = null;
+      if (!journaled.get(entry.index)?.ok) {
+        const record = parseOutputLine(reader.read(entry.index) ?? '');
+        if (record && !record.ok) {
+          const base = { index: entry.index, line: entry.line, error: record.error };
+          const failure = entry.parsed.ok ? { ...base, input: entry.parsed.value } : { ...base, raw: entry.raw };
+          if (failuresOut) line = failureRecordLine(failure, plan.runId);
+          noteFailure(failure);
         }
-        failuresOut.put(seq, line);
       }
+      failuresOut?.put(seq, line);
       return true;
     },
     get congested() {
@@ -191,7 +204,7 @@ async function runJob(plan: JobPlan): Promise<number> {
       stopSignal: watch.stopSignal,
       inputDisplay: settings.inputDisplay,
       runId: plan.runId,
-      trace: settings.jsonReport !== undefined,
+      trace: wantsTrace(settings),
       sink,
       onStart: (threads) => progress.start(progressTotal, plan.command === 'retry' ? 0 : before.decided, threads),
       onCount: (decided, failed) =>
@@ -226,7 +239,7 @@ async function runJob(plan: JobPlan): Promise<number> {
     checkpoint?.lock.release();
     throw error;
   }
-  return finish(plan, result, before);
+  return await finish(plan, result, before, firstFailures);
 }
 
 /**
@@ -249,7 +262,7 @@ function dropOrKeep(plan: JobPlan, ranNow: number): void {
 }
 
 /** After the output and failures are in place: the report, the summary; then the checkpoint goes. */
-function finish(plan: JobPlan, result: EngineResult, before: JournalCounts): number {
+async function finish(plan: JobPlan, result: EngineResult, before: JournalCounts, failures: FailureRecord[]): Promise<number> {
   const { settings, checkpoint } = plan;
   const failedByCode = { ...before.byCode };
   for (const [code, n] of Object.entries(result.failedByCode)) failedByCode[code] = (failedByCode[code] ?? 0) + n;
@@ -273,6 +286,7 @@ function finish(plan: JobPlan, result: EngineResult, before: JournalCounts): num
   const failedInOutput = retry ? (plan.earlier?.failedRead ?? 0) + result.failed : summary.failed;
   const code = failedInOutput > 0 ? ExitCode.ITEMS_FAILED : ExitCode.OK;
   if (settings.jsonReport !== undefined) writeReport(settings.jsonReport, summary, result.trace, code);
+  await writeReportFiles(settings, { trace: result.runTrace, plan: result.plan, summary, failures, module: settings.module });
   if (checkpoint) removeCheckpoint(checkpoint.dir, checkpoint.ownsDir, checkpoint.lock);
   process.stderr.write(formatSummary(summary));
   return code;

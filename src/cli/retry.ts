@@ -13,6 +13,7 @@ import { isBlank, openInput, parseLine, readLines, type Entry } from './input.ts
 import { executeJob, type EarlierLines } from './job.ts';
 import { parseFailureLine, parseOutputLine, type FailureRecord } from './records.ts';
 import { inputMode, runIdOf, type JobOptions } from './run.ts';
+import { checkReportFiles } from './report-files.ts';
 import { resolveStages } from './stages.ts';
 
 /** Options of `batchtools retry`. */
@@ -171,6 +172,7 @@ export async function retryCommand(modulePath: string | undefined, o: RetryOptio
   }
   requireParentDir(failuresOut, '--failures');
   if (o.jsonReport !== undefined) requireParentDir(resolve(o.jsonReport), '--json-report');
+  const reports = checkReportFiles(o);
   const listed = await readFailures(failuresIn, o.failedItems);
   const matched = await matchOutput(outputPath, o.output, listed.records, o.failedItems, listed.runId);
   const { pending } = matched;
@@ -190,6 +192,7 @@ export async function retryCommand(modulePath: string | undefined, o: RetryOptio
       ...(o.maxHeapMb === undefined ? {} : { maxHeapMb: o.maxHeapMb }),
       ...(o.retries === undefined ? {} : { retries: o.retries }),
       ...(o.timeout === undefined ? {} : { timeout: o.timeout }),
+      ...reports,
       strict: false,
     },
     runId: matched.runId ?? runIdOf(undefined, { size: 0, sha256: '' }, ''),
