@@ -232,7 +232,7 @@ export class Runtime implements AsyncDisposable {
       });
     } else this.#pool ??= createPool(this.#plan);
     const threads = engine ? engine.threads() : this.#plan.threads;
-    const defaultPolicy = engine?.policy ?? createDefaultPolicy;
+    const defaultPolicy = engine?.policy ? () => engine.policy!() : createDefaultPolicy;
     const run = new Run({
       pool: opened ? opened.runner : this.#pool!,
       threads,

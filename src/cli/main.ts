@@ -8,6 +8,7 @@ import { CliError, ExitCode } from './cli-error.ts';
 import { EXIT_CODES_HELP, integerOption, registerJobCommands } from './commands.ts';
 import { registerBenchCommand } from './bench-command.ts';
 import { runInfo } from './info.ts';
+import { registerWorkerCommand } from './worker-command.ts';
 
 export { ExitCode } from './cli-error.ts';
 
@@ -48,6 +49,7 @@ Examples:
     });
 
   registerJobCommands(program);
+  registerWorkerCommand(program);
   registerBenchCommand(program);
   return program;
 }
