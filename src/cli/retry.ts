@@ -128,6 +128,8 @@ export async function retryCommand(modulePath: string, o: RetryOptions): Promise
       maxHeapMb: o.maxHeapMb,
       retries: o.retries,
       timeout: o.timeout,
+      connection: o.connection,
+      queue: o.queue,
       signal: watch.signal,
       stopSignal: watch.stopSignal,
       inputDisplay: o.failedItems,

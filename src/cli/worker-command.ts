@@ -63,18 +63,31 @@ export async function workerCommand(o: WorkerCommandOptions): Promise<number> {
   if (o.lockMs !== undefined) options.lockMs = o.lockMs;
   if (o.stallMs !== undefined) options.stallMs = o.stallMs;
   if (o.maxStalled !== undefined) options.maxStalled = o.maxStalled;
-  const worker = await startWorker(options);
-  await new Promise<void>((resolve) => {
-    let signals = 0;
+  // Listen before starting: a SIGTERM during start-up also ends in a clean stop (exit 0).
+  let signals = 0;
+  let active = (): number => 0;
+  const stopAsked = new Promise<void>((resolve) => {
     const onSignal = (): void => {
       if (++signals > 1) process.exit(130);
-      log(`batchtools worker: stopping; finishing ${worker.info().active} job(s) in hand (Ctrl-C again to quit at once)`);
+      log(`batchtools worker: stopping; finishing ${active()} job(s) in hand (Ctrl-C again to quit at once)`);
       resolve();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  const worker = await startWorker(options);
+  active = () => worker.info().active;
+  await stopAsked;
   await worker.close();
   log('batchtools worker: stopped');
+  return 0;
+}
+
+/** `batchtools info --connection`: the queue's live workers, their plans and its job counts. */
+export async function clusterInfoCommand(connection: string, o: { queue?: string; json?: boolean }): Promise<number> {
+  const { readClusterInfo, formatClusterInfo, parseRedisUrl } = await import('../cluster/index.ts');
+  const { checkQueueName, DEFAULT_QUEUE } = await import('../cluster/connection.ts');
+  const info = await readClusterInfo(parseRedisUrl(connection, '--connection'), checkQueueName(o.queue ?? DEFAULT_QUEUE, '--queue'));
+  process.stdout.write(o.json ? `${JSON.stringify(info, null, 2)}\n` : `${formatClusterInfo(info)}\n`);
   return 0;
 }

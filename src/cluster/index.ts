@@ -68,13 +68,24 @@ function engineFor(options: unknown): ClusterEngine {
  * @throws {InvalidOptionError} for a bad option.
  */
 export function createRuntime(options: ClusterRuntimeOptions): Runtime {
-  return new Runtime(planPool(probeMachine(), {}), engineFor(options));
+  const engine = engineFor(options);
+  const rt = new Runtime(planPool(probeMachine(), {}), engine);
+  engines.set(rt, engine);
+  return rt;
+}
+
+const engines = new WeakMap<Runtime, ClusterEngine>();
+
+/** Threads of the live workers serving a cluster runtime, as last seen (refreshed every 2 s once connected). */
+export function fleetThreads(rt: Runtime): number {
+  return engines.get(rt)?.threads() ?? 0;
 }
 
 /** Like {@link createRuntime}, but connects and checks the server first (rejects with `BT_CLUSTER_UNAVAILABLE`). */
 export async function connectCluster(options: ClusterRuntimeOptions): Promise<Runtime> {
   const engine = engineFor(options);
   const rt = new Runtime(planPool(probeMachine(), {}), engine);
+  engines.set(rt, engine);
   try {
     await engine.connect();
   } catch (error) {

@@ -80,6 +80,8 @@ export async function startWorker(options: ClusterWorkerOptions): Promise<Cluste
   if (options.threads !== undefined) runtimeOptions.threads = options.threads;
   if (options.maxHeapMb !== undefined) runtimeOptions.maxHeapMb = options.maxHeapMb;
   const rt = createRuntime(runtimeOptions);
+  // Start the pool's threads now, not on the first job (a cold start would count against that job's time).
+  await rt.map([0], (x: number) => x);
   const keys = clusterKeys(queueName);
   let lastError = '';
   const onError = (message: string): void => {
@@ -114,8 +116,10 @@ export async function startWorker(options: ClusterWorkerOptions): Promise<Cluste
     for (const controller of state.runs.get(runId) ?? []) controller.abort(new Error('the run was cancelled by its producer'));
   });
 
+  // BullMQ does not close a connection it was given: it is quit here after the worker closed.
+  const workerConnection = openRedis(target, onError);
   const worker = new Worker<ChunkJobData>(queueName, (job, _token, signal) => processJob(state, job, signal), {
-    connection: openRedis(target, onError),
+    connection: workerConnection,
     prefix: PREFIX,
     // Jobs in flight to the local pool: one per thread plus one, so a job's Redis round trip overlaps compute.
     concurrency: info.concurrency,
@@ -139,6 +143,7 @@ export async function startWorker(options: ClusterWorkerOptions): Promise<Cluste
         await rt.close();
         await retire(redis, keys, id).catch(() => {});
         sub.disconnect();
+        await workerConnection.quit().catch(() => workerConnection.disconnect());
         await redis.quit().catch(() => redis.disconnect());
       })();
       return closing;
@@ -189,6 +194,7 @@ async function processJob(s: ProcessorState, job: Job<ChunkJobData>, signal: Abo
   if (!set) s.runs.set(data.run, (set = new Set()));
   set.add(controller);
   s.info.active++;
+  void announce(s.redis, s.keys, s.info).catch(() => {});
   const taskKey = `${data.task.sha256}:${data.task.exportName}`;
   const t0 = performance.now();
   try {
