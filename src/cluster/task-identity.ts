@@ -57,28 +57,31 @@ export type Resolution = { ok: true; url: string } | { ok: false; path: string; 
 export function resolveTask(task: TaskIdentity, roots: readonly string[]): Resolution {
   const realRoots = roots.map((root) => realOrNull(root)).filter((r): r is string => r !== null);
   const candidates = [task.path, ...(task.relative === null ? [] : roots.map((root) => resolve(root, task.relative!)))];
-  let firstReason: { path: string; reason: string } | undefined;
+  // The most telling reason wins: other content under a root, then a file outside the roots, then none found.
+  let outside: { path: string; reason: string } | undefined;
+  let other: { path: string; reason: string } | undefined;
   for (const candidate of candidates) {
     const real = realOrNull(candidate);
     if (real === null) continue;
     if (!realRoots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep))) {
-      firstReason ??= { path: candidate, reason: `it is outside the worker's --root directories (${roots.join(', ')})` };
+      outside ??= { path: candidate, reason: `it is outside the worker's --root directories (${roots.join(', ')})` };
       continue;
     }
     let sha256: string;
     try {
       sha256 = fileSha256(real);
     } catch (error) {
-      firstReason ??= { path: candidate, reason: `it cannot be read (${(error as Error).message})` };
+      other ??= { path: candidate, reason: `it cannot be read (${(error as Error).message})` };
       continue;
     }
     if (sha256 === task.sha256) return { ok: true, url: pathToFileURL(real).href };
-    firstReason ??= {
+    other ??= {
       path: candidate,
       reason: `its sha256 is ${sha256.slice(0, 12)}…, the producer's is ${task.sha256.slice(0, 12)}… (deploy the same code everywhere)`,
     };
   }
-  return { ok: false, ...(firstReason ?? { path: task.path, reason: `no such file under the worker's --root directories (${roots.join(', ')})` }) };
+  const why = other ?? outside ?? { path: task.path, reason: `no such file under the worker's --root directories (${roots.join(', ')})` };
+  return { ok: false, ...why };
 }
 
 function realOrNull(path: string): string | null {

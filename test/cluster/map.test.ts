@@ -75,7 +75,7 @@ describe('a cluster runtime with three workers', () => {
     const reason = settled[0]!.status === 'rejected' ? settled[0]!.reason : undefined;
     expect(reason?.code).toBe('BT_TASK_FAILED');
     expect(reason?.cause).toMatchObject({ name: 'RangeError', code: 'E_ODD', item: 7, message: 'odd item 7' });
-    expect(String((reason?.cause as Error).stack)).toContain('failOnOdd');
+    expect(String((reason?.cause as Error | undefined)?.stack)).toContain('failOnOdd');
     // A crash in a worker's thread: BT_WORKER_CRASHED with the exit code, at the item's index.
     const crashed = await rt.mapSettled([{ n: 0 }, { n: 1 }, { n: 2, crash: true }], task('poison'));
     expect(crashed[2]).toMatchObject({ status: 'rejected', reason: { code: 'BT_WORKER_CRASHED', index: 2, exitCode: 3 } });
