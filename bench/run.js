@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { allContenders } from './lib/contenders.mjs';
-import { measureOverhead, measureRss, measureStartup } from './lib/extras.mjs';
+import { measureCli, measureCold, measureOverhead, measureRss, measureSim, measureStartup } from './lib/extras.mjs';
 import { describeMachine } from './lib/machine.mjs';
 import { gc, median, quantile, shuffle, sleep, startWindow, summary, waitQuiet, withTimeout } from './lib/measure.mjs';
 import { renderMarkdown, renderStdout } from './lib/report.mjs';
@@ -25,7 +25,7 @@ const HELP = `Usage: npm run bench -- [flags]
   --workloads a,b         subset of: ${Object.keys(WORKLOADS).join(', ')} (default all)
   --contenders a,b        subset by id or id prefix, e.g. batchtools,piscina-2t/chunk,poolifier
                           (the plain loop and the practical limit always run: every figure needs them)
-  --seconds S             target single-threaded time per workload (default 1.5, quick 0.3)
+  --seconds S             target single-threaded time per workload (default 1, quick 0.3; 1us takes 1.5× that: 1.5 M items)
   --per-item-cap N        per-item dispatch on uniform workloads is timed on the first N items (default 50000, quick 10000)
   --max-foreign X         retry a timed run when other processes used more than X cores meanwhile (default 0.25)
   --attempts N            timed attempts per run at most (default 2, quick 1)
@@ -40,6 +40,11 @@ const HELP = `Usage: npm run bench -- [flags]
   --no-startup            skip the creation -> first-result measurements
   --startup-runs N        fresh processes per start-up contender (default 7, quick 3)
   --no-overhead           skip the per-chunk overhead measurement
+  --no-cold               skip first call vs warm (fresh processes, falling-cost workload)
+  --cold-runs N           fresh processes per side for first call vs warm (default 3, quick 2)
+  --no-sim                skip the controller simulation at 2, 16 and 64 threads (bench/sim-controller.ts)
+  --no-cli                skip the CLI against a plain single-threaded script (JSON Lines of small records)
+  --cli-runs N            runs per side of the CLI comparison (default 3, quick 1)
   --no-trace              skip the traced (untimed) batchtools run per workload
   --no-isolation          skip the cost-of-crash-isolation run (bench/isolation.mjs, results/isolation.*)
   --seed N                shuffle seed (default 1)
@@ -56,7 +61,7 @@ function parseArgs(argv) {
     const arg = argv[i];
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
     const [k, inline] = arg.slice(2).split('=', 2);
-    const flags = ['quick', 'no-rss', 'no-rss-queued', 'no-startup', 'no-overhead', 'no-trace', 'no-isolation', 'list', 'help'];
+    const flags = ['quick', 'no-rss', 'no-rss-queued', 'no-startup', 'no-overhead', 'no-cold', 'no-sim', 'no-cli', 'no-trace', 'no-isolation', 'list', 'help'];
     if (flags.includes(k)) a[k] = true;
     else {
       const v = inline ?? argv[++i];
@@ -64,7 +69,7 @@ function parseArgs(argv) {
       a[k] = v;
     }
   }
-  const known = ['quick', 'repeats', 'workloads', 'contenders', 'seconds', 'per-item-cap', 'max-foreign', 'attempts', 'quiet-wait', 'retry-budget', 'run-timeout', 'no-rss', 'no-rss-queued', 'rss-items', 'rss-timeout', 'no-startup', 'startup-runs', 'no-overhead', 'no-trace', 'no-isolation', 'seed', 'out', 'list', 'render', 'help'];
+  const known = ['quick', 'repeats', 'workloads', 'contenders', 'seconds', 'per-item-cap', 'max-foreign', 'attempts', 'quiet-wait', 'retry-budget', 'run-timeout', 'no-rss', 'no-rss-queued', 'rss-items', 'rss-timeout', 'no-startup', 'startup-runs', 'no-overhead', 'no-cold', 'cold-runs', 'no-sim', 'no-cli', 'cli-runs', 'no-trace', 'no-isolation', 'seed', 'out', 'list', 'render', 'help'];
   for (const k of Object.keys(a)) if (!known.includes(k)) throw new Error(`unknown flag --${k} (see --help)`);
   const quick = !!a.quick;
   const num = (/** @type {string} */ k, /** @type {number} */ d) => {
@@ -80,7 +85,7 @@ function parseArgs(argv) {
     repeats: Math.round(num('repeats', quick ? 1 : 3)),
     workloads: a.workloads ? String(a.workloads).split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(WORKLOADS),
     contenders: a.contenders ? String(a.contenders).split(',').map((s) => s.trim()).filter(Boolean) : null,
-    seconds: num('seconds', quick ? 0.3 : 1.5),
+    seconds: num('seconds', quick ? 0.3 : 1),
     perItemCap: Math.round(num("per-item-cap", quick ? 10_000 : 50_000)),
     maxForeign: num('max-foreign', 0.25),
     attempts: Math.round(num('attempts', quick ? 1 : 2)),
@@ -94,6 +99,11 @@ function parseArgs(argv) {
     startup: !a['no-startup'],
     startupRuns: Math.round(num('startup-runs', quick ? 3 : 7)),
     overhead: !a['no-overhead'],
+    cold: !a['no-cold'],
+    coldRuns: Math.round(num('cold-runs', quick ? 2 : 3)),
+    sim: !a['no-sim'],
+    cli: !a['no-cli'],
+    cliRuns: Math.round(num('cli-runs', quick ? 1 : 3)),
     trace: !a['no-trace'],
     noIsolation: !!a['no-isolation'],
     seed: Math.round(num('seed', 1)),
@@ -163,7 +173,7 @@ async function main() {
   for (const name of opts.workloads) {
     const spec = WORKLOADS[name];
     const mean = expectedMeanUs(spec, cal);
-    const n = Math.max(16 * cores, Math.round((opts.seconds * 1e6) / mean));
+    const n = Math.max(16 * cores, Math.round((opts.seconds * (spec.weight ?? 1) * 1e6) / mean));
     wl[name] = { spec, n, items: spec.make(n, cal), ref: null, expectedMeanUs: mean };
   }
 
@@ -178,7 +188,9 @@ async function main() {
 
   const plain = contenders.find((c) => c.id === 'plain');
   if (!plain) throw new Error('internal: no plain contender');
-  const plainInst = await plain.create(/** @type {any} */ ({}));
+  /** @type {Record<string, import('./lib/contenders.mjs').Instance>} */
+  const plainInsts = {};
+  for (const name of opts.workloads) plainInsts[name] = await plain.create(/** @type {any} */ ({ task: wl[name].spec.task ?? 'work' }));
 
   // Waiting for a quiet machine and re-running noisy passes draws on one budget for the whole run, so a machine
   // that stays busy cannot stretch the run without bound; once spent, passes run as they come (marked ~).
@@ -203,7 +215,7 @@ async function main() {
       await quiet(attempt);
       gc();
       const end = startWindow();
-      const out = await plainInst.run(w.items);
+      const out = await plainInsts[name].run(w.items);
       const win = end();
       if (!w.ref) w.ref = out;
       const error = check(out, w.ref);
@@ -234,9 +246,10 @@ async function main() {
       let inst = null;
       try {
         const t0 = performance.now();
-        const created = await withTimeout(c.create({ cores, n: w.n, nsPerIter: cal.nsPerIter }), 60_000);
+        const created = await withTimeout(c.create({ cores, n: w.n, nsPerIter: cal.nsPerIter, task: w.spec.task ?? 'work' }), 60_000);
         if (!created.ok) throw new Error('creating and warming the pool took over 60 s');
         inst = created.value;
+        if (inst.prepare) await inst.prepare(items);
         rec.createMs = performance.now() - t0;
         if (inst.info) rec.info = inst.info;
         gc();
@@ -253,6 +266,9 @@ async function main() {
           rec.rate = (items.length * 1000) / win.wallMs;
           rec.coresUsed = win.coresUsed;
           rec.foreignCores = win.foreignCores;
+          // The main thread's CPU share of the wall time, and the other threads' CPU (workers, GC helpers) per core.
+          rec.mainShare = win.mainShare;
+          rec.workersBusy = win.otherCpuMs === null ? null : win.otherCpuMs / (cores * win.wallMs);
         }
       } catch (e) {
         rec.error = errText(e);
@@ -352,6 +368,22 @@ async function main() {
     log('per-chunk overhead');
     extras.overhead = await measureOverhead({ calls: opts.quick ? 500 : 2000, pipelined: opts.quick ? 10_000 : 40_000, threads: cores, log });
   }
+  if (opts.cold) {
+    log('first call vs warm');
+    const name = 'falling';
+    const spec = WORKLOADS[name];
+    const n = Math.max(16 * cores, Math.round((opts.seconds * 1e6) / expectedMeanUs(spec, cal)));
+    extras.cold = await measureCold({ runs: opts.coldRuns, calls: 4, workload: name, n, nsPerIter: cal.nsPerIter, nsPerAllocMb: cal.nsPerAllocMb, log });
+  }
+  if (opts.cli) {
+    log('CLI vs a plain script');
+    const scale = opts.seconds;
+    extras.cli = await measureCli({ runs: opts.cliRuns, lines1us: Math.round(300_000 * scale), lines100us: Math.round(10_000 * scale), nsPerIter: cal.nsPerIter, log });
+  }
+  if (opts.sim) {
+    log('controller simulation');
+    extras.sim = await measureSim({ log });
+  }
   if (opts.startup) {
     log('start-up');
     extras.startup = await measureStartup({ runs: opts.startupRuns, nsPerIter: cal.nsPerIter, threads: cores, log });
@@ -390,6 +422,8 @@ async function main() {
         allRepeats: { speedup: summary(good.map((x) => x.speedup)), efficiency: summary(good.map((x) => x.efficiency)) },
         createMs: summary(recs.map((x) => x.createMs)),
         coresUsed: summary(good.map((x) => x.coresUsed)),
+        mainShare: summary(useS.map((x) => x.mainShare)),
+        workersBusy: summary(useS.map((x) => x.workersBusy)),
         maxForeignCores: Math.max(0, ...recs.map((x) => x.foreignCores ?? 0)),
         prefix: recs.some((x) => x.prefix) ? recs[0].timedItems : null,
         errors: recs.filter((x) => x.error).map((x) => `repeat ${x.repeat + 1}: ${x.error}`),

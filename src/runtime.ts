@@ -1,9 +1,9 @@
 /**
- * The public facade: `createRuntime()` and the Runtime it returns (map, mapSettled, stream, plan, close). It
- * validates, wires a source, a policy and a sink to a Run, and owns one Piscina pool. No scheduling logic here.
+ * The public facade: `createRuntime()` and the Runtime it returns (map, mapSettled, stream, spawn, plan, close).
+ * It validates, wires a source, a policy and a sink (schedule/sinks.ts) to a Run, and owns one Piscina pool.
  */
 import type { Piscina } from 'piscina';
-import { InvalidOptionError, RuntimeClosedError, type ItemError } from './errors.ts';
+import { InvalidOptionError, RuntimeClosedError } from './errors.ts';
 import {
   resolveMapOptions,
   resolveRuntimeOptions,
@@ -18,25 +18,20 @@ import { planPool } from './plan/plan.ts';
 import { probeMachine } from './plan/probe.ts';
 import type { PoolPlan } from './plan/types.ts';
 import { createPool } from './pool.ts';
-import { createDefaultPolicy } from './schedule/default-policy.ts';
+import { createAdaptivePolicy } from './schedule/adaptive.ts';
 import type { OpenedRunner, RunEngine } from './schedule/chunk-runner.ts';
 import { Run, type RunSink } from './schedule/dispatcher.ts';
 import { FixedPolicy } from './schedule/fixed.ts';
+import { OutcomeBuffer, ResultRuns, SettledRuns, type Settled, type StreamResult } from './schedule/sinks.ts';
 import { toSource } from './schedule/source.ts';
 import { HostLinks } from './rpc/host-server.ts';
 import { spawnDedicated, type Dedicated, type SpawnOptions } from './rpc/dedicated.ts';
-import { checkTaskFile, defineTask, toTask, type TaskLike } from './task.ts';
+import { checkTaskFile, moduleSpec, toTask, type TaskLike } from './task.ts';
 
 /** Items accepted by every map: an array, a typed array, or any sync or async iterable. */
 export type Items<I> = Iterable<I> | AsyncIterable<I> | ArrayLike<I>;
 
-/** The outcome of one item in `mapSettled`. */
-export type Settled<O> = { status: 'fulfilled'; value: O } | { status: 'rejected'; reason: ItemError };
-
-/** One item's outcome as yielded by `stream`, with its input index. */
-export type StreamResult<O> =
-  | { index: number; status: 'fulfilled'; value: O }
-  | { index: number; status: 'rejected'; reason: ItemError };
+export type { Settled, StreamResult } from './schedule/sinks.ts';
 
 /** @internal The key under which a runtime exposes its pool to `src/testing.ts`. */
 export const poolSymbol = Symbol('batchtools.pool');
@@ -79,16 +74,9 @@ export class Runtime implements AsyncDisposable {
 
   /** Map `task` over `items`; never rejects for item failures. Each entry says fulfilled or rejected, in input order. */
   async mapSettled<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Settled<Awaited<O>>[]> {
-    const results: Settled<Awaited<O>>[] = [];
-    await this.#run(items, task, resolveMapOptions(options), false, {
-      value: (i, v) => {
-        results[i] = { status: 'fulfilled', value: v as Awaited<O> };
-      },
-      failure: (reason) => {
-        results[reason.index] = { status: 'rejected', reason };
-      },
-    });
-    return results;
+    const settled = new SettledRuns<Awaited<O>>();
+    await this.#run(items, task, resolveMapOptions(options), false, settled);
+    return settled.toArray();
   }
 
   /**
@@ -165,11 +153,10 @@ export class Runtime implements AsyncDisposable {
     if (this.#closed) throw new RuntimeClosedError();
     if (this.#engine) throw new InvalidOptionError('spawn', 'rt.spawn() runs a local worker; a cluster runtime has none (use createRuntime() from batchtools)');
     const opts = resolveSpawnOptions(options);
-    const { spec } = defineTask(module);
+    const spec = moduleSpec(module);
     checkTaskFile(spec);
-    const url = spec.kind === 'module' ? spec.url : '';
     let handle: Dedicated<T> | undefined;
-    handle = await spawnDedicated<T>(url, {
+    handle = await spawnDedicated<T>(spec.url, {
       timeout: opts.timeout,
       maxHeapMb: opts.maxHeapMb ?? this.#plan.maxHeapMb,
       onExit: () => {
@@ -232,13 +219,17 @@ export class Runtime implements AsyncDisposable {
       });
     } else this.#pool ??= createPool(this.#plan);
     const threads = engine ? engine.threads() : this.#plan.threads;
-    const defaultPolicy = engine?.policy ? () => engine.policy!() : createDefaultPolicy;
     const run = new Run({
       pool: opened ? opened.runner : this.#pool!,
       threads,
       task: handle.spec,
       source,
-      policy: opts.chunkSize === undefined ? defaultPolicy() : new FixedPolicy(opts.chunkSize),
+      policy:
+        opts.chunkSize !== undefined
+          ? new FixedPolicy(opts.chunkSize)
+          : engine?.policy
+            ? engine.policy()
+            : createAdaptivePolicy(),
       sink,
       stopOnFailure,
       signal: opts.signal,
@@ -264,77 +255,6 @@ export class Runtime implements AsyncDisposable {
     };
     run.done.then(() => forget(), (error: unknown) => forget(error ?? new Error('the run was stopped')));
     return run;
-  }
-}
-
-/**
- * Collects a map's results as chunks return: runs that continue the results so far are appended at once (while
- * the workers go on computing), runs that arrive early wait in a map until the gap before them is filled. The
- * array grows by appending only, so it stays a fast packed array (a preallocated `new Array(n)` of a million
- * elements would be a slow dictionary).
- */
-class ResultRuns implements RunSink {
-  readonly #out: unknown[] = [];
-  readonly #early = new Map<number, { values: ArrayLike<unknown>; from: number; to: number }>();
-  values(start: number, values: ArrayLike<unknown>, from: number, to: number): void {
-    const at = start + from;
-    if (at !== this.#out.length) {
-      this.#early.set(at, { values, from, to });
-      return;
-    }
-    this.#append(values, from, to);
-    for (let run = this.#early.get(this.#out.length); run; run = this.#early.get(this.#out.length)) {
-      this.#early.delete(this.#out.length);
-      this.#append(run.values, run.from, run.to);
-    }
-  }
-  value(index: number, value: unknown): void {
-    this.values(index, [value], 0, 1);
-  }
-  failure(): void {}
-  /** The results in input order (a map that completed has no gap). */
-  toArray(): unknown[] {
-    return this.#out;
-  }
-  #append(values: ArrayLike<unknown>, from: number, to: number): void {
-    const out = this.#out;
-    for (let k = from; k < to; k++) out.push(values[k]);
-  }
-}
-
-/** Holds outcomes for a stream consumer: in input order (releasing only the contiguous head) or as they come. */
-class OutcomeBuffer<O> {
-  readonly #ordered: boolean;
-  readonly #queue: StreamResult<O>[] = [];
-  readonly #waiting = new Map<number, StreamResult<O>>();
-  #head = 0;
-  #next = 0;
-  constructor(ordered: boolean) {
-    this.#ordered = ordered;
-  }
-  get size(): number {
-    return this.#queue.length - this.#head + this.#waiting.size;
-  }
-  push(result: StreamResult<O>): void {
-    if (!this.#ordered) {
-      this.#queue.push(result);
-      return;
-    }
-    this.#waiting.set(result.index, result);
-    for (let r = this.#waiting.get(this.#next); r; r = this.#waiting.get(this.#next)) {
-      this.#waiting.delete(this.#next);
-      this.#queue.push(r);
-      this.#next++;
-    }
-  }
-  shift(): StreamResult<O> | undefined {
-    if (this.#head >= this.#queue.length) return undefined;
-    const r = this.#queue[this.#head++];
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue.splice(0, this.#head);
-      this.#head = 0;
-    }
-    return r;
   }
 }
 

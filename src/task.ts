@@ -59,6 +59,11 @@ export type TaskLike<I, O> = Task<I, O> | TaskFunction<I, O>;
  * @throws {InvalidOptionError} when `module` or `exportName` is not of the right type.
  */
 export function defineTask<I = unknown, O = unknown>(module: URL | string, exportName = 'default'): Task<I, O> {
+  return Object.freeze({ [TASK]: true as const, spec: moduleSpec(module, exportName) });
+}
+
+/** The spec of a module task (see {@link defineTask} for the arguments and what it throws). */
+export function moduleSpec(module: URL | string, exportName = 'default'): Extract<TaskSpec, { kind: 'module' }> {
   const url = toModuleUrl(module);
   if (typeof exportName !== 'string' || exportName.length === 0) {
     throw new InvalidOptionError(
@@ -66,7 +71,7 @@ export function defineTask<I = unknown, O = unknown>(module: URL | string, expor
       `\`exportName\` must be a non-empty string, got ${formatValue(exportName)}`,
     );
   }
-  return Object.freeze({ [TASK]: true as const, spec: Object.freeze({ kind: 'module' as const, url, exportName }) });
+  return Object.freeze({ kind: 'module' as const, url, exportName });
 }
 
 /** True for a handle made by {@link defineTask} (or by the runtime from an inline function). */

@@ -136,7 +136,7 @@ describe('a second Ctrl-C, and SIGTERM', () => {
     expect(readFileSync(join(sub, 'out.jsonl')).equals(clean)).toBe(true);
   });
 
-  it('SIGTERM stops like Ctrl-C: exit 130 with the checkpoint kept', async () => {
+  it('SIGTERM stops like Ctrl-C: exit 143 (128 + SIGTERM) with the checkpoint kept', async () => {
     const sub = tempDir();
     copyFileSync(join(dir, 'in.jsonl'), join(sub, 'in.jsonl'));
     const env = { BT_TEST_GATE: join(sub, 'gate-open'), BT_TEST_GATE_AT: String(GATE_AT) };
@@ -144,7 +144,7 @@ describe('a second Ctrl-C, and SIGTERM', () => {
     await waitForLines(join(sub, 'ckpt', 'journal.jsonl'), 800, running);
     running.child.kill('SIGTERM');
     const ended = await running.ended;
-    expect(ended.code).toBe(130);
+    expect(ended.code).toBe(143);
     expect(ended.stderr).toContain('resume with: batchtools resume ckpt');
   });
 });

@@ -158,4 +158,22 @@ describe('batchtools run', () => {
     expect(ended.stdout).toMatch(/\x1b\[\?25h[\s\S]*batchtools: 1,000 items in /); // ... and back before the summary
     expect(readJsonLines(join(dir, 'out.jsonl'))).toHaveLength(1000);
   });
+
+  it.skipIf(!hasScript)('on an 80-column terminal, the bar keeps the thread and failure counts', async () => {
+    const dir = tempDir();
+    writeItems(join(dir, 'in.jsonl'), 1000);
+    const gate = join(dir, 'gate');
+    const running = startInTerminal(['run', workModule, '--input', 'in.jsonl', '--output', 'out.jsonl'], {
+      cwd: dir,
+      env: { BT_TEST_GATE: gate, BT_TEST_GATE_AT: '500' },
+      columns: 80,
+    });
+    const line = /[█░]* ?\d+% \| [\d,]+\/1,000(?: items)? \| [\d,]+(?: items)?\/s \| ETA \S+ \| \d+ threads? \| 0 failed/;
+    await waitForOutput(running, line);
+    writeFileSync(gate, '');
+    const ended = await running.ended;
+    expect(ended.code).toBe(0);
+    const drawn = ended.stdout.match(new RegExp(line.source, 'g'))!;
+    for (const text of drawn) expect(text.length).toBeLessThan(80);
+  });
 });

@@ -1,8 +1,9 @@
 /**
  * The contenders. Each one is created (pool built and warmed, timed separately as `createMs`), then runs a whole
- * input and returns the results as a plain JS array in input order, then is closed. Inputs are plain JS arrays of
- * numbers for every contender; what happens between that array and the result array is the contender's business
- * and is inside the timing.
+ * input and returns the results as a plain JS array in input order, then is closed. Inputs are plain JS arrays
+ * (of numbers, or of `{ id, text }` records for the records workload) for every contender; what happens between
+ * that array and the result array is the contender's business and is inside the timing. The one exception is
+ * the practical limit on records: its bare workers are handed the records once before the timing (`prepare`).
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -16,8 +17,9 @@ export const BATCHTOOLS_ENTRY = new URL('../../dist/src/index.js', import.meta.u
 
 /**
  * @typedef {object} Instance
- * @property {(items: number[]) => Promise<number[]>} run
+ * @property {(items: any[]) => Promise<number[]>} run
  * @property {() => Promise<void>} close
+ * @property {(items: any[]) => Promise<void>} [prepare]  untimed set-up with the input (the records limit only)
  * @property {Record<string, unknown>} [info]
  */
 
@@ -26,6 +28,7 @@ export const BATCHTOOLS_ENTRY = new URL('../../dist/src/index.js', import.meta.u
  * @property {number} cores      logical CPUs (os.availableParallelism())
  * @property {number} n          the workload's full N (sets N/(4·threads) chunks)
  * @property {number} nsPerIter  calibration, for warm-up items
+ * @property {'work' | 'workRecord'} [task]  the task export of the workload (default 'work')
  */
 
 /**
@@ -37,11 +40,17 @@ export const BATCHTOOLS_ENTRY = new URL('../../dist/src/index.js', import.meta.u
  * @property {(ctx: CreateContext) => Promise<Instance>} create
  */
 
-/** 64 items of ~10 µs: spins every thread up and gets the task function optimised before timing. */
+/** 64 items of ~10 µs (of the workload's kind): spins every thread up and gets the task optimised before timing. */
 function warmItems(ctx) {
   const iters = Math.max(1, Math.round(10_000 / ctx.nsPerIter));
-  return Array.from({ length: 64 }, (_, i) => encode(iters, 0, i));
+  const numbers = Array.from({ length: 64 }, (_, i) => encode(iters, 0, i));
+  return ctx.task === 'workRecord' ? numbers.map((id, i) => ({ id, text: `warm-${i}-abcdefghijk` })) : numbers;
 }
+
+/** @param {CreateContext} ctx */
+const taskOf = (ctx) => ctx.task ?? 'work';
+/** @param {CreateContext} ctx */
+const chunkTaskOf = (ctx) => (taskOf(ctx) === 'work' ? 'workChunk' : 'workRecordChunk');
 
 /** @param {number[][]} parts @param {number} n */
 function flatten(parts, n) {
@@ -51,8 +60,8 @@ function flatten(parts, n) {
   return out;
 }
 
-/** Per-item dispatch on a pool exposing `run(item, opts)`. @param {{ run: (x: number, o: object) => Promise<number> }} pool */
-const perItemRun = (pool) => (/** @type {number[]} */ items) => Promise.all(items.map((x) => pool.run(x, { name: 'work' })));
+/** Per-item dispatch on a pool exposing `run(item, opts)`. @param {{ run: (x: any, o: object) => Promise<number> }} pool @param {string} name */
+const perItemRun = (pool, name) => (/** @type {any[]} */ items) => Promise.all(items.map((x) => pool.run(x, { name })));
 
 /**
  * @param {number} cores
@@ -68,13 +77,15 @@ export function allContenders(cores) {
     family: 'plain',
     perItem: false,
     how: 'single-threaded for-loop on the main thread (the baseline)',
-    async create() {
-      const { work } = await import('../workloads.mjs');
+    async create(ctx) {
+      const { work, workRecord } = await import('../workloads.mjs');
+      const records = ctx?.task === 'workRecord';
       return {
         async run(items) {
           const n = items.length;
           const out = new Array(n);
-          for (let i = 0; i < n; i++) out[i] = work(items[i]);
+          if (records) for (let i = 0; i < n; i++) out[i] = workRecord(items[i]);
+          else for (let i = 0; i < n; i++) out[i] = work(items[i]);
           return out;
         },
         async close() {},
@@ -90,7 +101,7 @@ export function allContenders(cores) {
     async create(ctx) {
       const bt = await import(BATCHTOOLS_ENTRY.href);
       const rt = bt.createRuntime();
-      const task = bt.defineTask(WORKLOADS_URL, 'work');
+      const task = bt.defineTask(WORKLOADS_URL, taskOf(ctx));
       await rt.map(warmItems(ctx), task);
       const plan = rt.plan;
       return {
@@ -113,8 +124,8 @@ export function allContenders(cores) {
     how: 'new Piscina({ filename }) defaults (maxThreads = 1.5 × cores); one run() per item, all submitted at once',
     async create(ctx) {
       const pool = await piscinaPool({});
-      await Promise.all(warmItems(ctx).map((x) => pool.run(x, { name: 'work' })));
-      return { run: perItemRun(pool), close: () => pool.destroy(), info: { threads: pool.threads.length } };
+      await Promise.all(warmItems(ctx).map((x) => pool.run(x, { name: taskOf(ctx) })));
+      return { run: perItemRun(pool, taskOf(ctx)), close: () => pool.destroy(), info: { threads: pool.threads.length } };
     },
   });
 
@@ -125,8 +136,8 @@ export function allContenders(cores) {
     how: `new Piscina({ minThreads: ${t}, maxThreads: ${t} }); one run() per item, all submitted at once`,
     async create(ctx) {
       const pool = await piscinaPool({ minThreads: t, maxThreads: t });
-      await Promise.all(warmItems(ctx).map((x) => pool.run(x, { name: 'work' })));
-      return { run: perItemRun(pool), close: () => pool.destroy(), info: { threads: pool.threads.length } };
+      await Promise.all(warmItems(ctx).map((x) => pool.run(x, { name: taskOf(ctx) })));
+      return { run: perItemRun(pool, taskOf(ctx)), close: () => pool.destroy(), info: { threads: pool.threads.length } };
     },
   });
 
@@ -140,12 +151,12 @@ export function allContenders(cores) {
         ' (plain arrays in, plain arrays out), all chunks submitted at once',
       async create(ctx) {
         const pool = await piscinaPool({ minThreads: t, maxThreads: t });
-        await Promise.all(warmItems(ctx).map((x) => pool.run([x], { name: 'workChunk' })));
+        await Promise.all(warmItems(ctx).map((x) => pool.run([x], { name: chunkTaskOf(ctx) })));
         const c = size === 'N/4t' ? Math.max(1, Math.ceil(ctx.n / (4 * t))) : size;
         return {
           async run(items) {
             const promises = [];
-            for (let a = 0; a < items.length; a += c) promises.push(pool.run(items.slice(a, a + c), { name: 'workChunk' }));
+            for (let a = 0; a < items.length; a += c) promises.push(pool.run(items.slice(a, a + c), { name: chunkTaskOf(ctx) }));
             return flatten(await Promise.all(promises), items.length);
           },
           close: () => pool.destroy(),
@@ -163,8 +174,8 @@ export function allContenders(cores) {
     async create(ctx) {
       const { Tinypool } = await import('tinypool');
       const pool = new Tinypool({ filename: WORKLOADS_URL.href });
-      await Promise.all(warmItems(ctx).map((x) => pool.run(x, { name: 'work' })));
-      return { run: perItemRun(pool), close: () => pool.destroy(), info: { threads: pool.threads.length } };
+      await Promise.all(warmItems(ctx).map((x) => pool.run(x, { name: taskOf(ctx) })));
+      return { run: perItemRun(pool, taskOf(ctx)), close: () => pool.destroy(), info: { threads: pool.threads.length } };
     },
   });
 
@@ -176,9 +187,9 @@ export function allContenders(cores) {
     async create(ctx) {
       const workerpool = (await import('workerpool')).default;
       const pool = workerpool.pool(WORKERPOOL_WORKER, { maxWorkers: t, workerType: 'thread' });
-      await Promise.all(warmItems(ctx).map((x) => pool.exec('work', [x])));
+      await Promise.all(warmItems(ctx).map((x) => pool.exec(taskOf(ctx), [x])));
       return {
-        run: (items) => Promise.all(items.map((x) => pool.exec('work', [x]))),
+        run: (items) => Promise.all(items.map((x) => pool.exec(taskOf(ctx), [x]))),
         close: async () => {
           await pool.terminate();
         },
@@ -202,8 +213,8 @@ export function allContenders(cores) {
     how: `new FixedThreadPool(${t}, workerScript) defaults; one execute(item, 'work') per item`,
     async create(ctx) {
       const { pool } = await poolifierPool();
-      await Promise.all(warmItems(ctx).map((x) => pool.execute(x, 'work')));
-      return { run: (items) => Promise.all(items.map((x) => pool.execute(x, 'work'))), close: () => pool.destroy() };
+      await Promise.all(warmItems(ctx).map((x) => pool.execute(x, taskOf(ctx))));
+      return { run: (items) => Promise.all(items.map((x) => pool.execute(x, taskOf(ctx)))), close: () => pool.destroy() };
     },
   });
 
@@ -214,8 +225,8 @@ export function allContenders(cores) {
     how: `new FixedThreadPool(${t}, workerScript) defaults; pool.mapExecute(items, 'work') (still one task per item)`,
     async create(ctx) {
       const { pool } = await poolifierPool();
-      await pool.mapExecute(warmItems(ctx), 'work');
-      return { run: (items) => pool.mapExecute(items, 'work'), close: () => pool.destroy() };
+      await pool.mapExecute(warmItems(ctx), taskOf(ctx));
+      return { run: (items) => pool.mapExecute(items, taskOf(ctx)), close: () => pool.destroy() };
     },
   });
 
@@ -224,8 +235,9 @@ export function allContenders(cores) {
     family: 'limit',
     perItem: false,
     how:
-      `practical limit: ${t} bare worker_threads, items copied into a shared Float64Array, results out of another, ` +
-      `guided self-scheduling on an atomic counter (chunk = remaining/(2·${t}), min 1), one start and one done message per worker`,
+      `practical limit: ${t} bare worker_threads, guided self-scheduling on an atomic counter (chunk = remaining/(2·${t}), ` +
+      `min 1), results into a shared Float64Array, one start and one done message per worker; numbers are copied into a ` +
+      `shared Float64Array inside the timing, records are handed to each worker once before it (structured clone, untimed)`,
     async create(ctx) {
       const workers = Array.from({ length: t }, () => new Worker(SAB_WORKER));
       /** @param {Worker} w @param {object} msg @param {string} type */
@@ -241,23 +253,33 @@ export function allContenders(cores) {
           w.once('error', reject);
           w.postMessage(msg);
         });
-      await Promise.all(workers.map((w) => ask(w, { type: 'ping', item: encode(1, 0, 0) }, 'pong')));
-      const run = async (/** @type {number[]} */ items) => {
+      const records = taskOf(ctx) === 'workRecord';
+      await Promise.all(workers.map((w) => ask(w, { type: 'ping', item: warmItems(ctx)[0] }, 'pong')));
+      const prepare = async (/** @type {any[]} */ items) => {
+        if (records) await Promise.all(workers.map((w) => ask(w, { type: 'load', records: items }, 'loaded')));
+      };
+      const run = async (/** @type {any[]} */ items) => {
         const n = items.length;
-        const input = new SharedArrayBuffer(n * 8);
         const output = new SharedArrayBuffer(n * 8);
         const counter = new SharedArrayBuffer(4);
-        const inView = new Float64Array(input);
-        for (let i = 0; i < n; i++) inView[i] = items[i];
-        await Promise.all(workers.map((w, id) => ask(w, { type: 'run', input, output, counter, n, threads: t, id }, 'done')));
+        let input = null;
+        if (!records) {
+          input = new SharedArrayBuffer(n * 8);
+          const inView = new Float64Array(input);
+          for (let i = 0; i < n; i++) inView[i] = items[i];
+        }
+        await Promise.all(workers.map((w, id) => ask(w, { type: 'run', input, output, counter, n, threads: t, id, records }, 'done')));
         const outView = new Float64Array(output);
         const out = new Array(n);
         for (let i = 0; i < n; i++) out[i] = outView[i];
         return out;
       };
-      await run(warmItems(ctx));
+      const warm = warmItems(ctx);
+      await prepare(warm);
+      await run(warm);
       return {
         run,
+        prepare,
         close: async () => {
           await Promise.all(workers.map((w) => w.terminate()));
         },

@@ -17,9 +17,18 @@ const CHILD = (/** @type {string} */ name) => fileURLToPath(new URL(`../child/${
  * @returns {Promise<{ json: any, peakMb: number | null, timedOut: boolean, wallMs: number, code: number | null, stderr: string }>}
  */
 export function runChild(script, args, timeoutMs) {
+  return runChildArgs([script, ...args], timeoutMs);
+}
+
+/**
+ * Run `node <nodeArgs>`, polling its peak RSS, killing it after `timeoutMs`; its last stdout line is parsed as JSON.
+ * @param {string[]} nodeArgs @param {number} timeoutMs
+ * @returns {Promise<{ json: any, peakMb: number | null, timedOut: boolean, wallMs: number, code: number | null, stderr: string }>}
+ */
+export function runChildArgs(nodeArgs, timeoutMs) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let peakKb = 0;
@@ -75,6 +84,106 @@ export async function measureRss(o) {
     };
   }
   return out;
+}
+
+/**
+ * First call vs warm: fresh processes alternating plain / batchtools, each timing `calls` whole runs of one
+ * workload back to back (the first cold). Cold speedup = plain's first run ÷ batchtools' first map (pool creation
+ * included); warm speedup = the same with the medians of the last two runs of each process.
+ * @param {{ runs: number, calls: number, workload: string, n: number, nsPerIter: number, nsPerAllocMb: number, log: (s: string) => void }} o
+ */
+export async function measureCold(o) {
+  /** @type {Record<string, number[][]>} */
+  const acc = { plain: [], batchtools: [] };
+  const errors = [];
+  o.log(`  first call vs warm: ${o.runs} fresh processes each, ${o.calls} calls of ${o.workload} (N = ${o.n})`);
+  for (let r = 0; r < o.runs; r++) {
+    for (const mode of r % 2 ? ['batchtools', 'plain'] : ['plain', 'batchtools']) {
+      const c = await runChild(CHILD('cold.mjs'), [mode, o.workload, String(o.n), String(o.nsPerIter), String(o.nsPerAllocMb), String(o.calls)], 120_000);
+      if (c.json && Array.isArray(c.json.ms)) acc[mode].push(c.json.ms);
+      else errors.push(`${mode}: ${c.timedOut ? 'timed out' : `exit ${c.code}: ${c.stderr.slice(-300)}`}`);
+    }
+  }
+  if (!acc.plain.length || !acc.batchtools.length) return { error: errors.join('; ') || 'no sample' };
+  const warmOf = (/** @type {number[]} */ xs) => median(xs.slice(-2));
+  const plain = { coldMs: summary(acc.plain.map((xs) => xs[0])), warmMs: summary(acc.plain.map(warmOf)) };
+  const calls = acc.batchtools[0].length;
+  const batchtools = {
+    firstMs: summary(acc.batchtools.map((xs) => xs[0])),
+    nextMs: Array.from({ length: calls - 1 }, (_, k) => median(acc.batchtools.map((xs) => xs[k + 1]))),
+    warmMs: summary(acc.batchtools.map(warmOf)),
+  };
+  const coldSpeedup = plain.coldMs.median / batchtools.firstMs.median;
+  const warmSpeedup = plain.warmMs.median / batchtools.warmMs.median;
+  return { workload: o.workload, n: o.n, runs: o.runs, calls: o.calls, plain, batchtools, coldSpeedup, warmSpeedup, samples: acc, errors };
+}
+
+/**
+ * The CLI on JSON Lines of small records against a plain single-threaded script that reads, parses, computes,
+ * stringifies and writes the same lines (both timed as whole processes, node start-up included), at ~1 µs and
+ * ~100 µs per item. Outputs are compared line by line.
+ * @param {{ runs: number, lines1us: number, lines100us: number, nsPerIter: number, log: (s: string) => void }} o
+ */
+export async function measureCli(o) {
+  const { mkdtempSync, writeFileSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'bt-bench-cli-'));
+  const bin = fileURLToPath(new URL('../../dist/src/cli/bin.js', import.meta.url));
+  const tasks = fileURLToPath(new URL('../workloads.mjs', import.meta.url));
+  /** @type {Record<string, any>} */
+  const out = {};
+  try {
+    for (const [label, us, lines] of /** @type {Array<[string, number, number]>} */ ([['1us', 1, o.lines1us], ['100us', 100, o.lines100us]])) {
+      const iters = Math.max(1, Math.round((us * 1000 - 30) / o.nsPerIter));
+      const input = join(dir, `in-${label}.jsonl`);
+      const body = [];
+      for (let i = 0; i < lines; i++) {
+        const tag = ((i * 2654435761) >>> 0).toString(36);
+        body.push(JSON.stringify({ id: encode(iters, 0, i), text: `rec-${tag}-abcdefghij`.slice(0, 20) }));
+      }
+      writeFileSync(input, body.join('\n') + '\n');
+      o.log(`  cli: ${lines} lines of ~${us} µs records, ${o.runs} runs each of the plain script and batchtools run`);
+      /** @type {{ plain: number[], cli: number[], errors: string[] }} */
+      const acc = { plain: [], cli: [], errors: [] };
+      for (let r = 0; r < o.runs; r++) {
+        for (const mode of r % 2 ? ['cli', 'plain'] : ['plain', 'cli']) {
+          const output = join(dir, `out-${label}-${mode}.jsonl`);
+          const args =
+            mode === 'plain'
+              ? [fileURLToPath(new URL('../child/cli-plain.mjs', import.meta.url)), input, output, 'workRecord']
+              : [bin, 'run', tasks, '--export', 'workRecord', '--input', input, '--output', output, '--quiet'];
+          const c = await runChildArgs(args, 300_000);
+          if (c.code !== 0) acc.errors.push(`${mode}: exit ${c.code}${c.timedOut ? ' (timed out)' : ''}: ${c.stderr.slice(-300)}`);
+          else acc[mode].push(c.wallMs);
+        }
+        if (r === 0) {
+          const a = readFileSync(join(dir, `out-${label}-plain.jsonl`), 'utf8');
+          const b = readFileSync(join(dir, `out-${label}-cli.jsonl`), 'utf8');
+          if (a !== b) acc.errors.push('the CLI output differs from the plain script output');
+        }
+      }
+      const plain = summary(acc.plain);
+      const cli = summary(acc.cli);
+      out[label] = { lines, plainMs: plain, cliMs: cli, speedup: plain.median / cli.median, errors: acc.errors };
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/**
+ * The controller simulation at 2, 16 and 64 threads with and without stealing (bench/sim-controller.ts, run in a
+ * child process through tsx).
+ * @param {{ log: (s: string) => void }} o
+ */
+export async function measureSim(o) {
+  o.log('  simulation: bench/sim-controller.ts --json');
+  const script = fileURLToPath(new URL('../sim-controller.ts', import.meta.url));
+  const c = await runChildArgs(['--import', 'tsx', script, '--json'], 300_000);
+  if (!c.json) return { error: c.timedOut ? 'timed out' : `exit ${c.code}: ${c.stderr.slice(-400)}` };
+  return c.json;
 }
 
 /**

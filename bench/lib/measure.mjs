@@ -43,10 +43,36 @@ export function machineCpu() {
 }
 
 /**
+ * CPU time of this process's main thread so far, ms: from /proc/self/task/<pid>/schedstat (ns) when the kernel
+ * keeps it, else from the utime + stime ticks of /proc/self/task/<pid>/stat; null without /proc.
+ * @returns {number | null}
+ */
+export function mainThreadCpuMs() {
+  const dir = `/proc/self/task/${process.pid}`;
+  try {
+    const ns = Number(readFileSync(`${dir}/schedstat`, 'utf8').split(' ', 1)[0]);
+    if (Number.isFinite(ns) && ns > 0) return ns / 1e6;
+  } catch {
+    /* fall through */
+  }
+  try {
+    const stat = readFileSync(`${dir}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / clkTck;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * @typedef {object} WindowResult
  * @property {number} wallMs
  * @property {number} cpuMs        CPU time of this process (all its threads)
  * @property {number} coresUsed    cpuMs / wallMs
+ * @property {number|null} mainCpuMs   CPU time of the main thread alone
+ * @property {number|null} mainShare   mainCpuMs / wallMs: the main thread's CPU share of the wall time
+ * @property {number|null} otherCpuMs  CPU time of every other thread (the workers, plus V8's GC helpers)
  * @property {number|null} foreignCores  machine busy time not spent by this process, per wall ms (other load)
  */
 
@@ -54,15 +80,26 @@ export function machineCpu() {
 export function startWindow() {
   const m0 = machineCpu();
   const c0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   const t0 = performance.now();
   return () => {
     const wallMs = performance.now() - t0;
     const c = process.cpuUsage(c0);
+    const main1 = mainThreadCpuMs();
     const m1 = machineCpu();
     const cpuMs = (c.user + c.system) / 1000;
     const foreign = m0 && m1 ? Math.max(0, (m1.busyMs - m0.busyMs - cpuMs) / wallMs) : null;
+    const mainCpuMs = main0 !== null && main1 !== null ? main1 - main0 : null;
     // /proc/stat ticks are 10 ms: windows shorter than ~200 ms give only a rough foreign figure.
-    return { wallMs, cpuMs, coresUsed: cpuMs / wallMs, foreignCores: foreign };
+    return {
+      wallMs,
+      cpuMs,
+      coresUsed: cpuMs / wallMs,
+      mainCpuMs,
+      mainShare: mainCpuMs === null ? null : mainCpuMs / wallMs,
+      otherCpuMs: mainCpuMs === null ? null : Math.max(0, cpuMs - mainCpuMs),
+      foreignCores: foreign,
+    };
   };
 }
 

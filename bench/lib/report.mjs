@@ -36,6 +36,60 @@ function metricRows(r, metric) {
     ]);
 }
 
+/** Main-thread share and workers' busy fraction per contender and workload. @param {any} r @param {boolean} md */
+function shareRows(r, md) {
+  const names = Object.keys(r.workloads);
+  const pct = (/** @type {number} */ x) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : '–');
+  return ['plain', ...r.contenders.filter((/** @type {any} */ c) => c.id !== 'plain').map((/** @type {any} */ c) => c.id)]
+    .filter((id) => id !== 'plain')
+    .map((id) => [
+      md ? `\`${id}\`` : id,
+      ...names.map((n) => {
+        const cell = r.cells[n][id];
+        if (!cell?.mainShare) return '';
+        return `${pct(cell.mainShare.median)} / ${pct(cell.workersBusy?.median)}`;
+      }),
+    ]);
+}
+
+/** The cold-vs-warm lines. @param {any} r */
+function coldLines(r) {
+  const c = r.extras?.cold;
+  if (!c) return [];
+  if (c.error) return [`first call vs warm: ERROR ${c.error}`];
+  const out = [`first call vs warm (${c.workload}, N = ${int(c.n)}, fresh process per sample, median of ${c.runs}): ` +
+    `plain loop cold ${f(c.plain.coldMs.median, 0)} ms, warm ${f(c.plain.warmMs.median, 0)} ms; ` +
+    `batchtools first map (pool start included) ${f(c.batchtools.firstMs.median, 0)} ms, then ${c.batchtools.nextMs.map((/** @type {number} */ x) => f(x, 0)).join(', ')} ms, warm ${f(c.batchtools.warmMs.median, 0)} ms`];
+  out.push(`  speedup cold ${f(c.coldSpeedup, 2)}× vs warm ${f(c.warmSpeedup, 2)}×: cold ÷ warm = ${f(c.coldSpeedup / c.warmSpeedup, 2)} (target ≥ 0.90)`);
+  return out;
+}
+
+/** The CLI lines. @param {any} r */
+function cliLines(r) {
+  const c = r.extras?.cli;
+  if (!c) return [];
+  const out = [];
+  for (const [label, x] of Object.entries(c)) {
+    const v = /** @type {any} */ (x);
+    let line = `CLI \`batchtools run\` on ${int(v.lines)} JSON lines of ~${label} records: ${f(v.cliMs.median, 0)} ms vs a plain single-threaded script ${f(v.plainMs.median, 0)} ms = ${f(v.speedup, 2)}× (whole processes, median of ${v.cliMs.n})`;
+    if (label === '100us') {
+      const map = r.cells?.['100us']?.batchtools?.speedup?.median;
+      if (Number.isFinite(map)) line += `; rt.map on 100us: ${f(map, 2)}× (CLI ÷ map ${f(v.speedup / map, 2)}, target ≥ 0.95)`;
+    } else line += ' (target ≥ 1.5×)';
+    if (v.errors?.length) line += `; ERRORS: ${v.errors.join('; ')}`;
+    out.push(line);
+  }
+  return out;
+}
+
+/** The simulation lines. @param {any} r */
+function simLines(r) {
+  const s = r.extras?.sim;
+  if (!s) return [];
+  if (s.error) return [`simulation: ERROR ${s.error}`];
+  return [`simulation (bench/sim-controller.ts; ${s.note}):`, ...s.lines.map((/** @type {string} */ l) => `  ${l}`)];
+}
+
 /** @param {string[][]} rows @param {string[]} header */
 function textTable(header, rows) {
   const all = [header, ...rows];
@@ -95,6 +149,12 @@ export function renderStdout(r) {
   lines.push('Efficiency = speedup ÷ practical-limit speedup (same round), median');
   lines.push(textTable(['contender', ...names], metricRows(r, 'efficiency')));
   lines.push('');
+  lines.push("Main thread's CPU share of the wall time (median) / workers' busy fraction = other threads' CPU ÷ (cores × wall)");
+  lines.push(textTable(['contender', ...names], shareRows(r, false)));
+  lines.push('');
+  for (const l of coldLines(r)) lines.push(l);
+  for (const l of cliLines(r)) lines.push(l);
+  for (const l of simLines(r)) lines.push(l);
   for (const l of extrasLines(r)) lines.push(l);
   const errs = [];
   for (const n of names) for (const [id, cell] of Object.entries(r.cells[n])) for (const e of /** @type {any} */ (cell).errors ?? []) errs.push(`  ${n} / ${id}: ${e}`);
@@ -166,6 +226,39 @@ export function renderMarkdown(r) {
   L.push('');
   L.push(mdTable(['contender', ...names], metricRows(r, 'efficiency')));
   L.push('');
+  L.push("## Main thread's CPU share / workers' busy fraction (median)");
+  L.push('');
+  L.push(
+    "Main thread: its own CPU time during the timed pass (from `/proc/self/task/<pid>/schedstat`) ÷ wall time. Workers: the CPU time " +
+      "of every other thread of the process (the workers, and V8's GC helper threads) ÷ (cores × wall time). On 2 cores every " +
+      'millisecond of main-thread work is taken from a worker.',
+  );
+  L.push('');
+  L.push(mdTable(['contender', ...names], shareRows(r, true)));
+  L.push('');
+  const cold = coldLines(r);
+  if (cold.length) {
+    L.push('## First call (cold) vs warm');
+    L.push('');
+    for (const l of cold) L.push(l.startsWith('  ') ? `  - ${l.trim()}` : `- ${l}`);
+    L.push('');
+  }
+  const cli = cliLines(r);
+  if (cli.length) {
+    L.push('## CLI');
+    L.push('');
+    for (const l of cli) L.push(`- ${l}`);
+    L.push('');
+  }
+  const sim = simLines(r);
+  if (sim.length) {
+    L.push('## Controller simulation beyond 2 cores');
+    L.push('');
+    L.push('```');
+    for (const l of sim) L.push(l);
+    L.push('```');
+    L.push('');
+  }
   L.push('## Extras');
   L.push('');
   for (const l of extrasLines(r)) L.push(`- ${l.trim()}`);

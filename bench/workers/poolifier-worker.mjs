@@ -1,5 +1,9 @@
 /** poolifier worker script: the bench task functions, selected by name in `pool.execute(item, name)`. */
 import { ThreadWorker } from 'poolifier';
-import { noop, work } from '../workloads.mjs';
+import { noop, work, workRecord } from '../workloads.mjs';
 
-export default new ThreadWorker({ work: (x) => work(/** @type {number} */ (x)), noop: (x) => noop(x) });
+export default new ThreadWorker({
+  work: (x) => work(/** @type {number} */ (x)),
+  workRecord: (x) => workRecord(/** @type {{ id: number, text: string }} */ (x)),
+  noop: (x) => noop(x),
+});

@@ -30,4 +30,4 @@ export class Interrupted extends Error {
 }
 
 /** Exit codes, documented in `--help` and the README. */
-export const ExitCode = { OK: 0, ITEMS_FAILED: 1, USAGE: 2, INTERRUPTED: 130 } as const;
+export const ExitCode = { OK: 0, ITEMS_FAILED: 1, USAGE: 2, INTERRUPTED: 130, TERMINATED: 143 } as const;

@@ -6,7 +6,8 @@ declare module 'cli-progress' {
   namespace cliProgress {
     interface Options {
       stream?: NodeJS.WritableStream;
-      format?: string;
+      /** A format string, or a function of (options, params, payload) returning the whole line. */
+      format?: string | ((options: unknown, params: unknown, payload: Record<string, unknown>) => string);
       fps?: number;
       barsize?: number;
       hideCursor?: boolean;
@@ -18,12 +19,12 @@ declare module 'cli-progress' {
       barIncompleteChar?: string;
     }
     interface Bar {
-      update(value: number, payload?: Record<string, string | number>): void;
+      update(value: number, payload?: Record<string, unknown>): void;
       setTotal(total: number): void;
     }
     class MultiBar {
       constructor(options: Options);
-      create(total: number, startValue: number, payload?: Record<string, string | number>, barOptions?: Options): Bar;
+      create(total: number, startValue: number, payload?: Record<string, unknown>, barOptions?: Options): Bar;
       log(text: string): void;
       update(): void;
       stop(): void;

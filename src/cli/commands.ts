@@ -24,7 +24,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   1    the run completed, but some items failed (see the output or --failures)
   2    usage, input or setup error (bad option, missing module or export, unreadable input,
        output directory missing, checkpoint in use or of another run): no output file is written
-  130  interrupted (Ctrl-C); with --checkpoint, \`batchtools resume <dir>\` continues`;
+  130  interrupted (Ctrl-C); with --checkpoint, \`batchtools resume <dir>\` continues
+  143  terminated (SIGTERM); the same graceful stop as Ctrl-C`;
 
 const FORMATS_HELP = `Input: JSON Lines, one JSON value per line = one item (blank lines are skipped).
   A line that is not JSON fails as BT_INVALID_INPUT (the rest run), or with --strict stops
@@ -62,10 +63,10 @@ export function registerJobCommands(program: Command): void {
   const run = program
     .command('run')
     .description('run a task over every line of a JSON Lines file, in parallel')
-    .argument('<task-module>', 'the module whose export runs for each item (.js, .mjs, .cjs, .ts, .mts)')
+    .argument('<task-module>', 'the module whose export runs for each item (.js, .mjs, .cjs, .ts, .mts, .cts)')
     .option('--export <name>', 'the export to run', 'default')
-    .requiredOption('--input <file>', 'JSON Lines input; - for standard input')
-    .requiredOption('--output <file>', 'JSON Lines output; - for standard output (streamed in order)')
+    .option('--input <file>', 'JSON Lines input; - for standard input', '-')
+    .option('--output <file>', 'JSON Lines output, streamed in order; - for standard output', '-')
     .option('--failures <file>', 'also write the failed items here, for `batchtools retry`')
     .option('--checkpoint <dir>', 'journal results in <dir> so that an interrupted run can be resumed');
   addRunOptions(run)
@@ -82,9 +83,12 @@ Examples:
   $ batchtools run ./score.mjs --export score --input texts.jsonl --output scores.jsonl
   $ batchtools run ./score.mjs --input texts.jsonl --output scores.jsonl --failures failed.jsonl \\
         --checkpoint .score-run --retries 2 --timeout 5000
-  $ cat texts.jsonl | batchtools run ./score.ts --input - --output - --quiet | jq .value`,
+  $ cat texts.jsonl | batchtools run ./score.ts --quiet | jq .value`,
     )
     .action(async (module: string, opts: RunOptions) => {
+      if (opts.input === '-' && process.stdin.isTTY === true) {
+        process.stderr.write('batchtools: reading JSON Lines items from standard input (Ctrl-D ends the input)\n');
+      }
       process.exitCode = await runCommand(module, opts);
     });
 

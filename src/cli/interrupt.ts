@@ -1,9 +1,11 @@
 /**
  * Ctrl-C (SIGINT, or SIGTERM) during a run: the first one stops the run gracefully (`stopSignal`: no new items are sent, the
  * chunks in flight finish and their results are journaled), and after {@link INTERRUPT_GRACE_MS} it stops hard
- * (`signal`); the caller then writes the checkpoint. A second Ctrl-C exits at once with 130 after `onSecond`
- * (which must be quick and synchronous: flush the journal, drop temporary files).
+ * (`signal`); the caller then writes the checkpoint. A second Ctrl-C exits at once after `onSecond` (which must be
+ * quick and synchronous: flush the journal, drop temporary files). The exit code is 128 + the number of the first
+ * signal, by convention: 130 for SIGINT, 143 for SIGTERM.
  */
+import { constants } from 'node:os';
 import { Interrupted } from './cli-error.ts';
 
 /** How long chunks in flight may take to finish after the first Ctrl-C, ms. */
@@ -17,20 +19,24 @@ export interface InterruptWatch {
   readonly signal: AbortSignal;
   /** True once Ctrl-C was pressed. */
   readonly interrupted: boolean;
+  /** The exit code for the first signal: 130 (SIGINT), 143 (SIGTERM); 130 before any. */
+  readonly exitCode: number;
   /** Stop listening. */
   dispose(): void;
 }
 
 /** Listen for SIGINT while a run goes on. */
-export function watchInterrupts(onFirst: () => void, onSecond: () => void): InterruptWatch {
+export function watchInterrupts(onFirst: (signal: NodeJS.Signals) => void, onSecond: () => void): InterruptWatch {
   const controller = new AbortController();
   const stop = new AbortController();
   let grace: NodeJS.Timeout | undefined;
   let count = 0;
-  const handler = (): void => {
+  let exitCode = 130;
+  const handler = (signal: NodeJS.Signals): void => {
     count++;
     if (count === 1) {
-      onFirst();
+      exitCode = 128 + (constants.signals[signal] ?? 2);
+      onFirst(signal);
       stop.abort(new Interrupted());
       grace = setTimeout(() => controller.abort(new Interrupted()), INTERRUPT_GRACE_MS);
       grace.unref();
@@ -39,7 +45,7 @@ export function watchInterrupts(onFirst: () => void, onSecond: () => void): Inte
     try {
       onSecond();
     } finally {
-      process.exit(130);
+      process.exit(exitCode);
     }
   };
   // SIGTERM (a service manager stopping the job) gets the same graceful path as Ctrl-C.
@@ -50,6 +56,9 @@ export function watchInterrupts(onFirst: () => void, onSecond: () => void): Inte
     signal: controller.signal,
     get interrupted() {
       return count > 0;
+    },
+    get exitCode() {
+      return exitCode;
     },
     dispose() {
       clearTimeout(grace);

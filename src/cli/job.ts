@@ -113,7 +113,11 @@ async function runJob(plan: JobPlan): Promise<number> {
   };
 
   const watch = watchInterrupts(
-    () => progress.note('batchtools: interrupted: finishing the chunks in flight (press Ctrl-C again to quit at once)'),
+    (signal) =>
+      progress.note(
+        `batchtools: ${signal === 'SIGTERM' ? 'terminated' : 'interrupted'}: finishing the chunks in flight ` +
+          `(${signal === 'SIGTERM' ? 'a second SIGTERM' : 'Ctrl-C again'} quits at once)`,
+      ),
     () => {
       progress.stop();
       writer?.close();
@@ -156,7 +160,7 @@ async function runJob(plan: JobPlan): Promise<number> {
     reader?.close();
     output.close();
     target.abort();
-    if (watch.interrupted) return interrupted(plan, before.decided + decidedNow);
+    if (watch.interrupted) return interrupted(plan, before.decided + decidedNow, watch.exitCode);
     if (checkpoint) {
       if (plan.command === 'run' && ranNow === 0) removeCheckpoint(checkpoint.dir, checkpoint.ownsDir, checkpoint.lock);
       else {
@@ -202,7 +206,7 @@ function finish(plan: JobPlan, result: EngineResult, before: JournalCounts, fail
   return code;
 }
 
-function interrupted(plan: JobPlan, done: number): number {
+function interrupted(plan: JobPlan, done: number, exitCode: number): number {
   const { checkpoint } = plan;
   const of = plan.total === null ? '' : ` of ${plan.total.toLocaleString('en-US')}`;
   if (checkpoint) {
@@ -217,5 +221,5 @@ function interrupted(plan: JobPlan, done: number): number {
         '  (run with --checkpoint <dir> to be able to resume an interrupted run)\n',
     );
   }
-  return ExitCode.INTERRUPTED;
+  return exitCode;
 }

@@ -1,6 +1,7 @@
 /**
  * The `batchtools` command. Argument parsing and terminal output live in src/cli and never leak into the library.
- * Exit codes: 0 success; 1 some items failed; 2 usage or input error; 130 interrupted.
+ * Exit codes: 0 success; 1 some items failed; 2 usage or input error; 130 interrupted (SIGINT); 143 terminated
+ * (SIGTERM).
  */
 import { Command, CommanderError } from 'commander';
 import { isBatchtoolsError } from '../errors.ts';
@@ -8,6 +9,7 @@ import { CliError, ExitCode } from './cli-error.ts';
 import { EXIT_CODES_HELP, integerOption, registerJobCommands } from './commands.ts';
 import { registerBenchCommand } from './bench-command.ts';
 import { runInfo } from './info.ts';
+import { packageVersion } from './version.ts';
 import { clusterInfoCommand, registerWorkerCommand } from './worker-command.ts';
 
 export { ExitCode } from './cli-error.ts';
@@ -23,6 +25,7 @@ const HINTS: Record<string, string> = {
 export function buildProgram(): Command {
   const program = new Command('batchtools')
     .description('Use every core for CPU-bound work: an adaptive, chunked parallel map on worker threads.')
+    .version(packageVersion(), '-v, --version', 'print the version of batchtools')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(

@@ -9,6 +9,7 @@
  * the checkpoint on interrupt; needs Node >= 20.12) and log-update 8 (needs Node >= 22).
  */
 import cliProgress from 'cli-progress';
+import { progressLine, wrapNote, type ProgressFields } from './progress-layout.ts';
 
 /** The live view of a run. */
 export interface ProgressView {
@@ -49,18 +50,21 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
   let threads = 0;
   let last = { done: 0, failed: 0 };
   let refresh: NodeJS.Timeout | undefined;
-  const payload = (done: number, failed: number): Record<string, string | number> => {
+  const columns = (): number => stream.columns || 80;
+  const payload = (done: number, failed: number): { fields: ProgressFields } => {
     const seconds = (performance.now() - startedAt) / 1000;
     const rate = seconds > 0 ? (done - startDone) / seconds : 0;
     const left = total === null ? NaN : (total - done) / rate;
-    return {
+    const fields: ProgressFields = {
       done: count(done),
-      all: total === null ? '?' : count(total),
+      all: total === null ? null : count(total),
+      fraction: total === null ? null : total > 0 ? Math.min(1, done / total) : 1,
       rate: count(rate),
       left: formatEta(left),
       threads,
       failed: count(failed),
     };
+    return { fields };
   };
   return {
     start(t, done, th) {
@@ -68,20 +72,16 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       threads = th;
       startedAt = performance.now();
       startDone = done;
-      const format =
-        t === null
-          ? '{done} items | {rate} items/s | {threads} threads | {failed} failed'
-          : '{bar} {percentage}% | {done}/{all} items | {rate} items/s | ETA {left} | {threads} threads | {failed} failed';
+      // Laid out per redraw for the terminal's current width (progress-layout.ts): nothing is cut off.
+      const format = (_options: unknown, _params: unknown, data: Record<string, unknown>): string =>
+        progressLine(data['fields'] as ProgressFields, columns());
       multi = new cliProgress.MultiBar({
         stream,
         format,
         fps: FPS,
-        barsize: 24,
         hideCursor: true,
         clearOnComplete: true,
         gracefulExit: false,
-        barCompleteChar: '█',
-        barIncompleteChar: '░',
       });
       bar = multi.create(t ?? 0, done, payload(done, 0));
       last = { done, failed: 0 };
@@ -94,7 +94,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       bar?.update(done, payload(done, failed));
     },
     note(text) {
-      multi?.log(`${text}\n`);
+      multi?.log(`${wrapNote(text, columns())}\n`);
     },
     stop() {
       if (refresh) clearInterval(refresh);

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BatchtoolsError, ErrorCodes, InvalidOptionError } from '../errors.ts';
-import { createAdaptivePolicy } from '../schedule/adaptive.ts';
+import { createAdaptivePolicy, type TraceEntry } from '../schedule/adaptive.ts';
 import type { ChunkRunner, EngineRun, OpenedRunner, RunEngine } from '../schedule/chunk-runner.ts';
 import type { ChunkCompletion, ChunkPolicy, ChunkRequest } from '../schedule/policy.ts';
 import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
@@ -157,7 +157,7 @@ class FleetPolicy implements ChunkPolicy {
   setMainPressure(ratio: number): void {
     this.#inner.setMainPressure?.(ratio);
   }
-  trace(): unknown[] {
+  trace(): TraceEntry[] {
     return this.#inner.trace?.() ?? [];
   }
 }

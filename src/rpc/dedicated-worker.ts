@@ -4,12 +4,10 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { expose } from 'comlink';
+import { importModule } from '../base/typescript.ts';
 import { TaskLoadError } from '../errors.ts';
 import { toEnvelope } from '../transport/envelope.ts';
-import { ensureTypeScript } from '../worker/load-task.ts';
 import { installErrorEnvelope, portEndpoint } from './endpoint.ts';
-
-const TS_EXTENSION = /\.(c|m)?tsx?$/;
 
 /** Start serving. Called by the dedicated worker entry. */
 export async function serveDedicated(): Promise<void> {
@@ -17,8 +15,7 @@ export async function serveDedicated(): Promise<void> {
   installErrorEnvelope();
   let mod: Record<string, unknown>;
   try {
-    if (TS_EXTENSION.test(new URL(url).pathname)) await ensureTypeScript();
-    mod = (await import(url)) as Record<string, unknown>;
+    mod = await importModule(url);
   } catch (error) {
     const message = `module ${url} failed to load in its dedicated worker: ${(error as Error)?.message ?? String(error)}`;
     parentPort!.postMessage({ loadError: toEnvelope(new TaskLoadError(message, { cause: error })) });

@@ -1,5 +1,7 @@
 /**
- * AdaptivePolicy: "FAC2 with a time budget" (research notes §8.3), a pure chunk-size controller.
+ * AdaptivePolicy: "FAC2 with a time budget", a pure chunk-size controller. FAC2 is factoring with factor 2
+ * (Flynn Hummel, Schonberg and Flynn, "Factoring: a method for scheduling parallel loops", CACM 35(8), 1992): each
+ * batch of `threads` chunks takes half the remaining items. Here it only caps a size set by a time target.
  *
  * Numbers in, sizes out: no timers, no clock. Time arrives as `request.elapsedMs` (trace only) and as the
  * `runMs` / `roundTripMs` of completions.
@@ -17,12 +19,12 @@
  *   (only the FAC2 tail, heap cuts, the OOM cap and `maxChunk` go lower).
  * - Damping: recompute at most once per `threads` completions; keep the size while its predicted duration is in
  *   [T/deadBand, T·deadBand]; grow ≤ maxGrowth×, shrink ≤ maxShrink× per step (heap cuts and the OOM cap excepted).
- * - Heap (§8.4, see heap-bands.ts): `next()` does not know which worker piscina will pick, so the bands act on
- *   the global size through the worst worker: level 1 freezes growth; entering level 2 halves, level 3 quarters.
- *   Level-2 workers lose their prefetch slot and paused (level-3) workers all their slots in `maxInFlight()`,
- *   which never drops below 1, so a run cannot deadlock. A dispatcher that can route work should also skip
- *   `pausedWorkers()`; a pause ends with that worker's first result below `heap.resumeBelow`, or when the worker
- *   has sent nothing for `heap.staleAfterPerThread × threads` results (then its state is forgotten).
+ * - Heap (see heap-bands.ts): `next()` does not know which worker piscina will pick (piscina hands a queued chunk
+ *   to whichever worker frees first), so the bands act on the global size through the worst worker: level 1
+ *   freezes growth; entering level 2 halves, level 3 quarters. Level-2 workers lose their prefetch slot and paused
+ *   (level-3) workers all their slots in `maxInFlight()`, which never drops below 1, so a run cannot deadlock. A
+ *   pause ends with that worker's first result below `heap.resumeBelow`, or when the worker has sent nothing for
+ *   `heap.staleAfterPerThread × threads` results (then its state is forgotten).
  * - OOM: memCap = min(memCap, max(1, floor(items / 2))), never raised again. 'crash'/'timeout' teach nothing;
  *   'oom'/'crash'/'timeout' forget the worker's heap state (its replacement starts green).
  * - Main-thread pressure (`setMainPressure`): above the threshold, growth freezes and in-flight drops to `threads`.
@@ -262,16 +264,6 @@ export class AdaptivePolicy implements ChunkPolicy {
   /** Main-thread memory pressure, 0..1 (e.g. rss / budget); above `mainPressureThreshold` growth freezes. */
   setMainPressure(ratio: number): void {
     this.#mainPressure = Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 0;
-  }
-
-  /** Whether a worker is paused for heap pressure (hold dispatch to it if you can route). */
-  isPaused(workerId: number): boolean {
-    return this.#heap.isPaused(workerId);
-  }
-
-  /** Ids of workers paused for heap pressure, ascending. */
-  pausedWorkers(): number[] {
-    return this.#heap.paused();
   }
 
   /** The decision trace, oldest first (a copy; bounded by `traceLimit`). */

@@ -1,7 +1,9 @@
 /**
  * The circuit breaker: when the failure rate over a sliding window of recent item outcomes passes a threshold
- * (with a minimum number of samples), the run stops dispatching. Pure: outcomes in, state out; the dispatcher
- * owns the cool-down timer.
+ * (with a minimum number of samples), the run stops dispatching. With a cool-down it later half-opens and lets
+ * one probe through: one chunk of one item, named by the key the dispatcher gives it. Only that chunk's landing
+ * ends the probe; its success closes the breaker, its failure opens it again. Pure: outcomes in, state out; the
+ * dispatcher owns the cool-down timer.
  */
 import { describeError } from '../errors.ts';
 
@@ -33,6 +35,8 @@ export class CircuitBreaker {
   #count = 0;
   #failures = 0;
   #state: BreakerState = 'closed';
+  /** The probe chunk in flight (half-open only). */
+  #probe: object | undefined;
   /** Recent failure descriptions, for the message that says why the breaker tripped. */
   readonly #recent: string[] = [];
 
@@ -52,30 +56,50 @@ export class CircuitBreaker {
     return this.#count === 0 ? 0 : this.#failures / this.#count;
   }
 
-  /** Record `n` successes. */
-  success(n = 1): void {
-    if (this.#state === 'half-open') {
-      this.#reset();
-      return;
-    }
-    // Pushing more successes than the window holds leaves the same state as pushing a window's worth.
-    const k = Math.min(n, this.#ring.length);
-    for (let i = 0; i < k; i++) this.#push(0);
+  /** True while half-open with no probe in flight: one single-item chunk may be sent, then {@link probeSent}. */
+  get wantsProbe(): boolean {
+    return this.#state === 'half-open' && this.#probe === undefined;
   }
 
-  /** Record one failure. Returns true when this failure trips (or re-opens) the breaker. */
-  failure(error: unknown): boolean {
-    this.#recent.push(error instanceof Error ? error.message : describeError(error));
-    if (this.#recent.length > 5) this.#recent.shift();
-    if (this.#state === 'half-open') {
+  /** The probe chunk `key` was sent. Only its landing ({@link landed} with the same key) ends the probe. */
+  probeSent(key: object): void {
+    if (!this.wantsProbe) throw new Error('a probe may be sent only while half-open with no probe in flight');
+    this.#probe = key;
+  }
+
+  /**
+   * A chunk landed with `ok` items that succeeded and `failures` items that failed (each a failed attempt, retried
+   * or not). Returns true when this trips the breaker or opens it again.
+   *
+   * While closed, every outcome counts in the window. While open or half-open, only the probe chunk decides:
+   * a failure opens the breaker again, a success closes it with a fresh window, and a probe that brought no outcome
+   * (its worker died before the item began, so it runs again) lets another probe go. Other chunks (sent before
+   * the trip) change nothing but the recent failures quoted in the message.
+   */
+  landed(key: object, ok: number, failures: readonly unknown[]): boolean {
+    for (const error of failures) this.#remember(error);
+    if (this.#state !== 'closed') {
+      if (key !== this.#probe) return false;
+      this.#probe = undefined;
+      if (failures.length > 0) {
+        this.#state = 'open';
+        return true;
+      }
+      if (ok > 0) this.#reset();
+      return false;
+    }
+    let tripped = false;
+    for (let i = 0; i < failures.length && !tripped; i++) {
+      this.#push(1);
+      tripped = this.#count >= this.minSamples && this.rate >= this.threshold;
+    }
+    if (tripped) {
       this.#state = 'open';
       return true;
     }
-    this.#push(1);
-    if (this.#state === 'closed' && this.#count >= this.minSamples && this.rate >= this.threshold) {
-      this.#state = 'open';
-      return true;
-    }
+    // Pushing more successes than the window holds leaves the same state as pushing a window's worth.
+    const k = Math.min(ok, this.#ring.length);
+    for (let i = 0; i < k; i++) this.#push(0);
     return false;
   }
 
@@ -91,6 +115,11 @@ export class CircuitBreaker {
       `circuit breaker open: ${pct(this.rate)} of the last ${this.#count} items failed ` +
       `(threshold ${pct(this.threshold)}, at least ${this.minSamples} items); recent failures: ${this.#recent.join(' | ')}`
     );
+  }
+
+  #remember(error: unknown): void {
+    this.#recent.push(error instanceof Error ? error.message : describeError(error));
+    if (this.#recent.length > 5) this.#recent.shift();
   }
 
   #push(bit: 0 | 1): void {

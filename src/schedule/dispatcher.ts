@@ -1,36 +1,50 @@
 /**
- * The dispatcher: pulls items from the source in chunks sized by the policy, keeps a bounded number of chunks in
- * flight on the pool, and hands every item's outcome to the sink. It decides nothing itself: sizes come from the
- * ChunkPolicy, what a failed chunk becomes from outcomes.ts, retries and the breaker from failures.ts.
+ * The dispatcher: a Run pulls items from the source in chunks sized by the ChunkPolicy, keeps a bounded number of
+ * chunks in flight on the pool, and hands every item's outcome to the sink.
+ *
+ * Every send passes one admission check, `#admit()`: the run is not finished, the breaker's gate lets work (or one
+ * single-item probe) through, the policy's in-flight bound and a free progress slot allow one more chunk. New input
+ * is pulled only while not draining, the input has more and the consumer keeps up (`#mayPull()`); a batch from an
+ * async source waits at the front of the re-run queue and is admitted like any other work once it arrives.
+ *
+ * What it asks others: chunk sizes (the policy), what a failed chunk becomes (outcomes.ts), what failed items
+ * become and whether the breaker tripped (failures.ts, returned as values keyed by the chunk). What it decides
+ * itself: the timers (retry backoffs, the breaker's cool-down, run-time deadlines, the abort grace period), the
+ * start-up crash limit, the one-item split of the half-open probe, and when the run ends.
  */
-import type { EventLoopUtilization } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
-import { ErrorCodes, RunError, TaskLoadError, type ItemError } from '../errors.ts';
+import { ErrorCodes, RunError, TaskLoadError } from '../errors.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
 import { packNumbers } from '../transport/pack.ts';
 import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
-import { FailureHandling } from './failures.ts';
+import { ChunkStopper } from './deadlines.ts';
+import { FailureHandling, type ItemFailure, type Verdict } from './failures.ts';
 import { classifyChunkError, decideChunkFailure, taskErrorToItemError, type ChunkFailure, type Work } from './outcomes.ts';
-import type { ChunkTrace, RunSettings, RunSummary, RunTrace } from './run-types.ts';
-import { epochNow, RunState } from './slots.ts';
+import { ChunkRecorder } from './recorder.ts';
+import type { RunSettings, RunSummary } from './run-types.ts';
+import { RunState } from './slots.ts';
+import type { Batch } from './source.ts';
 
 export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace, TraceFailure } from './run-types.ts';
 
+/** A chunk on its way: its work, its progress slot, and when it was sent. The object is the chunk's identity. */
 interface InFlight extends Work {
   slot: number;
   sentAt: number;
-  /** Set by the watchdog: the offset of the item that ran past its deadline. */
+  /** Set by the deadline watchdog: the offset of the item that ran past its deadline. */
   timedOut?: number;
-  probe: boolean;
 }
 
-/** How often the main thread's heap is sampled for backpressure, ms. */
-const PRESSURE_SAMPLE_MS = 50;
+/** What `#admit()` allows: nothing, one single-item probe, or a chunk of any size. */
+const [NONE, PROBE, ANY] = [0, 1, 2] as const;
+type Admission = typeof NONE | typeof PROBE | typeof ANY;
+
 /** Give up on a run whose workers keep dying before any of them has loaded the task. */
 const STARTUP_CRASH_LIMIT = 3;
-/** Failed items a trace keeps with their messages (all are counted by code). */
-const TRACED_FAILURES = 20;
-const MiB = 1024 * 1024;
+/**
+ * Progress slots per pool thread (at least 16 in all). A chunk in flight holds one, so this is a hard bound on the
+ * chunks in flight whatever the policy asks for; `#admit()` checks it like the policy's own bound.
+ */
+const SLOTS_PER_THREAD = 4;
 
 let nextRunId = 0;
 
@@ -41,14 +55,15 @@ export class Run {
   readonly #id = nextRunId++;
   readonly #slots: RunState;
   readonly #inFlight = new Set<InFlight>();
-  /** Work to run again (pieces of failed chunks, due retries), served before new input. */
+  readonly #stopper: ChunkStopper;
+  /** Work to send before new input: pieces of failed chunks, due retries, a batch that arrived from an async pull. */
   readonly #again: Work[] = [];
   readonly #failures: FailureHandling;
-  readonly #workerIds = new Map<number, number>();
+  /** Retries waiting for their backoff. */
+  readonly #retryTimers = new Set<NodeJS.Timeout>();
+  #coolDown: NodeJS.Timeout | undefined;
   readonly #t0 = performance.now();
-  readonly #trace: ChunkTrace[] | undefined;
-  /** Run-level trace detail (failures, main-thread load), only when a trace is kept. */
-  readonly #traceRun: { startedAt: string; elu: EventLoopUtilization; failures: NonNullable<RunTrace['failures']> } | undefined;
+  readonly #recorder: ChunkRecorder;
   #resolve!: (summary: RunSummary) => void;
   #reject!: (error: unknown) => void;
   #finished = false;
@@ -59,11 +74,8 @@ export class Run {
   #failed = 0;
   #chunks = 0;
   #crashesBeforeLoad = 0;
-  #lastPressureSample = Number.NEGATIVE_INFINITY;
-  #watchdog: NodeJS.Timeout | undefined;
-  #graceTimer: NodeJS.Timeout | undefined;
   readonly #onAbort = (): void => this.#stop(this.#s.signal?.reason);
-  /** A graceful stop was asked for: no more input is taken; what was sent finishes. */
+  /** A graceful stop was asked for: no more input is taken; what was taken finishes. */
   #draining = false;
   readonly #onStopAsked = (): void => {
     this.#draining = true;
@@ -72,17 +84,10 @@ export class Run {
 
   constructor(settings: RunSettings) {
     this.#s = settings;
-    this.#trace = settings.trace ? [] : undefined;
-    this.#traceRun = settings.trace
-      ? { startedAt: new Date().toISOString(), elu: performance.eventLoopUtilization(), failures: { byCode: {}, first: [] } }
-      : undefined;
-    this.#slots = new RunState(Math.max(16, settings.policy.maxInFlight(settings.threads) * 2 + 8));
-    this.#failures = new FailureHandling(settings.retry, settings.breaker, {
-      requeue: (work) => this.#again.push(work),
-      fail: (error) => this.#finalFailure(error),
-      trip: (error) => this.#stop(error),
-      wake: () => this.#pump(),
-    });
+    this.#recorder = new ChunkRecorder(settings.policy, settings.trace === true, this.#t0);
+    this.#slots = new RunState(Math.max(16, SLOTS_PER_THREAD * settings.threads));
+    this.#stopper = new ChunkStopper(this.#slots, settings.pool, this.#inFlight);
+    this.#failures = new FailureHandling(settings.retry, settings.breaker);
     this.done = new Promise<RunSummary>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -94,11 +99,7 @@ export class Run {
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (settings.stopSignal?.aborted) this.#draining = true;
     else settings.stopSignal?.addEventListener('abort', this.#onStopAsked, { once: true });
-    if (settings.timeout !== undefined) {
-      const every = Math.max(2, Math.min(100, settings.timeout / 4));
-      this.#watchdog = setInterval(() => this.#checkDeadlines(settings.timeout!), every);
-      this.#watchdog.unref();
-    }
+    if (settings.timeout !== undefined) this.#stopper.watch(settings.timeout);
     this.#pump();
   }
 
@@ -117,43 +118,45 @@ export class Run {
     this.#stop(reason);
   }
 
+  /** The one admission check of every send. */
+  #admit(): Admission {
+    if (this.#finished || this.#slots.available === 0) return NONE;
+    if (this.#inFlight.size >= this.#s.policy.maxInFlight(this.#s.threads)) return NONE;
+    const gate = this.#failures.gate;
+    return gate === 'open' ? ANY : gate === 'probe' ? PROBE : NONE;
+  }
+
+  /** May new input be pulled: no pull under way, no stop asked, input left, and the consumer keeping up. */
+  #mayPull(): boolean {
+    const { source, sink } = this.#s;
+    return !this.#pulling && !this.#draining && !source.done && (sink.ready?.() ?? true);
+  }
+
   /**
-   * Send work while the policy, the slots, the breaker and the consumer allow. Re-runs go first. A pull from an
-   * async source runs in the background (one at a time), so re-runs are never held up by a slow input.
+   * Send work while `#admit()` allows. Work to run again goes first and ignores the consumer's backpressure: it is
+   * what the consumer waits for. A pull from an async source runs in the background (one at a time), so re-runs
+   * are never held up by a slow input.
    */
   #pump(): void {
     if (this.#pumping || this.#finished) return;
     this.#pumping = true;
     try {
-      const { source, policy, sink, threads } = this.#s;
-      while (!this.#finished && this.#inFlight.size < policy.maxInFlight(threads) && this.#slots.available > 0) {
-        const gate = this.#failures.gate;
-        if (gate === 'closed') break;
-        const probe = gate === 'probe';
-        // Work to run again goes first and ignores the consumer's backpressure: it is what the consumer waits for.
-        let again = this.#again.shift();
+      for (let admission = this.#admit(); admission !== NONE; admission = this.#admit()) {
+        const probe = admission === PROBE;
+        const again = this.#again.shift();
         if (again) {
-          if (probe && again.batch.items.length > 1) {
-            const [first, rest] = splitFirst(again);
-            this.#again.unshift(rest);
-            again = first;
-          }
-          this.#send(again, probe);
+          this.#send(probe ? this.#firstItem(again) : again, probe);
           continue;
         }
-        if (this.#pulling || this.#draining || source.done || !(sink.ready?.() ?? true)) break;
+        if (!this.#mayPull()) break;
+        const { source, policy, threads } = this.#s;
         const remaining = source.total === null ? null : source.total - source.taken;
         const wanted = probe ? 1 : policy.next({ remaining, inFlight: this.#inFlight.size, threads, elapsedMs: this.#elapsed() });
         const taken = source.take(Math.max(1, Math.floor(wanted)));
         if (taken instanceof Promise) {
           this.#pulling = true;
           taken.then(
-            (batch) => {
-              this.#pulling = false;
-              if (this.#finished) return;
-              if (batch.items.length > 0) this.#send({ batch, attempts: 1, isolating: false }, probe);
-              this.#pump();
-            },
+            (batch) => this.#pulled(batch),
             (error: unknown) => {
               this.#pulling = false;
               this.#stop(error);
@@ -172,6 +175,26 @@ export class Run {
     }
   }
 
+  /**
+   * An async pull answered. The gate may have closed while it was under way (the breaker tripped), so the batch is
+   * not sent from here: it goes to the front of the re-run queue and `#pump()` admits it like any other work.
+   */
+  #pulled(batch: Batch): void {
+    this.#pulling = false;
+    if (this.#finished) return;
+    if (batch.items.length > 0) this.#again.unshift({ batch, attempts: 1, isolating: false });
+    this.#pump();
+  }
+
+  /** The half-open probe is one item: split it off `work`, which keeps its place at the front of the queue. */
+  #firstItem(work: Work): Work {
+    const { start, items } = work.batch;
+    if (items.length === 1) return work;
+    this.#again.unshift({ ...work, batch: { start: start + 1, items: items.slice(1) } });
+    return { ...work, batch: { start, items: items.slice(0, 1) } };
+  }
+
+  /** Send one chunk. Called only from `#pump()` after `#admit()`, so a slot is free. */
   #send(work: Work, probe: boolean): void {
     const slot = this.#slots.take();
     const { items } = work.batch;
@@ -188,8 +211,8 @@ export class Run {
       runId: this.#id,
       slot,
     };
-    const flight: InFlight = { ...work, slot, probe, sentAt: performance.now() };
-    if (probe) this.#failures.probeSent();
+    const flight: InFlight = { ...work, slot, sentAt: performance.now() };
+    if (probe) this.#failures.probeSent(flight);
     this.#inFlight.add(flight);
     let pending: Promise<ChunkReply>;
     try {
@@ -199,9 +222,18 @@ export class Run {
       pending = Promise.reject(error);
     }
     pending.then(
-      (reply) => this.#onReply(flight, reply),
-      (error: unknown) => this.#onChunkError(flight, error),
+      (reply) => this.#settle(() => this.#onReply(flight, reply)),
+      (error: unknown) => this.#settle(() => this.#onChunkError(flight, error)),
     );
+  }
+
+  /** Run a landing handler; whatever it throws ends the run instead of becoming an unhandled rejection. */
+  #settle(handler: () => void): void {
+    try {
+      handler();
+    } catch (error) {
+      this.#stop(error);
+    }
   }
 
   #land(flight: InFlight): boolean {
@@ -223,8 +255,9 @@ export class Run {
     const { values, errors } = reply;
     const { sink } = this.#s;
     // Successes go to the sink in runs between failures (one call per run when the sink takes runs).
+    let failures: ItemFailure[] | undefined;
     let from = 0;
-    for (let e = 0; e <= errors.length && !this.#finished; e++) {
+    for (let e = 0; e <= errors.length; e++) {
       const error = errors[e];
       const to = error ? error[0] : reply.ran;
       if (to > from) {
@@ -234,16 +267,13 @@ export class Run {
       }
       if (error) {
         const k = error[0];
-        const work = { batch: { start: batch.start + k, items: [batch.items[k]] }, attempts, isolating: true };
-        this.#failures.failed(taskErrorToItemError(batch.start + k, error[1], attempts), work);
+        (failures ??= []).push({ error: taskErrorToItemError(batch.start + k, error[1], attempts), item: batch.items[k] });
       }
       from = to + 1;
     }
-    if (this.#finished) return;
-    this.#failures.succeeded(reply.ran - errors.length);
     this.#chunks++;
-    this.#observe(flight, 'ok', reply);
-    this.#afterChunk();
+    this.#recorder.observe(flight, 'ok', reply);
+    if (this.#carryOut(this.#failures.landed(flight, reply.ran - errors.length, failures))) this.#afterChunk();
   }
 
   #onChunkError(flight: InFlight, error: unknown): void {
@@ -253,107 +283,70 @@ export class Run {
       flight.timedOut === undefined
         ? classifyChunkError(error)
         : { kind: 'timeout', error: new Error(`ran longer than its ${this.#s.timeout} ms deadline`) };
-    if (failure.kind === 'crash' && this.#slots.loads === 0) {
-      if (++this.#crashesBeforeLoad >= STARTUP_CRASH_LIMIT) {
-        const detail = `${failure.exitCode === undefined ? '' : `exit code ${failure.exitCode}: `}${String((error as Error)?.message)}`;
-        this.#stop(
-          new RunError(
-            ErrorCodes.STARTUP_FAILED,
-            `workers keep dying before the task is loaded (${this.#crashesBeforeLoad} in a row, last: ${detail}); ` +
-              'check that the task module can be imported on its own',
-            { cause: error },
-          ),
-        );
-        return;
-      }
+    if (failure.kind === 'crash' && this.#slots.loads === 0 && ++this.#crashesBeforeLoad >= STARTUP_CRASH_LIMIT) {
+      const detail = `${failure.exitCode === undefined ? '' : `exit code ${failure.exitCode}: `}${String((error as Error)?.message)}`;
+      const message =
+        `workers keep dying before the task is loaded (${this.#crashesBeforeLoad} in a row, last: ${detail}); ` +
+        'check that the task module can be imported on its own';
+      this.#stop(new RunError(ErrorCodes.STARTUP_FAILED, message, { cause: error }));
+      return;
     }
-    this.#observe(flight, failure.kind, undefined);
+    this.#recorder.observe(flight, failure.kind, undefined);
     const at = flight.timedOut === undefined ? position : { item: flight.timedOut, awaiting: false };
     const decision = decideChunkFailure(flight, failure, at);
     // Pieces go to the front, in input order, so isolation finishes before new input piles up.
     this.#again.unshift(...decision.requeue);
-    for (const itemError of decision.failed) {
-      const k = itemError.index - flight.batch.start;
-      const work = { batch: { start: itemError.index, items: [flight.batch.items[k]] }, attempts: flight.attempts, isolating: true };
-      this.#failures.failed(itemError, work);
-      if (this.#finished) return;
-    }
-    this.#afterChunk();
+    const { start, items } = flight.batch;
+    const failures = decision.failed.map((e): ItemFailure => ({ error: e, item: items[e.index - start] }));
+    if (this.#carryOut(this.#failures.landed(flight, 0, failures))) this.#afterChunk();
   }
 
-  #finalFailure(error: ItemError): void {
-    this.#failed++;
-    this.#done++;
-    if (this.#traceRun) {
-      const { byCode, first } = this.#traceRun.failures;
-      byCode[error.code] = (byCode[error.code] ?? 0) + 1;
-      if (first.length < TRACED_FAILURES) first.push({ index: error.index, code: error.code, message: error.message, attempts: error.attempts });
-    }
-    this.#s.sink.failure(error);
-    if (this.#s.stopOnFailure) this.#stop(error);
-  }
-
-  /** Terminate the worker of any chunk whose current item has run past the deadline (run time, not queue time). */
-  #checkDeadlines(timeout: number): void {
-    const now = epochNow();
-    for (const flight of this.#inFlight) {
-      if (flight.timedOut !== undefined) continue;
-      const current = this.#slots.position(flight.slot).item;
-      if (current === null || current >= flight.batch.items.length) continue;
-      if (this.#slots.runningFor(flight.slot, now) > timeout) {
-        flight.timedOut = current;
-        this.#terminate(flight);
+  /** Carry out what failures.ts decided for a landed chunk. False when that ended the run. */
+  #carryOut(verdict: Verdict): boolean {
+    const { sink, stopOnFailure } = this.#s;
+    for (const error of verdict.failed) {
+      this.#failed++;
+      this.#done++;
+      this.#recorder.failure(error);
+      sink.failure(error);
+      if (stopOnFailure) {
+        this.#stop(error);
+        return false;
       }
     }
-  }
-
-  #observe(flight: InFlight, outcome: ChunkTrace['outcome'], reply: ChunkReply | undefined): void {
-    const now = performance.now();
-    const worker = reply ? this.#workerNumber(reply.threadId) : -1;
-    const heapRatio = reply && reply.heapLimit > 0 ? reply.heapUsed / reply.heapLimit : 0;
-    const runMs = reply?.runMs ?? 0;
-    const roundTripMs = now - flight.sentAt;
-    const items = flight.batch.items.length;
-    this.#s.policy.observe({
-      items,
-      runMs,
-      roundTripMs,
-      heapRatio,
-      workerId: worker,
-      cold: reply?.cold ?? false,
-      outcome: outcome === 'clone' ? 'crash' : outcome,
-    });
-    if (!this.#trace) return;
-    const t = now - this.#t0;
-    const sentMs = flight.sentAt - this.#t0;
-    const entry: ChunkTrace = { t, items, runMs, roundTripMs, heapRatio, worker, outcome, sentMs };
-    entry.startMs = Math.max(sentMs, t - runMs);
-    entry.first = flight.batch.start;
-    entry.attempt = flight.attempts;
-    if (reply && reply.errors.length > 0) entry.failedItems = reply.errors.length;
-    if (flight.isolating) entry.isolated = true;
-    if (reply && reply.heapLimit > 0) {
-      entry.heapUsedMb = reply.heapUsed / MiB;
-      entry.heapLimitMb = reply.heapLimit / MiB;
+    for (const { work, delayMs } of verdict.retries) {
+      const timer = setTimeout(() => {
+        this.#retryTimers.delete(timer);
+        this.#again.push(work);
+        this.#pump();
+      }, delayMs);
+      this.#retryTimers.add(timer);
     }
-    this.#trace.push(entry);
+    if (verdict.tripped) {
+      const { error, coolDownMs } = verdict.tripped;
+      if (coolDownMs === undefined) {
+        this.#stop(error);
+        return false;
+      }
+      clearTimeout(this.#coolDown);
+      this.#coolDown = setTimeout(() => {
+        this.#coolDown = undefined;
+        this.#failures.halfOpen();
+        this.#pump();
+      }, coolDownMs);
+    }
+    return !this.#finished;
   }
 
   #afterChunk(): void {
     if (this.#finished) return;
-    this.#sampleMainPressure();
+    this.#recorder.sampleMainPressure();
     const { onProgress, source } = this.#s;
     if (onProgress) {
       const elapsedMs = this.#elapsed();
-      const progress = {
-        done: this.#done,
-        failed: this.#failed,
-        total: source.total,
-        itemsPerSecond: elapsedMs > 0 ? (this.#done * 1000) / elapsedMs : 0,
-        elapsedMs,
-      };
+      const itemsPerSecond = elapsedMs > 0 ? (this.#done * 1000) / elapsedMs : 0;
       try {
-        onProgress(progress);
+        onProgress({ done: this.#done, failed: this.#failed, total: source.total, itemsPerSecond, elapsedMs });
       } catch (error) {
         this.#stop(error);
         return;
@@ -362,30 +355,19 @@ export class Run {
     this.#pump();
   }
 
-  /** Tell the policy how full the main thread's heap is (results and clones live there), at most every 50 ms. */
-  #sampleMainPressure(): void {
-    const { policy } = this.#s;
-    if (!policy.setMainPressure) return;
-    const now = performance.now();
-    if (now - this.#lastPressureSample < PRESSURE_SAMPLE_MS) return;
-    this.#lastPressureSample = now;
-    const heap = getHeapStatistics();
-    policy.setMainPressure(heap.used_heap_size / heap.heap_size_limit);
-  }
-
   #maybeFinish(): void {
     if (this.#finished) {
-      if (this.#inFlight.size === 0) this.#clearGrace();
+      if (this.#inFlight.size === 0) this.#stopper.clearGrace();
       return;
     }
-    const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#failures.pending === 0 && !this.#pulling;
+    const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#retryTimers.size === 0 && !this.#pulling;
     if ((this.#s.source.done || this.#draining) && idle) {
       this.#finished = true;
       this.#cleanup();
       if (this.#draining) void this.#s.source.close().catch(() => {});
       const summary: RunSummary = { items: this.#done, failed: this.#failed, chunks: this.#chunks, elapsedMs: this.#elapsed() };
-      if (this.#trace) summary.trace = this.#traceOf(summary.elapsedMs);
-      this.#resolve(summary);
+      const trace = this.#recorder.trace(this.#s.threads, summary.elapsedMs);
+      this.#resolve(trace ? { ...summary, trace } : summary);
     }
   }
 
@@ -396,71 +378,22 @@ export class Run {
     this.#slots.abort();
     this.#cleanup();
     void this.#s.source.close().catch(() => {});
-    if (this.#inFlight.size > 0) {
-      // A task that never looks at its signal is stopped the hard way after the grace period.
-      this.#graceTimer = setTimeout(() => {
-        for (const flight of this.#inFlight) this.#terminate(flight);
-      }, this.#s.abortGraceMs);
-      this.#graceTimer.unref();
-    }
+    // A task that never looks at its signal is stopped the hard way after the grace period.
+    this.#stopper.terminateAfter(this.#s.abortGraceMs);
     this.#reject(reason);
-  }
-
-  /**
-   * Terminate the worker running `flight` (it ran past its deadline, or ignored an abort past the grace period).
-   * The slot names the worker's thread; a chunk that has not started yet has none and is left alone (it sees the
-   * abort flag before its first item). piscina then rejects the chunk and replaces the worker.
-   */
-  #terminate(flight: InFlight): void {
-    const threadId = this.#slots.thread(flight.slot);
-    if (threadId === 0 || !this.#inFlight.has(flight)) return;
-    const worker = this.#s.pool.threads.find((t) => t.threadId === threadId);
-    void worker?.terminate();
   }
 
   #cleanup(): void {
     this.#s.signal?.removeEventListener('abort', this.#onAbort);
     this.#s.stopSignal?.removeEventListener('abort', this.#onStopAsked);
-    this.#failures.close();
-    if (this.#watchdog) clearInterval(this.#watchdog);
-  }
-
-  #clearGrace(): void {
-    if (this.#graceTimer) clearTimeout(this.#graceTimer);
-    this.#graceTimer = undefined;
-  }
-
-  #workerNumber(threadId: number): number {
-    let id = this.#workerIds.get(threadId);
-    if (id === undefined) {
-      id = this.#workerIds.size;
-      this.#workerIds.set(threadId, id);
-    }
-    return id;
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
+    clearTimeout(this.#coolDown);
+    this.#coolDown = undefined;
+    this.#stopper.unwatch();
   }
 
   #elapsed(): number {
     return performance.now() - this.#t0;
   }
-
-  #traceOf(elapsedMs: number): RunTrace {
-    const trace: RunTrace = { chunks: this.#trace ?? [], decisions: this.#s.policy.trace?.() ?? [], threads: this.#s.threads, elapsedMs };
-    const run = this.#traceRun;
-    if (run) {
-      const elu = performance.eventLoopUtilization(run.elu);
-      trace.startedAt = run.startedAt;
-      trace.main = { activeMs: elu.active, utilization: elu.utilization };
-      trace.failures = run.failures;
-    }
-    return trace;
-  }
-}
-
-/** Split off the first item of a batch (for a half-open probe): [first item, the rest]. */
-function splitFirst(work: Work): [Work, Work] {
-  const { start, items } = work.batch;
-  return [
-    { ...work, batch: { start, items: items.slice(0, 1) } },
-    { ...work, batch: { start: start + 1, items: items.slice(1) } },
-  ];
 }

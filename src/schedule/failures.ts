@@ -1,98 +1,95 @@
 /**
- * What happens to an item that failed: run it again after a backoff (retries), or fail it for good; and whether
- * the run may keep dispatching at all (the circuit breaker, with its cool-down and half-open probe).
+ * What the failures of a landed chunk become, as a value the dispatcher carries out: which items fail for good,
+ * which run again after a backoff (retries), and whether the circuit breaker tripped. It also says whether the run
+ * may send work at all (the breaker's gate). No timers and no callbacks: the dispatcher owns both.
  */
 import { ErrorCodes, RunError, type ItemError } from '../errors.ts';
 import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import type { Work } from './outcomes.ts';
 import { RetryPolicy, type RetryOptions } from './retry.ts';
 
-/** What the dispatcher lets this module do. */
-export interface FailureHooks {
-  /** Queue work to run again. */
-  requeue(work: Work): void;
-  /** An item failed for good. */
-  fail(error: ItemError): void;
-  /** The breaker tripped and there is no cool-down: end the run with this error. */
-  trip(error: RunError): void;
-  /** Something changed that may allow dispatch (a retry is due, the cool-down passed). */
-  wake(): void;
+/** One item that failed in a chunk: its error (with index and attempt) and the item itself (to run it again). */
+export interface ItemFailure {
+  error: ItemError;
+  item: unknown;
+}
+
+/** An item to run again once `delayMs` has passed. */
+export interface Retry {
+  work: Work;
+  delayMs: number;
+}
+
+/** What the dispatcher does after a chunk landed. */
+export interface Verdict {
+  /** Items that failed for good, in the order they were given. */
+  readonly failed: readonly ItemError[];
+  /** Items to run again after their backoff. */
+  readonly retries: readonly Retry[];
+  /**
+   * The breaker tripped (or opened again after a failed probe): stop sending. With `coolDownMs`, half-open after
+   * that long ({@link FailureHandling.halfOpen}); without, end the run with `error`.
+   */
+  readonly tripped?: { readonly error: RunError; readonly coolDownMs: number | undefined };
 }
 
 /** Whether the dispatcher may send work: all it wants, nothing, or one single-item probe. */
 export type DispatchGate = 'open' | 'closed' | 'probe';
 
+const NOTHING: Verdict = Object.freeze({ failed: Object.freeze([]), retries: Object.freeze([]) });
+const NO_FAILURES: readonly ItemFailure[] = Object.freeze([]);
+
 /** Retries and the circuit breaker of one run. */
 export class FailureHandling {
   readonly #retry: RetryPolicy;
   readonly #breaker: CircuitBreaker | undefined;
-  readonly #hooks: FailureHooks;
-  readonly #timers = new Set<NodeJS.Timeout>();
-  #probing = false;
 
-  constructor(retry: RetryOptions | undefined, breaker: BreakerOptions | undefined, hooks: FailureHooks) {
-    this.#retry = new RetryPolicy(retry);
+  constructor(retry: RetryOptions | undefined, breaker: BreakerOptions | undefined, random: () => number = Math.random) {
+    this.#retry = new RetryPolicy(retry, random);
     this.#breaker = breaker ? new CircuitBreaker(breaker) : undefined;
-    this.#hooks = hooks;
-  }
-
-  /** Retries waiting for their backoff to pass. */
-  get pending(): number {
-    return this.#timers.size;
   }
 
   /** May the dispatcher send work now? */
   get gate(): DispatchGate {
-    const state = this.#breaker?.state ?? 'closed';
-    if (state === 'closed') return 'open';
-    return state === 'half-open' && !this.#probing ? 'probe' : 'closed';
+    const breaker = this.#breaker;
+    if (breaker === undefined || breaker.state === 'closed') return 'open';
+    return breaker.wantsProbe ? 'probe' : 'closed';
   }
 
-  /** The dispatcher sent the half-open probe. */
-  probeSent(): void {
-    this.#probing = true;
+  /** The chunk `key` (one item) was sent as the half-open probe. */
+  probeSent(key: object): void {
+    this.#breaker!.probeSent(key);
   }
 
-  /** `n` items succeeded. */
-  succeeded(n: number): void {
-    this.#probing = false;
-    this.#breaker?.success(n);
+  /** The cool-down after a trip passed: let one probe through. */
+  halfOpen(): void {
+    this.#breaker?.halfOpen();
   }
 
-  /** An item failed on its `error.attempts`-th attempt: retry it or fail it for good. */
-  failed(error: ItemError, work: Work): void {
-    this.#probing = false;
-    if (this.#retry.shouldRetry(error)) {
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        this.#hooks.requeue({ batch: work.batch, attempts: error.attempts + 1, isolating: true });
-        this.#hooks.wake();
-      }, this.#retry.delayMs(error.attempts));
-      this.#timers.add(timer);
-    } else {
-      this.#hooks.fail(error);
+  /**
+   * The chunk `key` landed: `ok` items succeeded and `failures` failed on this attempt. Per failed item: run it
+   * again after a backoff while the retry policy allows, else fail it for good. Every failed attempt counts for
+   * the breaker.
+   */
+  landed(key: object, ok: number, failures: readonly ItemFailure[] = NO_FAILURES): Verdict {
+    const breaker = this.#breaker;
+    if (failures.length === 0) {
+      // The common case: nothing to decide but the breaker's window (or, half-open, the probe's success).
+      breaker?.landed(key, ok, NO_FAILURES);
+      return NOTHING;
     }
-    if (this.#breaker?.failure(error)) this.#tripped();
-  }
-
-  /** Cancel pending retries and the cool-down. */
-  close(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
-  }
-
-  #tripped(): void {
-    const breaker = this.#breaker!;
+    const failed: ItemError[] = [];
+    const retries: Retry[] = [];
+    for (const { error, item } of failures) {
+      if (this.#retry.shouldRetry(error)) {
+        const work: Work = { batch: { start: error.index, items: [item] }, attempts: error.attempts + 1, isolating: true };
+        retries.push({ work, delayMs: this.#retry.delayMs(error.attempts) });
+      } else {
+        failed.push(error);
+      }
+    }
+    if (breaker === undefined || !breaker.landed(key, ok, failures.map((f) => f.error))) return { failed, retries };
     const error = new RunError(ErrorCodes.CIRCUIT_OPEN, breaker.describe());
-    if (breaker.halfOpenAfterMs === undefined) {
-      this.#hooks.trip(error);
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      breaker.halfOpen();
-      this.#hooks.wake();
-    }, breaker.halfOpenAfterMs);
-    this.#timers.add(timer);
+    return { failed, retries, tripped: { error, coolDownMs: breaker.halfOpenAfterMs } };
   }
 }

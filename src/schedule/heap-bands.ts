@@ -1,10 +1,11 @@
 /**
- * Per-worker heap-pressure bands (research notes §8.4), as a small pure state machine used by the adaptive policy.
+ * Per-worker heap-pressure bands, as a small pure state machine used by the adaptive policy.
  *
  * Each worker's `heapRatio` (used / limit, reported with every result) maps to a level:
  * 0 normal (< freezeAt), 1 freeze growth (< halveAt), 2 halve the chunk (< quarterAt), 3 quarter it and pause.
  * A level rises at once; it falls only after `greenSamples` consecutive samples below it (hysteresis), and then
- * to the highest level seen during that streak. A paused worker is released by its first sample below `resumeBelow`.
+ * to the highest level seen during that streak. A paused worker gives up all its in-flight slots (see
+ * `withheldSlots`) and is released by its first sample below `resumeBelow`.
  * V8 dies well before used = limit (an OOM was measured at 49.6 of 88 MB), hence thresholds far below 1.0.
  */
 
@@ -107,21 +108,6 @@ export class HeapBands {
     let worst: HeapLevel = 0;
     for (const w of this.#workers.values()) if (w.level > worst) worst = w.level;
     return worst;
-  }
-
-  /** A worker's current level (0 when unknown). */
-  level(workerId: number): HeapLevel {
-    return this.#workers.get(workerId)?.level ?? 0;
-  }
-
-  /** Whether the worker is paused (last level-3 sample not yet followed by one below `resumeBelow`). */
-  isPaused(workerId: number): boolean {
-    return this.#workers.get(workerId)?.paused ?? false;
-  }
-
-  /** Ids of paused workers, ascending. */
-  paused(): number[] {
-    return [...this.#workers].filter(([, w]) => w.paused).map(([id]) => id).sort((a, b) => a - b);
   }
 
   /** In-flight slots to withhold: a paused worker gives up all `perWorker`, a level-2 worker its prefetch. */

@@ -14,7 +14,7 @@ export interface Work {
   attempts: number;
   /** Run in isolation mode: the worker verifies results can be cloned, and a lone item that fails is final. */
   isolating: boolean;
-  /** Times this work was sent again because its worker died before it started (it waited behind another chunk). */
+  /** Times this work was sent again as it was because its worker died before its first item began. */
   unstarted?: number;
 }
 
@@ -65,14 +65,16 @@ export interface DeathPoint {
  *
  * - timeout: the running item failed; the items before it (results lost) and after it run again.
  * - crash while an item ran synchronously (not awaiting): only that item's own code ran, so it is the culprit
- *   (a `process.exit()`, a native abort): it fails at once; the items before and after it run again.
+ *   (a `process.exit()`, say): it fails at once; the items before and after it run again. (A native
+ *   `process.abort()` ends the whole process, workers included: nothing can isolate it.)
  * - crash while an item awaited, or out of memory (which earlier items' garbage can bring about): that item runs
  *   again alone, in isolation mode, and the items before and after it run again as two pieces. A lone item that
  *   fails in isolation mode fails for good.
  * - died while replying: a result could not be cloned; the chunk runs again in isolation mode, where the worker
  *   checks each result and fails only the bad ones.
- * - died before its first item: it was waiting behind another chunk in that worker; it runs again as it is
- *   (twice at most, then it is split in halves).
+ * - died before its first item (the worker died loading the task or running its `setup()`, or was terminated
+ *   from outside, before the item began): no item is to blame; it runs again as it is (twice at most, then it is
+ *   split in halves; a task that cannot load at all ends the run through the dispatcher's start-up crash limit).
  * - an item could not be sent: the chunk is split in halves.
  * Every path either fails an item or runs strictly smaller pieces (or the same chunk once more in isolation
  * mode), so isolation always ends.
@@ -82,7 +84,7 @@ export function decideChunkFailure(work: Work, failure: ChunkFailure, at: DeathP
   const n = batch.items.length;
   const k = at.item;
   if (k === null && failure.kind !== 'clone' && (work.unstarted ?? 0) < UNSTARTED_RESENDS) {
-    // It was queued in a worker that died running another chunk: it is not to blame.
+    // No item of it had begun: it is not to blame.
     return { requeue: [{ batch, attempts, isolating, unstarted: (work.unstarted ?? 0) + 1 }], failed: [] };
   }
   const culprit = k !== null && k < n && (failure.kind === 'timeout' || (failure.kind === 'crash' && !at.awaiting));

@@ -1,7 +1,9 @@
 /**
  * The chunk-size seam: a policy sees every completed chunk with its measurements and answers "how many items
  * next". The dispatcher owns threads, queues and ordering; a policy is pure arithmetic, tested without threads.
+ * Internal: the runtime runs the adaptive policy (adaptive.ts), or the fixed one (fixed.ts) for `chunkSize`.
  */
+import type { TraceEntry } from './adaptive.ts';
 
 /** What the dispatcher tells a policy about one finished (or failed) chunk. */
 export interface ChunkCompletion {
@@ -44,5 +46,5 @@ export interface ChunkPolicy {
   /** Optional: the main thread's own memory pressure (0..1), sampled by the dispatcher. */
   setMainPressure?(ratio: number): void;
   /** Optional: the policy's decisions so far, as plain JSON objects, for the run's trace. */
-  trace?(): unknown[];
+  trace?(): TraceEntry[];
 }

@@ -1,6 +1,7 @@
 /** The shapes a run exchanges with its caller: settings, sink, progress, trace and summary. */
 import type { ItemError } from '../errors.ts';
 import type { TaskSpec } from '../task.ts';
+import type { TraceEntry } from './adaptive.ts';
 import type { BreakerOptions } from './breaker.ts';
 import type { ChunkRunner } from './chunk-runner.ts';
 import type { ChunkPolicy } from './policy.ts';
@@ -70,7 +71,7 @@ export interface TraceFailure {
 /** A run's trace: every chunk as it finished, and every sizing decision of the policy with its reason. */
 export interface RunTrace {
   chunks: ChunkTrace[];
-  decisions: unknown[];
+  decisions: TraceEntry[];
   // Optional run-level detail of traced runs (reports and timelines).
   /** Worker threads of the pool. */
   threads?: number;

@@ -5,13 +5,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { ensureTypeScript } from '../worker/load-task.ts';
+import { importModule } from '../base/typescript.ts';
 import { toEnvelope } from '../transport/envelope.ts';
 import { isBenchLike, readName, readOptions, readTask, type BenchLike } from './collect.ts';
 import type { SuiteWorkerData, SuiteWorkerMessage } from './protocol.ts';
 import { retainSamplesFor } from './retain-samples.ts';
-
-const TS_EXTENSION = /\.(c|m)?tsx?$/;
 
 /** Run the suite named by `workerData` and report to `parentPort`. Never throws: failures are posted. */
 export async function runSuiteWorker(): Promise<void> {
@@ -55,9 +53,8 @@ export async function runSuiteWorker(): Promise<void> {
 
 async function loadBench(fileUrl: string): Promise<BenchLike> {
   const where = fileURLToPath(fileUrl);
-  if (TS_EXTENSION.test(where)) await ensureTypeScript();
   await retainSamplesFor(fileUrl);
-  const mod = (await import(fileUrl)) as Record<string, unknown>;
+  const mod = await importModule(fileUrl);
   let exported = mod['default'];
   if (exported === undefined) {
     throw new TypeError(`${where} has no default export; export a tinybench Bench, or a function that returns one`);

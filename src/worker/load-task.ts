@@ -1,8 +1,9 @@
 /**
  * Worker side: load a task (module export or inline source) once per worker, run its `setup()` once, and cache
- * the function. TypeScript modules get a loader registered on first use, so `.ts` works on Node 20 too.
+ * the function. TypeScript modules load through src/base/typescript.ts (Node's type stripping, or tsx).
  */
 import { fileURLToPath } from 'node:url';
+import { importModule } from '../base/typescript.ts';
 import { BatchtoolsError, ErrorCodes, TaskLoadError } from '../errors.ts';
 import type { TaskFunction, TaskSpec } from '../task.ts';
 
@@ -10,9 +11,6 @@ import type { TaskFunction, TaskSpec } from '../task.ts';
 export type LoadedTask = TaskFunction<unknown, unknown>;
 
 const cache = new Map<string, Promise<LoadedTask>>();
-let tsLoader: Promise<void> | undefined;
-
-const TS_EXTENSION = /\.(c|m)?tsx?$/;
 
 /** Load (or fetch from this worker's cache) the function a spec names. Rejects with a {@link TaskLoadError}. */
 export function loadTask(spec: TaskSpec): Promise<LoadedTask> {
@@ -25,22 +23,13 @@ export function loadTask(spec: TaskSpec): Promise<LoadedTask> {
   return loaded;
 }
 
-/** Register the TypeScript loader in this thread (once). */
-export function ensureTypeScript(): Promise<void> {
-  tsLoader ??= import('tsx/esm/api').then(({ register }) => {
-    register();
-  });
-  return tsLoader;
-}
-
 const setupDone = new Map<string, Promise<void>>();
 
 async function loadModuleTask(url: string, exportName: string): Promise<LoadedTask> {
   const where = url.startsWith('file:') ? fileURLToPath(url) : url;
   let mod: Record<string, unknown>;
   try {
-    if (TS_EXTENSION.test(new URL(url).pathname)) await ensureTypeScript();
-    mod = (await import(url)) as Record<string, unknown>;
+    mod = await importModule(url);
   } catch (error) {
     throw new TaskLoadError(`task module ${where} failed to load: ${(error as Error)?.message ?? String(error)}`, {
       cause: error,

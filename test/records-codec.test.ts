@@ -1,0 +1,154 @@
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { packValues, payloadReader, unpackValues } from '../src/transport/pack.ts';
+import { isPackedRecords, packRecords, recordReader, unpackRecords, type PackedRecords } from '../src/transport/records.ts';
+
+/** Send through a real MessagePort (structured clone + transfer), as between threads. */
+function cross<T>(value: T, transfer: ArrayBuffer[]): T {
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(value, transfer);
+  const got = receiveMessageOnPort(port2)!.message as T;
+  port1.close();
+  port2.close();
+  return got;
+}
+
+/** Pack, move to "another thread", unpack; compare with what structured clone would deliver, key order included. */
+function roundTrip(values: unknown[]): unknown[] {
+  const packed = packRecords(values);
+  expect(packed).not.toBeNull();
+  const arrived = cross(packed!.packed, packed!.transfer);
+  expect(isPackedRecords(arrived)).toBe(true);
+  const out = unpackRecords(arrived);
+  const cloned = structuredClone(values);
+  expect(out).toEqual(cloned);
+  for (let i = 0; i < out.length; i++) {
+    expect(Object.keys(out[i]!)).toEqual(Object.keys(cloned[i] as object));
+    expect(Object.getPrototypeOf(out[i])).toBe(Object.prototype);
+  }
+  expect(JSON.stringify(out)).toBe(JSON.stringify(values));
+  return out;
+}
+
+const many = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
+
+describe('records codec', () => {
+  it('round-trips small records of one shape as columns', () => {
+    const values = many(1000, (i) => ({ id: i, text: `item-${i.toString(36)}-xyz` }));
+    const packed = packRecords(values)!.packed;
+    expect(packed.columns.map((c) => c.type)).toEqual(['number', 'string']);
+    expect(packed.columns[1]!.data).toBeInstanceOf(Uint8Array);
+    roundTrip(values);
+  });
+
+  it('keeps every JS string exactly: Latin-1 (0x80-0xff), astral characters and lone surrogates', () => {
+    const texts = ['plain', 'café \u0080\u009f\u00ff', '😀 emoji', '\ud800 lone high', 'lone low \udfff', '', 'ä', 'z'];
+    const values = many(16, (i) => ({ s: texts[i % texts.length]!, n: i }));
+    const packed = packRecords(values)!.packed;
+    expect(packed.columns[0]!.type).toBe('string');
+    expect(packed.columns[0]!.data).toBeInstanceOf(Uint16Array);
+    const out = roundTrip(values) as Array<{ s: string }>;
+    for (let i = 0; i < 16; i++) expect(out[i]!.s === texts[i % texts.length]).toBe(true);
+    // Only Latin-1: stays one byte per unit, and 0x80-0x9f are not remapped (no windows-1252 decoding).
+    const latin = many(8, (i) => ({ s: `\u0080\u0091\u009f\u00e9${i}` }));
+    expect(packRecords(latin)!.packed.columns[0]!.data).toBeInstanceOf(Uint8Array);
+    roundTrip(latin);
+  });
+
+  it('keeps numbers exactly (NaN, -0, infinities) and booleans', () => {
+    const specials = [NaN, -0, Infinity, -Infinity, 2 ** 53 + 2, 5e-324, 0.1, -1];
+    const values = many(8, (i) => ({ x: specials[i]!, ok: i % 2 === 0 }));
+    const packed = packRecords(values)!.packed;
+    expect(packed.columns.map((c) => c.type)).toEqual(['number', 'boolean']);
+    const out = roundTrip(values) as Array<{ x: number }>;
+    expect(Object.is(out[1]!.x, -0)).toBe(true);
+    expect(Number.isNaN(out[0]!.x)).toBe(true);
+  });
+
+  it('clones a column of mixed or nested values as it is, and columns the rest', () => {
+    const values = many(10, (i) => ({
+      id: i,
+      mixed: i === 3 ? 'three' : i,
+      nested: { a: [i, { b: i }] },
+      maybe: i % 2 ? null : undefined,
+      when: new Date(0),
+      text: `t${i}`,
+    }));
+    const packed = packRecords(values)!.packed;
+    expect(packed.columns.map((c) => c.type)).toEqual(['number', 'any', 'any', 'any', 'any', 'string']);
+    roundTrip(values);
+  });
+
+  it('accepts null-prototype records and odd keys (quotes, new lines, numeric, constructor)', () => {
+    const values = many(8, (i) => {
+      const r = Object.create(null) as Record<string, unknown>;
+      r['2'] = i;
+      r['a"b\nc'] = `q${i}`;
+      r['constructor'] = i * 2;
+      r['€'] = true;
+      return r;
+    });
+    roundTrip(values);
+  });
+
+  it('falls back (null) for anything irregular', () => {
+    const base = many(8, (i) => ({ id: i, text: `x${i}` }));
+    const withOne = (v: unknown): unknown[] => [...base.slice(0, 4), v, ...base.slice(5)];
+    class Point {
+      id = 1;
+      text = 'p';
+    }
+    expect(packRecords(base.slice(0, 7))).toBeNull(); // too few
+    expect(packRecords(withOne({ text: 'swapped', id: 4 }))).toBeNull(); // key order
+    expect(packRecords(withOne({ id: 4 }))).toBeNull(); // a key missing
+    expect(packRecords(withOne({ id: 4, text: 'x', extra: 1 }))).toBeNull(); // an extra key
+    expect(packRecords(withOne(new Point()))).toBeNull(); // a class instance
+    expect(packRecords(withOne([4, 'x']))).toBeNull(); // an array
+    expect(packRecords(withOne(null))).toBeNull();
+    expect(packRecords(withOne(undefined))).toBeNull();
+    expect(packRecords(withOne(7))).toBeNull();
+    expect(packRecords(many(8, () => JSON.parse('{"__proto__": 1, "a": 2}') as unknown))).toBeNull();
+    expect(packRecords(many(8, () => ({})))).toBeNull(); // no fields
+    expect(packRecords(many(8, (i) => ({ o: { i } })))).toBeNull(); // nothing to column
+  });
+
+  it('reads records one at a time, each a fresh object', () => {
+    const values = many(20, (i) => ({ id: i, text: `r${i}`, flag: i > 10 }));
+    const packed = packRecords(values)!;
+    const reader = recordReader(cross(packed.packed, packed.transfer));
+    expect(reader.length).toBe(20);
+    const a = reader.at(5);
+    const b = reader.at(5);
+    expect(a).toEqual({ id: 5, text: 'r5', flag: false });
+    expect(a).not.toBe(b);
+    expect(reader.at(19)).toEqual({ id: 19, text: 'r19', flag: true });
+  });
+
+  it('packs a window of a larger array', () => {
+    const values = many(100, (i) => ({ id: i, text: `w${i}` }));
+    const packed = packRecords(values, 40, 60)!.packed;
+    expect(unpackRecords(packed)).toEqual(values.slice(40, 60));
+  });
+});
+
+describe('packValues', () => {
+  it('packs numbers as a Float64Array, records as columns, leaves the rest', () => {
+    const nums = packValues(many(8, (i) => i * 0.5))!;
+    expect(nums.payload).toBeInstanceOf(Float64Array);
+    const recs = packValues(many(8, (i) => ({ i })))!;
+    expect(isPackedRecords(recs.payload)).toBe(true);
+    expect(packValues(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])).toBeNull();
+    expect(packValues([1, 2, 3])).toBeNull();
+  });
+
+  it('reads and unpacks every payload kind the same way', () => {
+    const values = many(9, (i) => ({ i, s: String(i) }));
+    const packed = packValues(values)!;
+    const payload = cross(packed.payload, packed.transfer) as PackedRecords;
+    expect(unpackValues(payload)).toEqual(values);
+    const reader = payloadReader(payload);
+    expect(many(reader.length, (k) => reader.at(k))).toEqual(values);
+    const plain = payloadReader(['x', 'y']);
+    expect([plain.at(0), plain.at(1)]).toEqual(['x', 'y']);
+  });
+});
