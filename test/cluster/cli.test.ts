@@ -32,13 +32,13 @@ describe('batchtools run --connection', () => {
     // Items with n >= GATE_AT wait for the gate file in the workers: the run cannot end before the kill.
     workers = startWorkers(2, queue, { env: { BT_TEST_GATE: gate, BT_TEST_GATE_AT: String(GATE_AT) } });
     await waitForWorkers(redis, queue, 2);
-  });
+  }, 90_000);
 
   afterAll(async () => {
     expect(await stopWorkers(workers)).toEqual([0, 0]);
     redis?.disconnect();
     cleanUp();
-  });
+  }, 60_000);
 
   it('killed with -9 at 50 %, then resumed, writes byte for byte the output of a clean local run', async () => {
     const local = await cli(['run', workModule, '--input', 'in.jsonl', '--output', 'clean.jsonl'], { cwd: dir });

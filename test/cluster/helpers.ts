@@ -47,7 +47,8 @@ export function waitForWorkers(redis: Redis, queue: string, n: number): Promise<
   return until(`${n} live workers on ${queue}`, async () => {
     const workers = await liveWorkers(redis, clusterKeys(queue));
     return workers.length >= n ? workers : undefined;
-  });
+    // Starting from the sources (TypeScript compiled on the fly) is slow on a busy machine.
+  }, 60_000);
 }
 
 /** Stop workers with SIGTERM and wait for their exit codes. */

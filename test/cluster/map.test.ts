@@ -30,7 +30,7 @@ describe('a cluster runtime with three workers', () => {
     rt = createClusterRuntime({ cluster: { connection: redisUrl(), queue } });
     local = createRuntime({ threads: 1 });
     dir = mkdtempSync(join(tmpdir(), 'bt-cluster-'));
-  });
+  }, 90_000);
 
   afterAll(async () => {
     await rt?.close();
@@ -40,7 +40,7 @@ describe('a cluster runtime with three workers', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
     // SIGTERM: every worker still alive finished its jobs and exited 0.
     expect(codes.filter((c) => c !== null)).toEqual(codes.filter((c) => c !== null).map(() => 0));
-  });
+  }, 60_000);
 
   it('maps 10,000 items to the same output as a local run, every worker taking part', async () => {
     const items = Array.from({ length: 10_000 }, (_, n) => ({ n, steps: 3000 }));
