@@ -1,7 +1,8 @@
 /**
  * batchtools: use every core for CPU-bound work. The only public door; every export is named here.
  */
-export { createRuntime, mapSettled, parallelMap, Runtime } from './runtime.ts';
+export { createRuntime, graph, mapSettled, parallelMap, pipeline, Runtime } from './runtime.ts';
+export { StageError } from './pipeline/errors.ts';
 export { defineTask, isTask } from './task.ts';
 export {
   BatchtoolsError,
@@ -32,6 +33,10 @@ export { RESULT_FORMAT, SCHEMA_VERSION } from './suites/types.ts';
 
 export type { ErrorCode, ItemFailureInfo } from './errors.ts';
 export type { Items, Settled, StreamResult } from './runtime.ts';
+export type { PipelineResult } from './pipeline/collector.ts';
+export type { PipelineOptions, PipelineStream } from './pipeline/pipeline.ts';
+export type { IoContext, PipelineStage } from './pipeline/stages.ts';
+export type { GraphNode, GraphOptions, GraphOutcome, GraphProgress } from './graph/graph.ts';
 export type { MapOptions, RuntimeOptions, StreamOptions } from './options.ts';
 export type { Task, TaskContext, TaskFunction, TaskLike } from './task.ts';
 export type { ChunkTrace, Progress, RunTrace, TraceFailure } from './schedule/dispatcher.ts';

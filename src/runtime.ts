@@ -27,6 +27,11 @@ import { toSource } from './schedule/source.ts';
 import { HostLinks } from './rpc/host-server.ts';
 import { spawnDedicated, type Dedicated, type SpawnOptions } from './rpc/dedicated.ts';
 import { checkTaskFile, moduleSpec, toTask, type TaskLike } from './task.ts';
+import { PipelineStream, type PipelineOptions } from './pipeline/pipeline.ts';
+import type { PipelineResult } from './pipeline/collector.ts';
+import { startRun, type RunHandle } from './pipeline/seam.ts';
+import type { PipelineStage } from './pipeline/stages.ts';
+import { runGraph, type GraphNode, type GraphOptions, type GraphOutcome } from './graph/graph.ts';
 
 /** Items accepted by every map: an array, a typed array, or any sync or async iterable. */
 export type Items<I> = Iterable<I> | AsyncIterable<I> | ArrayLike<I>;
@@ -137,6 +142,36 @@ export class Runtime implements AsyncDisposable {
     } finally {
       if (!ended && !failure) run.cancel(new Error('the stream was closed before it ended'));
     }
+  }
+
+  /**
+   * Stream `items` through `stages`, yielding each outcome `{ index, status, value | reason }` (in input order by
+   * default; `{ ordered: false }` as completed). Consecutive worker stages (tasks, `{ filter }`, `{ flatMap }`) run
+   * fused, one worker call per item of a chunk; `{ io, concurrency }` stages run on the main thread. Stages run at
+   * the same time with bounded buffers between them. A failure names its stage (`reason.stage`, `reason.stageName`).
+   * Breaking out of the loop stops every stage.
+   *
+   * @example
+   * for await (const r of rt.pipeline(paths, [{ io: read, concurrency: 16 }, parse, { filter: keep }, { io: write }])) …
+   */
+  pipeline<O = unknown>(items: Items<unknown>, stages: readonly PipelineStage[], options?: PipelineOptions): PipelineStream<O> {
+    return new PipelineStream<O>(this, items, stages, options);
+  }
+
+  /**
+   * Run a graph of tasks: `nodes` maps an id to `{ task, after?, input? }` or a fan-out `{ map, items, after? }`.
+   * A node starts as soon as its own dependencies are fulfilled; its task gets `{ ...input, [depId]: result }`.
+   * Resolves to id → fulfilled / rejected / skipped (`because` names the dependency that did not succeed). A cycle,
+   * an unknown dependency or a node without a task is refused before any work.
+   */
+  async graph(nodes: Record<string, GraphNode>, options?: GraphOptions): Promise<Record<string, GraphOutcome>> {
+    if (this.#closed) throw new RuntimeClosedError();
+    return runGraph(this, nodes, options);
+  }
+
+  /** @internal Start a run with a sink of the caller's (the pipeline and graph engines). */
+  [startRun](items: unknown, task: unknown, options: object, sink: RunSink): RunHandle {
+    return this.#start(items, task, resolveStreamOptions(options), false, sink);
   }
 
   /**
@@ -286,3 +321,15 @@ export async function parallelMap<I, O>(items: Items<I>, task: TaskLike<I, O>, o
 export async function mapSettled<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Settled<Awaited<O>>[]> {
   return getDefaultRuntime().mapSettled(items, task, options);
 }
+
+/** {@link Runtime.pipeline} on the default runtime. */
+export function pipeline<O = unknown>(items: Items<unknown>, stages: readonly PipelineStage[], options?: PipelineOptions): PipelineStream<O> {
+  return getDefaultRuntime().pipeline<O>(items, stages, options);
+}
+
+/** {@link Runtime.graph} on the default runtime. */
+export async function graph(nodes: Record<string, GraphNode>, options?: GraphOptions): Promise<Record<string, GraphOutcome>> {
+  return getDefaultRuntime().graph(nodes, options);
+}
+
+export type { PipelineResult };

@@ -29,9 +29,26 @@ export type TaskFunction<I, O> = (item: I, context: TaskContext) => O | PromiseL
 const TASK = Symbol.for('batchtools.task');
 
 /** The description of a task as it is sent to workers (plain, cloneable). */
-export type TaskSpec =
+export type TaskSpec = SingleTaskSpec | CompositeTaskSpec;
+
+/** One function: a module export or an inline function's source. */
+export type SingleTaskSpec =
   | { readonly kind: 'module'; readonly url: string; readonly exportName: string }
   | { readonly kind: 'inline'; readonly source: string; readonly name: string };
+
+/**
+ * Several pipeline stages fused into one task: the worker runs them one after another on each item of a chunk,
+ * in one call. `stage` is the stage's position in its pipeline and `name` its name (failures carry both).
+ */
+export interface CompositeTaskSpec {
+  readonly kind: 'composite';
+  readonly stages: ReadonlyArray<{
+    readonly op: 'map' | 'filter' | 'flatMap';
+    readonly task: SingleTaskSpec;
+    readonly stage: number;
+    readonly name: string;
+  }>;
+}
 
 /**
  * A handle to a task, created by {@link defineTask}. The type parameters carry the item and result types so that
@@ -79,6 +96,11 @@ export function isTask(value: unknown): value is Task<unknown, unknown> {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TASK] === true;
 }
 
+/** @internal A handle for a spec built by the runtime itself (a pipeline's fused stages). */
+export function taskFromSpec<I, O>(spec: TaskSpec): Task<I, O> {
+  return Object.freeze({ [TASK]: true as const, spec });
+}
+
 /**
  * Turn a task-like value into a task handle, validating it. Inline functions are checked to be serializable:
  * plain, arrow, async or method-shorthand functions whose source text can be compiled on its own.
@@ -113,6 +135,10 @@ export function toTask<I, O>(task: unknown, optionName = 'task'): Task<I, O> {
  * The export itself is checked by the first worker that loads the module.
  */
 export function checkTaskFile(spec: TaskSpec): void {
+  if (spec.kind === 'composite') {
+    for (const s of spec.stages) checkTaskFile(s.task);
+    return;
+  }
   if (spec.kind !== 'module' || !spec.url.startsWith('file:') || checkedFiles.has(spec)) return;
   const path = fileURLToPath(spec.url);
   if (!existsSync(path)) {

@@ -54,7 +54,7 @@ describe('error codes', () => {
         'isBatchtoolsError', 'isTask', 'mapSettled', 'parallelMap', 'planPool', 'planToJson', 'probeMachine', 'proxy',
         'refineProbe', 'transfer', 'runSuites', 'compareResults', 'readDocument', 'writeDocument', 'validateDocument',
         'formatComparison', 'formatResults', 'comparisonMarkdown', 'resultsMarkdown', 'welchTest', 'SuiteError',
-        'SuiteErrorCodes', 'RESULT_FORMAT', 'SCHEMA_VERSION',
+        'SuiteErrorCodes', 'RESULT_FORMAT', 'SCHEMA_VERSION', 'pipeline', 'graph', 'StageError',
       ].sort(),
     );
   });

@@ -1,12 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { capSamples } from '../src/suites/collect.ts';
 import { readDocument, serializeDocument, writeDocument } from '../src/suites/document.ts';
 import { SuiteError, SuiteErrorCodes } from '../src/suites/errors.ts';
-import { expandFiles, globToRegExp } from '../src/suites/glob.ts';
+import { expandFiles } from '../src/suites/glob.ts';
 import { validateDocument } from '../src/suites/validate.ts';
 import { makeDocument, normalSamples } from './fixtures/suites/make-document.ts';
 
@@ -78,14 +79,35 @@ describe('sample capping', () => {
 });
 
 describe('suite file patterns', () => {
-  it('translate globs to anchored expressions', () => {
-    expect(globToRegExp('*.bench.ts').test('a.bench.ts')).toBe(true);
-    expect(globToRegExp('*.bench.ts').test('sub/a.bench.ts')).toBe(false);
-    expect(globToRegExp('**/*.bench.ts').test('a.bench.ts')).toBe(true);
-    expect(globToRegExp('**/*.bench.ts').test('x/y/a.bench.ts')).toBe(true);
-    expect(globToRegExp('{a,b}.bench.?s').test('b.bench.ts')).toBe(true);
-    expect(globToRegExp('[!a]*.ts').test('a.ts')).toBe(false);
-    expect(globToRegExp('a+b(1).ts').test('a+b(1).ts')).toBe(true);
+  it('match like a shell: escapes, literal brackets, braces, classes, dot entries and node_modules skipped', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'bt-glob-'));
+    try {
+      for (const file of ['[id].bench.mjs', 'i.bench.mjs', 'a.bench.ts', 'b.bench.ts', 'a+b(1).bench.ts', 'sub/deep/c.bench.ts', '.hidden/h.bench.ts', 'node_modules/pkg/n.bench.ts', 'real/r.bench.ts']) {
+        mkdirSync(dirname(join(cwd, file)), { recursive: true });
+        writeFileSync(join(cwd, file), '');
+      }
+      symlinkSync(join(cwd, 'real'), join(cwd, 'linked'), 'dir');
+      symlinkSync(cwd, join(cwd, 'sub', 'loop'), 'dir'); // a cycle must not hang the walk
+      const rel = async (...patterns: string[]) => (await expandFiles(patterns, cwd)).files.map((f) => relative(cwd, f));
+      expect(await rel('\\[id\\].bench.mjs')).toEqual(['[id].bench.mjs']); // escaped: the literal name
+      expect(await rel('[id].bench.mjs')).toEqual(['[id].bench.mjs']); // an existing file is that file
+      expect(await rel('[!a]*.bench.ts')).toEqual(['b.bench.ts']);
+      expect(await rel('{a,b}.bench.?s')).toEqual(['a.bench.ts', 'b.bench.ts']);
+      expect(await rel('a+b(1).bench.ts')).toEqual(['a+b(1).bench.ts']);
+      expect(await rel('*.bench.ts')).toEqual(['a+b(1).bench.ts', 'a.bench.ts', 'b.bench.ts']);
+      const all = await rel('**/*.bench.ts');
+      expect(all).toContain('sub/deep/c.bench.ts');
+      expect(all).toContain('linked/r.bench.ts'); // symlinked directories are followed
+      expect(all.some((f) => f.includes('node_modules') || f.includes('.hidden'))).toBe(false);
+      // Each file once, however many symlinked paths reach it (the cycle, linked/ and real/).
+      expect(new Set(all.map((f) => realpathSync(join(cwd, f)))).size).toBe(all.length);
+      expect(all.filter((f) => f.endsWith('a.bench.ts'))).toEqual(['a.bench.ts']);
+      expect(await rel('.hidden/*.bench.ts')).toEqual(['.hidden/h.bench.ts']);
+      expect(await rel('node_modules/**/*.bench.ts')).toEqual(['node_modules/pkg/n.bench.ts']);
+      expect(await rel('linked/*.bench.ts')).toEqual(['linked/r.bench.ts']);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it('expand against a directory, in order, without duplicates, and report what matched nothing', async () => {

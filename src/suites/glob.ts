@@ -1,20 +1,21 @@
 /**
  * Suite file arguments: plain paths and glob patterns (`*`, `?`, `**`, `[abc]`, `{a,b}`), expanded here because a
- * quoted pattern reaches us unexpanded and Node 20 has no `fs.glob`. Walking skips `node_modules` and dot entries
- * unless the pattern names them.
+ * quoted pattern reaches us unexpanded and Node 20 has no `fs.glob`. Matching is tinyglobby's (picomatch
+ * semantics): a backslash escapes a special character (`bench/\[id\].bench.mjs`), symlinked directories are
+ * followed, and `node_modules` and dot entries are skipped unless the pattern names them. An argument that names
+ * an existing file is that file, even if it contains glob characters (`bench/[id].bench.mjs`).
  */
-import { readdir, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
+import { glob, isDynamicPattern } from 'tinyglobby';
 
 /** The files a list of patterns names, and the patterns that named none. */
 export interface Expansion {
-  /** Absolute paths, in argument order (each pattern's matches sorted), without duplicates. */
+  /** Absolute paths, in argument order (each pattern's matches sorted), each file once (also when symlinks reach it twice). */
   files: string[];
   /** Patterns (or plain paths) that matched no file. */
   unmatched: string[];
 }
-
-const MAGIC = /[*?[{]/;
 
 /** Expand `patterns` against `cwd`. */
 export async function expandFiles(patterns: readonly string[], cwd: string): Promise<Expansion> {
@@ -22,11 +23,12 @@ export async function expandFiles(patterns: readonly string[], cwd: string): Pro
   const seen = new Set<string>();
   const unmatched: string[] = [];
   for (const pattern of patterns) {
-    const matches = await expandOne(sep === '\\' ? pattern.replaceAll('\\', '/') : pattern, cwd);
+    const matches = await expandOne(pattern, cwd);
     if (matches.length === 0) unmatched.push(pattern);
     for (const file of matches) {
-      if (seen.has(file)) continue;
-      seen.add(file);
+      const real = await realpath(file).catch(() => file);
+      if (seen.has(real)) continue;
+      seen.add(real);
       files.push(file);
     }
   }
@@ -34,42 +36,25 @@ export async function expandFiles(patterns: readonly string[], cwd: string): Pro
 }
 
 async function expandOne(pattern: string, cwd: string): Promise<string[]> {
-  if (!MAGIC.test(pattern)) {
-    const path = resolve(cwd, pattern);
-    return (await isFile(path)) ? [path] : [];
+  const literal = resolve(cwd, pattern);
+  if (await isFile(literal)) return [literal];
+  // On Windows a backslash separates directories; there, as in cmd and PowerShell, it escapes nothing.
+  const portable = sep === '\\' ? pattern.replaceAll('\\', '/') : pattern;
+  if (!isDynamicPattern(portable)) {
+    // Escapes only (`\[id\].bench.mjs`): the file they name.
+    const unescaped = resolve(cwd, portable.replace(/\\(.)/g, '$1'));
+    return (await isFile(unescaped)) ? [unescaped] : [];
   }
-  const segments = pattern.split('/');
-  const firstMagic = segments.findIndex((s) => MAGIC.test(s));
-  const prefix = segments.slice(0, firstMagic).join('/');
-  const rest = segments.slice(firstMagic).join('/');
-  const base = prefix === '' ? (isAbsolute(pattern) ? '/' : cwd) : resolve(cwd, prefix);
-  const matcher = globToRegExp(rest);
-  const maxDepth = rest.includes('**') ? Number.POSITIVE_INFINITY : segments.length - firstMagic;
-  const allowDot = /(^|\/)\./.test(rest);
-  const allowNodeModules = rest.includes('node_modules');
-  const out: string[] = [];
-
-  async function walk(dir: string, relative: string, depth: number): Promise<void> {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (!allowDot && entry.name.startsWith('.')) continue;
-      if (!allowNodeModules && entry.name === 'node_modules') continue;
-      const path = join(dir, entry.name);
-      const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (depth + 1 < maxDepth) await walk(path, rel, depth + 1);
-      } else if ((entry.isFile() || (entry.isSymbolicLink() && (await isFile(path)))) && matcher.test(rel)) {
-        out.push(path);
-      }
-    }
-  }
-  await walk(base, '', 0);
-  return out.sort();
+  const matches = await glob(portable, {
+    cwd,
+    absolute: true,
+    onlyFiles: true,
+    followSymbolicLinks: true,
+    expandDirectories: false,
+    dot: /(^|\/)\.[^./]/.test(portable),
+    ignore: portable.includes('node_modules') ? [] : ['**/node_modules/**'],
+  });
+  return matches.map((file) => resolve(file)).sort();
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -78,48 +63,4 @@ async function isFile(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** A glob (relative, `/`-separated) as an anchored regular expression over relative paths. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  let braces = 0;
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i] as string;
-    if (ch === '*' && glob[i + 1] === '*') {
-      const atStart = i === 0 || glob[i - 1] === '/';
-      i++;
-      if (atStart && glob[i + 1] === '/') {
-        i++;
-        re += '(?:[^/]+/)*'; // `**/`: any number of directories, also none
-      } else {
-        re += '.*';
-      }
-    } else if (ch === '*') {
-      re += '[^/]*';
-    } else if (ch === '?') {
-      re += '[^/]';
-    } else if (ch === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close === -1) {
-        re += '\\[';
-        continue;
-      }
-      let body = glob.slice(i + 1, close);
-      if (body.startsWith('!')) body = `^${body.slice(1)}`;
-      re += `[${body.replaceAll('\\', '\\\\')}]`;
-      i = close;
-    } else if (ch === '{') {
-      braces++;
-      re += '(?:';
-    } else if (ch === '}' && braces > 0) {
-      braces--;
-      re += ')';
-    } else if (ch === ',' && braces > 0) {
-      re += '|';
-    } else {
-      re += ch.replace(/[.+^${}()|\\\]]/g, '\\$&');
-    }
-  }
-  return new RegExp(`^${re}$`);
 }

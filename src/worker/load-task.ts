@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { importModule } from '../base/typescript.ts';
 import { BatchtoolsError, ErrorCodes, TaskLoadError } from '../errors.ts';
 import type { TaskFunction, TaskSpec } from '../task.ts';
+import { loadComposite } from './composite.ts';
 
 /** A loaded task: the function to call for each item. */
 export type LoadedTask = TaskFunction<unknown, unknown>;
@@ -14,6 +15,7 @@ const cache = new Map<string, Promise<LoadedTask>>();
 
 /** Load (or fetch from this worker's cache) the function a spec names. Rejects with a {@link TaskLoadError}. */
 export function loadTask(spec: TaskSpec): Promise<LoadedTask> {
+  if (spec.kind === 'composite') return loadComposite(spec, loadTask);
   const key = spec.kind === 'module' ? `m:${spec.url}#${spec.exportName}` : `i:${spec.source}`;
   let loaded = cache.get(key);
   if (!loaded) {

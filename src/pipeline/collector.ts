@@ -1,0 +1,181 @@
+/**
+ * The end of a pipeline: turns what the last segment produced, what filters dropped and what failed into
+ * outcomes for the consumer, in input order (an input is released once all values descending from it are decided,
+ * its outputs sorted by their flatMap positions) or as they come. It also says how much is held, for backpressure.
+ */
+import { Deque, type Downstream } from './channel.ts';
+import type { StageError } from './errors.ts';
+
+/** One outcome of a pipeline: a value that came out of the last stage, or a failure, with its input `index`. */
+export type PipelineResult<O = unknown> =
+  | { index: number; status: 'fulfilled'; value: O }
+  | { index: number; status: 'rejected'; reason: StageError };
+
+/** An input whose values are spread over several flatMap outputs: how many are still undecided, and what came out. */
+class Group {
+  pending: number;
+  readonly outs: Array<{ path: number[]; result: PipelineResult }> = [];
+  constructor(pending: number) {
+    this.pending = pending;
+  }
+}
+
+/** A decided input with no outcome (every value was filtered out). */
+const NOTHING: PipelineResult[] = [];
+
+function comparePaths(a: number[], b: number[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let k = 0; k < n; k++) if (a[k] !== b[k]) return a[k]! - b[k]!;
+  return a.length - b.length;
+}
+
+/** Decided inputs waiting for the ones before them, indexed by input number in a growable ring. */
+class Reorder {
+  #slots: Array<PipelineResult | PipelineResult[] | undefined> = new Array(1024);
+  #mask = 1023;
+  /** The next input to release. */
+  base = 0;
+  /** One past the highest input set. */
+  top = 0;
+  set(input: number, entry: PipelineResult | PipelineResult[]): void {
+    while (input - this.base > this.#mask) this.#grow();
+    this.#slots[input & this.#mask] = entry;
+    if (input >= this.top) this.top = input + 1;
+  }
+  /** The entry of `base` if it is decided (and moves past it). */
+  take(): PipelineResult | PipelineResult[] | undefined {
+    const at = this.base & this.#mask;
+    const entry = this.#slots[at];
+    if (entry !== undefined) {
+      this.#slots[at] = undefined;
+      this.base++;
+    }
+    return entry;
+  }
+  #grow(): void {
+    const old = this.#slots;
+    const size = old.length * 2;
+    const slots = new Array<PipelineResult | PipelineResult[] | undefined>(size);
+    for (let i = this.base; i < this.top; i++) slots[i & (size - 1)] = old[i & this.#mask];
+    this.#slots = slots;
+    this.#mask = size - 1;
+  }
+}
+
+/** Collects outcomes; the consumer takes them from `out`. */
+export class Collector implements Downstream {
+  readonly out = new Deque<PipelineResult>();
+  readonly #ordered: boolean;
+  readonly #window: number;
+  readonly #reorder: Reorder | undefined;
+  readonly #groups = new Map<number, Group>();
+  readonly #onEnd: () => void;
+  #starved = false;
+  ended = false;
+
+  constructor(ordered: boolean, window: number, onEnd: () => void) {
+    this.#ordered = ordered;
+    this.#window = window;
+    this.#reorder = ordered ? new Reorder() : undefined;
+    this.#onEnd = onEnd;
+  }
+
+  /** Outcomes held (for the consumer, or waiting for earlier inputs), plus the gaps between them. */
+  get held(): number {
+    const r = this.#reorder;
+    return this.out.length + (r ? r.top - r.base : 0);
+  }
+
+  /**
+   * Whether the pipeline's entry may take more input: outcomes held for the consumer plus inputs waiting for an
+   * earlier one stay under the window. Only the entry asks this; a stage further on must go on even when the
+   * window is full, or an earlier input still on its way through could never arrive.
+   */
+  admits(): boolean {
+    if (this.held < this.#window) return true;
+    this.#starved = true;
+    return false;
+  }
+
+  /** Whether the last stage may produce more: the consumer is keeping up. */
+  hasRoom(): boolean {
+    if (this.out.length < this.#window) return true;
+    this.#starved = true;
+    return false;
+  }
+
+  /** Outcomes left: true when a stage that found no room should be woken. */
+  relieved(): boolean {
+    if (!this.#starved || this.held >= this.#window) return false;
+    this.#starved = false;
+    return true;
+  }
+
+  /** Called when outcomes arrive for the consumer. */
+  onOutput: () => void = () => {};
+
+  /** A value came out of the last stage. */
+  put(input: number, path: number[] | null, value: unknown): void {
+    this.#decide(input, path, { index: input, status: 'fulfilled', value });
+  }
+
+  fail(input: number, path: number[] | null, reason: StageError): void {
+    this.#decide(input, path, { index: input, status: 'rejected', reason });
+  }
+
+  /** A filter dropped a value. */
+  drop(input: number, path: number[] | null): void {
+    this.#decide(input, path, undefined);
+  }
+
+  /** A value of `input` became `n` values (a flatMap); `n = 0` decides it with no outcome. */
+  expand(input: number, n: number): void {
+    const group = this.#groups.get(input);
+    if (group) {
+      group.pending += n - 1;
+      if (group.pending === 0) this.#finishGroup(input, group);
+    } else if (n === 0) this.#complete(input, NOTHING);
+    else this.#groups.set(input, new Group(n));
+  }
+
+  end(): void {
+    this.ended = true;
+    this.#onEnd();
+  }
+
+  #decide(input: number, path: number[] | null, result: PipelineResult | undefined): void {
+    const group = path === null ? undefined : this.#groups.get(input);
+    if (!group) {
+      this.#complete(input, result ?? NOTHING);
+      return;
+    }
+    if (result) {
+      if (this.#ordered) group.outs.push({ path: path!, result });
+      else this.#emit(result);
+    }
+    if (--group.pending === 0) this.#finishGroup(input, group);
+  }
+
+  #finishGroup(input: number, group: Group): void {
+    this.#groups.delete(input);
+    group.outs.sort((a, b) => comparePaths(a.path, b.path));
+    this.#complete(input, group.outs.map((o) => o.result));
+  }
+
+  #complete(input: number, entry: PipelineResult | PipelineResult[]): void {
+    const r = this.#reorder;
+    if (!r) {
+      this.#emit(entry);
+      return;
+    }
+    r.set(input, entry);
+    if (input !== r.base) return;
+    for (let e = r.take(); e !== undefined; e = r.take()) this.#emit(e);
+  }
+
+  #emit(entry: PipelineResult | PipelineResult[]): void {
+    if (Array.isArray(entry)) for (const result of entry) this.out.push(result);
+    else this.out.push(entry);
+    this.onOutput();
+  }
+}

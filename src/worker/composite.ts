@@ -1,0 +1,124 @@
+/**
+ * Worker side of fused pipeline stages: a composite task runs its stages one after another on each item, inside
+ * the one call the worker makes per item of a chunk, so a chunk of a three-stage pipeline costs one round trip.
+ *
+ * What an item's call returns (the main thread decodes it, see src/pipeline/worker-segment.ts):
+ * - the last stage's value;
+ * - {@link DROPPED} when a filter stage dropped the item;
+ * - for a segment that ends with a flatMap stage, the array of its outputs (empty when a filter dropped the item).
+ * A stage that throws has its error tagged with the stage's number and name ({@link STAGE_FIELD},
+ * {@link STAGE_NAME_FIELD}): the error envelope carries own fields across, and the main thread turns them into
+ * `reason.stage` / `reason.stageName`.
+ */
+import type { CompositeTaskSpec, TaskContext, TaskSpec } from '../task.ts';
+import { explainInlineError, type LoadedTask } from './load-task.ts';
+
+/** The value a composite returns for an item a filter dropped. Cannot be mistaken for data in practice. */
+export const DROPPED = '\u0000batchtools:dropped\u0000';
+/** Own field set on a stage's error: the stage's position in the pipeline. */
+export const STAGE_FIELD = 'batchtoolsStage';
+/** Own field set on a stage's error: the stage's name. */
+export const STAGE_NAME_FIELD = 'batchtoolsStageName';
+
+interface Step {
+  op: 'map' | 'filter' | 'flatMap';
+  fn: LoadedTask;
+  stage: number;
+  name: string;
+  /** The inline function's name, for explaining a closure mistake; null for a module export. */
+  inline: string | null;
+}
+
+const composites = new Map<string, Promise<LoadedTask>>();
+
+/** Load every stage of a composite (each cached like a single task) and fuse them into one task function. */
+export function loadComposite(spec: CompositeTaskSpec, load: (spec: TaskSpec) => Promise<LoadedTask>): Promise<LoadedTask> {
+  const key = spec.stages
+    .map((s) => `${s.op}:${s.stage}:${s.name}:${s.task.kind === 'module' ? `m:${s.task.url}#${s.task.exportName}` : `i:${s.task.source}`}`)
+    .join('\u0001');
+  let loaded = composites.get(key);
+  if (!loaded) {
+    loaded = Promise.all(spec.stages.map((s) => load(s.task))).then((fns) =>
+      fuse(
+        spec.stages.map((s, k) => ({
+          op: s.op,
+          fn: fns[k]!,
+          stage: s.stage,
+          name: s.name,
+          inline: s.task.kind === 'inline' ? s.task.name : null,
+        })),
+      ),
+    );
+    composites.set(key, loaded);
+  }
+  return loaded;
+}
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+
+/** Mark an error with the stage that threw it (a primitive or a frozen object is wrapped in an Error first). */
+function tag(thrown: unknown, step: Step): unknown {
+  let error = step.inline === null ? thrown : explainInlineError(thrown, step.inline);
+  if (error === null || typeof error !== 'object' || !Object.isExtensible(error)) {
+    const shown = typeof error === 'object' && error !== null ? (error as Error).message ?? String(error) : String(error);
+    error = new Error(`stage ${step.stage} (${step.name}) threw a non-error value: ${shown}`, { cause: thrown });
+  }
+  try {
+    Object.assign(error as object, { [STAGE_FIELD]: step.stage, [STAGE_NAME_FIELD]: step.name });
+  } catch {
+    // a setter that throws: the main thread then names the segment instead
+  }
+  return error;
+}
+
+/** What a flatMap stage returned, as an array. */
+function toArray(out: unknown, step: Step): unknown[] {
+  if (Array.isArray(out)) return out;
+  if (out !== null && typeof out === 'object' && typeof (out as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') {
+    return Array.from(out as Iterable<unknown>);
+  }
+  throw tag(new TypeError(`flatMap stage ${step.stage} (${step.name}) must return an array or an iterable, got ${out === null ? 'null' : typeof out}`), step);
+}
+
+/** The composite task function. Synchronous while every stage is; switches to promises at the first one that is not. */
+function fuse(steps: Step[]): LoadedTask {
+  const last = steps.length - 1;
+  const endsFlat = steps[last]!.op === 'flatMap';
+  const dropped = (): unknown => (endsFlat ? [] : DROPPED);
+  /** The value after `step` given its input and output; DROPPED when a filter says no. */
+  const after = (step: Step, input: unknown, out: unknown): unknown => {
+    if (step.op === 'map') return out;
+    if (step.op === 'filter') return out ? input : DROPPED;
+    return toArray(out, step);
+  };
+  const resume = async (pending: PromiseLike<unknown>, input: unknown, context: TaskContext, s: number): Promise<unknown> => {
+    const step = steps[s]!;
+    let out: unknown;
+    try {
+      out = await pending;
+    } catch (error) {
+      throw tag(error, step);
+    }
+    const next = after(step, input, out);
+    if (next === DROPPED) return dropped();
+    return s === last ? next : runFrom(next, context, s + 1);
+  };
+  const runFrom = (item: unknown, context: TaskContext, from: number): unknown => {
+    let value = item;
+    for (let s = from; s <= last; s++) {
+      const step = steps[s]!;
+      let out: unknown;
+      try {
+        out = step.fn(value, context);
+      } catch (error) {
+        throw tag(error, step);
+      }
+      if (isThenable(out)) return resume(out, value, context, s);
+      value = after(step, value, out);
+      if (value === DROPPED) return dropped();
+    }
+    return value;
+  };
+  return (item, context) => runFrom(item, context, 0);
+}

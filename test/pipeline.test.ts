@@ -1,0 +1,225 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRuntime, defineTask, ErrorCodes, StageError, type PipelineResult } from '../src/index.ts';
+
+const fixture = new URL('./fixtures/pipeline-stages.mjs', import.meta.url);
+const stage = <I = unknown, O = unknown>(name: string) => defineTask<I, O>(fixture, name);
+const double = stage<number, number>('double');
+const isEven = stage<number, boolean>('isEven');
+const explode = stage<number, number[]>('explode');
+const failOn7 = stage<number, number>('failOn7');
+
+const rt = createRuntime({ threads: 2, maxHeapMb: 128 });
+afterAll(() => rt.close());
+
+async function collect<O>(it: AsyncIterable<PipelineResult<O>>): Promise<PipelineResult<O>[]> {
+  const out: PipelineResult<O>[] = [];
+  for await (const r of it) out.push(r);
+  return out;
+}
+
+/** What the stages compute, in plain code: [input index, value] pairs in input order. */
+function expected(n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++) {
+    const x = i + 1;
+    if (x % 2 !== 0) continue;
+    for (let k = 0; k < x % 3; k++) out.push([i, (x + k / 10) * 2]);
+  }
+  return out;
+}
+
+describe('pipeline', () => {
+  it('keeps input order through a filter and a flatMap, outputs of one input in their own order', async () => {
+    const items = Array.from({ length: 3000 }, (_, i) => i);
+    const out = await collect(rt.pipeline<number>(items, [(x: number) => x + 1, { filter: isEven }, { flatMap: explode }, double], { chunkSize: 37 }));
+    expect(out.every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(out.map((r) => [r.index, (r as { value: number }).value])).toEqual(expected(3000));
+  });
+
+  it('yields the same outcomes as they complete with ordered: false', async () => {
+    const items = Array.from({ length: 3000 }, (_, i) => i);
+    const out = await collect(rt.pipeline<number>(items, [(x: number) => x + 1, { filter: isEven }, { flatMap: explode }, double], { ordered: false, chunkSize: 37 }));
+    const pairs = out.map((r) => [r.index, (r as { value: number }).value] as [number, number]);
+    pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    expect(pairs).toEqual(expected(3000));
+  });
+
+  it('names the stage an item failed in; the other items go on', async () => {
+    const items = Array.from({ length: 20 }, (_, i) => i);
+    const out = await collect(rt.pipeline<number>(items, [double, { filter: isEven, name: 'even' }, failOn7, (x: number) => x + 1]));
+    expect(out).toHaveLength(20);
+    const failed = out.filter((r) => r.status === 'rejected');
+    expect(failed.map((r) => r.index)).toEqual([7]);
+    const reason = (failed[0] as { reason: StageError }).reason;
+    expect(reason).toBeInstanceOf(StageError);
+    expect(reason.stage).toBe(2);
+    expect(reason.stageName).toBe('failOn7');
+    expect(reason.code).toBe(ErrorCodes.TASK_FAILED);
+    expect(reason.index).toBe(7);
+    expect(reason.message).toContain('item 7 failed in stage 2 (failOn7): RangeError: bad 14');
+    const cause = reason.cause as Error & { code: string };
+    expect(cause.name).toBe('RangeError');
+    expect(cause.code).toBe('E_SEVEN');
+    expect(Object.keys(cause)).not.toContain('batchtoolsStage');
+    expect(out.filter((r) => r.status === 'fulfilled').map((r) => (r as { value: number }).value)).toEqual(
+      items.filter((i) => i !== 7).map((i) => i * 2 + 1),
+    );
+  });
+
+  it('fuses consecutive worker stages: one worker call per chunk runs all three', async () => {
+    const items = Array.from({ length: 1000 }, (_, i) => i);
+    const out = await collect(
+      rt.pipeline<{ x: number; call: string; stages: string }>(items, [stage('probeA'), stage('probeB'), stage('probeC')], { chunkSize: 50 }),
+    );
+    const values = out.map((r) => (r as { value: { x: number; call: string; stages: string } }).value);
+    expect(values.map((v) => v.x)).toEqual(items);
+    expect(values.every((v) => v.stages === 'abc')).toBe(true);
+    const perCall = new Map<string, number>();
+    for (const v of values) perCall.set(v.call, (perCall.get(v.call) ?? 0) + 1);
+    expect(perCall.size).toBe(20);
+    expect([...perCall.values()].every((n) => n === 50)).toBe(true);
+  });
+
+  it('never has more io calls in flight than the stage allows, and streams between io and worker stages', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const items = Array.from({ length: 300 }, (_, i) => i);
+    const out = await collect(
+      rt.pipeline<number>(items, [
+        {
+          io: async (v: number, ctx) => {
+            inFlight++;
+            peak = Math.max(peak, inFlight);
+            expect(ctx.index).toBe(v);
+            await new Promise((resolve) => setImmediate(resolve));
+            inFlight--;
+            return v * 3;
+          },
+          concurrency: 3,
+        },
+        double,
+        { io: async (v: number) => v + 1, concurrency: 1 },
+      ]),
+    );
+    expect(peak).toBe(3);
+    expect(out.map((r) => (r as { value: number }).value)).toEqual(items.map((i) => i * 6 + 1));
+  });
+
+  it('retries a failing io call and names an io stage that fails for good', async () => {
+    const attempts = new Map<number, number>();
+    const out = await collect(
+      rt.pipeline<number>([1, 2, 3], [
+        double,
+        {
+          name: 'store',
+          io: async (v: number, ctx) => {
+            attempts.set(ctx.index, ctx.attempt);
+            if (v === 4 && ctx.attempt < 2) throw Object.assign(new Error('busy'), { retryable: true });
+            if (v === 6) throw new Error('disk full');
+            return v;
+          },
+        },
+      ], { retries: { retries: 2, minDelayMs: 0, jitter: false } }),
+    );
+    expect(out[0]).toEqual({ index: 0, status: 'fulfilled', value: 2 });
+    expect(out[1]).toEqual({ index: 1, status: 'fulfilled', value: 4 });
+    expect(attempts.get(1)).toBe(2);
+    const reason = (out[2] as { reason: StageError }).reason;
+    expect(reason.stage).toBe(1);
+    expect(reason.stageName).toBe('store');
+    expect(reason.message).toContain('disk full');
+  });
+
+  it('holds only bounded buffers: a slow consumer of a 1M-item async source does not make the source read ahead', async () => {
+    let produced = 0;
+    async function* source(): AsyncGenerator<number> {
+      for (let i = 0; i < 1_000_000; i++) {
+        produced++;
+        yield i;
+      }
+    }
+    const window = 1000;
+    const chunk = 100;
+    // The window of outcomes (the filter keeps every other input, so twice as many inputs), plus the chunks a run
+    // may have out (2 per thread) and one being taken.
+    const bound = 2 * window + 4 * chunk + chunk;
+    let consumed = 0;
+    let worst = 0;
+    const gc = (globalThis as { gc?: () => void }).gc;
+    let heapAt200k = 0;
+    let heapAtEnd = 0;
+    let rssAt200k = 0;
+    let rssAtEnd = 0;
+    for await (const r of rt.pipeline<number>(source(), [(x: number) => x + 1, { filter: (x: number) => x % 2 === 0 }], { highWaterMark: window, chunkSize: chunk })) {
+      consumed = r.index + 1;
+      if (consumed % 100_000 < 2) {
+        // The slow consumer: it stops taking while the event loop turns, so every stage runs until it is held up.
+        for (let k = 0; k < 200; k++) await new Promise((resolve) => setImmediate(resolve));
+        worst = Math.max(worst, produced - consumed);
+        if (consumed >= 200_000 && heapAt200k === 0) {
+          gc?.();
+          heapAt200k = process.memoryUsage().heapUsed;
+          rssAt200k = process.memoryUsage().rss;
+        }
+        if (consumed >= 900_000) {
+          gc?.();
+          heapAtEnd = process.memoryUsage().heapUsed;
+          rssAtEnd = process.memoryUsage().rss;
+        }
+      }
+    }
+    expect(consumed).toBe(1_000_000);
+    expect(worst).toBeGreaterThan(window / 2);
+    expect(worst).toBeLessThanOrEqual(bound);
+    expect(heapAtEnd - heapAt200k).toBeLessThan(16 * 1024 * 1024);
+    expect(rssAtEnd - rssAt200k).toBeLessThan(64 * 1024 * 1024);
+  }, 120_000);
+
+  it('stops every stage and closes the source when the consumer breaks out', async () => {
+    let closed = false;
+    let produced = 0;
+    async function* source(): AsyncGenerator<number> {
+      try {
+        for (let i = 0; ; i++) {
+          produced++;
+          yield i;
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    let seen = 0;
+    for await (const r of rt.pipeline(source(), [{ io: async (v: number) => v }, double], { highWaterMark: 64, chunkSize: 16 })) {
+      void r;
+      if (++seen === 500) break;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(true);
+    // Taken by the consumer, plus two channels and the window, the chunks out (2 per thread), the io calls in flight.
+    expect(produced).toBeLessThanOrEqual(500 + 3 * 64 + 4 * 16 + 8);
+  });
+
+  it('rejects with the abort reason when the signal fires', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stop now');
+    const it = rt.pipeline(Array.from({ length: 10_000 }, (_, i) => i), [double, { io: async (v: number) => v }], { signal: controller.signal });
+    let n = 0;
+    await expect(
+      (async () => {
+        for await (const r of it) {
+          void r;
+          if (++n === 10) controller.abort(reason);
+        }
+      })(),
+    ).rejects.toBe(reason);
+  });
+
+  it('refuses bad stages and options with the name of what is wrong', async () => {
+    await expect(rt.pipeline([1], []).next()).rejects.toThrow(/`stages` must be a non-empty array/);
+    await expect(rt.pipeline([1], [double, { filter: isEven, map: double }] as never).next()).rejects.toThrow(/stages\[1\]` has both map and filter/);
+    await expect(rt.pipeline([1], [{ io: async (v: number) => v, concurrency: 0 }]).next()).rejects.toThrow(/stages\[0\]\.concurrency` must be a positive integer/);
+    await expect(rt.pipeline([1], [42 as never]).next()).rejects.toThrow(/stages\[0\]` must be a task/);
+    await expect(rt.pipeline([1], [double], { order: false } as never).next()).rejects.toThrow(/options\.order` is not a known option/);
+    await expect(rt.pipeline([1], [double], { timeout: -1 }).next()).rejects.toThrow(/options\.timeout/);
+  });
+});
