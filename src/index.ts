@@ -3,7 +3,7 @@
  */
 export { createRuntime, graph, mapSettled, parallelMap, pipeline, Runtime } from './runtime.ts';
 export { StageError } from './pipeline/errors.ts';
-export { defineTask, isTask } from './task.ts';
+export { defineTask, isTask, taskModule } from './task.ts';
 export {
   BatchtoolsError,
   ErrorCodes,
@@ -17,19 +17,10 @@ export {
   TaskLoadError,
   WorkerError,
 } from './errors.ts';
-export { proxy, transfer } from 'comlink';
+export { proxy, transfer } from './rpc/markers.ts';
 export { planPool } from './plan/plan.ts';
 export { probeMachine, refineProbe } from './plan/probe.ts';
 export { formatPlan, planToJson } from './plan/format.ts';
-export { runSuites } from './suites/runner.ts';
-export { compareResults } from './suites/compare.ts';
-export { readDocument, writeDocument } from './suites/document.ts';
-export { validateDocument } from './suites/validate.ts';
-export { formatComparison, formatResults } from './suites/format.ts';
-export { comparisonMarkdown, resultsMarkdown } from './suites/markdown.ts';
-export { welchTest } from './suites/statistics.ts';
-export { SuiteError, SuiteErrorCodes } from './suites/errors.ts';
-export { RESULT_FORMAT, SCHEMA_VERSION } from './suites/types.ts';
 
 export type { ErrorCode, ItemFailureInfo } from './errors.ts';
 export type { Items, Settled, StreamResult } from './runtime.ts';
@@ -38,25 +29,11 @@ export type { PipelineOptions, PipelineStream } from './pipeline/pipeline.ts';
 export type { IoContext, PipelineStage } from './pipeline/stages.ts';
 export type { GraphNode, GraphOptions, GraphOutcome, GraphProgress } from './graph/graph.ts';
 export type { MapOptions, RuntimeOptions, StreamOptions } from './options.ts';
-export type { Task, TaskContext, TaskFunction, TaskLike } from './task.ts';
+export type { Task, TaskContext, TaskExportName, TaskFunction, TaskInput, TaskLike, TaskModule, TaskOutput } from './task.ts';
 export type { ChunkTrace, Progress, RunTrace, TraceFailure } from './schedule/dispatcher.ts';
 export type { TraceEntry } from './schedule/adaptive.ts';
 export type { RetryOptions } from './schedule/retry.ts';
 export type { Dedicated, SpawnOptions } from './rpc/dedicated.ts';
-export type { Remote } from 'comlink';
+export type { Remote, RemoteMethod } from './rpc/remote.ts';
 export type { BreakerOptions } from './schedule/breaker.ts';
 export type { MachineProbe, PlanFigure, PlanHints, PoolPlan } from './plan/types.ts';
-export type { RunSuitesOptions, SuiteProgress } from './suites/runner.ts';
-export type { CompareOptions, Comparison, TaskComparison, TaskRef, Verdict } from './suites/compare.ts';
-export type {
-  BenchDocument,
-  BenchOptionsUsed,
-  ErrorInfo,
-  MachineInfo,
-  RunInfo,
-  SampleStatistics,
-  SuiteRecord,
-  TaskRecord,
-} from './suites/types.ts';
-export type { SuiteErrorCode } from './suites/errors.ts';
-export type { SampleSummary, WelchResult } from './suites/statistics.ts';

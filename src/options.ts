@@ -1,72 +1,81 @@
 /**
- * Option validation at the boundary. Messages follow one grammar, "`options.<name>` must be <constraint>, got
- * <value> (<typeof>)", and each is pinned by a test.
+ * Option validation at the boundary, in the one grammar of base/validate.ts ("`options.<name>` must be
+ * <constraint>, got <value> (<typeof>)"); each message is pinned by a test.
  */
-import { InvalidOptionError } from './errors.ts';
+import type { InvalidOptionError } from './base/errors.ts';
+import {
+  checkBoolean,
+  checkFunction,
+  checkNumber,
+  checkOptions,
+  checkSignal,
+  invalidType,
+  type NumberRule,
+  Rules,
+} from './base/validate.ts';
 import type { BreakerOptions } from './schedule/breaker.ts';
 import type { Progress, RunTrace } from './schedule/dispatcher.ts';
 import type { RetryOptions } from './schedule/retry.ts';
-import { formatValue } from './task.ts';
 
 /** Options of one parallel map (`parallelMap`, `mapSettled`, `rt.map`, `rt.mapSettled`). */
 export interface MapOptions {
   /** Cancels the run: dispatch stops and the call rejects with `signal.reason`. Default: none. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called after every chunk with items done, failures, total (when known) and items/s. Default: none. */
-  onProgress?: (progress: Progress) => void;
+  onProgress?: ((progress: Progress) => void) | undefined;
   /**
    * Fixed number of items per chunk. Default: adaptive (chosen from measured per-item cost and dispatch
    * overhead, shrinking toward the end of the input). Set it only to reproduce a measurement.
    */
-  chunkSize?: number;
+  chunkSize?: number | undefined;
   /** Keep a per-chunk trace (time, size, run time, heap ratio, worker) and pass it to `onTrace`. Default `false`. */
-  trace?: boolean;
+  trace?: boolean | undefined;
   /** Receives the trace (chunks and sizing decisions) at the end of the run. Setting it implies `trace`. Default: none. */
-  onTrace?: (trace: RunTrace) => void;
+  onTrace?: ((trace: RunTrace) => void) | undefined;
   /**
    * After an abort (or a first failure in `parallelMap`), how long chunks still running may take to notice
    * before their workers are terminated, in ms. Default `1000`.
    */
-  abortGraceMs?: number;
+  abortGraceMs?: number | undefined;
   /**
    * Per-item deadline on run time (not time waiting in the queue), ms. An item past it fails with `BT_TIMEOUT`
    * and its worker is terminated (also for a synchronous infinite loop); the other items go on. Default: none.
    */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * Retries of failed items: a count (`retries: 3`) or the details (attempts, backoff, jitter, which failures).
    * By default crashes and timeouts are retried, errors the task throws are not unless they carry
    * `retryable: true`. Each outcome records its `attempts`. Default `0`.
    */
-  retries?: number | RetryOptions;
+  retries?: number | RetryOptions | undefined;
   /**
    * Circuit breaker: when the failure rate over recent items passes a threshold, stop dispatching and end the run
    * with `BT_CIRCUIT_OPEN` quoting the failures (or, with `halfOpenAfterMs`, pause and probe). `true` uses the
    * defaults (50% of the last 100 items, at least 20). Default: off.
    */
-  breaker?: boolean | BreakerOptions;
+  breaker?: boolean | BreakerOptions | undefined;
   /**
    * Functions on the main thread that tasks may call while they run: inside the task, `ctx.host` is a typed
    * comlink `Remote` of this object (every method returns a promise). For progress, a shared cache, a rate-limit
    * token, logging. A host function that throws rejects the task's call with its error. Default: none.
    */
-  host?: object;
+  host?: object | undefined;
 }
 
 /** Options of `rt.stream`. */
 export interface StreamOptions extends MapOptions {
   /** Yield results in input order (`true`) or as they complete (`false`). Default `true`. */
-  ordered?: boolean;
+  ordered?: boolean | undefined;
   /**
    * A graceful stop: when it fires, no more items are taken from the source, the chunks already sent finish (their
    * outcomes are yielded), and then the stream ends. (`signal` is the hard stop.) Default: none.
    */
-  stopSignal?: AbortSignal;
+  stopSignal?: AbortSignal | undefined;
   /**
    * Results buffered for the consumer before dispatch pauses (backpressure). Default `4096`. In-flight chunks
    * still land, so the buffer can briefly exceed it by what was in flight.
    */
-  highWaterMark?: number;
+  highWaterMark?: number | undefined;
 }
 
 /** Options of `createRuntime`. */
@@ -75,9 +84,9 @@ export interface RuntimeOptions {
    * Worker threads. Default: the pool plan's choice, the CPUs this process may use (cgroup quota included),
    * fewer when the memory budget cannot hold that many workers.
    */
-  threads?: number;
+  threads?: number | undefined;
   /** Per-worker V8 heap limit in MiB (`resourceLimits.maxOldGenerationSizeMb`). Default: from the pool plan. */
-  maxHeapMb?: number;
+  maxHeapMb?: number | undefined;
 }
 
 const MAP_KEYS = ['signal', 'onProgress', 'chunkSize', 'trace', 'onTrace', 'abortGraceMs', 'timeout', 'retries', 'breaker', 'host'] as const;
@@ -85,52 +94,20 @@ const RETRY_KEYS = ['retries', 'minDelayMs', 'maxDelayMs', 'factor', 'jitter', '
 const BREAKER_KEYS = ['threshold', 'window', 'minSamples', 'halfOpenAfterMs'] as const;
 const STREAM_KEYS = [...MAP_KEYS, 'ordered', 'highWaterMark', 'stopSignal'] as const;
 const RUNTIME_KEYS = ['threads', 'maxHeapMb'] as const;
+/** Options that belong to another call: named in the hint when a user passes them (or an alias) to this one. */
+const AT_RUNTIME = { threads: 'createRuntime()', maxHeapMb: 'createRuntime()' } as const;
 
-/** The message grammar: "`options.x` must be ..., got v (type)". */
+/** The message grammar: "`options.x` must be ..., got v (type)" (a TypeError; see base/validate.ts). */
 export function invalid(name: string, constraint: string, value: unknown): InvalidOptionError {
-  return new InvalidOptionError(`options.${name}`, `\`options.${name}\` must be ${constraint}, got ${formatValue(value)}`);
+  return invalidType(`options.${name}`, constraint, value);
 }
 
-function checkObject(options: unknown, keys: readonly string[], parent?: string): Record<string, unknown> {
-  const where = parent === undefined ? 'options' : `options.${parent}`;
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidOptionError(where, `\`${where}\` must be an object, got ${formatValue(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!keys.includes(key)) {
-      const near = keys.find((k) => k.toLowerCase() === key.toLowerCase());
-      throw new InvalidOptionError(
-        `${where}.${key}`,
-        `\`${where}.${key}\` is not a known option${near ? ` (did you mean \`${near}\`?)` : ''}; known: ${keys.join(', ')}`,
-      );
-    }
-  }
-  return options as Record<string, unknown>;
-}
+const num = (name: string, value: unknown, rule: NumberRule): number | undefined => checkNumber(`options.${name}`, value, rule);
+const fn = (name: string, value: unknown): void => void checkFunction(`options.${name}`, value);
+const bool = (name: string, value: unknown): void => void checkBoolean(`options.${name}`, value);
 
 export function positiveInteger(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw invalid(name, 'a positive integer', value);
-  }
-  return value;
-}
-
-function nonNegativeFinite(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalid(name, 'a finite number >= 0', value);
-  }
-  return value;
-}
-
-function fn(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') throw invalid(name, 'a function', value);
-}
-
-function bool(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'boolean') throw invalid(name, 'a boolean', value);
+  return num(name, value, Rules.positiveInteger);
 }
 
 /** Validated map options with defaults applied. */
@@ -147,18 +124,6 @@ export interface ResolvedMapOptions {
   host: object | undefined;
 }
 
-function nonNegativeInteger(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalid(name, 'an integer >= 0', value);
-  return value;
-}
-
-function positiveFinite(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalid(name, 'a finite number > 0', value);
-  return value;
-}
-
 /** Set `out[key]` only when `value` is defined (exactOptionalPropertyTypes: no `key: undefined`). */
 function assign<T extends object, K extends keyof T>(out: T, key: K, value: T[K] | undefined): void {
   if (value !== undefined) out[key] = value;
@@ -166,24 +131,21 @@ function assign<T extends object, K extends keyof T>(out: T, key: K, value: T[K]
 
 function resolveRetry(value: unknown): RetryOptions | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'number') return { retries: nonNegativeInteger('retries', value)! };
+  if (typeof value === 'number') return { retries: num('retries', value, Rules.nonNegativeInteger)! };
   if (value === null || typeof value !== 'object') throw invalid('retries', 'an integer >= 0 or an object', value);
-  const o = checkObject(value, RETRY_KEYS, 'retries');
+  const o = checkOptions(value, RETRY_KEYS, 'options.retries');
   // Checked in the order of the fields, so the first bad one is named.
-  const retries = nonNegativeInteger('retries.retries', o['retries']);
-  const minDelayMs = nonNegativeFinite('retries.minDelayMs', o['minDelayMs']);
-  const maxDelayMs = nonNegativeFinite('retries.maxDelayMs', o['maxDelayMs']);
-  const factor = o['factor'];
-  if (factor !== undefined && (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1)) {
-    throw invalid('retries.factor', 'a finite number >= 1', factor);
-  }
+  const retries = num('retries.retries', o['retries'], Rules.nonNegativeInteger);
+  const minDelayMs = num('retries.minDelayMs', o['minDelayMs'], Rules.nonNegativeFinite);
+  const maxDelayMs = num('retries.maxDelayMs', o['maxDelayMs'], Rules.nonNegativeFinite);
+  const factor = num('retries.factor', o['factor'], Rules.atLeastOne);
   bool('retries.jitter', o['jitter']);
   fn('retries.retryable', o['retryable']);
   const out: RetryOptions = {};
   assign(out, 'retries', retries);
   assign(out, 'minDelayMs', minDelayMs);
   assign(out, 'maxDelayMs', maxDelayMs);
-  assign(out, 'factor', factor as number | undefined);
+  assign(out, 'factor', factor);
   assign(out, 'jitter', o['jitter'] as boolean | undefined);
   assign(out, 'retryable', o['retryable'] as RetryOptions['retryable']);
   return out;
@@ -193,16 +155,13 @@ function resolveBreaker(value: unknown): BreakerOptions | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return {};
   if (value === null || typeof value !== 'object') throw invalid('breaker', 'a boolean or an object', value);
-  const o = checkObject(value, BREAKER_KEYS, 'breaker');
-  const threshold = o['threshold'];
-  if (threshold !== undefined && (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1))) {
-    throw invalid('breaker.threshold', 'a number in (0, 1]', threshold);
-  }
+  const o = checkOptions(value, BREAKER_KEYS, 'options.breaker');
+  const threshold = num('breaker.threshold', o['threshold'], Rules.unitInterval);
   const out: BreakerOptions = {};
-  assign(out, 'threshold', threshold as number | undefined);
+  assign(out, 'threshold', threshold);
   assign(out, 'window', positiveInteger('breaker.window', o['window']));
   assign(out, 'minSamples', positiveInteger('breaker.minSamples', o['minSamples']));
-  assign(out, 'halfOpenAfterMs', nonNegativeFinite('breaker.halfOpenAfterMs', o['halfOpenAfterMs']));
+  assign(out, 'halfOpenAfterMs', num('breaker.halfOpenAfterMs', o['halfOpenAfterMs'], Rules.nonNegativeFinite));
   return out;
 }
 
@@ -215,8 +174,7 @@ function resolveHost(value: unknown): object | undefined {
 }
 
 function resolveCommon(o: Record<string, unknown>): ResolvedMapOptions {
-  const signal = o['signal'];
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid('signal', 'an AbortSignal', signal);
+  const signal = checkSignal('options.signal', o['signal']);
   fn('onProgress', o['onProgress']);
   fn('onTrace', o['onTrace']);
   bool('trace', o['trace']);
@@ -226,8 +184,8 @@ function resolveCommon(o: Record<string, unknown>): ResolvedMapOptions {
     chunkSize: positiveInteger('chunkSize', o['chunkSize']),
     trace: o['trace'] === true || o['onTrace'] !== undefined,
     onTrace: o['onTrace'] as ResolvedMapOptions['onTrace'],
-    abortGraceMs: nonNegativeFinite('abortGraceMs', o['abortGraceMs']) ?? 1000,
-    timeout: positiveFinite('timeout', o['timeout']),
+    abortGraceMs: num('abortGraceMs', o['abortGraceMs'], Rules.nonNegativeFinite) ?? 1000,
+    timeout: num('timeout', o['timeout'], Rules.positiveFinite),
     retry: resolveRetry(o['retries']),
     breaker: resolveBreaker(o['breaker']),
     host: resolveHost(o['host']),
@@ -236,17 +194,16 @@ function resolveCommon(o: Record<string, unknown>): ResolvedMapOptions {
 
 /** Validate map options. Throws {@link InvalidOptionError}. */
 export function resolveMapOptions(options: unknown): ResolvedMapOptions {
-  return resolveCommon(checkObject(options, MAP_KEYS));
+  return resolveCommon(checkOptions(options, MAP_KEYS, 'options', AT_RUNTIME));
 }
 
 /** Validate stream options. Throws {@link InvalidOptionError}. */
 export function resolveStreamOptions(
   options: unknown,
 ): ResolvedMapOptions & { ordered: boolean; highWaterMark: number; stopSignal: AbortSignal | undefined } {
-  const o = checkObject(options, STREAM_KEYS);
+  const o = checkOptions(options, STREAM_KEYS, 'options', AT_RUNTIME);
   bool('ordered', o['ordered']);
-  const stopSignal = o['stopSignal'];
-  if (stopSignal !== undefined && !(stopSignal instanceof AbortSignal)) throw invalid('stopSignal', 'an AbortSignal', stopSignal);
+  const stopSignal = checkSignal('options.stopSignal', o['stopSignal']);
   return {
     ...resolveCommon(o),
     ordered: o['ordered'] !== false,
@@ -259,13 +216,13 @@ const SPAWN_KEYS = ['timeout', 'maxHeapMb'] as const;
 
 /** Validate `rt.spawn()` options. Throws {@link InvalidOptionError}. */
 export function resolveSpawnOptions(options: unknown): { timeout: number | undefined; maxHeapMb: number | undefined } {
-  const o = checkObject(options, SPAWN_KEYS);
-  return { timeout: positiveFinite('timeout', o['timeout']), maxHeapMb: positiveInteger('maxHeapMb', o['maxHeapMb']) };
+  const o = checkOptions(options, SPAWN_KEYS);
+  return { timeout: num('timeout', o['timeout'], Rules.positiveFinite), maxHeapMb: positiveInteger('maxHeapMb', o['maxHeapMb']) };
 }
 
 /** Validate runtime options (the thread and heap figures are range-checked by the planner). */
 export function resolveRuntimeOptions(options: unknown): RuntimeOptions {
-  const o = checkObject(options, RUNTIME_KEYS);
+  const o = checkOptions(options, RUNTIME_KEYS);
   const out: RuntimeOptions = {};
   assign(out, 'threads', positiveInteger('threads', o['threads']));
   assign(out, 'maxHeapMb', positiveInteger('maxHeapMb', o['maxHeapMb']));

@@ -3,12 +3,12 @@
  * what to run; the dispatcher does.
  */
 import { Piscina } from 'piscina';
+import { workerEntryUrl } from './base/entry-url.ts';
 import type { PoolPlan } from './plan/types.ts';
 
 /** Where the batch worker entry lives: `dist/workers/batch.js` when built, the TypeScript sources otherwise. */
 export function batchWorkerUrl(): URL {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? '../workers/dev-entry.mjs' : '../workers/batch.js', import.meta.url);
+  return workerEntryUrl('batch');
 }
 
 /** Create the Piscina pool for a plan. Idle workers do not keep the process alive. */

@@ -60,8 +60,8 @@ export class Runtime implements AsyncDisposable {
     this.#engine = engine;
   }
 
-  /** @internal */
-  [poolSymbol](): Piscina | undefined {
+  /** @internal Typed `unknown` so the public declarations do not reach piscina's; src/testing.ts narrows it. */
+  [poolSymbol](): unknown {
     return this.#pool;
   }
 

@@ -5,8 +5,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Remote } from 'comlink';
+import { formatValue, invalidType, outOfRange } from './base/validate.ts';
 import { InvalidOptionError, TaskLoadError } from './errors.ts';
+import type { Remote } from './rpc/remote.ts';
 
 /** What a task function receives as its second argument. `H` is the type of the run's `host` object. */
 export interface TaskContext<H = unknown> {
@@ -66,29 +67,85 @@ export interface Task<I, O> {
 /** Anything accepted where a task is expected. */
 export type TaskLike<I, O> = Task<I, O> | TaskFunction<I, O>;
 
+/** The names of the function exports of a module type `M` (what {@link defineTask} accepts for a typed module). */
+export type TaskExportName<M> = {
+  [K in keyof M & string]: M[K] extends (item: never, ...rest: never[]) => unknown ? K : never;
+}[keyof M & string];
+
+/** The item type a task function takes (its first parameter). */
+export type TaskInput<F> = F extends (item: infer I, ...rest: never[]) => unknown ? I : never;
+
+/** The result type a task function gives (its return value, promises unwrapped). */
+export type TaskOutput<F> = F extends (...args: never[]) => infer R ? Awaited<R> : never;
+
+const MODULE = Symbol.for('batchtools.taskModule');
+
+/**
+ * A task module with its type: made by {@link taskModule}, passed to {@link defineTask}, which then checks the
+ * export name and infers the item and result types from the export.
+ */
+export interface TaskModule<M> {
+  readonly [MODULE]: true;
+  /** The module's URL, as the workers load it. */
+  readonly url: string;
+  /** Phantom field for inference; never set at run time. */
+  readonly __module?: M;
+}
+
+/**
+ * Name a module, with its type, for typed tasks:
+ *
+ * ```ts
+ * const scoring = taskModule<typeof import('./score.js')>(new URL('./score.js', import.meta.url));
+ * const score = defineTask(scoring, 'score'); // Task<Text, number>, from the export's signature
+ * defineTask(scoring, 'scroe');               // compile error: not a function export of ./score.js
+ * ```
+ *
+ * `typeof import()` is a type only: the module is not loaded on the main thread.
+ *
+ * @param module A `file:` URL or a path (absolute, or relative to the current working directory).
+ * @throws {InvalidOptionError} when `module` is not a URL or a non-empty string.
+ */
+export function taskModule<M>(module: URL | string): TaskModule<M> {
+  return Object.freeze({ [MODULE]: true as const, url: toModuleUrl(module) });
+}
+
 /**
  * Name a function exported by a module as a task. The module is loaded once per worker; if it exports `setup()`,
  * that runs once per worker before its first chunk.
  *
- * @param module A `file:` URL (`new URL('./score.js', import.meta.url)`) or a path (absolute, or relative to the
- *   current working directory). `.js`, `.mjs`, `.cjs` and `.ts` / `.mts` modules work (TypeScript without a build).
+ * Typed from the module: `defineTask(taskModule<typeof import('./score.js')>(url), 'score')` infers the item and
+ * result types from the export and rejects a name that is not a function export, at compile time. Typed by hand:
+ * `defineTask<Item, Result>(url, 'score')`.
+ *
+ * @param module A {@link taskModule}, a `file:` URL (`new URL('./score.js', import.meta.url)`) or a path (absolute,
+ *   or relative to the current working directory). `.js`, `.mjs`, `.cjs` and `.ts` / `.mts` modules work
+ *   (TypeScript without a build).
  * @param exportName The export to run. Default `'default'`.
  * @throws {InvalidOptionError} when `module` or `exportName` is not of the right type.
  */
-export function defineTask<I = unknown, O = unknown>(module: URL | string, exportName = 'default'): Task<I, O> {
-  return Object.freeze({ [TASK]: true as const, spec: moduleSpec(module, exportName) });
+export function defineTask<M, K extends TaskExportName<M>>(
+  module: TaskModule<M>,
+  exportName: K,
+): Task<TaskInput<M[K]>, TaskOutput<M[K]>>;
+export function defineTask<M extends { default: (item: never, ...rest: never[]) => unknown }>(
+  module: TaskModule<M>,
+): Task<TaskInput<M['default']>, TaskOutput<M['default']>>;
+export function defineTask<I = unknown, O = unknown>(module: URL | string, exportName?: string): Task<I, O>;
+export function defineTask(module: TaskModule<unknown> | URL | string, exportName: unknown = 'default'): Task<unknown, unknown> {
+  return Object.freeze({ [TASK]: true as const, spec: moduleSpec(isTaskModule(module) ? module.url : module, exportName) });
 }
 
 /** The spec of a module task (see {@link defineTask} for the arguments and what it throws). */
-export function moduleSpec(module: URL | string, exportName = 'default'): Extract<TaskSpec, { kind: 'module' }> {
+export function moduleSpec(module: URL | string, exportName: unknown = 'default'): Extract<TaskSpec, { kind: 'module' }> {
   const url = toModuleUrl(module);
-  if (typeof exportName !== 'string' || exportName.length === 0) {
-    throw new InvalidOptionError(
-      'exportName',
-      `\`exportName\` must be a non-empty string, got ${formatValue(exportName)}`,
-    );
-  }
+  if (typeof exportName !== 'string') throw invalidType('exportName', 'a non-empty string', exportName);
+  if (exportName.length === 0) throw outOfRange('exportName', 'a non-empty string', exportName);
   return Object.freeze({ kind: 'module' as const, url, exportName });
+}
+
+function isTaskModule(value: unknown): value is TaskModule<unknown> {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MODULE] === true;
 }
 
 /** True for a handle made by {@link defineTask} (or by the runtime from an inline function). */
@@ -155,29 +212,11 @@ const checkedFiles = new WeakSet<TaskSpec>();
 
 function toModuleUrl(module: URL | string): string {
   if (module instanceof URL) return module.href;
-  if (typeof module !== 'string' || module.length === 0) {
-    throw new InvalidOptionError(
-      'module',
-      `\`module\` must be a file URL or a path string, got ${formatValue(module)}`,
-    );
-  }
+  if (typeof module !== 'string') throw invalidType('module', 'a file URL or a path string', module);
+  if (module.length === 0) throw outOfRange('module', 'a file URL or a path string', module);
   if (/^(file|data|node):/.test(module)) return module;
   return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
 }
 
-/** Format a received value for an error message: `-1 (number)`, `"x" (string)`, `[object Object] (object)`. */
-export function formatValue(value: unknown): string {
-  let shown: string;
-  if (typeof value === 'string') shown = JSON.stringify(value);
-  else if (typeof value === 'function') shown = `function ${value.name || '(anonymous)'}`;
-  else if (typeof value === 'symbol') shown = value.toString();
-  else if (Array.isArray(value)) shown = `array(${value.length})`;
-  else {
-    try {
-      shown = String(value);
-    } catch {
-      shown = Object.prototype.toString.call(value);
-    }
-  }
-  return `${shown} (${value === null ? 'null' : typeof value})`;
-}
+/** The grammar's value formatter lives in the base; re-exported for the modules that import it from here. */
+export { formatValue } from './base/validate.ts';

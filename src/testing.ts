@@ -7,5 +7,5 @@ import { poolSymbol, type Runtime } from './runtime.ts';
 
 /** The Piscina pool of a runtime, once it has started one. */
 export function poolOf(rt: Runtime): Piscina | undefined {
-  return (rt as unknown as Record<symbol, () => Piscina | undefined>)[poolSymbol]?.();
+  return rt[poolSymbol]() as Piscina | undefined;
 }

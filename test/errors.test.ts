@@ -52,9 +52,7 @@ describe('error codes', () => {
         'BatchtoolsError', 'ErrorCodes', 'InvalidInputError', 'InvalidOptionError', 'ItemError', 'RemoteError', 'RunError',
         'Runtime', 'RuntimeClosedError', 'TaskLoadError', 'WorkerError', 'createRuntime', 'defineTask', 'formatPlan',
         'isBatchtoolsError', 'isTask', 'mapSettled', 'parallelMap', 'planPool', 'planToJson', 'probeMachine', 'proxy',
-        'refineProbe', 'transfer', 'runSuites', 'compareResults', 'readDocument', 'writeDocument', 'validateDocument',
-        'formatComparison', 'formatResults', 'comparisonMarkdown', 'resultsMarkdown', 'welchTest', 'SuiteError',
-        'SuiteErrorCodes', 'RESULT_FORMAT', 'SCHEMA_VERSION', 'pipeline', 'graph', 'StageError',
+        'refineProbe', 'taskModule', 'transfer', 'pipeline', 'graph', 'StageError',
       ].sort(),
     );
   });

@@ -179,7 +179,7 @@ describe('planPool: overrides', () => {
     [{ threads: 1.5 }, '`options.threads` must be a positive integer, got 1.5 (number)'],
     [{ threads: Number.NaN }, '`options.threads` must be a positive integer, got NaN (number)'],
     [{ threads: '4' as unknown as number }, '`options.threads` must be a positive integer, got "4" (string)'],
-    [{ threads: null as unknown as number }, '`options.threads` must be a positive integer, got null (object)'],
+    [{ threads: null as unknown as number }, '`options.threads` must be a positive integer, got null (null)'],
     [{ maxHeapMb: 8 }, '`options.maxHeapMb` must be an integer >= 16, got 8 (number)'],
     [{ maxHeapMb: 100.5 }, '`options.maxHeapMb` must be an integer >= 16, got 100.5 (number)'],
     [{ maxHeapMb: Infinity }, '`options.maxHeapMb` must be an integer >= 16, got Infinity (number)'],

@@ -57,7 +57,7 @@ describe('result documents', () => {
     const task = doc.suites[0]!.tasks[0]!;
     (task['latency'] as Record<string, unknown>)['mean'] = 'fast';
     const error = await readError(doc, 'bad-field.json');
-    expect(error.message).toMatch(/bad-field\.json: field "suites\[0\]\.tasks\[0\]\.latency\.mean" must be a number, got the string "fast"/);
+    expect(error.message).toMatch(/bad-field\.json: field "suites\[0\]\.tasks\[0\]\.latency\.mean" must be a number, got "fast" \(string\)/);
     expect(error.field).toBe('suites[0].tasks[0].latency.mean');
 
     task['latency'] = null;

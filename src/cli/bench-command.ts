@@ -7,7 +7,8 @@
  * threw, crashed its worker, timed out), a task errored, or a significant regression exceeded `--threshold`;
  * 2 usage or input error (no files matched, a bad option, an unreadable or invalid baseline).
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { ExitCode } from '../base/exit-codes.ts';
 import { InvalidInputError, InvalidOptionError } from '../errors.ts';
 import { compareResults, DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from '../suites/compare.ts';
 import { readDocument, writeDocument, writeFileAtomic } from '../suites/document.ts';
@@ -16,6 +17,10 @@ import { formatComparison, formatSuite } from '../suites/format.ts';
 import { comparisonMarkdown, resultsMarkdown } from '../suites/markdown.ts';
 import { runSuites, type SuiteProgress } from '../suites/runner.ts';
 import type { BenchDocument } from '../suites/types.ts';
+import { integerOption, numberFlag } from './flags.ts';
+
+/** A confidence level: strictly between 0 and 1. */
+const CONFIDENCE = { text: 'a number in (0, 1)', min: 0, above: true, max: 1, below: true } as const;
 
 /** Options of the bench command, as commander parses them. */
 export interface BenchCommandOptions {
@@ -45,17 +50,6 @@ export interface BenchIo {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
-
-function parseNumber(name: string, check: (n: number) => boolean, expected: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`${name} must be ${expected}, got "${value}"`);
-    return n;
-  };
-}
-const positiveInt = (name: string) => parseNumber(name, (n) => Number.isSafeInteger(n) && n >= 1, 'a positive integer');
-
 /** Add the `bench` command to `program`. */
 export function registerBenchCommand(program: Command): void {
   program
@@ -65,11 +59,11 @@ export function registerBenchCommand(program: Command): void {
     .option('--json <file>', 'write the results as a versioned JSON document (machine, options, statistics, samples)')
     .option('--baseline <file>', "compare with a result saved by --json (Welch's t-test on each task's latency)")
     .option('--markdown <file>', 'write the comparison (without --baseline: the results) as a markdown table')
-    .option('--threshold <percent>', 'fail on a significant regression larger than this', parseNumber('--threshold', (n) => n >= 0, 'a percentage ≥ 0'), DEFAULT_THRESHOLD)
-    .option('--confidence <level>', 'confidence level of the test and intervals', parseNumber('--confidence', (n) => n > 0 && n < 1, 'between 0 and 1'), DEFAULT_CONFIDENCE)
-    .option('--parallel <n>', 'run n suites at once (their timings then contend; the report says so)', positiveInt('--parallel'), 1)
-    .option('--max-samples <n>', 'keep at most n samples per task in the JSON (statistics still use all)', positiveInt('--max-samples'))
-    .option('--timeout <ms>', 'fail a suite that runs longer than this', positiveInt('--timeout'))
+    .option('--threshold <percent>', 'fail on a significant regression larger than this', numberFlag('--threshold', { text: 'a percentage >= 0', min: 0 }), DEFAULT_THRESHOLD)
+    .option('--confidence <level>', 'confidence level of the test and intervals', numberFlag('--confidence', CONFIDENCE), DEFAULT_CONFIDENCE)
+    .option('--parallel <n>', 'run n suites at once (their timings then contend; the report says so)', integerOption('--parallel', 1), 1)
+    .option('--max-samples <n>', 'keep at most n samples per task in the JSON (statistics still use all)', integerOption('--max-samples', 1))
+    .option('--timeout <ms>', 'fail a suite that runs longer than this', integerOption('--timeout', 1))
     .option('--quiet', 'no progress line')
     .addHelpText(
       'after',
@@ -127,7 +121,7 @@ export async function runBenchCommand(files: string[], options: BenchCommandOpti
   } catch (error) {
     if (error instanceof InvalidInputError || error instanceof InvalidOptionError || error instanceof SuiteError) {
       io.stderr.write(`batchtools: ${error.message}\n`);
-      return EXIT.USAGE;
+      return ExitCode.USAGE;
     }
     throw error;
   }
@@ -140,9 +134,9 @@ function verdict(document: BenchDocument, failing: number, threshold: number, io
   if (failedSuites > 0) problems.push(`${failedSuites} suite${failedSuites === 1 ? '' : 's'} failed`);
   if (erroredTasks > 0) problems.push(`${erroredTasks} task${erroredTasks === 1 ? '' : 's'} errored`);
   if (failing > 0) problems.push(`${failing} significant regression${failing === 1 ? '' : 's'} beyond ${threshold}%`);
-  if (problems.length === 0) return EXIT.OK;
+  if (problems.length === 0) return ExitCode.OK;
   io.stderr.write(`batchtools: ${problems.join(', ')}\n`);
-  return EXIT.FAILED;
+  return ExitCode.ITEMS_FAILED;
 }
 
 /** Progress on stderr: one rewritten line on a terminal, a line per finished suite otherwise. */

@@ -29,5 +29,5 @@ export class Interrupted extends Error {
   }
 }
 
-/** Exit codes, documented in `--help` and the README. */
-export const ExitCode = { OK: 0, ITEMS_FAILED: 1, USAGE: 2, INTERRUPTED: 130, TERMINATED: 143 } as const;
+/** Exit codes, documented in `--help` and the README: defined once, in the base. */
+export { ExitCode } from '../base/exit-codes.ts';

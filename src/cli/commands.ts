@@ -2,21 +2,11 @@
  * The `run`, `resume` and `retry` commands: their options, help texts (formats, exit codes, examples) and
  * actions. Parsing only; the work is in run.ts, resume.ts and retry.ts.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { integerOption } from './flags.ts';
 import { resumeCommand, type ResumeOptions } from './resume.ts';
 import { retryCommand, type RetryOptions } from './retry.ts';
 import { runCommand, type RunOptions } from './run.ts';
-
-/** Parse a whole number of at least `min`. */
-export function integerOption(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${name} must be ${min === 0 ? 'an integer >= 0' : 'a positive integer'}, got "${value}"`);
-    }
-    return n;
-  };
-}
 
 /** The exit codes, as `--help` shows them. */
 export const EXIT_CODES_HELP = `Exit codes:

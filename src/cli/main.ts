@@ -6,7 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { isBatchtoolsError } from '../errors.ts';
 import { CliError, ExitCode } from './cli-error.ts';
-import { EXIT_CODES_HELP, integerOption, registerJobCommands } from './commands.ts';
+import { EXIT_CODES_HELP, registerJobCommands } from './commands.ts';
+import { integerOption } from './flags.ts';
 import { registerBenchCommand } from './bench-command.ts';
 import { runInfo } from './info.ts';
 import { packageVersion } from './version.ts';

@@ -2,7 +2,7 @@
  * The pool planner: a pure function from a {@link MachineProbe} (plain numbers) and workload hints to a
  * {@link PoolPlan}: how many worker threads, how much heap each, and sentences saying why.
  */
-import { InvalidOptionError } from '../errors.ts';
+import { checkNumber, Rules } from '../base/validate.ts';
 import { formatBytes } from './format.ts';
 import type { MachineProbe, PlanFigure, PlanHints, PoolPlan, ProbeField } from './types.ts';
 
@@ -63,10 +63,9 @@ interface BudgetCandidate {
  *   `expectedHeapMb` not a positive number.
  */
 export function planPool(probe: MachineProbe, hints: PlanHints = {}): PoolPlan {
-  validate('threads', hints.threads, 'a positive integer', (v) => Number.isInteger(v) && v >= 1);
-  const heapOk = (v: number): boolean => Number.isInteger(v) && v >= MIN_HEAP_OVERRIDE_MB;
-  validate('maxHeapMb', hints.maxHeapMb, `an integer >= ${MIN_HEAP_OVERRIDE_MB}`, heapOk);
-  validate('expectedHeapMb', hints.expectedHeapMb, 'a positive number', (v) => Number.isFinite(v) && v > 0);
+  checkNumber('options.threads', hints.threads, Rules.positiveInteger);
+  checkNumber('options.maxHeapMb', hints.maxHeapMb, { text: `an integer >= ${MIN_HEAP_OVERRIDE_MB}`, integer: true, min: MIN_HEAP_OVERRIDE_MB });
+  checkNumber('options.expectedHeapMb', hints.expectedHeapMb, { text: 'a positive number', min: 0, above: true });
 
   const logical = Math.max(1, Math.floor(probe.logicalCpus));
   const quota = positiveOrNull(probe.cgroupCpuQuota);
@@ -215,25 +214,6 @@ function figuresOf(probe: MachineProbe, hints: PlanHints): Record<string, PlanFi
     figures['expectedHeapMb'] = { value: hints.expectedHeapMb, source: 'hints.expectedHeapMb' };
   }
   return figures;
-}
-
-/** Throws the standard message: "`options.threads` must be a positive integer, got -1 (number)". */
-function validate(name: string, value: unknown, expected: string, ok: (value: number) => boolean): void {
-  if (value === undefined) return;
-  if (typeof value === 'number' && ok(value)) return;
-  const got = `${describeValue(value)} (${typeof value})`;
-  throw new InvalidOptionError(`options.${name}`, `\`options.${name}\` must be ${expected}, got ${got}`);
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Object.is(value, -0)) return '-0';
-  if (typeof value === 'bigint') return `${value}n`;
-  try {
-    return typeof value === 'object' && value !== null ? JSON.stringify(value) ?? String(value) : String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
 }
 
 function count(n: number, noun: string): string {

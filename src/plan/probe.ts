@@ -6,6 +6,7 @@
  * lazily and once per process.
  */
 import { availableParallelism, freemem, totalmem } from 'node:os';
+import { machineFacts } from '../base/machine.ts';
 import { readCgroupLimits, type CgroupLimits } from './cgroup.ts';
 import type { MachineProbe, ProbeSources } from './types.ts';
 
@@ -26,9 +27,9 @@ export interface ProbeReaders {
 /** Options of {@link probeMachine}. */
 export interface ProbeOptions {
   /** Filesystem root for the cgroup reader. Default `/`. */
-  root?: string;
+  root?: string | undefined;
   /** Replacements for the default readers (tests). Default: none, the real machine. */
-  readers?: Partial<ProbeReaders>;
+  readers?: Partial<ProbeReaders> | undefined;
 }
 
 /** The asynchronous readers {@link refineProbe} uses; inject them in tests. */
@@ -45,9 +46,9 @@ export interface RefineOptions {
    * Replacements for the `systeminformation` readers. Default: none. When any is given the readings are taken
    * afresh and not cached; the default readings are taken once per process and shared.
    */
-  readers?: Partial<RefineReaders>;
+  readers?: Partial<RefineReaders> | undefined;
   /** Give up waiting for the readers after this many milliseconds and keep the sync figures. Default 5000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** Default for {@link RefineOptions.timeoutMs}: lscpu answers in well under a second; a hung one must not hang us. */
@@ -57,9 +58,6 @@ interface Refinement {
   physicalCores: number | null;
   availableMemoryBytes: number | null;
 }
-
-/** The one piece of module state: the default `systeminformation` readings, taken at most once. */
-let cachedRefinement: Promise<Refinement> | undefined;
 
 /**
  * Probes the machine synchronously: logical CPUs, total and available memory, cgroup CPU quota and memory
@@ -118,8 +116,8 @@ export function probeMachine(options: ProbeOptions = {}): MachineProbe {
 
 /**
  * Returns a copy of `probe` with `physicalCores` (`si.cpu().physicalCores`) and `availableMemoryBytes`
- * (`si.mem().available`) filled in. `systeminformation` is imported only here, on first call; the default
- * readings are taken once and the promise is cached for the life of the process. Never rejects: a reading that
+ * (`si.mem().available`) filled in. The default readings come from the one cached systeminformation reader
+ * (base/machine.ts): taken once per process, on first call. Never rejects: a reading that
  * fails, is not a positive number, or takes longer than `timeoutMs` (default 5000) leaves the sync figure.
  *
  * @param probe A probe from {@link probeMachine} (not modified).
@@ -127,13 +125,7 @@ export function probeMachine(options: ProbeOptions = {}): MachineProbe {
  */
 export async function refineProbe(probe: MachineProbe, options: RefineOptions = {}): Promise<MachineProbe> {
   const timeoutMs = options.timeoutMs ?? REFINE_TIMEOUT_MS;
-  let refinement: Refinement;
-  if (options.readers !== undefined) {
-    refinement = await readRefinement(options.readers, timeoutMs);
-  } else {
-    cachedRefinement ??= readRefinement({}, timeoutMs);
-    refinement = await cachedRefinement;
-  }
+  const refinement = await readRefinement(options.readers ?? {}, timeoutMs);
   const sources: ProbeSources = { ...probe.sources };
   const refined: MachineProbe = { ...probe, sources };
   if (refinement.physicalCores !== null) {
@@ -148,10 +140,9 @@ export async function refineProbe(probe: MachineProbe, options: RefineOptions = 
 }
 
 async function readRefinement(readers: Partial<RefineReaders>, timeoutMs: number): Promise<Refinement> {
-  let si: Promise<typeof import('systeminformation')> | undefined;
-  const loadSi = (): Promise<typeof import('systeminformation')> => (si ??= import('systeminformation'));
-  const physical = readers.physicalCores ?? (async () => (await (await loadSi()).cpu()).physicalCores);
-  const available = readers.availableMemory ?? (async () => (await (await loadSi()).mem()).available);
+  // The default readers share the one cached systeminformation reading (base/machine.ts).
+  const physical = readers.physicalCores ?? (async () => (await machineFacts()).cpu?.physicalCores ?? Number.NaN);
+  const available = readers.availableMemory ?? (async () => (await machineFacts()).memory?.availableBytes ?? Number.NaN);
   const [cores, memory] = await Promise.all([withTimeout(physical, timeoutMs), withTimeout(available, timeoutMs)]);
   return {
     physicalCores: cores !== null && Number.isInteger(cores) && cores > 0 ? cores : null,

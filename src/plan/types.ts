@@ -34,11 +34,11 @@ export type ProbeSources = Partial<Record<ProbeField, string>>;
 /** Hints about the workload that change the plan. */
 export interface PlanHints {
   /** Requested thread count (an override). */
-  threads?: number;
+  threads?: number | undefined;
   /** Requested per-worker heap limit in MiB (an override). */
-  maxHeapMb?: number;
+  maxHeapMb?: number | undefined;
   /** Expected live heap of one worker in MiB, when the caller knows it; used to size the default heap limit. */
-  expectedHeapMb?: number;
+  expectedHeapMb?: number | undefined;
 }
 
 /** One figure of the plan, with where it came from. */

@@ -4,17 +4,19 @@
  * exits, runs out of memory or is closed, every pending and later call rejects with a `WorkerError`.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { wrap, type Remote } from 'comlink';
+import { wrap } from 'comlink';
+import { workerEntryUrl } from '../base/entry-url.ts';
 import { ErrorCodes, TaskLoadError, WorkerError } from '../errors.ts';
 import { fromEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { GuardedEndpoint, installErrorEnvelope } from './endpoint.ts';
+import type { Remote } from './remote.ts';
 
 /** Options of `rt.spawn()`. */
 export interface SpawnOptions {
   /** Per-call timeout, ms: a call without an answer by then rejects with `BT_TIMEOUT` (the worker keeps running it). Default: none. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** The worker's V8 heap limit in MiB. Default: the runtime's per-worker limit. */
-  maxHeapMb?: number;
+  maxHeapMb?: number | undefined;
 }
 
 /** A dedicated worker: the module's exports as a typed `Remote`, plus `close()` and `Symbol.asyncDispose`. */
@@ -24,12 +26,6 @@ export type Dedicated<T> = Remote<T> & {
   [Symbol.asyncDispose](): Promise<void>;
 };
 
-/** Where the dedicated worker entry lives (the sources, or dist). */
-function entryUrl(): URL {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? '../../workers/dedicated-dev.mjs' : '../../workers/dedicated.js', import.meta.url);
-}
-
 /** Start a dedicated worker for a module (a `file:` URL string) and resolve once its module is loaded. */
 export async function spawnDedicated<T>(
   moduleUrl: string,
@@ -37,7 +33,7 @@ export async function spawnDedicated<T>(
 ): Promise<Dedicated<T>> {
   installErrorEnvelope();
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(entryUrl(), {
+  const worker = new Worker(workerEntryUrl('dedicated'), {
     workerData: { url: moduleUrl, port: port2 },
     transferList: [port2],
     resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb },

@@ -29,7 +29,7 @@
  *   'oom'/'crash'/'timeout' forget the worker's heap state (its replacement starts green).
  * - Main-thread pressure (`setMainPressure`): above the threshold, growth freezes and in-flight drops to `threads`.
  */
-import { InvalidOptionError } from '../errors.ts';
+import { checkNumber, conflicting, type NumberRule, Rules } from '../base/validate.ts';
 import { HeapBands, type HeapBandOptions } from './heap-bands.ts';
 import type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './policy.ts';
 
@@ -52,46 +52,46 @@ export interface TraceEntry {
 /** Options of {@link AdaptivePolicy}. Every field is optional; defaults are given per field. */
 export interface AdaptivePolicyOptions {
   /** Chunks in flight per worker in steady state: one running, one queued, which hides the round trip. Default `2`. */
-  inFlightPerWorker?: number;
+  inFlightPerWorker?: number | undefined;
   /** Chunks in flight per worker while probing: 1 makes every probe gap a clean overhead sample. Default `1`. */
-  probeInFlightPerWorker?: number;
+  probeInFlightPerWorker?: number | undefined;
   /** Target duration = this × measured overhead, so dispatch costs ≈ 1/this of a chunk (1%). Default `100`. */
-  overheadFactor?: number;
+  overheadFactor?: number | undefined;
   /** Lower clamp of the target duration in ms; guards against an underestimated overhead (≤ 2% at o = 0.1 ms). Default `5`. */
-  minTargetMs?: number;
+  minTargetMs?: number | undefined;
   /** Upper clamp of the target duration in ms; bounds abort latency, chunk memory and reaction time. Default `50`. */
-  maxTargetMs?: number;
+  maxTargetMs?: number | undefined;
   /** Floor duration = this × overhead (≤ 5% overhead), at least `minFloorMs`, at most target/4: probing stops there. Default `20`. */
-  floorFactor?: number;
+  floorFactor?: number | undefined;
   /** Minimum floor duration in ms. Default `1`. */
-  minFloorMs?: number;
+  minFloorMs?: number | undefined;
   /** Overhead assumed before a clean sample, in ms (piscina round trip here: p50 70 µs, p99 141 µs). Default `0.1`. */
-  overheadPriorMs?: number;
+  overheadPriorMs?: number | undefined;
   /** Overhead samples kept (clean and queued, each) for the median / upper bound. Default `16`. */
-  overheadWindow?: number;
+  overheadWindow?: number | undefined;
   /** EWMA weight of a warm per-item cost sample. Default `0.3`. */
-  costAlpha?: number;
+  costAlpha?: number | undefined;
   /** Relative weight of a cold (first per worker) sample; module load and JIT inflate it. Default `0.1`. */
-  coldWeight?: number;
+  coldWeight?: number | undefined;
   /** First probe size in items. Default `1`. */
-  initialChunk?: number;
+  initialChunk?: number | undefined;
   /** Hard maximum items per chunk: bounds clone size and the items held in flight (so a stream of any length runs in bounded memory); at 16k items even 1 µs items make 16 ms chunks. Default `16_384`. */
-  maxChunk?: number;
+  maxChunk?: number | undefined;
   /** Dead band: keep the size while predicted duration is within [target/deadBand, target·deadBand]. Default `2`. */
-  deadBand?: number;
+  deadBand?: number | undefined;
   /** Maximum growth factor per decision. Default `2`. */
-  maxGrowth?: number;
+  maxGrowth?: number | undefined;
   /** Maximum shrink factor per decision (heap emergencies and the OOM cap excepted). Default `4`. */
-  maxShrink?: number;
+  maxShrink?: number | undefined;
   /** Heap band thresholds; defaults 0.6 / 0.75 / 0.85, resume below 0.7, 3 green samples. Default `{}`. */
-  heap?: HeapBandOptions;
+  heap?: HeapBandOptions | undefined;
   /** Main-thread pressure above which growth freezes and in-flight drops to `threads`. Default `0.8`. */
-  mainPressureThreshold?: number;
+  mainPressureThreshold?: number | undefined;
   /** Decisions kept in the trace ring (0 disables tracing). Default `10_000`. */
-  traceLimit?: number;
+  traceLimit?: number | undefined;
 }
 
-type Resolved = Required<Omit<AdaptivePolicyOptions, 'heap'>>;
+type Resolved = { [K in Exclude<keyof AdaptivePolicyOptions, 'heap'>]-?: Exclude<AdaptivePolicyOptions[K], undefined> };
 
 const DEFAULTS: Resolved = {
   inFlightPerWorker: 2, probeInFlightPerWorker: 1, overheadFactor: 100, minTargetMs: 5, maxTargetMs: 50,
@@ -103,32 +103,26 @@ const DEFAULTS: Resolved = {
 /** Per-item costs are floored at 1 ns so a 0 ms timer reading cannot make the target size infinite. */
 const MIN_COST_MS = 1e-6;
 
-type Rule = readonly [lo: number, hi: number, integer: boolean, text: string];
-const POS: Rule = [Number.MIN_VALUE, Infinity, false, 'a finite number > 0'];
-const COUNT: Rule = [1, Infinity, true, 'an integer >= 1'];
-const FACTOR: Rule = [1, Infinity, false, 'a finite number >= 1'];
-const UNIT: Rule = [Number.MIN_VALUE, 1, false, 'a number in (0, 1]'];
-const RULES: Record<keyof Resolved, Rule> = {
+const POS: NumberRule = Rules.positiveFinite;
+const COUNT: NumberRule = { text: 'an integer >= 1', integer: true, min: 1 };
+const FACTOR: NumberRule = Rules.atLeastOne;
+const UNIT: NumberRule = Rules.unitInterval;
+const RULES: Record<keyof Resolved, NumberRule> = {
   inFlightPerWorker: COUNT, probeInFlightPerWorker: COUNT, overheadFactor: POS, minTargetMs: POS, maxTargetMs: POS,
   floorFactor: POS, minFloorMs: POS, overheadPriorMs: POS, overheadWindow: COUNT, costAlpha: UNIT, coldWeight: UNIT,
-  initialChunk: COUNT, maxChunk: [1, Infinity, true, 'an integer >= 1 or Infinity'], deadBand: FACTOR,
-  maxGrowth: FACTOR, maxShrink: FACTOR, mainPressureThreshold: [0, 1, false, 'a number in [0, 1]'],
-  traceLimit: [0, Infinity, true, 'an integer >= 0'],
+  initialChunk: COUNT, maxChunk: { text: 'an integer >= 1 or Infinity', integer: true, min: 1, infinite: true },
+  deadBand: FACTOR, maxGrowth: FACTOR, maxShrink: FACTOR, mainPressureThreshold: Rules.closedUnit,
+  traceLimit: Rules.nonNegativeInteger,
 };
 
 function resolve(options: AdaptivePolicyOptions): Resolved {
   const r: Resolved = { ...DEFAULTS };
   for (const key of Object.keys(DEFAULTS) as (keyof Resolved)[]) {
-    const v: unknown = options[key];
-    if (v === undefined) continue;
-    const [lo, hi, integer, text] = RULES[key];
-    const ok = typeof v === 'number' && v >= lo && v <= hi &&
-      (Number.isFinite(v) ? !integer || Number.isInteger(v) : key === 'maxChunk');
-    if (!ok) throw new InvalidOptionError(`options.${key}`, `options.${key} must be ${text}, got ${String(v)}`);
-    r[key] = v;
+    const v = checkNumber(`options.${key}`, options[key], RULES[key]);
+    if (v !== undefined) r[key] = v;
   }
   if (r.minTargetMs > r.maxTargetMs) {
-    throw new InvalidOptionError('options.minTargetMs', 'options.minTargetMs must be <= options.maxTargetMs');
+    throw conflicting('options.minTargetMs', '`options.minTargetMs` must be <= `options.maxTargetMs`');
   }
   return r;
 }

@@ -10,16 +10,16 @@ import { describeError } from '../errors.ts';
 /** Circuit breaker settings. */
 export interface BreakerOptions {
   /** Failure rate (0..1] over the window that trips the breaker. Default `0.5`. */
-  threshold?: number;
+  threshold?: number | undefined;
   /** Recent item outcomes considered. Default `100`. */
-  window?: number;
+  window?: number | undefined;
   /** Outcomes needed before the breaker may trip. Default `20`. */
-  minSamples?: number;
+  minSamples?: number | undefined;
   /**
    * After tripping, wait this long (ms), then let one probe item through ("half-open"): success closes the breaker
    * and the run goes on; failure opens it again. Default: none, a tripped breaker ends the run.
    */
-  halfOpenAfterMs?: number;
+  halfOpenAfterMs?: number | undefined;
 }
 
 /** closed: dispatching; open: not dispatching; half-open: one probe item allowed. */

@@ -6,23 +6,23 @@ import { ErrorCodes, type ItemError } from '../errors.ts';
 /** How failed items are retried. */
 export interface RetryOptions {
   /** Retries after the first attempt (so `retries + 1` attempts at most). Default `0` (no retries). */
-  retries?: number;
+  retries?: number | undefined;
   /** Delay before the first retry, ms (the base of the exponential backoff). Default `100`. */
-  minDelayMs?: number;
+  minDelayMs?: number | undefined;
   /** Largest delay between attempts, ms. Default `10_000`. */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** Growth of the delay per attempt. Default `2`. */
-  factor?: number;
+  factor?: number | undefined;
   /**
    * Randomize each delay uniformly in [0, delay] ("full jitter"), so retries of many items do not arrive in
    * lockstep. Default `true`.
    */
-  jitter?: boolean;
+  jitter?: boolean | undefined;
   /**
    * Decides whether a failure may be retried. Default: worker crashes and timeouts yes; out-of-memory, clone
    * failures and errors the task threw no, unless the thrown error has `retryable: true`.
    */
-  retryable?: (error: ItemError) => boolean;
+  retryable?: ((error: ItemError) => boolean) | undefined;
 }
 
 /** The default retry predicate (see {@link RetryOptions.retryable}). */

@@ -23,9 +23,9 @@ import type { BenchDocument, SampleStatistics, TaskRecord } from './types.ts';
 /** Options of {@link compareResults}. */
 export interface CompareOptions {
   /** A significant regression larger than this (percent of the baseline mean latency) fails. Default 10. */
-  threshold?: number;
+  threshold?: number | undefined;
   /** Confidence level of the test and of the intervals; significance is p < 1 − confidence. Default 0.95. */
-  confidence?: number;
+  confidence?: number | undefined;
 }
 
 /** How a task compares with its baseline. */

@@ -3,7 +3,8 @@
  * return the self-describing result document (machine, options, every task's statistics and samples).
  */
 import { relative, sep } from 'node:path';
-import { InvalidInputError, InvalidOptionError } from '../errors.ts';
+import { checkFunction, checkNumber, checkSignal, checkString, Rules } from '../base/validate.ts';
+import { InvalidInputError } from '../errors.ts';
 import { expandFiles } from './glob.ts';
 import { describeMachine } from './machine.ts';
 import { runSuiteFile, type SuiteFile } from './spawn.ts';
@@ -15,20 +16,20 @@ export interface RunSuitesOptions {
    * How many suites run at once, each in its own worker. Default `1`: one after another, so their timings do not
    * contend for the CPU. Above 1 the document records `run.contended: true`.
    */
-  parallel?: number;
+  parallel?: number | undefined;
   /**
    * Keep at most this many latency samples per task in the document (evenly spaced order statistics of the
    * sorted samples). The statistics are always computed from all samples. Default: no cap, every sample.
    */
-  maxSamples?: number;
+  maxSamples?: number | undefined;
   /** Fail a suite that runs longer than this many milliseconds (its worker is terminated). Default: no limit. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** The directory relative paths and patterns resolve against, and suite keys are relative to. Default `process.cwd()`. */
-  cwd?: string;
+  cwd?: string | undefined;
   /** Cancels the run: running suites' workers are terminated and the call rejects with `signal.reason`. Default: none. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called as suites start, load, finish tasks and end. Default: none. */
-  onProgress?: (event: SuiteProgress) => void;
+  onProgress?: ((event: SuiteProgress) => void) | undefined;
 }
 
 /** Progress of {@link runSuites}. `index` is the suite's position (0-based) among `total` files. */
@@ -37,14 +38,6 @@ export type SuiteProgress =
   | { type: 'suite-loaded'; file: string; index: number; name: string | null; tasks: string[] }
   | { type: 'task-done'; file: string; index: number; task: string; done: number; total: number }
   | { type: 'suite-end'; file: string; index: number; total: number; record: SuiteRecord };
-
-function positiveInteger(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidOptionError(`options.${name}`, `\`${name}\` must be an integer ≥ 1, got ${String(value)}`);
-  }
-  return value;
-}
 
 /**
  * Run tinybench suite files. A suite file default-exports a configured tinybench `Bench`, or a function (possibly
@@ -57,12 +50,12 @@ function positiveInteger(name: string, value: unknown): number | undefined {
  * @throws {InvalidOptionError} for a bad option.
  */
 export async function runSuites(files: string | readonly string[], options: RunSuitesOptions = {}): Promise<BenchDocument> {
-  const parallel = positiveInteger('parallel', options.parallel) ?? 1;
-  const maxSamples = positiveInteger('maxSamples', options.maxSamples) ?? null;
-  if (options.timeout !== undefined && !(typeof options.timeout === 'number' && options.timeout > 0)) {
-    throw new InvalidOptionError('options.timeout', `\`timeout\` must be a number of milliseconds > 0, got ${String(options.timeout)}`);
-  }
-  const timeout = options.timeout ?? null;
+  const parallel = checkNumber('options.parallel', options.parallel, Rules.positiveInteger) ?? 1;
+  const maxSamples = checkNumber('options.maxSamples', options.maxSamples, Rules.positiveInteger) ?? null;
+  const timeout = checkNumber('options.timeout', options.timeout, Rules.positiveFinite) ?? null;
+  checkString('options.cwd', options.cwd);
+  checkSignal('options.signal', options.signal);
+  checkFunction('options.onProgress', options.onProgress);
   const cwd = options.cwd ?? process.cwd();
   const patterns = typeof files === 'string' ? [files] : [...files];
   if (patterns.length === 0) throw new InvalidInputError('no suite files given');

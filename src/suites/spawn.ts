@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { workerEntryUrl } from '../base/entry-url.ts';
 import { describeError } from '../errors.ts';
 import { fromEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { SuiteError, SuiteErrorCodes } from './errors.ts';
@@ -13,8 +14,7 @@ import type { BenchOptionsUsed, ErrorInfo, SuiteFailurePhase, SuiteRecord, TaskR
 
 /** Where the suite worker entry lives: `dist/workers/suite.js` when built, the TypeScript sources otherwise. */
 export function suiteWorkerUrl(): URL {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? '../../workers/suite-dev.mjs' : '../../workers/suite.js', import.meta.url);
+  return workerEntryUrl('suite');
 }
 
 /** A suite file to run: its absolute path and the key it is reported under. */

@@ -2,6 +2,7 @@
  * Validation of a result document read from disk: is it ours, of this schema version, and well-formed? Every
  * error names the file and the field (`suites[0].tasks[2].latency.mean`).
  */
+import { formatValue } from '../base/validate.ts';
 import { SuiteError, SuiteErrorCodes } from './errors.ts';
 import { RESULT_FORMAT, SCHEMA_VERSION, STATISTICS_KEYS, type BenchDocument } from './types.ts';
 
@@ -42,10 +43,9 @@ class Checker {
   }
 }
 
+/** The received value in the grammar's words (base/validate.ts), long strings cut to 40 characters. */
 function kind(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}` : typeof value;
+  return formatValue(typeof value === 'string' && value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
 
 /**
