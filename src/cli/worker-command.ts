@@ -4,7 +4,7 @@
  * The cluster product is loaded only here, when the command runs.
  */
 import type { Command } from 'commander';
-import { integerOption } from './commands.ts';
+import { integerOption } from './flags.ts';
 
 /** Options of `batchtools worker`, as parsed by commander. */
 export interface WorkerCommandOptions {
@@ -29,8 +29,8 @@ export function registerWorkerCommand(program: Command): void {
     .option('--threads <n>', 'worker threads (default: the pool plan, see `batchtools info`)', integerOption('--threads', 1))
     .option('--max-heap-mb <n>', 'per-thread heap limit in MiB (default: the pool plan)', integerOption('--max-heap-mb', 1))
     .option('--root <dir>', 'load task modules only from under this directory (repeatable; default: the working directory)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--lock-ms <ms>', 'job lock duration: a killed worker\'s jobs run elsewhere after about lock + stall ms (default 5000)', integerOption('--lock-ms', 200))
-    .option('--stall-ms <ms>', 'how often to look for jobs whose worker died (default: lock / 2)', integerOption('--stall-ms', 100))
+    .option('--lock-ms <ms>', 'job lock duration: a killed worker\'s jobs run elsewhere after about lock + stall ms (default 5000)', integerOption('--lock-ms', 1))
+    .option('--stall-ms <ms>', 'how often to look for jobs whose worker died (default: lock / 2)', integerOption('--stall-ms', 1))
     .option('--max-stalled <n>', 'times a job may lose its worker before it fails (default 3)', integerOption('--max-stalled', 0))
     .option('--quiet', 'no log lines on stderr')
     .addHelpText(
