@@ -328,7 +328,7 @@ describe('simulation: P = 2, overhead 60 µs, W/P = 250 ms', () => {
     expect(r.efficiency).toBeGreaterThanOrEqual(0.95);
   });
 
-  it.each(results.map((r) => [r.name, r] as const))('%s: every item in exactly one chunk; dispatch overhead <= 5%% of the work', (_name, r) => {
+  it.each(results.map((r) => [r.name, r] as const))('%s: every item in exactly one chunk; dispatch overhead at most 1/20 of the work', (_name, r) => {
     const chunks = [...r.chunks].sort((a, b) => a.start - b.start);
     let next = 0;
     for (const c of chunks) {

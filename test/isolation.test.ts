@@ -153,9 +153,28 @@ describe('fault injection', () => {
     const pool = poolOf(local)!;
     let seed = 12345;
     const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-    const list = Array.from({ length: 3_000 }, (_, id) => ({ id, us: 100 }));
+    const n = 3_000;
+    type Spin = { id: number; us: number; stall?: Int32Array };
+    const list: Spin[] = Array.from({ length: n }, (_, id) => ({ id, us: 100 }));
+    // Seeded points where a worker is killed in the middle of an item: the item says it is running, the test kills
+    // its worker. (The kills from onProgress below land anywhere: mostly between chunks.)
+    const stalled = new Set<number>();
+    while (stalled.size < 4) stalled.add(100 + Math.floor(random() * (n - 200)));
+    const stalls = [...stalled].map((id) => (list[id]!.stall = new Int32Array(new SharedArrayBuffer(12))));
+    const killers = stalls.map(async (s): Promise<boolean> => {
+      for (let v = Atomics.load(s, 0); v === 0; v = Atomics.load(s, 0)) await Atomics.waitAsync(s, 0, 0, 1000).value;
+      if (Atomics.load(s, 0) !== 1) return false; // the run ended without this item starting (see below)
+      await pool.threads.find((t) => t.threadId === Atomics.load(s, 1))?.terminate();
+      Atomics.store(s, 2, 1); // should the item ever run again, it returns
+      return true;
+    });
     let kills = 0;
-    const settled = await local.mapSettled(list, defineTask<{ id: number; us: number }, number>(fixture('math.mjs'), 'spin'), {
+    // Outcomes as the run delivers them (unordered: nothing is buffered or merged on the way), counted per index,
+    // so an item delivered twice (a value and a failure, or two values) is caught, not overwritten.
+    const deliveries = new Uint16Array(n);
+    const crashed = new Set<number>();
+    const outcomes = local.stream(list, defineTask<Spin, number>(fixture('crash.mjs'), 'spinOrStall'), {
+      ordered: false,
       onProgress: (p) => {
         // After some chunks, terminate a random worker mid-run (the next chunks are already running or queued).
         if (kills < 6 && random() < 0.3 && p.done < 2_800) {
@@ -168,16 +187,24 @@ describe('fault injection', () => {
         }
       },
     });
+    for await (const r of outcomes) {
+      deliveries[r.index]!++;
+      if (r.status === 'fulfilled') expect(r.value).toBe(r.index);
+      else {
+        expect(r.reason.code).toBe(ErrorCodes.WORKER_CRASHED);
+        crashed.add(r.index);
+      }
+    }
+    // An item failed without starting (its chunks' workers died before it three times) never stalls: release its killer.
+    for (const s of stalls) if (Atomics.compareExchange(s, 0, 0, -1) === 0) Atomics.notify(s, 0);
+    const killedMidItem = (await Promise.all(killers)).filter(Boolean).length;
+    expect(killedMidItem).toBeGreaterThan(0);
     expect(kills).toBeGreaterThan(0);
-    expect(settled.length).toBe(3_000);
-    const seen = new Set<number>();
-    settled.forEach((s, i) => {
-      seen.add(i);
-      if (s.status === 'fulfilled') expect(s.value).toBe(i);
-      else expect(s.reason.code).toBe(ErrorCodes.WORKER_CRASHED);
-    });
-    expect(seen.size).toBe(3_000);
+    expect([...new Set(deliveries)]).toEqual([1]);
+    // Each item killed mid-run failed, as a crash; a kill fails at most the one item its worker was running.
+    for (const id of stalled) if (Atomics.load(list[id]!.stall!, 0) === 1) expect(crashed.has(id)).toBe(true);
+    expect(crashed.size).toBeLessThanOrEqual(killedMidItem + kills);
     expect(await local.map([5], square)).toEqual([25]);
     await local.close();
-  });
+  }, 60_000);
 });

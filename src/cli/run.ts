@@ -22,6 +22,7 @@ import { entries, inputError, openInput, readLines, scanInput } from './input.ts
 import { executeJob, type JobCheckpoint } from './job.ts';
 import { acquireLock } from './lock.ts';
 import { redactUrl } from '../cluster/url.ts';
+import { resolveStages, stageFingerprints, type StageArg } from './stages.ts';
 
 /** Options `run` and `retry` share, as parsed by commander. */
 export interface JobOptions {
@@ -37,6 +38,9 @@ export interface JobOptions {
   /** Redis URL: run the chunks on the workers of this queue (batchtools/cluster). */
   connection?: string;
   queue?: string;
+  /** `--stage` / `--filter`: both hold the one list of stages, in the order given. */
+  stage?: StageArg[];
+  filter?: StageArg[];
 }
 
 /** Options of `batchtools run`, as parsed by commander. */
@@ -62,9 +66,10 @@ function requireInputFile(path: string, display: string): void {
 }
 
 /** Resolve and check the settings; nothing is created here. */
-export function checkRunSettings(modulePath: string, o: RunOptions): RunSettings {
-  const module = resolve(modulePath);
-  requireModuleFile(module, modulePath);
+export function checkRunSettings(modulePath: string | undefined, o: RunOptions): RunSettings {
+  const stages = resolveStages(modulePath, o.export, o.stage ?? o.filter);
+  const module = stages ? stages[0]!.module : resolve(modulePath!);
+  if (!stages) requireModuleFile(module, modulePath!);
   const stdin = o.input === '-';
   if (!stdin) requireInputFile(resolve(o.input), o.input);
   if (o.output !== '-') requireParentDir(resolve(o.output), '--output');
@@ -88,7 +93,7 @@ export function checkRunSettings(modulePath: string, o: RunOptions): RunSettings
   }
   const settings: RunSettings = {
     module,
-    exportName: o.export ?? 'default',
+    exportName: stages ? stages[0]!.exportName : (o.export ?? 'default'),
     input: stdin ? '-' : resolve(o.input),
     inputDisplay: stdin ? 'stdin' : o.input,
     output: o.output === '-' ? '-' : resolve(o.output),
@@ -96,6 +101,7 @@ export function checkRunSettings(modulePath: string, o: RunOptions): RunSettings
   };
   if (o.failures !== undefined) settings.failures = resolve(o.failures);
   if (o.jsonReport !== undefined) settings.jsonReport = resolve(o.jsonReport);
+  if (stages) settings.stages = stages;
   if (o.threads !== undefined) settings.threads = o.threads;
   if (o.maxHeapMb !== undefined) settings.maxHeapMb = o.maxHeapMb;
   if (o.retries !== undefined) settings.retries = o.retries;
@@ -147,6 +153,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
       settings: settings.connection === undefined ? settings : { ...settings, connection: redactUrl(settings.connection) },
       input: { size: scan.size, sha256: scan.sha256, items: scan.items },
       module,
+      ...(settings.stages ? { stageModules: await stageFingerprints(settings.stages) } : {}),
       ownsDir,
     });
     return { checkpoint: { dir: dirArg, lock, ownsDir, journal: { entries: new Map(), validBytes: 0, tornBytes: 0 } }, items: scan.items };
@@ -157,7 +164,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
 }
 
 /** `batchtools run`. Returns the exit code. */
-export async function runCommand(modulePath: string, o: RunOptions): Promise<number> {
+export async function runCommand(modulePath: string | undefined, o: RunOptions): Promise<number> {
   const settings = checkRunSettings(modulePath, o);
   let spooled: string | undefined;
   try {

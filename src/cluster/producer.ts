@@ -14,6 +14,7 @@ import { BatchtoolsError, ErrorCodes, InvalidOptionError } from '../errors.ts';
 import { createAdaptivePolicy, type TraceEntry } from '../schedule/adaptive.ts';
 import type { ChunkRunner, EngineRun, OpenedRunner, RunEngine } from '../schedule/chunk-runner.ts';
 import type { ChunkCompletion, ChunkPolicy, ChunkRequest } from '../schedule/policy.ts';
+import { unpackValues } from '../transport/pack.ts';
 import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
 import { checkServer, clusterKeys, openRedis, PREFIX, type ClusterKeys, type RedisTarget } from './connection.ts';
 import { encodeItems, decodeReply, type ChunkJobData, type ChunkJobReply, type TaskIdentity } from './protocol.ts';
@@ -192,11 +193,13 @@ class ClusterRun implements ChunkRunner {
   }
 
   async run(message: ChunkMessage): Promise<ChunkReply> {
-    const items = encodeItems(message.items);
+    // Typed-array items (maybe views over shared memory) and packed records travel as plain arrays of values.
+    const list = ArrayBuffer.isView(message.items) ? Array.from(message.items as ArrayLike<unknown>) : unpackValues(message.items);
+    const items = encodeItems(list);
     const shared = await this.#start();
     if (this.#ended) throw new Error('the run has ended');
     const jobId = `${this.id}-${++this.#seq}`;
-    const data: ChunkJobData = { v: 1, run: this.id, task: this.#task, items, count: message.items.length };
+    const data: ChunkJobData = { v: 1, run: this.id, task: this.#task, items, count: list.length };
     if (this.#run.timeout !== undefined) data.timeout = this.#run.timeout;
     return new Promise<ChunkReply>((resolve, reject) => {
       const pending: Pending = { resolve, reject, added: false, missing: 0 };
