@@ -11,6 +11,7 @@ import { entries, openInput, readLines, scanInput } from './input.ts';
 import { executeJob } from './job.ts';
 import { readJournal, truncateJournal } from './journal.ts';
 import { acquireLock } from './lock.ts';
+import { checkReportFiles } from './report-files.ts';
 import { stageFingerprints } from './stages.ts';
 
 /** Options of `batchtools resume`. */
@@ -62,6 +63,7 @@ export async function resumeCommand(dirArg: string, o: ResumeOptions): Promise<n
         `give it again: batchtools resume ${dirArg} --connection redis://:<password>@host:port`,
       );
     }
+    checkReportFiles(settings);
     const journal = readJournal(paths.journal);
     if (journal.tornBytes > 0) truncateJournal(paths.journal, journal.validBytes);
     return await executeJob({
