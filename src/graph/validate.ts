@@ -48,7 +48,12 @@ function checkNode(id: string, node: unknown): CheckedNode {
   const cost = o['cost'] ?? 1;
   if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) throw bad(at(id, 'cost'), `must be a finite number >= 0, got ${formatValue(cost)}`);
   const checked: CheckedNode = {
-    cost, id, after: [...new Set(after as string[])], task: toTask(hasTask ? o['task'] : o['map'], at(id, hasTask ? 'task' : 'map')), input: input as Record<string, unknown> };
+    id,
+    after: [...new Set(after as string[])],
+    task: toTask(hasTask ? o['task'] : o['map'], at(id, hasTask ? 'task' : 'map')),
+    input: input as Record<string, unknown>,
+    cost,
+  };
   if (hasMap) {
     if (typeof o['items'] !== 'function') throw bad(at(id, 'items'), `must be a function (deps) => iterable of items for \`map\`, got ${formatValue(o['items'])}`);
     checked.items = o['items'] as CheckedNode['items'] & object;

@@ -4,12 +4,11 @@
  * same time with bounded channels between them, so memory does not grow with the input. The consumer gets each
  * outcome `{ index, status, value | reason }`, in input order by default.
  */
-import { InvalidOptionError } from '../errors.ts';
-import { invalid, positiveInteger, resolveMapOptions } from '../options.ts';
+import { checkBoolean, checkOptions as checkKnownOptions } from '../base/validate.ts';
+import { positiveInteger, resolveMapOptions } from '../options.ts';
 import type { BreakerOptions } from '../schedule/breaker.ts';
 import type { RetryOptions } from '../schedule/retry.ts';
 import { toSource, type Source } from '../schedule/source.ts';
-import { formatValue } from '../task.ts';
 import { Channel, type Downstream } from './channel.ts';
 import { Collector, type PipelineResult } from './collector.ts';
 import { IoSegment } from './io-segment.ts';
@@ -20,31 +19,31 @@ import { WorkerSegment } from './worker-segment.ts';
 /** Options of `rt.pipeline`. */
 export interface PipelineOptions {
   /** Yield outcomes in input order (`true`) or as they complete (`false`). Default `true`. */
-  ordered?: boolean;
+  ordered?: boolean | undefined;
   /**
    * The window: outcomes held for the consumer (and, in order, inputs waiting for an earlier one) before the
    * pipeline takes no more input. Default `16384`.
    */
-  highWaterMark?: number;
+  highWaterMark?: number | undefined;
   /**
    * Values held between two segments (after an io stage, before one, after a flatMap) before the segment before
    * pauses. Keep it small when values are big (file contents). Default `1024`.
    */
-  buffer?: number;
+  buffer?: number | undefined;
   /** Cancels the pipeline: every stage stops and the iteration rejects with `signal.reason`. Default: none. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Fixed chunk size of every worker segment. Default: adaptive, per segment. */
-  chunkSize?: number;
+  chunkSize?: number | undefined;
   /** Retries of failed items, per stage, as in `map` (worker and io stages). Default `0`. */
-  retries?: number | RetryOptions;
+  retries?: number | RetryOptions | undefined;
   /** Per-item deadline of each worker segment's run time, and of each io call, ms. Default: none. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Circuit breaker, per segment, as in `map`; a tripped breaker ends the pipeline. Default: off. */
-  breaker?: boolean | BreakerOptions;
+  breaker?: boolean | BreakerOptions | undefined;
   /** As in `map`: how long stopped chunks may go on before their workers are terminated, ms. Default `1000`. */
-  abortGraceMs?: number;
+  abortGraceMs?: number | undefined;
   /** As in `map`: main-thread functions worker stages may call through `ctx.host`. Default: none. */
-  host?: object;
+  host?: object | undefined;
 }
 
 const RUN_KEYS = ['signal', 'chunkSize', 'abortGraceMs', 'timeout', 'retries', 'breaker', 'host'] as const;
@@ -56,15 +55,8 @@ export const DEFAULT_PIPELINE_WINDOW = 16_384;
 export const DEFAULT_PIPELINE_BUFFER = 1024;
 
 function checkOptions(options: unknown): { run: Record<string, unknown>; ordered: boolean; window: number; buffer: number } {
-  if (options === undefined) return { run: {}, ordered: true, window: DEFAULT_PIPELINE_WINDOW, buffer: DEFAULT_PIPELINE_BUFFER };
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidOptionError('options', `\`options\` must be an object, got ${formatValue(options)}`);
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KEYS.includes(key)) throw new InvalidOptionError(`options.${key}`, `\`options.${key}\` is not a known option; known: ${KEYS.join(', ')}`);
-  }
-  if (o['ordered'] !== undefined && typeof o['ordered'] !== 'boolean') throw invalid('ordered', 'a boolean', o['ordered']);
+  const o = checkKnownOptions(options, KEYS, 'options', { threads: 'createRuntime()', maxHeapMb: 'createRuntime()' });
+  checkBoolean('options.ordered', o['ordered']);
   const run: Record<string, unknown> = {};
   for (const key of RUN_KEYS) if (o[key] !== undefined) run[key] = o[key];
   return {
@@ -122,7 +114,7 @@ class Head {
       this.#push(batch);
     }
   }
-  #push(batch: { start: number; items: unknown[] }): void {
+  #push(batch: { start: number; items: ArrayLike<unknown> }): void {
     for (let k = 0; k < batch.items.length; k++) this.#out.push({ input: batch.start + k, path: null, value: batch.items[k] });
   }
   cancel(): void {

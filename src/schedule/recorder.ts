@@ -54,7 +54,8 @@ export class ChunkRecorder {
     const heapRatio = reply && reply.heapLimit > 0 ? reply.heapUsed / reply.heapLimit : 0;
     const runMs = reply?.runMs ?? 0;
     const roundTripMs = now - flight.sentAt;
-    const items = flight.batch.items.length;
+    // A chunk that gave way ran only its prefix.
+    const items = reply?.yielded ? reply.ran : flight.batch.items.length;
     const cold = reply?.cold ?? false;
     const policyOutcome = outcome === 'clone' ? 'crash' : outcome;
     this.#policy.observe({ items, runMs, roundTripMs, heapRatio, workerId: worker, cold, outcome: policyOutcome });
@@ -62,11 +63,16 @@ export class ChunkRecorder {
     const t = now - this.#t0;
     const sentMs = flight.sentAt - this.#t0;
     const entry: ChunkTrace = { t, items, runMs, roundTripMs, heapRatio, worker, outcome, sentMs };
-    entry.startMs = Math.max(sentMs, t - runMs);
+    // The worker's own start time when it sent one (a reply can wait in the main thread's queue), else estimated;
+    // a chunk that failed as a whole counts from its dispatch.
+    const started =
+      reply === undefined ? sentMs : reply.startedAt === undefined ? t - runMs : reply.startedAt - performance.timeOrigin - this.#t0;
+    entry.startMs = Math.min(t, Math.max(sentMs, started));
     entry.first = flight.batch.start;
     entry.attempt = flight.attempts;
     if (reply && reply.errors.length > 0) entry.failedItems = reply.errors.length;
     if (flight.isolating) entry.isolated = true;
+    if (flight.stolen) entry.stolen = true;
     if (reply && reply.heapLimit > 0) {
       entry.heapUsedMb = reply.heapUsed / MiB;
       entry.heapLimitMb = reply.heapLimit / MiB;
