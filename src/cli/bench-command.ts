@@ -10,12 +10,12 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../base/exit-codes.ts';
 import { InvalidInputError, InvalidOptionError } from '../errors.ts';
-import { compareResults, DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from '../suites/compare.ts';
+import { compareResults, DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD, type Comparison } from '../suites/compare.ts';
 import { readDocument, writeDocument, writeFileAtomic } from '../suites/document.ts';
 import { SuiteError } from '../suites/errors.ts';
 import { formatComparison, formatSuite } from '../suites/format.ts';
 import { comparisonMarkdown, resultsMarkdown } from '../suites/markdown.ts';
-import { runSuites, type SuiteProgress } from '../suites/runner.ts';
+import { DEFAULT_MAX_SAMPLES, DEFAULT_RUNS, runSuites, type SuiteProgress } from '../suites/runner.ts';
 import type { BenchDocument } from '../suites/types.ts';
 import { integerOption, numberFlag } from './flags.ts';
 
@@ -30,14 +30,18 @@ export interface BenchCommandOptions {
   baseline?: string;
   /** Write the comparison (or, without a baseline, the results) as markdown here. Default: not written. */
   markdown?: string;
+  /** Write an HTML page here: latency distributions, and with a baseline the changes with their intervals. Default: not written. */
+  html?: string;
   /** A significant regression larger than this percentage fails the run. Default 10. */
   threshold?: number;
   /** Confidence level of the test and intervals. Default 0.95. */
   confidence?: number;
   /** Suites run at once. Default 1 (one after another, no contention). */
   parallel?: number;
-  /** Keep at most this many samples per task in the JSON. Default: all. */
-  maxSamples?: number;
+  /** Runs of each suite, each in a fresh worker; their means are what a baseline comparison tests. Default 5. */
+  runs?: number;
+  /** Keep at most this many samples per task in the JSON (`null`: all). Default 1000. */
+  maxSamples?: number | null;
   /** Fail a suite that runs longer than this many milliseconds. Default: no limit. */
   timeout?: number;
   /** No progress line on stderr. Default false. */
@@ -59,10 +63,16 @@ export function registerBenchCommand(program: Command): void {
     .option('--json <file>', 'write the results as a versioned JSON document (machine, options, statistics, samples)')
     .option('--baseline <file>', "compare with a result saved by --json (Welch's t-test on each task's latency)")
     .option('--markdown <file>', 'write the comparison (without --baseline: the results) as a markdown table')
+    .option('--html <file>', 'write an HTML page: latency distributions; with --baseline the changes and their intervals')
     .option('--threshold <percent>', 'fail on a significant regression larger than this', numberFlag('--threshold', { text: 'a percentage >= 0', min: 0 }), DEFAULT_THRESHOLD)
     .option('--confidence <level>', 'confidence level of the test and intervals', numberFlag('--confidence', CONFIDENCE), DEFAULT_CONFIDENCE)
     .option('--parallel <n>', 'run n suites at once (their timings then contend; the report says so)', integerOption('--parallel', 1), 1)
-    .option('--max-samples <n>', 'keep at most n samples per task in the JSON (statistics still use all)', integerOption('--max-samples', 1))
+    .option('--runs <n>', 'run each suite n times, each in a fresh worker (the comparison tests the run means)', integerOption('--runs', 1), DEFAULT_RUNS)
+    .option(
+      '--max-samples <n>',
+      `keep at most n samples per task in the JSON, or "all" (statistics still use all) (default: ${DEFAULT_MAX_SAMPLES})`,
+      (value: string) => (value === 'all' ? null : integerOption('--max-samples', 1)(value)),
+    )
     .option('--timeout <ms>', 'fail a suite that runs longer than this', integerOption('--timeout', 1))
     .option('--quiet', 'no progress line')
     .addHelpText(
@@ -75,7 +85,7 @@ Exit codes:
 
 Examples:
   $ batchtools bench 'bench/suites/*.bench.ts' --json base.json
-  $ batchtools bench 'bench/suites/*.bench.ts' --baseline base.json --markdown compare.md`,
+  $ batchtools bench 'bench/suites/*.bench.ts' --baseline base.json --markdown compare.md --html compare.html`,
     )
     .action(async (files: string[], opts: BenchCommandOptions) => {
       process.exitCode = await runBenchCommand(files, opts);
@@ -89,6 +99,7 @@ export async function runBenchCommand(files: string[], options: BenchCommandOpti
     const progress = options.quiet ? undefined : new ProgressLine(io.stderr);
     const document = await runSuites(files, {
       parallel: options.parallel ?? 1,
+      runs: options.runs ?? DEFAULT_RUNS,
       ...(options.maxSamples !== undefined && { maxSamples: options.maxSamples }),
       ...(options.timeout !== undefined && { timeout: options.timeout }),
       onProgress: (event) => {
@@ -106,8 +117,9 @@ export async function runBenchCommand(files: string[], options: BenchCommandOpti
     if (options.json !== undefined) await writeDocument(options.json, document);
 
     let failing = 0;
+    let comparison: Comparison | undefined;
     if (baseline && options.baseline !== undefined) {
-      const comparison = compareResults(baseline, document, {
+      comparison = compareResults(baseline, document, {
         threshold: options.threshold ?? DEFAULT_THRESHOLD,
         confidence: options.confidence ?? DEFAULT_CONFIDENCE,
       });
@@ -116,6 +128,14 @@ export async function runBenchCommand(files: string[], options: BenchCommandOpti
       failing = comparison.failing;
     } else if (options.markdown !== undefined) {
       await writeFileAtomic(options.markdown, resultsMarkdown(document));
+    }
+    if (options.html !== undefined) {
+      const { renderBenchReport } = await import('../report/index.ts');
+      const page = renderBenchReport({
+        document,
+        ...(comparison && baseline && { comparison, baseline, baselineName: options.baseline ?? 'baseline' }),
+      });
+      await writeFileAtomic(options.html, page);
     }
     return verdict(document, failing, options.threshold ?? DEFAULT_THRESHOLD, io);
   } catch (error) {
@@ -153,12 +173,14 @@ class ProgressLine {
     const tty = this.#out.isTTY === true;
     if (event.type === 'suite-loaded') this.#tasks.set(event.index, event.tasks);
     if (!tty) {
-      if (event.type === 'suite-start') this.#out.write(`[${event.index + 1}/${event.total}] ${event.file}\n`);
+      if (event.type === 'suite-start') {
+        this.#out.write(`[${event.index + 1}/${event.total}] ${event.file}${event.runs > 1 ? ` run ${event.run}/${event.runs}` : ''}\n`);
+      }
       return;
     }
     const tasks = this.#tasks.get(event.index) ?? [];
     let text: string;
-    if (event.type === 'suite-start') text = `[${event.index + 1}/${event.total}] ${event.file}: loading`;
+    if (event.type === 'suite-start') text = `[${event.index + 1}/${event.total}] ${event.file}${event.runs > 1 ? ` run ${event.run}/${event.runs}` : ''}: loading`;
     else if (event.type === 'suite-loaded') text = `${event.file} › ${tasks[0] ?? ''} (1/${tasks.length})`;
     else if (event.type === 'task-done') {
       const next = tasks[event.done];
