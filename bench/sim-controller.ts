@@ -230,7 +230,14 @@ export function profiles(wpMs = 250, threads = 2): Record<string, Float64Array> 
   // Bimodal: 1 % of the items at random positions cost 500× the rest (10 µs and 5 ms).
   const rb = mulberry32(777);
   const nBi = Math.ceil(w / 0.0599);
-  const bimodal = Float64Array.from({ length: nBi }, () => (rb() < 0.01 ? 5 : 0.01));
+  const bimodal = new Float64Array(nBi).fill(0.01);
+  // Exactly ceil(1 %) of the items, at distinct random positions (a partial Fisher-Yates over the indices).
+  const order = Array.from({ length: nBi }, (_, i) => i);
+  for (let k = 0; k < Math.ceil(nBi / 100); k++) {
+    const j = k + Math.floor(rb() * (nBi - k));
+    [order[k], order[j]] = [order[j]!, order[k]!];
+    bimodal[order[k]!] = 5;
+  }
   return {
     'uniform 1 µs': uniform(0.001),
     'uniform 10 µs': uniform(0.01),

@@ -25,7 +25,8 @@ export interface MapOptions {
   onProgress?: ((progress: Progress) => void) | undefined;
   /**
    * Fixed number of items per chunk. Default: adaptive (chosen from measured per-item cost and dispatch
-   * overhead, shrinking toward the end of the input). Set it only to reproduce a measurement.
+   * overhead, shrinking toward the end of the input). Either way, a running chunk gives its untouched rest to a
+   * worker that would otherwise sit idle (work stealing). Set it only to reproduce a measurement.
    */
   chunkSize?: number | undefined;
   /** Keep a per-chunk trace (time, size, run time, heap ratio, worker) and pass it to `onTrace`. Default `false`. */

@@ -241,8 +241,9 @@ export class Runtime implements AsyncDisposable {
     if (this.#closed) throw new RuntimeClosedError();
     const handle = toTask(task);
     checkTaskFile(handle.spec);
-    const source = toSource(items);
     const engine = this.#engine;
+    // Local workers share this process's memory: numeric input is placed there once (a snapshot).
+    const source = toSource(items, { shareNumbers: !engine });
     let opened: OpenedRunner | undefined;
     let cancelRun: (reason: unknown) => void = () => {};
     if (engine) {
@@ -256,6 +257,7 @@ export class Runtime implements AsyncDisposable {
     const threads = engine ? engine.threads() : this.#plan.threads;
     const run = new Run({
       pool: opened ? opened.runner : this.#pool!,
+      local: !engine,
       threads,
       task: handle.spec,
       source,

@@ -87,7 +87,9 @@ describe('map', () => {
     let trace: RunTrace | undefined;
     await rt.map(Array.from({ length: 500 }, (_, i) => i), square, { chunkSize: 50, onTrace: (t) => (trace = t) });
     const rows = trace!.chunks;
-    expect(rows.length).toBe(10);
+    // Ten chunks of 50 are sent; near the end one may give way to an idle worker and come back in pieces.
+    expect(rows.length).toBeGreaterThanOrEqual(10);
+    expect(rows.every((r) => r.items <= 50)).toBe(true);
     expect(rows.reduce((s, r) => s + r.items, 0)).toBe(500);
     expect(rows.every((r) => r.outcome === 'ok' && r.runMs >= 0 && r.worker >= 0)).toBe(true);
   });

@@ -96,7 +96,7 @@ describe('decideChunkFailure', () => {
       const point = at(r === n + 1 ? null : r, random() < 0.5);
       const d = decideChunkFailure(w, kinds[Math.floor(random() * kinds.length)]!, point);
       // Every item accounted for exactly once, in input order.
-      const covered = [...d.requeue.flatMap((p) => p.batch.items.map((_, k) => p.batch.start + k)), ...d.failed.map((e) => e.index)];
+      const covered = [...d.requeue.flatMap((p) => Array.from({ length: p.batch.items.length }, (_, k) => p.batch.start + k)), ...d.failed.map((e) => e.index)];
       expect(covered.sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, k) => 1000 + k));
       d.requeue.forEach((p, k) => {
         expect(p.batch.items).toEqual(w.batch.items.slice(p.batch.start - 1000, p.batch.start - 1000 + p.batch.items.length));

@@ -11,11 +11,14 @@ import { join } from 'node:path';
 import { CliError } from './cli-error.ts';
 import { fingerprint, writeFileAtomic, type Fingerprint } from './files.ts';
 import type { Lock } from './lock.ts';
+import type { StageSetting } from './stages.ts';
 
 /** Settings of a run, as `resume` replays them. Paths are absolute. */
 export interface RunSettings {
   module: string;
   exportName: string;
+  /** The stages of a multi-stage run (`--stage` / `--filter`), the first being `module`. */
+  stages?: StageSetting[];
   /** The input file (for standard input: the copy in the checkpoint). */
   input: string;
   /** The input as the user named it (`-` for standard input), for messages. */
@@ -39,6 +42,8 @@ export interface Manifest {
   settings: RunSettings;
   input: Fingerprint & { items: number };
   module: Fingerprint;
+  /** Fingerprints of the stages' modules, in order (multi-stage runs). */
+  stageModules?: Fingerprint[];
   /** The run created the directory: it is removed with the checkpoint when the run finishes. */
   ownsDir: boolean;
 }
@@ -143,6 +148,10 @@ export async function compareFingerprints(m: Manifest): Promise<Change[]> {
   };
   await check('input file', m.settings.input, m.input);
   await check('task module', m.settings.module, m.module);
+  for (const [k, stage] of (m.settings.stages ?? []).entries()) {
+    const before = m.stageModules?.[k];
+    if (before && stage.module !== m.settings.module) await check('task module', stage.module, before);
+  }
   return changes;
 }
 

@@ -7,6 +7,7 @@ import { integerOption } from './flags.ts';
 import { resumeCommand, type ResumeOptions } from './resume.ts';
 import { retryCommand, type RetryOptions } from './retry.ts';
 import { runCommand, type RunOptions } from './run.ts';
+import { stageOption, type StageArg } from './stages.ts';
 
 /** The exit codes, as `--help` shows them. */
 export const EXIT_CODES_HELP = `Exit codes:
@@ -24,6 +25,8 @@ const FORMATS_HELP = `Input: JSON Lines, one JSON value per line = one item (bla
 Output: JSON Lines, one line per input item, in input order ("line" is the input line number):
   {"index":0,"line":1,"ok":true,"value":<the task's result>}
   {"index":2,"line":3,"ok":false,"error":{"code":"BT_TASK_FAILED","name":"TypeError","message":"...","attempts":1}}
+  {"index":3,"line":4,"ok":true,"filtered":true,"value":null}   (dropped by a --filter stage)
+  With --stage, a failure also says "stage" (0-based) and "stageName".
   The file appears complete or not at all (written under a temporary name, then renamed).
 
 Failures (--failures): JSON Lines, one per failed item, read back by \`batchtools retry\`:
@@ -37,13 +40,17 @@ On a terminal, a progress bar shows items done, items/s, ETA, threads and failur
   --quiet) only the final summary is printed, on stderr.`;
 
 function addRunOptions(cmd: Command): Command {
+  // One list for --stage and --filter, so their order on the command line is kept.
+  const stages: StageArg[] = [];
   return cmd
     .option('--threads <n>', 'worker threads (default: the pool plan, see `batchtools info`)', integerOption('--threads', 1))
     .option('--max-heap-mb <n>', 'per-worker heap limit in MiB (default: the pool plan)', integerOption('--max-heap-mb', 1))
     .option('--retries <n>', 'run a failed item up to n more times (crashes, timeouts, errors marked retryable; default 0)', integerOption('--retries', 0))
     .option('--timeout <ms>', 'fail an item that runs longer than this (BT_TIMEOUT)', integerOption('--timeout', 1))
     .option('--json-report <file>', 'write the summary as JSON, with the chunk-size trace')
-    .option('--quiet', 'no progress bar; only the final summary');
+    .option('--quiet', 'no progress bar; only the final summary')
+    .option('--stage <module#export>', 'a worker stage; repeat for several, run in order and fused into one task per item', stageOption('map', stages))
+    .option('--filter <module#export>', 'a filter stage among the --stage ones: an item it returns falsy for is written as "filtered": true', stageOption('filter', stages));
 }
 
 /** Register `run`, `resume` and `retry` on the program. */
@@ -51,7 +58,7 @@ export function registerJobCommands(program: Command): void {
   const run = program
     .command('run')
     .description('run a task over every line of a JSON Lines file, in parallel')
-    .argument('<task-module>', 'the module whose export runs for each item (.js, .mjs, .cjs, .ts, .mts, .cts)')
+    .argument('[task-module]', 'the module whose export runs for each item (.js, .mjs, .cjs, .ts, .mts, .cts); with --stage, the first stage')
     .option('--export <name>', 'the export to run', 'default')
     .option('--input <file>', 'JSON Lines input; - for standard input', '-')
     .option('--output <file>', 'JSON Lines output, streamed in order; - for standard output', '-')
@@ -71,9 +78,11 @@ Examples:
   $ batchtools run ./score.mjs --export score --input texts.jsonl --output scores.jsonl
   $ batchtools run ./score.mjs --input texts.jsonl --output scores.jsonl --failures failed.jsonl \\
         --checkpoint .score-run --retries 2 --timeout 5000
-  $ cat texts.jsonl | batchtools run ./score.ts --quiet | jq .value`,
+  $ cat texts.jsonl | batchtools run ./score.ts --quiet | jq .value
+  $ batchtools run --stage ./text.mjs#parse --filter ./text.mjs#isEnglish --stage ./text.mjs#score \\
+        --input texts.jsonl --output scores.jsonl --checkpoint .score-run`,
     )
-    .action(async (module: string, opts: RunOptions) => {
+    .action(async (module: string | undefined, opts: RunOptions) => {
       if (opts.input === '-' && process.stdin.isTTY === true) {
         process.stderr.write('batchtools: reading JSON Lines items from standard input (Ctrl-D ends the input)\n');
       }
@@ -106,7 +115,7 @@ Examples:
   const retry = program
     .command('retry')
     .description('run the failed items of a run again and merge them into its output')
-    .argument('<task-module>', 'the task module (after fixing what made the items fail)')
+    .argument('[task-module]', 'the task module (after fixing what made the items fail); or the same --stage / --filter as the run')
     .option('--export <name>', 'the export to run', 'default')
     .requiredOption('--failed-items <file>', 'the failures file written by `run --failures`')
     .requiredOption('--output <file>', 'the output file of that run; updated in place, atomically')
@@ -124,7 +133,7 @@ Examples:
   $ batchtools run ./score.mjs --input in.jsonl --output out.jsonl --failures failed.jsonl
   $ batchtools retry ./score.mjs --failed-items failed.jsonl --output out.jsonl --retries 2`,
     )
-    .action(async (module: string, opts: RetryOptions) => {
+    .action(async (module: string | undefined, opts: RetryOptions) => {
       process.exitCode = await retryCommand(module, opts);
     });
 }

@@ -6,11 +6,15 @@
  */
 import { createRuntime } from '../runtime.ts';
 import { defineTask } from '../task.ts';
+import { toStageError } from '../pipeline/errors.ts';
+import { DROPPED } from '../worker/composite.ts';
+import { stagesTask, type StageSetting } from './stages.ts';
 import type { Progress, RunTrace, StreamOptions } from '../index.ts';
 import type { Entry } from './input.ts';
 import {
   errorInfo,
   failureLine,
+  filteredLine,
   invalidInputInfo,
   notJsonInfo,
   successLine,
@@ -35,6 +39,8 @@ export interface EngineJob {
   entries: AsyncIterable<Entry>;
   module: string;
   exportName: string;
+  /** Several stages fused into one task (`--stage` / `--filter`); `module` / `exportName` are then the first's. */
+  stages?: readonly StageSetting[] | undefined;
   threads?: number | undefined;
   maxHeapMb?: number | undefined;
   retries?: number | undefined;
@@ -142,20 +148,21 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
 
   try {
     job.onStart(rt.plan.threads);
-    const task = defineTask(job.module, job.exportName);
+    const fused = job.stages ? stagesTask(job.stages) : undefined;
+    const task = fused?.task ?? defineTask(job.module, job.exportName);
     for await (const r of rt.stream(items(), task, options)) {
       const entry = sent.get(r.index)!;
       sent.delete(r.index);
       const input = entry.parsed.ok ? entry.parsed.value : undefined;
       if (r.status === 'fulfilled') {
-        const line = successLine(entry.index, entry.line, r.value);
+        const line = fused && r.value === DROPPED ? filteredLine(entry.index, entry.line) : successLine(entry.index, entry.line, r.value);
         if (line !== undefined) decide(entry, line, undefined);
         else {
           const error = notJsonInfo(1);
           decide(entry, failureLine(entry.index, entry.line, error), error, { index: entry.index, line: entry.line, input, error });
         }
       } else {
-        const error = errorInfo(r.reason);
+        const error = errorInfo(fused ? toStageError(r.reason, entry.index, fused) : r.reason);
         decide(entry, failureLine(entry.index, entry.line, error), error, { index: entry.index, line: entry.line, input, error });
       }
       if (sink.congested) await sink.drain();

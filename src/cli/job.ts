@@ -132,6 +132,7 @@ async function runJob(plan: JobPlan): Promise<number> {
       entries: plan.entries,
       module: settings.module,
       exportName: settings.exportName,
+      stages: settings.stages,
       threads: settings.threads,
       maxHeapMb: settings.maxHeapMb,
       retries: settings.retries,

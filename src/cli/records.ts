@@ -30,6 +30,9 @@ export interface ErrorInfo {
   exitCode?: number;
   /** The `code` property of the task's own error, when it has a string one. */
   causeCode?: string;
+  /** For a run of several stages (`--stage`): the stage the item failed in (0-based), and its name. */
+  stage?: number;
+  stageName?: string;
 }
 
 /** One line of the output file. */
@@ -44,6 +47,11 @@ export interface FailureRecord {
   input?: unknown;
   raw?: string;
   error: ErrorInfo;
+}
+
+/** The output line of an item a `--filter` stage dropped (a success with no value). */
+export function filteredLine(index: number, line: number): string {
+  return `{"index":${index},"line":${line},"ok":true,"filtered":true,"value":null}`;
 }
 
 /** The output line of a success, or `undefined` when the value cannot be written as JSON. */
@@ -83,6 +91,8 @@ export function errorInfo(reason: ItemError): ErrorInfo {
   };
   if (reason.exitCode !== undefined) info.exitCode = reason.exitCode;
   if (fromTask && typeof cause.code === 'string') info.causeCode = cause.code;
+  const { stage, stageName } = reason as ItemError & { stage?: unknown; stageName?: unknown };
+  if (typeof stage === 'number' && typeof stageName === 'string') Object.assign(info, { stage, stageName });
   return info;
 }
 

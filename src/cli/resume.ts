@@ -11,6 +11,7 @@ import { entries, openInput, readLines, scanInput } from './input.ts';
 import { executeJob } from './job.ts';
 import { readJournal, truncateJournal } from './journal.ts';
 import { acquireLock } from './lock.ts';
+import { stageFingerprints } from './stages.ts';
 
 /** Options of `batchtools resume`. */
 export interface ResumeOptions {
@@ -46,6 +47,7 @@ export async function resumeCommand(dirArg: string, o: ResumeOptions): Promise<n
       const scan = await scanInput(settings.input, settings.inputDisplay, settings.strict);
       manifest.input = { size: scan.size, sha256: scan.sha256, items: scan.items };
       manifest.module = await fingerprint(settings.module);
+      if (settings.stages) manifest.stageModules = await stageFingerprints(settings.stages);
       writeManifest(dir, manifest);
     }
     requireModuleFile(settings.module, settings.module);

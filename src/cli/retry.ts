@@ -14,6 +14,7 @@ import { chooseProgress } from './progress.ts';
 import { failureRecordLine, parseFailureLine, parseOutputLine, type FailureRecord } from './records.ts';
 import type { JobOptions } from './run.ts';
 import { formatSummary, writeReport, type Summary } from './summary.ts';
+import { resolveStages } from './stages.ts';
 
 /** Options of `batchtools retry`. */
 export interface RetryOptions extends JobOptions {
@@ -90,9 +91,10 @@ async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
 }
 
 /** `batchtools retry`. Returns the exit code. */
-export async function retryCommand(modulePath: string, o: RetryOptions): Promise<number> {
-  const module = resolve(modulePath);
-  requireModuleFile(module, modulePath);
+export async function retryCommand(modulePath: string | undefined, o: RetryOptions): Promise<number> {
+  const stages = resolveStages(modulePath, o.export, o.stage ?? o.filter);
+  const module = stages ? stages[0]!.module : resolve(modulePath!);
+  if (!stages) requireModuleFile(module, modulePath!);
   if (o.output === '-') throw new CliError('retry needs --output to be the output file of the run', 'give the file passed to `run --output`');
   const failuresIn = resolve(o.failedItems);
   const failuresOut = resolve(o.failures ?? o.failedItems);
@@ -123,7 +125,8 @@ export async function retryCommand(modulePath: string, o: RetryOptions): Promise
     result = await runEngine({
       entries: fromArray(pending.map(toEntry)),
       module,
-      exportName: o.export ?? 'default',
+      exportName: stages ? stages[0]!.exportName : (o.export ?? 'default'),
+      stages,
       threads: o.threads,
       maxHeapMb: o.maxHeapMb,
       retries: o.retries,

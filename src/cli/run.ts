@@ -21,6 +21,7 @@ import { fingerprint, requireModuleFile, requireParentDir } from './files.ts';
 import { entries, inputError, openInput, readLines, scanInput } from './input.ts';
 import { executeJob, type JobCheckpoint } from './job.ts';
 import { acquireLock } from './lock.ts';
+import { resolveStages, stageFingerprints, type StageArg } from './stages.ts';
 
 /** Options `run` and `retry` share, as parsed by commander. */
 export interface JobOptions {
@@ -33,6 +34,9 @@ export interface JobOptions {
   timeout?: number;
   jsonReport?: string;
   quiet?: boolean;
+  /** `--stage` / `--filter`: both hold the one list of stages, in the order given. */
+  stage?: StageArg[];
+  filter?: StageArg[];
 }
 
 /** Options of `batchtools run`, as parsed by commander. */
@@ -58,9 +62,10 @@ function requireInputFile(path: string, display: string): void {
 }
 
 /** Resolve and check the settings; nothing is created here. */
-export function checkRunSettings(modulePath: string, o: RunOptions): RunSettings {
-  const module = resolve(modulePath);
-  requireModuleFile(module, modulePath);
+export function checkRunSettings(modulePath: string | undefined, o: RunOptions): RunSettings {
+  const stages = resolveStages(modulePath, o.export, o.stage ?? o.filter);
+  const module = stages ? stages[0]!.module : resolve(modulePath!);
+  if (!stages) requireModuleFile(module, modulePath!);
   const stdin = o.input === '-';
   if (!stdin) requireInputFile(resolve(o.input), o.input);
   if (o.output !== '-') requireParentDir(resolve(o.output), '--output');
@@ -84,7 +89,7 @@ export function checkRunSettings(modulePath: string, o: RunOptions): RunSettings
   }
   const settings: RunSettings = {
     module,
-    exportName: o.export ?? 'default',
+    exportName: stages ? stages[0]!.exportName : (o.export ?? 'default'),
     input: stdin ? '-' : resolve(o.input),
     inputDisplay: stdin ? 'stdin' : o.input,
     output: o.output === '-' ? '-' : resolve(o.output),
@@ -92,6 +97,7 @@ export function checkRunSettings(modulePath: string, o: RunOptions): RunSettings
   };
   if (o.failures !== undefined) settings.failures = resolve(o.failures);
   if (o.jsonReport !== undefined) settings.jsonReport = resolve(o.jsonReport);
+  if (stages) settings.stages = stages;
   if (o.threads !== undefined) settings.threads = o.threads;
   if (o.maxHeapMb !== undefined) settings.maxHeapMb = o.maxHeapMb;
   if (o.retries !== undefined) settings.retries = o.retries;
@@ -140,6 +146,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
       settings,
       input: { size: scan.size, sha256: scan.sha256, items: scan.items },
       module,
+      ...(settings.stages ? { stageModules: await stageFingerprints(settings.stages) } : {}),
       ownsDir,
     });
     return { checkpoint: { dir: dirArg, lock, ownsDir, journal: { entries: new Map(), validBytes: 0, tornBytes: 0 } }, items: scan.items };
@@ -150,7 +157,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
 }
 
 /** `batchtools run`. Returns the exit code. */
-export async function runCommand(modulePath: string, o: RunOptions): Promise<number> {
+export async function runCommand(modulePath: string | undefined, o: RunOptions): Promise<number> {
   const settings = checkRunSettings(modulePath, o);
   let spooled: string | undefined;
   try {

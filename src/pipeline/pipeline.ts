@@ -110,7 +110,7 @@ class Head {
       this.#push(batch);
     }
   }
-  #push(batch: { start: number; items: unknown[] }): void {
+  #push(batch: { start: number; items: ArrayLike<unknown> }): void {
     for (let k = 0; k < batch.items.length; k++) this.#out.push({ input: batch.start + k, path: null, value: batch.items[k] });
   }
   cancel(): void {

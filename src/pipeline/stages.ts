@@ -168,3 +168,17 @@ export function planSegments(stages: unknown): SegmentPlan[] {
   close();
   return segments;
 }
+
+/**
+ * Fuse worker stages (tasks, map, filter, and flatMap as the last) into the one composite task of a single segment,
+ * for callers that run it through their own engine (the command line). Throws {@link InvalidOptionError} for an io
+ * stage or a flatMap before the end.
+ */
+export function fuseStages(stages: readonly PipelineStage[]): WorkerSegmentPlan {
+  const segments = planSegments(stages);
+  const [only] = segments;
+  if (segments.length !== 1 || only?.kind !== 'worker') {
+    throw new InvalidOptionError('stages', '`stages` must be worker stages only (tasks, map, filter; flatMap last) to fuse into one task');
+  }
+  return only;
+}

@@ -10,7 +10,7 @@ import { epochNow, type RunState } from './slots.ts';
 /** What the enforcer needs of a chunk in flight. */
 export interface Stoppable {
   readonly slot: number;
-  readonly batch: { readonly items: readonly unknown[] };
+  readonly batch: { readonly items: { readonly length: number } };
   /** Set here when the chunk's current item ran past its deadline: that item's offset. */
   timedOut?: number;
 }

@@ -14,15 +14,16 @@
  */
 import { ErrorCodes, RunError, TaskLoadError } from '../errors.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
-import { packNumbers } from '../transport/pack.ts';
+import { packNumbers, packValues, unpackValues } from '../transport/pack.ts';
 import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
+import { isSharedView, sharedOutput } from '../transport/shared-input.ts';
 import { ChunkStopper } from './deadlines.ts';
 import { FailureHandling, type ItemFailure, type Verdict } from './failures.ts';
-import { classifyChunkError, decideChunkFailure, taskErrorToItemError, type ChunkFailure, type Work } from './outcomes.ts';
+import { classifyChunkError, decideChunkFailure, splitRest, taskErrorToItemError, type ChunkFailure, type Work } from './outcomes.ts';
 import { ChunkRecorder } from './recorder.ts';
 import type { RunSettings, RunSummary } from './run-types.ts';
 import { RunState } from './slots.ts';
-import type { Batch } from './source.ts';
+import { sliceItems, SharedNumberSource, type Batch } from './source.ts';
 
 export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace, TraceFailure } from './run-types.ts';
 
@@ -77,6 +78,12 @@ export class Run {
   readonly #onAbort = (): void => this.#stop(this.#s.signal?.reason);
   /** A graceful stop was asked for: no more input is taken; what was taken finishes. */
   #draining = false;
+  /** The runner's workers are threads of this process: shared memory, packed payloads and stealing apply. */
+  readonly #local: boolean;
+  /** Numeric input in shared memory: numeric results are written into this shared output, by input index. */
+  readonly #out: Float64Array | undefined;
+  /** Chunks that claimed a hungry worker and will come back early (their replies have not landed yet). */
+  #yielding = 0;
   readonly #onStopAsked = (): void => {
     this.#draining = true;
     this.#pump();
@@ -88,6 +95,8 @@ export class Run {
     this.#slots = new RunState(Math.max(16, SLOTS_PER_THREAD * settings.threads));
     this.#stopper = new ChunkStopper(this.#slots, settings.pool, this.#inFlight);
     this.#failures = new FailureHandling(settings.retry, settings.breaker);
+    this.#local = settings.local === true;
+    this.#out = this.#local && settings.source instanceof SharedNumberSource ? sharedOutput(settings.source.total) : undefined;
     this.done = new Promise<RunSummary>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -166,6 +175,7 @@ export class Run {
         }
         if (taken.items.length > 0) this.#send({ batch: taken, attempts: 1, isolating: false }, probe);
       }
+      this.#feedHunger();
       this.#maybeFinish();
     } catch (error) {
       // The input itself failed (an iterator threw): that ends the run.
@@ -190,19 +200,36 @@ export class Run {
   #firstItem(work: Work): Work {
     const { start, items } = work.batch;
     if (items.length === 1) return work;
-    this.#again.unshift({ ...work, batch: { start: start + 1, items: items.slice(1) } });
-    return { ...work, batch: { start, items: items.slice(0, 1) } };
+    this.#again.unshift({ ...work, batch: { start: start + 1, items: sliceItems(items, 1, items.length) } });
+    return { ...work, batch: { start, items: sliceItems(items, 0, 1) } };
+  }
+
+  /**
+   * Tell the workers how many of them are hungry: idle (fewer chunks in flight than threads) with nothing left to
+   * send them (no re-runs, no input left, no pull or retry pending). Chunks that already gave way for a hungry
+   * worker and have not landed yet count against it. Local runners only.
+   */
+  #feedHunger(): void {
+    if (!this.#local || this.#finished) return;
+    const { source, threads } = this.#s;
+    const nothingLeft = this.#again.length === 0 && (source.done || this.#draining) && !this.#pulling && this.#retryTimers.size === 0;
+    const inFlight = this.#inFlight.size;
+    const hungry = nothingLeft && inFlight > 0 ? Math.max(0, threads - inFlight - this.#yielding) : 0;
+    this.#yielding += this.#slots.setHunger(hungry);
   }
 
   /** Send one chunk. Called only from `#pump()` after `#admit()`, so a slot is free. */
   #send(work: Work, probe: boolean): void {
     const slot = this.#slots.take();
     const { items } = work.batch;
-    const packed = packNumbers(items);
+    // Local workers share this process's memory: shared views travel as they are, numbers and records packed.
+    // Another engine's runner gets plain arrays (or a Float64Array of numbers), which it encodes itself.
+    const shared = this.#local && isSharedView(items);
+    const packed = shared ? null : this.#local ? packValues(items) : packItemsForRemote(items);
     const message: ChunkMessage = {
       task: this.#s.task,
       start: work.batch.start,
-      items: packed ?? items,
+      items: shared ? items : (packed?.payload ?? (Array.isArray(items) ? items : Array.from(items as ArrayLike<unknown>))),
       state: this.#slots.buffer,
       slots: this.#slots.size,
       verify: work.isolating,
@@ -211,13 +238,14 @@ export class Run {
       runId: this.#id,
       slot,
     };
+    if (this.#out) message.out = this.#out;
+    if (this.#local) message.yieldable = true;
     const flight: InFlight = { ...work, slot, sentAt: performance.now() };
     if (probe) this.#failures.probeSent(flight);
     this.#inFlight.add(flight);
     let pending: Promise<ChunkReply>;
     try {
-      const transferList = packed ? [packed.buffer as ArrayBuffer] : undefined;
-      pending = this.#s.pool.run(message, transferList ? { transferList } : {});
+      pending = this.#s.pool.run(message, packed ? { transferList: packed.transfer } : {});
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -252,7 +280,11 @@ export class Run {
       return;
     }
     const { batch, attempts } = flight;
-    const { values, errors } = reply;
+    const { errors } = reply;
+    if (reply.yielded) this.#yielding = Math.max(0, this.#yielding - 1);
+    // Results written to the shared output are read there (a view, no copy); packed ones are unpacked once.
+    const values =
+      reply.values === null ? this.#out!.subarray(batch.start, batch.start + reply.ran) : unpackValues(reply.values);
     const { sink } = this.#s;
     // Successes go to the sink in runs between failures (one call per run when the sink takes runs).
     let failures: ItemFailure[] | undefined;
@@ -273,6 +305,11 @@ export class Run {
     }
     this.#chunks++;
     this.#recorder.observe(flight, 'ok', reply);
+    if (reply.yielded && reply.ran < batch.items.length) {
+      // It gave way to hungry workers: its untouched rest goes out again at once, split among them and itself.
+      const idle = this.#s.threads - this.#inFlight.size;
+      this.#again.unshift(...splitRest(flight, reply.ran, Math.max(2, idle)));
+    }
     if (this.#carryOut(this.#failures.landed(flight, reply.ran - errors.length, failures))) this.#afterChunk();
   }
 
@@ -396,4 +433,10 @@ export class Run {
   #elapsed(): number {
     return performance.now() - this.#t0;
   }
+}
+
+/** For a remote engine: numbers as a Float64Array (moved), anything else as it is. */
+function packItemsForRemote(items: ArrayLike<unknown>): { payload: Float64Array; transfer: ArrayBuffer[] } | null {
+  const numbers = packNumbers(items);
+  return numbers ? { payload: numbers, transfer: [numbers.buffer as ArrayBuffer] } : null;
 }

@@ -5,7 +5,7 @@
  */
 import { ErrorCodes, ItemError } from '../errors.ts';
 import { fromEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
-import type { Batch } from './source.ts';
+import { sliceItems, type Batch } from './source.ts';
 
 /** A batch of items with its bookkeeping, as queued for (re)dispatch. */
 export interface Work {
@@ -16,6 +16,8 @@ export interface Work {
   isolating: boolean;
   /** Times this work was sent again as it was because its worker died before its first item began. */
   unstarted?: number;
+  /** A piece of a chunk that gave way to a hungry worker (work stealing). */
+  stolen?: boolean;
 }
 
 /** A chunk whose worker died before it began is sent again as it is at most this often, then split. */
@@ -50,7 +52,24 @@ export interface FailureDecision {
 }
 
 const piece = (batch: Batch, from: number, to: number, attempts: number, isolating: boolean): Work[] =>
-  to > from ? [{ batch: { start: batch.start + from, items: batch.items.slice(from, to) }, attempts, isolating }] : [];
+  to > from ? [{ batch: { start: batch.start + from, items: sliceItems(batch.items, from, to) }, attempts, isolating }] : [];
+
+/**
+ * What the untouched rest of a chunk that gave way becomes (work stealing): `pieces` equal consecutive pieces of
+ * items `ran..`, in input order, one for each hungry worker and one for the worker that gave way.
+ */
+export function splitRest(work: Work, ran: number, pieces: number): Work[] {
+  const { batch, attempts } = work;
+  const rest = batch.items.length - ran;
+  const count = Math.max(1, Math.min(rest, pieces));
+  const out: Work[] = [];
+  for (let p = 0, at = ran; p < count; p++) {
+    const size = Math.floor(rest / count) + (p < rest % count ? 1 : 0);
+    out.push({ batch: { start: batch.start + at, items: sliceItems(batch.items, at, at + size) }, attempts, isolating: false, stolen: true });
+    at += size;
+  }
+  return out;
+}
 
 /** Where the worker was in its chunk when it died: the item it was running (null: none yet), and whether that item was awaiting. */
 export interface DeathPoint {

@@ -54,7 +54,8 @@ export class ChunkRecorder {
     const heapRatio = reply && reply.heapLimit > 0 ? reply.heapUsed / reply.heapLimit : 0;
     const runMs = reply?.runMs ?? 0;
     const roundTripMs = now - flight.sentAt;
-    const items = flight.batch.items.length;
+    // A chunk that gave way ran only its prefix.
+    const items = reply?.yielded ? reply.ran : flight.batch.items.length;
     const cold = reply?.cold ?? false;
     const policyOutcome = outcome === 'clone' ? 'crash' : outcome;
     this.#policy.observe({ items, runMs, roundTripMs, heapRatio, workerId: worker, cold, outcome: policyOutcome });
@@ -67,6 +68,7 @@ export class ChunkRecorder {
     entry.attempt = flight.attempts;
     if (reply && reply.errors.length > 0) entry.failedItems = reply.errors.length;
     if (flight.isolating) entry.isolated = true;
+    if (flight.stolen) entry.stolen = true;
     if (reply && reply.heapLimit > 0) {
       entry.heapUsedMb = reply.heapUsed / MiB;
       entry.heapLimitMb = reply.heapLimit / MiB;

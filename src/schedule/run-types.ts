@@ -99,6 +99,11 @@ export interface RunSink {
 export interface RunSettings {
   /** Runs the chunks: the runtime's Piscina pool, or another engine's runner. */
   pool: ChunkRunner;
+  /**
+   * The runner's workers are threads of this process (the runtime's own pool): items and results may travel as
+   * shared memory and packed columns, and chunks may give way to hungry workers (work stealing). Default false.
+   */
+  local?: boolean | undefined;
   threads: number;
   task: TaskSpec;
   source: Source;

@@ -12,6 +12,7 @@ import {
   SLOT_NOT_STARTED,
   slotThreadAt,
   STATE_ABORTED,
+  STATE_HUNGRY,
   STATE_LOADED,
   type RunStateViews,
 } from '../transport/protocol.ts';
@@ -62,6 +63,20 @@ export class RunState {
   /** How long the current item of `slot` has been running, ms, as of `now` (epoch ms); never negative. */
   runningFor(slot: number, now: number): number {
     return Math.max(0, now - this.#views.startedAt[slot]!);
+  }
+
+  /** The hunger count last set. */
+  #hunger = 0;
+
+  /**
+   * Say how many workers are hungry (idle with nothing to send them); a worker running a yieldable chunk claims a
+   * unit and gives way. Returns how many units were claimed since the last call (each is a chunk giving way).
+   */
+  setHunger(hungry: number): number {
+    const left = Atomics.exchange(this.#views.ints, STATE_HUNGRY, hungry);
+    const claimed = Math.max(0, this.#hunger - left);
+    this.#hunger = hungry;
+    return claimed;
   }
 
   /** Tell workers to stop between items. */

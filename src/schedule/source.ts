@@ -4,12 +4,23 @@
  */
 import { InvalidInputError } from '../errors.ts';
 import { formatValue } from '../task.ts';
+import type { ItemArray } from '../transport/protocol.ts';
+import { sharedSnapshot } from '../transport/shared-input.ts';
+
+/** Items of a batch: an array, or a typed array (a view over shared memory for numeric input). */
+export type ItemList = unknown[] | ItemArray;
+
+/** Items `from..to` of a list: a view when the list is shared memory (no copy), else a copy. */
+export function sliceItems(items: ItemList, from: number, to: number): ItemList {
+  if (Array.isArray(items)) return items.slice(from, to);
+  return items.buffer instanceof SharedArrayBuffer ? items.subarray(from, to) : items.slice(from, to);
+}
 
 /** A run of consecutive input items. */
 export interface Batch {
   /** Input index of the first item. */
   start: number;
-  items: unknown[];
+  items: ItemList;
 }
 
 /** Pulls batches from the input. */
@@ -26,8 +37,16 @@ export interface Source {
   close(): Promise<void>;
 }
 
-/** Make a source from whatever the caller passed as `items`. Throws {@link InvalidInputError} for non-iterables. */
-export function toSource(items: unknown): Source {
+/**
+ * Make a source from whatever the caller passed as `items`. With `shareNumbers`, a typed array or an array of
+ * numbers only is copied once into shared memory (a snapshot: later writes by the caller change nothing) and
+ * batches are views over it. Throws {@link InvalidInputError} for non-iterables.
+ */
+export function toSource(items: unknown, options: { shareNumbers?: boolean } = {}): Source {
+  if (options.shareNumbers) {
+    const shared = sharedSnapshot(items);
+    if (shared) return new SharedNumberSource(shared);
+  }
   if (Array.isArray(items)) return new ArraySource(items);
   if (ArrayBuffer.isView(items) && !(items instanceof DataView)) {
     return new ArraySource(items as unknown as ArrayLike<unknown>);
@@ -63,8 +82,30 @@ class ArraySource implements Source {
     const end = Math.min(this.total, start + n);
     this.taken = end;
     const src = this.#items;
-    const items = Array.isArray(src) ? src.slice(start, end) : Array.from({ length: end - start }, (_, k) => src[start + k]);
+    // A typed array (not shared: a remote engine) is sliced as a typed array: one copy, no per-item boxing.
+    const items = Array.isArray(src) ? src.slice(start, end) : (src as ItemArray).slice(start, end);
     return { start, items };
+  }
+  async close(): Promise<void> {}
+}
+
+/** Numbers in shared memory: a batch is a view (no copy, no per-item work); `shared` is the whole input. */
+export class SharedNumberSource implements Source {
+  readonly total: number;
+  taken = 0;
+  readonly shared: ItemArray;
+  constructor(shared: ItemArray) {
+    this.shared = shared;
+    this.total = shared.length;
+  }
+  get done(): boolean {
+    return this.taken >= this.total;
+  }
+  take(n: number): Batch {
+    const start = this.taken;
+    const end = Math.min(this.total, start + n);
+    this.taken = end;
+    return { start, items: this.shared.subarray(start, end) };
   }
   async close(): Promise<void> {}
 }

@@ -4,14 +4,30 @@
  */
 import type { TaskSpec } from '../task.ts';
 import type { ErrorEnvelope } from './envelope.ts';
+import type { Payload } from './pack.ts';
+
+/** Typed arrays that can carry items (a view over a SharedArrayBuffer crosses threads without a copy). */
+export type ItemArray =
+  | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 
 /** A chunk of items, as sent to a worker. */
 export interface ChunkMessage {
   task: TaskSpec;
   /** Input index of the first item; item k of the chunk is input item `start + k`. */
   start: number;
-  /** The items. A Float64Array when every item of the chunk is a number (moved, not cloned). */
-  items: unknown[] | Float64Array;
+  /**
+   * The items: as they are; a Float64Array when every item is a number (moved, not cloned); records of one shape
+   * as columns (see records.ts); or a view over the run's shared input (a typed array over a SharedArrayBuffer).
+   */
+  items: Payload | ItemArray;
+  /**
+   * The run's shared numeric output, indexed by input index: a worker whose results are all numbers writes them
+   * there instead of sending them back (the reply then has `values: null`).
+   */
+  out?: Float64Array | undefined;
+  /** The worker may stop early, at an item boundary, when another worker is hungry (work stealing). */
+  yieldable?: boolean | undefined;
   /** The run's shared state (see {@link RunStateViews}): abort flag, load count, and one progress slot per chunk. */
   state: SharedArrayBuffer;
   /** Number of progress slots in `state`. */
@@ -39,8 +55,16 @@ export interface ChunkMessage {
 export interface ChunkReply {
   /** Worker thread id. */
   threadId: number;
-  /** Results by position in the chunk; a Float64Array when every result is a number. Holes where `errors` say. */
-  values: unknown[] | Float64Array;
+  /**
+   * Results by position in the chunk (holes where `errors` say): as they are, a Float64Array when all are numbers,
+   * records as columns; null when they were written to the message's shared `out` (at `start + k`).
+   */
+  values: Payload | null;
+  /**
+   * The worker stopped early because another worker was hungry: items `ran..` were not touched and are to be
+   * sent again (split among the hungry). Never set when the run was aborted.
+   */
+  yielded?: boolean;
   /** Per-item failures: `[positionInChunk, envelope]` pairs; empty when all succeeded. */
   errors: Array<[number, ErrorEnvelope]>;
   /** Items actually run (fewer than sent when the run was aborted mid-chunk). */
@@ -63,8 +87,16 @@ export const STATE_ABORTED = 0;
  * 0 means no worker has loaded the task yet, which tells workers dying at start-up apart from items killing them.
  */
 export const STATE_LOADED = 1;
+/**
+ * Int32 index of the hunger count: how many workers are idle with nothing queued and nothing left to send. A worker
+ * running a yieldable chunk that sees it above 0 claims one unit (compare-and-swap) and returns early with the
+ * prefix it finished; the dispatcher splits the rest among the hungry.
+ */
+export const STATE_HUNGRY = 2;
+/** Int32 words before the first slot. */
+const HEADER_INTS = 3;
 /** Int32 index of a slot's current item offset (SLOT_NOT_STARTED before the first item, the chunk length once replying). */
-export const slotItemAt = (slot: number): number => 2 + 2 * slot;
+export const slotItemAt = (slot: number): number => HEADER_INTS + 2 * slot;
 /** Slot value of a chunk that has not started an item yet. */
 export const SLOT_NOT_STARTED = -1;
 /**
@@ -80,7 +112,7 @@ export function decodeSlot(value: number): { item: number | null; awaiting: bool
 }
 
 /** Int32 index of the thread id of the worker running a slot's chunk (0 until it starts). */
-export const slotThreadAt = (slot: number): number => 3 + 2 * slot;
+export const slotThreadAt = (slot: number): number => HEADER_INTS + 1 + 2 * slot;
 
 /** Views over a run's shared state buffer. */
 export interface RunStateViews {
@@ -89,7 +121,7 @@ export interface RunStateViews {
   startedAt: Float64Array;
 }
 
-const timesOffset = (slots: number): number => Math.ceil(((2 + 2 * slots) * 4) / 8) * 8;
+const timesOffset = (slots: number): number => Math.ceil(((HEADER_INTS + 2 * slots) * 4) / 8) * 8;
 
 /** Bytes of a run state buffer with `slots` slots. */
 export function runStateBytes(slots: number): number {
@@ -98,5 +130,14 @@ export function runStateBytes(slots: number): number {
 
 /** The views over a run state buffer. */
 export function runStateViews(buffer: SharedArrayBuffer, slots: number): RunStateViews {
-  return { ints: new Int32Array(buffer, 0, 2 + 2 * slots), startedAt: new Float64Array(buffer, timesOffset(slots), slots) };
+  return { ints: new Int32Array(buffer, 0, HEADER_INTS + 2 * slots), startedAt: new Float64Array(buffer, timesOffset(slots), slots) };
+}
+
+/** Claim one unit of hunger (true: this worker is to yield its chunk's rest to a hungry one). */
+export function claimHunger(ints: Int32Array): boolean {
+  for (;;) {
+    const h = Atomics.load(ints, STATE_HUNGRY);
+    if (h <= 0) return false;
+    if (Atomics.compareExchange(ints, STATE_HUNGRY, h, h - 1) === h) return true;
+  }
 }

@@ -1,6 +1,9 @@
 /**
- * Worker side: run a task over one chunk. Catches per item, measures the chunk's in-worker time and the heap,
- * and packs all-number results into a Float64Array that is moved back instead of cloned.
+ * Worker side: run a task over one chunk. Catches per item, measures the chunk's in-worker time and the heap.
+ * Items arrive as they are, packed (numbers, records as columns: rebuilt one at a time) or as a view over the
+ * run's shared input. Results go back packed, or straight into the run's shared output when they are all numbers.
+ * Between items the worker reads the abort flag and, for a yieldable chunk, the hunger count: when another worker
+ * is idle with nothing to do, it returns early with the prefix it finished (work stealing by early return).
  */
 import { getHeapStatistics } from 'node:v8';
 import { threadId } from 'node:worker_threads';
@@ -8,13 +11,16 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BatchtoolsError, ErrorCodes } from '../errors.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
-import { packNumbers } from '../transport/pack.ts';
+import { packValues, type Payload } from '../transport/pack.ts';
+import { isPackedRecords, recordReader } from '../transport/records.ts';
 import {
   awaitingCode,
+  claimHunger,
   runStateViews,
   slotItemAt,
   slotThreadAt,
   STATE_ABORTED,
+  STATE_HUNGRY,
   STATE_LOADED,
   type ChunkMessage,
   type ChunkReply,
@@ -79,7 +85,9 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   const cold = !warm;
   warm = true;
   const { task, start, items, slot } = message;
-  const n = items.length;
+  const records = isPackedRecords(items) ? recordReader(items) : null;
+  const list = records === null ? (items as ArrayLike<unknown>) : null;
+  const n = records === null ? list!.length : records.length;
   const run = runOf(message);
   const { ints: control, startedAt } = run.views;
   const itemAt = slotItemAt(slot);
@@ -90,7 +98,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
     fn = await loadTask(task);
     host = message.host ? await (await import('../rpc/host-client.ts')).hostFor(message.runId) : undefined;
   } catch (error) {
-    return reply([], [], 0, 0, cold, toEnvelope(error));
+    return reply(message, [], [], 0, 0, cold, false, toEnvelope(error));
   }
   Atomics.add(control, STATE_LOADED, 1);
   // One context per chunk, its `index` updated per item: two chunks may interleave in a worker when tasks await.
@@ -101,11 +109,19 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   const origin = performance.timeOrigin;
   const timed = message.timed;
   let poll: NodeJS.Timeout | undefined;
+  // Isolation runs (after a failure) are not split further: their outcome decides what failed.
+  const yieldable = message.yieldable === true && !message.verify;
+  let yielded = false;
   const t0 = performance.now();
   let k = 0;
   for (; k < n; k++) {
     if (Atomics.load(control, STATE_ABORTED) !== 0) {
       run.abort();
+      break;
+    }
+    // One shared read per item; only a worker that finished something and has at least 2 items left gives way.
+    if (yieldable && k > 0 && n - k >= 2 && Atomics.load(control, STATE_HUNGRY) > 0 && claimHunger(control)) {
+      yielded = true;
       break;
     }
     context.index = start + k;
@@ -118,7 +134,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
       control[itemAt] = k;
     }
     try {
-      let value = fn(items[k], context);
+      let value = fn(records === null ? list![k] : records.at(k), context);
       if (value !== null && (typeof value === 'object' || typeof value === 'function') && 'then' in value) {
         poll ??= setInterval(() => {
           if (Atomics.load(control, STATE_ABORTED) !== 0) run.abort();
@@ -137,23 +153,35 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   const runMs = performance.now() - t0;
   // Past the last item: a worker that dies from here on died while replying (an uncloneable result).
   Atomics.store(control, itemAt, n);
+  if (k < n) values.length = k;
   if (message.verify) verifyCloneable(values, errors, k);
-  return reply(values, errors, k, runMs, cold);
+  return reply(message, values, errors, k, runMs, cold, yielded);
 }
 
 function reply(
+  message: ChunkMessage,
   values: unknown[],
   errors: Array<[number, ErrorEnvelope]>,
   ran: number,
   runMs: number,
   cold: boolean,
+  yielded: boolean,
   loadError?: ErrorEnvelope,
 ): ChunkReply {
   const heap = getHeapStatistics();
-  const packed = errors.length === 0 && ran === values.length ? packNumbers(values) : null;
+  let payload: Payload | null = values;
+  let transfer: ArrayBuffer[] | null = null;
+  if (message.out !== undefined && ran > 0 && writeShared(values, errors, ran, message.out, message.start)) payload = null;
+  else if (errors.length === 0 && ran === values.length) {
+    const packed = packValues(values);
+    if (packed) {
+      payload = packed.payload;
+      transfer = packed.transfer;
+    }
+  }
   const result: ChunkReply = {
     threadId,
-    values: packed ?? values,
+    values: payload,
     errors,
     ran,
     runMs,
@@ -161,9 +189,34 @@ function reply(
     heapLimit: heap.heap_size_limit,
     cold,
   };
+  if (yielded) result.yielded = true;
   if (loadError) result.loadError = loadError;
-  // Moving the typed array hands its memory to the main thread: no clone on either side.
-  return packed ? movable(result, [packed.buffer as ArrayBuffer]) : result;
+  // Moving the buffers hands their memory to the main thread: no clone on either side.
+  return transfer ? movable(result, transfer) : result;
+}
+
+/**
+ * Write the results into the run's shared output when every one that did not fail is a number (true), else leave
+ * it alone (false). Positions of failed items are left as they are: nobody reads them.
+ */
+function writeShared(values: unknown[], errors: Array<[number, ErrorEnvelope]>, ran: number, out: Float64Array, start: number): boolean {
+  let e = 0;
+  for (let k = 0; k < ran; k++) {
+    if (e < errors.length && errors[e]![0] === k) {
+      e++;
+      continue;
+    }
+    if (typeof values[k] !== 'number') return false;
+  }
+  e = 0;
+  for (let k = 0; k < ran; k++) {
+    if (e < errors.length && errors[e]![0] === k) {
+      e++;
+      continue;
+    }
+    out[start + k] = values[k] as number;
+  }
+  return true;
 }
 
 /**

@@ -1,0 +1,66 @@
+/**
+ * Shared-memory input for numbers: a typed array, or a plain array whose every element is a number, is copied once
+ * into a SharedArrayBuffer when the map starts, and chunks travel as views over it (a view over shared memory
+ * crosses threads without a copy). The copy is taken at call time even when the caller's array is already backed
+ * by a SharedArrayBuffer: a caller that keeps writing to its array after the call cannot change the results.
+ * Numeric results go the other way through a shared Float64Array indexed by input index.
+ */
+import type { ItemArray } from './protocol.ts';
+
+type ItemArrayConstructor = new (buffer: SharedArrayBuffer) => ItemArray;
+
+const CONSTRUCTORS: Record<string, ItemArrayConstructor> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+};
+
+/** The constructor of a typed array we can share (any built-in one; a subclass is shared as its base). */
+function itemArrayConstructor(value: ArrayBufferView): ItemArrayConstructor | null {
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  return Object.hasOwn(CONSTRUCTORS, tag) ? CONSTRUCTORS[tag]! : null;
+}
+
+/** True for a typed array whose memory is a SharedArrayBuffer (a message carries it without copying). */
+export function isSharedView(value: unknown): value is ItemArray {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) && value.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * A snapshot of `items` in shared memory, or null when they are not numbers: a typed array keeps its element type;
+ * an array of numbers only (no holes) becomes a Float64Array (every JS number, NaN and -0 included, survives).
+ */
+export function sharedSnapshot(items: unknown): ItemArray | null {
+  if (ArrayBuffer.isView(items)) {
+    if (items instanceof DataView) return null;
+    const Ctor = itemArrayConstructor(items);
+    if (Ctor === null) return null;
+    const source = items as ItemArray;
+    const copy = new Ctor(new SharedArrayBuffer(source.byteLength));
+    (copy as unknown as { set(from: ArrayLike<unknown>): void }).set(source);
+    return copy;
+  }
+  if (!Array.isArray(items)) return null;
+  const n = items.length;
+  if (n === 0) return null;
+  const copy = new Float64Array(new SharedArrayBuffer(n * 8));
+  for (let i = 0; i < n; i++) {
+    const v: unknown = items[i];
+    if (typeof v !== 'number') return null;
+    copy[i] = v;
+  }
+  return copy;
+}
+
+/** A shared output for `n` numeric results (NaN until written). */
+export function sharedOutput(n: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8));
+}
