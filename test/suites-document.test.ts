@@ -48,8 +48,19 @@ describe('result documents', () => {
   });
 
   it('refuse another schema version, saying which', async () => {
-    const error = await readError({ ...makeDocument({}), schemaVersion: 2 }, 'v2.json');
-    expect(error.message).toMatch(/v2\.json: field "schemaVersion" is 2, but this batchtools reads schema version 1/);
+    const error = await readError({ ...makeDocument({}), schemaVersion: 3 }, 'v3.json');
+    expect(error.message).toMatch(/v3\.json: field "schemaVersion" is 3, but this batchtools reads schema versions 1 to 2/);
+  });
+
+  it('read a schema-1 document (one run per suite) as one run of each task', () => {
+    const v1 = JSON.parse(JSON.stringify(makeDocument({ 'a.bench.ts': { x: [1, 2, 3] } }))) as { schemaVersion: number; run: Record<string, unknown>; suites: Array<{ tasks: Array<Record<string, unknown>> }> };
+    v1.schemaVersion = 1;
+    delete v1.run['runs'];
+    delete v1.suites[0]!.tasks[0]!['runMeans'];
+    const doc = validateDocument(v1, 'v1.json');
+    expect(doc.schemaVersion).toBe(2);
+    expect(doc.run.runs).toBe(1);
+    expect(doc.suites[0]!.tasks[0]!.runMeans).toEqual([2]);
   });
 
   it('name the malformed field', async () => {

@@ -18,7 +18,7 @@ const byFile = (suites: SuiteRecord[], file: string): SuiteRecord => suites.find
 
 describe('runSuites', () => {
   it('isolates suites: globals and prototypes a suite pollutes do not reach the next suite or the caller', async () => {
-    const doc = await runSuites(['pollute.bench.mjs', 'check-clean.bench.mjs'], { cwd });
+    const doc = await runSuites(['pollute.bench.mjs', 'check-clean.bench.mjs'], { cwd, runs: 1 });
     expect(doc.suites.map((s) => [s.file, s.status])).toEqual([
       ['pollute.bench.mjs', 'completed'],
       ['check-clean.bench.mjs', 'completed'],
@@ -30,7 +30,7 @@ describe('runSuites', () => {
 
   it('records a suite that crashes, throws or fails to load with its error, and still runs the others', async () => {
     const files = ['exits.bench.mjs', 'throws.bench.mjs', 'syntax-error.bench.mjs', 'not-a-bench.bench.mjs', 'task-error.bench.mjs', 'fast.bench.mjs'];
-    const doc = await runSuites(files, { cwd });
+    const doc = await runSuites(files, { cwd, runs: 1 });
     expect(doc.suites.map((s) => s.file)).toEqual(files);
 
     const exits = byFile(doc.suites, 'exits.bench.mjs');
@@ -60,14 +60,14 @@ describe('runSuites', () => {
   });
 
   it('terminates a suite that runs past the timeout', async () => {
-    const doc = await runSuites(['hangs.bench.mjs', 'fast.bench.mjs'], { cwd, timeout: 1500 });
+    const doc = await runSuites(['hangs.bench.mjs', 'fast.bench.mjs'], { cwd, runs: 1, timeout: 4000 }); // room to load on a loaded machine
     expect(doc.suites[0]).toMatchObject({ status: 'failed', phase: 'timeout', error: { code: SuiteErrorCodes.TIMEOUT } });
     expect(doc.suites[0]!.options).not.toBeNull(); // it loaded, then hung while running
     expect(doc.suites[1]!.status).toBe('completed');
   });
 
   it('runs a TypeScript suite whose default export is an async factory, with samples and the options used', async () => {
-    const doc = await runSuites('typed.bench.ts', { cwd });
+    const doc = await runSuites('typed.bench.ts', { cwd, runs: 1, maxSamples: null });
     const suite = doc.suites[0]!;
     expect(suite).toMatchObject({ file: 'typed.bench.ts', name: 'typed', status: 'completed', error: null });
     expect(suite.options).toMatchObject({ time: 20, iterations: 30, warmup: false, retainSamples: false, concurrency: null, runtime: 'node' });
@@ -79,11 +79,34 @@ describe('runSuites', () => {
     expect(task.throughput!.mean).toBeGreaterThan(0);
   });
 
+  it('runs each suite in isolated runs, interleaved by round, keeping each run\'s mean', async () => {
+    const starts: string[] = [];
+    const doc = await runSuites(['fast.bench.mjs', 'typed.bench.ts'], {
+      cwd,
+      runs: 3,
+      onProgress: (e) => {
+        if (e.type === 'suite-start') starts.push(`${e.file}#${e.run}/${e.runs}`);
+      },
+    });
+    expect(starts).toEqual(['fast.bench.mjs#1/3', 'typed.bench.ts#1/3', 'fast.bench.mjs#2/3', 'typed.bench.ts#2/3', 'fast.bench.mjs#3/3', 'typed.bench.ts#3/3']);
+    expect(doc.run.runs).toBe(3);
+    for (const suite of doc.suites) {
+      for (const task of suite.tasks) {
+        expect(task.runMeans).toHaveLength(3);
+        const weighted = task.runMeans!.reduce((s, m) => s + m, 0) / 3;
+        expect(task.latency!.mean).toBeGreaterThanOrEqual(Math.min(...task.runMeans!));
+        expect(task.latency!.mean).toBeLessThanOrEqual(Math.max(...task.runMeans!));
+        expect(weighted).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('writes a self-describing document that reads back unchanged, with capped samples', async () => {
     const events: SuiteProgress['type'][] = [];
-    const doc = await runSuites(['fast.bench.mjs'], { cwd, maxSamples: 50, onProgress: (e) => events.push(e.type) });
-    expect(events).toEqual(['suite-start', 'suite-loaded', 'task-done', 'task-done', 'suite-end']);
-    expect(doc).toMatchObject({ format: 'batchtools-bench', schemaVersion: 1, run: { maxSamples: 50 } });
+    const doc = await runSuites(['fast.bench.mjs'], { cwd, runs: 2, maxSamples: 50, onProgress: (e) => events.push(e.type) });
+    const run = ['suite-start', 'suite-loaded', 'task-done', 'task-done'];
+    expect(events).toEqual([...run, ...run, 'suite-end']);
+    expect(doc).toMatchObject({ format: 'batchtools-bench', schemaVersion: 2, run: { maxSamples: 50, runs: 2 } });
     expect(doc.machine.cpu.logicalCores).toBeGreaterThan(0);
     expect(doc.machine.memory.totalBytes).toBeGreaterThan(0);
     expect(doc.machine.node.version).toBe(process.version);
@@ -101,20 +124,20 @@ describe('runSuites', () => {
   });
 
   it('runs suites in parallel on request and says that their timings contended', async () => {
-    const doc = await runSuites(['fast.bench.mjs', 'typed.bench.ts'], { cwd, parallel: 2 });
+    const doc = await runSuites(['fast.bench.mjs', 'typed.bench.ts'], { cwd, runs: 1, parallel: 2 });
     expect(doc.run).toMatchObject({ parallel: 2, contended: true });
     expect(doc.suites.map((s) => s.status)).toEqual(['completed', 'completed']);
     expect(formatResults(doc)).toMatch(/up to 2 suites ran at once .*contended for the CPU/);
   });
 
   it('rejects usage errors before running anything', async () => {
-    const noMatch = await runSuites(['nothing-*.bench.ts'], { cwd }).catch((e: unknown) => e);
+    const noMatch = await runSuites(['nothing-*.bench.ts'], { cwd, runs: 1 }).catch((e: unknown) => e);
     expect(noMatch).toBeInstanceOf(InvalidInputError);
     expect((noMatch as InvalidInputError).code).toBe(ErrorCodes.INVALID_INPUT);
     expect((noMatch as Error).message).toMatch(/no suite files match "nothing-\*\.bench\.ts"/);
-    await expect(runSuites([], { cwd })).rejects.toThrow(/no suite files given/);
-    await expect(runSuites('fast.bench.mjs', { cwd, parallel: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
-    await expect(runSuites('fast.bench.mjs', { cwd, timeout: -1 })).rejects.toThrow(/timeout/);
+    await expect(runSuites([], { cwd, runs: 1 })).rejects.toThrow(/no suite files given/);
+    await expect(runSuites('fast.bench.mjs', { cwd, runs: 1, parallel: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(runSuites('fast.bench.mjs', { cwd, runs: 1, timeout: -1 })).rejects.toThrow(/timeout/);
   });
 
   it('stops on abort, terminating the running suite', async () => {

@@ -173,3 +173,46 @@ describe('baseline comparison on synthetic samples', () => {
     expect(c.warnings.join('\n')).toMatch(/this run ran suites in parallel/);
   });
 });
+
+describe('baseline comparison with isolated runs as the unit', () => {
+  // Each run: 300 tight samples (sd 2 %) around a run mean that drifts from run to run (sd `drift` %), as runs on
+  // a noisy machine do. Within-run samples cannot see the drift; run means can.
+  const runsOf = (seed: number, runs: number, mean: number, drift: number): number[][] => {
+    const runMeans = normalSamples(seed, runs, mean, (mean * drift) / 100);
+    return runMeans.map((m, i) => normalSamples(seed * 100 + i + 1, 300, m, m * 0.02));
+  };
+  const doc = (runs: number[][]) => makeDocument({ 's.bench.ts': { task: runs } });
+
+  it('holds an A/A test: unchanged code with run-to-run drift gives no failing regression, where within-run samples cry wolf', () => {
+    let failingByRuns = 0;
+    let failingWithinRun = 0;
+    for (let seed = 1; seed <= 50; seed++) {
+      const base = runsOf(seed, 5, 100, 4);
+      const again = runsOf(seed + 1000, 5, 100, 4);
+      const c = compareResults(doc(base), doc(again));
+      expect(c.tasks[0]!.unit).toBe('runs');
+      expect(c.tasks[0]!.baselineSamples).toBe(5);
+      if (c.failing > 0) failingByRuns++;
+      const single = compareResults(makeDocument({ 's.bench.ts': { task: base[0]! } }), makeDocument({ 's.bench.ts': { task: again[0]! } }));
+      if (single.tasks[0]!.verdict === 'regression') failingWithinRun++;
+    }
+    expect(failingByRuns).toBeLessThanOrEqual(1);
+    expect(failingWithinRun).toBeGreaterThan(10); // the old way: a "significant" change in most A/A pairs
+  });
+
+  it('still catches a real 20 % slowdown under the same drift', () => {
+    let caught = 0;
+    for (let seed = 1; seed <= 50; seed++) {
+      const c = compareResults(doc(runsOf(seed, 5, 100, 4)), doc(runsOf(seed + 2000, 5, 120, 4)));
+      if (c.tasks[0]!.failing) caught++;
+    }
+    expect(caught).toBeGreaterThanOrEqual(48);
+  });
+
+  it('falls back to within-run samples, with a warning, when a side has a single run', () => {
+    const c = compareResults(makeDocument({ 's.bench.ts': { task: normalSamples(1, 400, 100, 10) } }), doc(runsOf(7, 5, 100, 4)));
+    expect(c.tasks[0]!.unit).toBe('samples');
+    expect(c.warnings.join('\n')).toMatch(/compared on the samples of single runs .* expect false alarms/);
+  });
+});
+

@@ -15,7 +15,7 @@ import { readDocument, writeDocument, writeFileAtomic } from '../suites/document
 import { SuiteError } from '../suites/errors.ts';
 import { formatComparison, formatSuite } from '../suites/format.ts';
 import { comparisonMarkdown, resultsMarkdown } from '../suites/markdown.ts';
-import { runSuites, type SuiteProgress } from '../suites/runner.ts';
+import { DEFAULT_MAX_SAMPLES, DEFAULT_RUNS, runSuites, type SuiteProgress } from '../suites/runner.ts';
 import type { BenchDocument } from '../suites/types.ts';
 import { integerOption, numberFlag } from './flags.ts';
 
@@ -36,8 +36,10 @@ export interface BenchCommandOptions {
   confidence?: number;
   /** Suites run at once. Default 1 (one after another, no contention). */
   parallel?: number;
-  /** Keep at most this many samples per task in the JSON. Default: all. */
-  maxSamples?: number;
+  /** Runs of each suite, each in a fresh worker; their means are what a baseline comparison tests. Default 5. */
+  runs?: number;
+  /** Keep at most this many samples per task in the JSON (`null`: all). Default 1000. */
+  maxSamples?: number | null;
   /** Fail a suite that runs longer than this many milliseconds. Default: no limit. */
   timeout?: number;
   /** No progress line on stderr. Default false. */
@@ -62,7 +64,12 @@ export function registerBenchCommand(program: Command): void {
     .option('--threshold <percent>', 'fail on a significant regression larger than this', numberFlag('--threshold', { text: 'a percentage >= 0', min: 0 }), DEFAULT_THRESHOLD)
     .option('--confidence <level>', 'confidence level of the test and intervals', numberFlag('--confidence', CONFIDENCE), DEFAULT_CONFIDENCE)
     .option('--parallel <n>', 'run n suites at once (their timings then contend; the report says so)', integerOption('--parallel', 1), 1)
-    .option('--max-samples <n>', 'keep at most n samples per task in the JSON (statistics still use all)', integerOption('--max-samples', 1))
+    .option('--runs <n>', 'run each suite n times, each in a fresh worker (the comparison tests the run means)', integerOption('--runs', 1), DEFAULT_RUNS)
+    .option(
+      '--max-samples <n>',
+      `keep at most n samples per task in the JSON, or "all" (statistics still use all) (default: ${DEFAULT_MAX_SAMPLES})`,
+      (value: string) => (value === 'all' ? null : integerOption('--max-samples', 1)(value)),
+    )
     .option('--timeout <ms>', 'fail a suite that runs longer than this', integerOption('--timeout', 1))
     .option('--quiet', 'no progress line')
     .addHelpText(
@@ -89,6 +96,7 @@ export async function runBenchCommand(files: string[], options: BenchCommandOpti
     const progress = options.quiet ? undefined : new ProgressLine(io.stderr);
     const document = await runSuites(files, {
       parallel: options.parallel ?? 1,
+      runs: options.runs ?? DEFAULT_RUNS,
       ...(options.maxSamples !== undefined && { maxSamples: options.maxSamples }),
       ...(options.timeout !== undefined && { timeout: options.timeout }),
       onProgress: (event) => {
@@ -153,12 +161,14 @@ class ProgressLine {
     const tty = this.#out.isTTY === true;
     if (event.type === 'suite-loaded') this.#tasks.set(event.index, event.tasks);
     if (!tty) {
-      if (event.type === 'suite-start') this.#out.write(`[${event.index + 1}/${event.total}] ${event.file}\n`);
+      if (event.type === 'suite-start') {
+        this.#out.write(`[${event.index + 1}/${event.total}] ${event.file}${event.runs > 1 ? ` run ${event.run}/${event.runs}` : ''}\n`);
+      }
       return;
     }
     const tasks = this.#tasks.get(event.index) ?? [];
     let text: string;
-    if (event.type === 'suite-start') text = `[${event.index + 1}/${event.total}] ${event.file}: loading`;
+    if (event.type === 'suite-start') text = `[${event.index + 1}/${event.total}] ${event.file}${event.runs > 1 ? ` run ${event.run}/${event.runs}` : ''}: loading`;
     else if (event.type === 'suite-loaded') text = `${event.file} › ${tasks[0] ?? ''} (1/${tasks.length})`;
     else if (event.type === 'task-done') {
       const next = tasks[event.done];

@@ -1,23 +1,23 @@
 /**
  * Baseline comparison: each task of a run against the same task (same suite file, same task name) of a saved
- * result, with Welch's t-test on the latency samples.
+ * result, with Welch's t-test on the **run means**: each suite runs several times, each run in a fresh worker
+ * (runner.ts), and each run's mean latency is one observation.
  *
- * Why Welch's t-test rather than Mann–Whitney U:
- * - The question a regression gate asks is "did the mean time per call change, and by how much?". Welch tests
- *   exactly that and gives a confidence interval of the change in the same units, which the report prints.
- *   Mann–Whitney tests whether one distribution tends to be larger (stochastic dominance); a shift estimate with a
- *   CI (Hodges–Lehmann) needs every pairwise difference, O(n·m) for the 10⁴–10⁶ samples a tinybench task takes.
- * - It needs only each side's mean, variance and count, which tinybench computes from *all* samples. So the test is
- *   exact even when the stored samples are capped (`maxSamples`) or were not retained; Mann–Whitney on capped
- *   samples would test a thinned set.
- * - Welch does not assume equal variances (a slower build is usually noisier too), and with tinybench's sample
- *   counts (≥ 64 by default) the mean is close to normal by the central limit theorem even though latency is
- *   right-skewed; outliers inflate the variance, which makes the test more conservative, not less.
- * - The same choice as bench-node (`ttest`), hyperfine's `welch_ttest.py` and Bencher's `t_test` thresholds.
- * Caveat: samples of one run are not fully independent (JIT tiers, GC), so p-values are optimistic; the threshold
- * (a regression must also be larger than it to fail) keeps tiny-but-"significant" changes from failing a build.
+ * Why runs and not the samples of one run: the samples of one run share that run's conditions (CPU frequency,
+ * other processes, memory layout, the JIT's choices), which shift from run to run. A test on within-run samples
+ * sees tens of thousands of "independent" samples, gets a tiny standard error, and calls an unchanged build
+ * significantly slower (an A/A rerun here: +12.4 %, p = 0.011). With the run as the unit, the run-to-run spread is
+ * the noise the change is measured against (bench/aa-baseline.mjs measures the false alarms and the power).
+ * When either side has fewer than 2 runs (a schema-1 baseline, `runs: 1`), the test falls back to the within-run
+ * samples and the comparison warns that it is prone to false alarms.
+ *
+ * Why Welch's t-test: the question a regression gate asks is "did the mean time per call change, and by how
+ * much?". Welch tests exactly that, gives a confidence interval of the change in the same units, and does not
+ * assume equal variances (a slower build is often noisier). Run means are averages of many calls, so close to
+ * normal. A regression fails the comparison only when it is significant *and* larger than the threshold, so a
+ * tiny but "significant" change does not fail a build.
  */
-import { welchTest } from './statistics.ts';
+import { summarize, welchTest } from './statistics.ts';
 import type { BenchDocument, SampleStatistics, TaskRecord } from './types.ts';
 
 /** Options of {@link compareResults}. */
@@ -41,7 +41,11 @@ export interface TaskRef {
 export interface TaskComparison extends TaskRef {
   baselineMean: number | null;
   currentMean: number | null;
+  /** What the test's observations are: each run's mean (`runs`), or the samples of one run (`samples`). */
+  unit: 'runs' | 'samples' | null;
+  /** Observations on the baseline side: runs, or samples (see {@link unit}). */
   baselineSamples: number | null;
+  /** Observations on this run's side: runs, or samples (see {@link unit}). */
   currentSamples: number | null;
   /** Change of the mean latency in percent of the baseline mean: positive is slower. */
   changePercent: number | null;
@@ -131,7 +135,7 @@ export function compareResults(baseline: BenchDocument, current: BenchDocument, 
     regressions: tasks.filter((t) => t.verdict === 'regression').length,
     improvements: tasks.filter((t) => t.verdict === 'improvement').length,
     failing: tasks.filter((t) => t.failing).length,
-    warnings: environmentWarnings(baseline, current),
+    warnings: [...environmentWarnings(baseline, current), ...unitWarnings(tasks)],
   };
 }
 
@@ -147,22 +151,23 @@ function compareTask(suite: string, base: TaskRecord, cur: TaskRecord, threshold
   if (a.samplesCount < 2 || b.samplesCount < 2) return notComparable(suite, cur, a, 'fewer than 2 samples on one side', b);
   if (!(a.mean > 0)) return notComparable(suite, cur, a, 'the baseline mean is 0', b);
 
-  const w = welchTest(
-    { mean: a.mean, variance: a.variance, count: a.samplesCount },
-    { mean: b.mean, variance: b.variance, count: b.samplesCount },
-    confidence,
-  );
-  const percent = (x: number): number => (x / a.mean) * 100;
+  const byRuns = (base.runMeans?.length ?? 0) >= 2 && (cur.runMeans?.length ?? 0) >= 2;
+  const sa = byRuns ? summarize(base.runMeans as number[]) : { mean: a.mean, variance: a.variance, count: a.samplesCount };
+  const sb = byRuns ? summarize(cur.runMeans as number[]) : { mean: b.mean, variance: b.variance, count: b.samplesCount };
+  if (!(sa.mean > 0)) return notComparable(suite, cur, a, 'the baseline mean is 0', b);
+  const w = welchTest(sa, sb, confidence);
+  const percent = (x: number): number => (x / sa.mean) * 100;
   const changePercent = percent(w.difference);
   const significant = w.p < 1 - confidence;
   const verdict: Verdict = !significant || w.difference === 0 ? 'unchanged' : w.difference > 0 ? 'regression' : 'improvement';
   return {
     suite,
     task: cur.name,
-    baselineMean: a.mean,
-    currentMean: b.mean,
-    baselineSamples: a.samplesCount,
-    currentSamples: b.samplesCount,
+    baselineMean: sa.mean,
+    currentMean: sb.mean,
+    unit: byRuns ? 'runs' : 'samples',
+    baselineSamples: sa.count,
+    currentSamples: sb.count,
     changePercent,
     interval: [percent(w.interval[0]), percent(w.interval[1])],
     t: w.t,
@@ -186,6 +191,7 @@ function notComparable(
     task: task.name,
     baselineMean: base?.mean ?? null,
     currentMean: cur?.mean ?? null,
+    unit: null,
     baselineSamples: base?.samplesCount ?? null,
     currentSamples: cur?.samplesCount ?? null,
     changePercent: null,
@@ -217,3 +223,12 @@ function environmentWarnings(baseline: BenchDocument, current: BenchDocument): s
   return warnings;
 }
 
+
+function unitWarnings(tasks: TaskComparison[]): string[] {
+  const within = tasks.filter((t) => t.unit === 'samples').length;
+  if (within === 0) return [];
+  return [
+    `${within} task${within === 1 ? ' was' : 's were'} compared on the samples of single runs (a side has fewer than 2 runs): ` +
+      'run-to-run drift is not in that test, so expect false alarms on a noisy machine; record both sides with --runs ≥ 2',
+  ];
+}

@@ -140,7 +140,7 @@ export function comparisonSummary(c: Comparison): string {
 /** The comparison for a terminal: method, table, tasks on one side only, warnings, summary. */
 export function formatComparison(c: Comparison, baselineName: string): string {
   const lines = [
-    `compared with ${baselineName}: mean latency, Welch's t-test, ${Math.round(c.confidence * 100)}% confidence, fails above +${c.threshold}%`,
+    `compared with ${baselineName}: mean latency, Welch's t-test on ${unitText(c)}, ${Math.round(c.confidence * 100)}% confidence, fails above +${c.threshold}%`,
   ];
   if (c.tasks.length > 0) {
     lines.push(renderColumns(comparisonHeader(c.confidence), c.tasks.map(comparisonRow), [false, false, true, true, true, true, true, false]));
@@ -150,4 +150,11 @@ export function formatComparison(c: Comparison, baselineName: string): string {
   for (const w of c.warnings) lines.push(`  warning: ${w}`);
   lines.push(comparisonSummary(c));
   return lines.join('\n');
+}
+
+function unitText(c: Comparison): string {
+  const byRuns = c.tasks.filter((t) => t.unit === 'runs');
+  if (byRuns.length === 0) return 'the samples of single runs';
+  const counts = [...new Set(byRuns.map((t) => `${t.baselineSamples} vs ${t.currentSamples}`))];
+  return `run means (${counts.join(', ')} runs)`;
 }

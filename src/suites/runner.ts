@@ -7,6 +7,7 @@ import { checkFunction, checkNumber, checkSignal, checkString, Rules } from '../
 import { InvalidInputError } from '../errors.ts';
 import { expandFiles } from './glob.ts';
 import { describeMachine } from './machine.ts';
+import { mergeSuiteRuns } from './merge-runs.ts';
 import { runSuiteFile, type SuiteFile } from './spawn.ts';
 import { RESULT_FORMAT, SCHEMA_VERSION, type BenchDocument, type SuiteRecord } from './types.ts';
 
@@ -18,10 +19,17 @@ export interface RunSuitesOptions {
    */
   parallel?: number | undefined;
   /**
-   * Keep at most this many latency samples per task in the document (evenly spaced order statistics of the
-   * sorted samples). The statistics are always computed from all samples. Default: no cap, every sample.
+   * Run each suite this many times, each time in a fresh worker, in interleaved rounds (every suite once per
+   * round), so that drift of the machine reaches every suite alike. Each task keeps each run's mean latency
+   * (`runMeans`); a baseline comparison tests those, so run-to-run drift is part of the test. Default `5`.
    */
-  maxSamples?: number | undefined;
+  runs?: number | undefined;
+  /**
+   * Keep at most this many latency samples per task in the document (evenly spaced order statistics of the
+   * sorted samples of all runs); `null` keeps every sample. The statistics are always computed from all samples.
+   * Default `1000`.
+   */
+  maxSamples?: number | null | undefined;
   /** Fail a suite that runs longer than this many milliseconds (its worker is terminated). Default: no limit. */
   timeout?: number | undefined;
   /** The directory relative paths and patterns resolve against, and suite keys are relative to. Default `process.cwd()`. */
@@ -34,10 +42,16 @@ export interface RunSuitesOptions {
 
 /** Progress of {@link runSuites}. `index` is the suite's position (0-based) among `total` files. */
 export type SuiteProgress =
-  | { type: 'suite-start'; file: string; index: number; total: number }
+  | { type: 'suite-start'; file: string; index: number; total: number; run: number; runs: number }
   | { type: 'suite-loaded'; file: string; index: number; name: string | null; tasks: string[] }
   | { type: 'task-done'; file: string; index: number; task: string; done: number; total: number }
+  /** After the suite's last run: the record of all its runs. */
   | { type: 'suite-end'; file: string; index: number; total: number; record: SuiteRecord };
+
+/** Default of {@link RunSuitesOptions.runs}. */
+export const DEFAULT_RUNS = 5;
+/** Default of {@link RunSuitesOptions.maxSamples}. */
+export const DEFAULT_MAX_SAMPLES = 1000;
 
 /**
  * Run tinybench suite files. A suite file default-exports a configured tinybench `Bench`, or a function (possibly
@@ -51,7 +65,9 @@ export type SuiteProgress =
  */
 export async function runSuites(files: string | readonly string[], options: RunSuitesOptions = {}): Promise<BenchDocument> {
   const parallel = checkNumber('options.parallel', options.parallel, Rules.positiveInteger) ?? 1;
-  const maxSamples = checkNumber('options.maxSamples', options.maxSamples, Rules.positiveInteger) ?? null;
+  const runs = checkNumber('options.runs', options.runs, Rules.positiveInteger) ?? DEFAULT_RUNS;
+  const maxSamples =
+    options.maxSamples === null ? null : (checkNumber('options.maxSamples', options.maxSamples, Rules.positiveInteger) ?? DEFAULT_MAX_SAMPLES);
   const timeout = checkNumber('options.timeout', options.timeout, Rules.positiveFinite) ?? null;
   checkString('options.cwd', options.cwd);
   checkSignal('options.signal', options.signal);
@@ -68,17 +84,20 @@ export async function runSuites(files: string | readonly string[], options: RunS
   // Read the machine first: systeminformation spawns processes, which must not overlap the first suite's timings.
   const machine = await describeMachine();
   const suites: SuiteFile[] = paths.map((path) => ({ path, key: relative(cwd, path).split(sep).join('/') }));
+  const perSuite: SuiteRecord[][] = suites.map(() => []);
   const records: SuiteRecord[] = new Array<SuiteRecord>(suites.length);
   const startedAt = new Date();
   const started = performance.now();
   const report = options.onProgress ?? (() => {});
+  // Round-major: every suite's first run, then every suite's second run...
+  const jobs = Array.from({ length: runs * suites.length }, (_, j) => ({ index: j % suites.length, run: Math.floor(j / suites.length) + 1 }));
   let next = 0;
 
   const lane = async (): Promise<void> => {
-    while (next < suites.length) {
-      const index = next++;
+    while (next < jobs.length) {
+      const { index, run } = jobs[next++]!;
       const suite = suites[index] as SuiteFile;
-      report({ type: 'suite-start', file: suite.key, index, total: suites.length });
+      report({ type: 'suite-start', file: suite.key, index, total: suites.length, run, runs });
       const record = await runSuiteFile(suite, {
         maxSamples,
         timeout,
@@ -90,8 +109,12 @@ export async function runSuites(files: string | readonly string[], options: RunS
               : { type: 'task-done', file: suite.key, index, task: s.name, done: s.done, total: s.total },
           ),
       });
-      records[index] = record;
-      report({ type: 'suite-end', file: suite.key, index, total: suites.length, record });
+      const done = perSuite[index]!;
+      done.push(record);
+      if (done.length === runs) {
+        records[index] = mergeSuiteRuns(done, maxSamples);
+        report({ type: 'suite-end', file: suite.key, index, total: suites.length, record: records[index] });
+      }
     }
   };
   const lanes = Math.min(parallel, suites.length);
@@ -106,6 +129,7 @@ export async function runSuites(files: string | readonly string[], options: RunS
       parallel,
       contended: lanes > 1,
       maxSamples,
+      runs,
       startedAt: startedAt.toISOString(),
       durationMs: performance.now() - started,
     },

@@ -127,5 +127,6 @@ function toTaskRecord(wire: WireTaskRecord): TaskRecord {
     ...wire,
     error: wire.error ? errorInfo(fromEnvelope(wire.error)) : null,
     samples: wire.samples ? Array.from(wire.samples) : null,
+    runMeans: wire.latency ? [wire.latency.mean] : null,
   };
 }

@@ -10,7 +10,7 @@ export const RESULT_FORMAT = 'batchtools-bench';
  * The version of the document's schema. It changes only when a field changes meaning or is removed; readers
  * refuse other versions with a clear error.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** An error as stored in a document: plain strings, no class. */
 export interface ErrorInfo {
@@ -81,6 +81,11 @@ export interface TaskRecord {
   samples: number[] | null;
   /** True when {@link samples} holds fewer values than `latency.samplesCount`. */
   samplesCapped: boolean;
+  /**
+   * The mean latency (ms) of each isolated run of the suite, in run order: the samples a baseline comparison tests
+   * (run-to-run drift included). Null when the task has no statistics.
+   */
+  runMeans: number[] | null;
   /** tinybench's timer-saturation warning (`zero-dominated`, `low-distinct`, `zero-mad`), or null. */
   warning: string | null;
 }
@@ -164,6 +169,8 @@ export interface RunInfo {
   contended: boolean;
   /** The cap on stored samples per task, or null (all samples). */
   maxSamples: number | null;
+  /** How many times each suite ran, each time in a fresh worker (interleaved rounds: every suite once per round). */
+  runs: number;
   startedAt: string;
   durationMs: number;
 }

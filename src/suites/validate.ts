@@ -65,10 +65,12 @@ export function validateDocument(value: unknown, file: string): BenchDocument {
     );
   }
   const doc = value as Json;
-  if (doc['schemaVersion'] !== SCHEMA_VERSION) {
+  // Schema 1 (one run per suite) reads as schema 2 with `runs: 1` and each task's one run mean.
+  const upgrade = doc['schemaVersion'] === 1;
+  if (doc['schemaVersion'] !== SCHEMA_VERSION && !upgrade) {
     throw new SuiteError(
       SuiteErrorCodes.INVALID_RESULT,
-      `${file}: field "schemaVersion" is ${JSON.stringify(doc['schemaVersion'])}, but this batchtools reads schema version ${SCHEMA_VERSION}; re-record the baseline with this version`,
+      `${file}: field "schemaVersion" is ${JSON.stringify(doc['schemaVersion'])}, but this batchtools reads schema versions 1 to ${SCHEMA_VERSION}; re-record the baseline with this version`,
       { file, field: 'schemaVersion' },
     );
   }
@@ -77,10 +79,13 @@ export function validateDocument(value: unknown, file: string): BenchDocument {
   c.number(run['parallel'], 'run.parallel');
   c.boolean(run['contended'], 'run.contended');
   c.number(run['maxSamples'], 'run.maxSamples', true);
+  if (upgrade) run['runs'] = 1;
+  c.number(run['runs'], 'run.runs');
   c.string(run['startedAt'], 'run.startedAt');
   c.number(run['durationMs'], 'run.durationMs');
   if (run['isolation'] !== 'worker-per-suite') c.fail('run.isolation', `must be "worker-per-suite", got ${kind(run['isolation'])}`);
   for (const [i, suite] of c.array(doc['suites'], 'suites').entries()) checkSuite(c, c.object(suite, `suites[${i}]`), `suites[${i}]`);
+  if (upgrade) doc['schemaVersion'] = SCHEMA_VERSION;
   return value as BenchDocument;
 }
 
@@ -144,5 +149,14 @@ function checkTask(c: Checker, t: Json, at: string): void {
     if (bad >= 0) c.fail(`${at}.samples[${bad}]`, `must be a number, got ${kind(samples[bad])}`);
   }
   c.boolean(t['samplesCapped'], `${at}.samplesCapped`);
+  if (!('runMeans' in t)) {
+    // schema 1: the one run's mean
+    t['runMeans'] = t['latency'] !== null && typeof t['latency'] === 'object' ? [(t['latency'] as Json)['mean']] : null;
+  }
+  if (t['runMeans'] !== null) {
+    const means = c.array(t['runMeans'], `${at}.runMeans`);
+    const bad = means.findIndex((x) => typeof x !== 'number');
+    if (bad >= 0) c.fail(`${at}.runMeans[${bad}]`, `must be a number, got ${kind(means[bad])}`);
+  }
   c.string(t['warning'], `${at}.warning`, true);
 }
