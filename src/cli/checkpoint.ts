@@ -27,6 +27,9 @@ export interface RunSettings {
   output: string;
   failures?: string;
   jsonReport?: string;
+  /** --report (HTML) and --trace-events (Trace Event Format) files. */
+  report?: string;
+  traceEvents?: string;
   threads?: number;
   maxHeapMb?: number;
   retries?: number;

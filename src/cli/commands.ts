@@ -48,6 +48,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--retries <n>', 'run a failed item up to n more times (crashes, timeouts, errors marked retryable; default 0)', integerOption('--retries', 0))
     .option('--timeout <ms>', 'fail an item that runs longer than this (BT_TIMEOUT)', integerOption('--timeout', 1))
     .option('--json-report <file>', 'write the summary as JSON, with the chunk-size trace')
+    .option('--report <file>', 'write an HTML report of the run (timeline, chunk sizes, heap, failures; opens from disk)')
+    .option('--trace-events <file>', 'write the run as Trace Event Format JSON (open it in Perfetto or chrome://tracing)')
     .option('--quiet', 'no progress bar; only the final summary')
     .option('--stage <module#export>', 'a worker stage; repeat for several, run in order and fused into one task per item', stageOption('map', stages))
     .option('--filter <module#export>', 'a filter stage among the --stage ones: an item it returns falsy for is written as "filtered": true', stageOption('filter', stages));

@@ -9,7 +9,7 @@ import { defineTask } from '../task.ts';
 import { toStageError } from '../pipeline/errors.ts';
 import { DROPPED } from '../worker/composite.ts';
 import { stagesTask, type StageSetting } from './stages.ts';
-import type { Progress, RunTrace, StreamOptions } from '../index.ts';
+import type { PoolPlan, Progress, RunTrace, StreamOptions } from '../index.ts';
 import type { Entry } from './input.ts';
 import {
   errorInfo,
@@ -50,6 +50,8 @@ export interface EngineJob {
   stopSignal?: AbortSignal | undefined;
   /** Name of the input for messages about bad lines. */
   inputDisplay: string;
+  /** Keep the library's per-chunk trace (for --json-report, --report, --trace-events). Default false. */
+  trace?: boolean | undefined;
   sink: EngineSink;
   /** Called once the pool size is known, before any item runs. */
   onStart(threads: number): void;
@@ -68,6 +70,10 @@ export interface EngineResult {
   durationMs: number;
   threads: number;
   trace: ReportTrace | undefined;
+  /** The library's trace, when kept. */
+  runTrace: RunTrace | undefined;
+  /** The pool plan the run used. */
+  plan: PoolPlan;
   /** The first bad input lines, `file:line: message`. */
   invalidLines: string[];
 }
@@ -91,6 +97,8 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
     durationMs: 0,
     threads: rt.plan.threads,
     trace: undefined,
+    runTrace: undefined,
+    plan: rt.plan,
     invalidLines: [],
   };
   const { sink } = job;
@@ -134,9 +142,11 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
     signal: job.signal,
     ...(job.stopSignal ? { stopSignal: job.stopSignal } : {}),
     abortGraceMs: ABORT_GRACE_MS,
-    onTrace: (trace) => {
-      libraryTrace = trace;
-    },
+    ...(job.trace === true && {
+      onTrace: (trace: RunTrace) => {
+        libraryTrace = trace;
+      },
+    }),
     onProgress: (p: Progress) => {
       progressTrace.push({ t: Math.round(p.elapsedMs * 1000) / 1000, items: p.done - lastDone, failed: p.failed - lastFailed });
       lastDone = p.done;
@@ -173,6 +183,7 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
     await rt.close();
   }
   result.durationMs = performance.now() - t0;
+  result.runTrace = libraryTrace;
   result.trace = libraryTrace
     ? { source: 'onTrace', ...libraryTrace }
     : { source: 'onProgress', chunks: progressTrace, decisions: [] };

@@ -11,6 +11,7 @@ import { entries, openInput, readLines, scanInput } from './input.ts';
 import { executeJob } from './job.ts';
 import { readJournal, truncateJournal } from './journal.ts';
 import { acquireLock } from './lock.ts';
+import { checkReportFiles } from './report-files.ts';
 import { stageFingerprints } from './stages.ts';
 
 /** Options of `batchtools resume`. */
@@ -54,6 +55,7 @@ export async function resumeCommand(dirArg: string, o: ResumeOptions): Promise<n
     if (settings.output !== '-') requireParentDir(settings.output, '--output');
     if (settings.failures !== undefined) requireParentDir(settings.failures, '--failures');
     if (settings.jsonReport !== undefined) requireParentDir(settings.jsonReport, '--json-report');
+    checkReportFiles(settings);
     const journal = readJournal(paths.journal);
     if (journal.tornBytes > 0) truncateJournal(paths.journal, journal.validBytes);
     return await executeJob({

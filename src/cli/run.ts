@@ -21,6 +21,7 @@ import { fingerprint, requireModuleFile, requireParentDir } from './files.ts';
 import { entries, inputError, openInput, readLines, scanInput } from './input.ts';
 import { executeJob, type JobCheckpoint } from './job.ts';
 import { acquireLock } from './lock.ts';
+import { checkReportFiles } from './report-files.ts';
 import { resolveStages, stageFingerprints, type StageArg } from './stages.ts';
 
 /** Options `run` and `retry` share, as parsed by commander. */
@@ -33,6 +34,10 @@ export interface JobOptions {
   retries?: number;
   timeout?: number;
   jsonReport?: string;
+  /** --report: the run as an HTML page. */
+  report?: string;
+  /** --trace-events: the run as Trace Event Format JSON (Perfetto). */
+  traceEvents?: string;
   quiet?: boolean;
   /** `--stage` / `--filter`: both hold the one list of stages, in the order given. */
   stage?: StageArg[];
@@ -74,11 +79,14 @@ export function checkRunSettings(modulePath: string | undefined, o: RunOptions):
     requireParentDir(resolve(o.failures), '--failures');
   }
   if (o.jsonReport !== undefined) requireParentDir(resolve(o.jsonReport), '--json-report');
+  const reports = checkReportFiles(o);
   const named = [
     ['--input', stdin ? undefined : resolve(o.input)],
     ['--output', o.output === '-' ? undefined : resolve(o.output)],
     ['--failures', o.failures === undefined ? undefined : resolve(o.failures)],
     ['--json-report', o.jsonReport === undefined ? undefined : resolve(o.jsonReport)],
+    ['--report', reports.report],
+    ['--trace-events', reports.traceEvents],
   ] as const;
   for (let i = 0; i < named.length; i++) {
     for (let j = i + 1; j < named.length; j++) {
@@ -97,6 +105,8 @@ export function checkRunSettings(modulePath: string | undefined, o: RunOptions):
   };
   if (o.failures !== undefined) settings.failures = resolve(o.failures);
   if (o.jsonReport !== undefined) settings.jsonReport = resolve(o.jsonReport);
+  if (reports.report !== undefined) settings.report = reports.report;
+  if (reports.traceEvents !== undefined) settings.traceEvents = reports.traceEvents;
   if (stages) settings.stages = stages;
   if (o.threads !== undefined) settings.threads = o.threads;
   if (o.maxHeapMb !== undefined) settings.maxHeapMb = o.maxHeapMb;

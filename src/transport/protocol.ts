@@ -71,6 +71,8 @@ export interface ChunkReply {
   ran: number;
   /** In-worker wall time of the chunk's items, in milliseconds. */
   runMs: number;
+  /** When the worker began the chunk's first item, epoch ms (`performance.timeOrigin + performance.now()`). */
+  startedAt?: number;
   /** V8 heap used / heap size limit after the chunk. */
   heapUsed: number;
   heapLimit: number;
