@@ -133,6 +133,8 @@ export async function retryCommand(modulePath: string | undefined, o: RetryOptio
       maxHeapMb: o.maxHeapMb,
       retries: o.retries,
       timeout: o.timeout,
+      connection: o.connection,
+      queue: o.queue,
       signal: watch.signal,
       stopSignal: watch.stopSignal,
       inputDisplay: o.failedItems,
