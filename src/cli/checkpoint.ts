@@ -44,6 +44,9 @@ export interface RunSettings {
   maxHeapMb?: number;
   retries?: number;
   timeout?: number;
+  /** Redis URL of a cluster run, its password replaced by `***` in the manifest. */
+  connection?: string;
+  queue?: string;
   strict: boolean;
 }
 

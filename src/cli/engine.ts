@@ -4,10 +4,10 @@
  * parse becomes a `BT_INVALID_INPUT` failure without running; entries the sink already has are skipped.
  * Each decided item goes to the sink as its output line (and its failure record). No files here.
  */
-import { createRuntime } from '../runtime.ts';
+import { createRuntime, type Runtime } from '../runtime.ts';
 import { defineTask } from '../task.ts';
 import { toStageError } from '../pipeline/errors.ts';
-import { DROPPED } from '../worker/composite.ts';
+import { DROPPED, decodeValue } from '../worker/composite.ts';
 import { stagesTask, type StageSetting } from './stages.ts';
 import type { PoolPlan, Progress, RunTrace, StreamOptions } from '../index.ts';
 import type { Entry } from './input.ts';
@@ -45,6 +45,9 @@ export interface EngineJob {
   maxHeapMb?: number | undefined;
   retries?: number | undefined;
   timeout?: number | undefined;
+  /** Redis URL: the chunks run on the workers of this queue (batchtools/cluster), loaded only then. */
+  connection?: string | undefined;
+  queue?: string | undefined;
   signal: AbortSignal;
   /** Graceful stop: send no new items, let those in flight finish, then reject with its reason. */
   stopSignal?: AbortSignal | undefined;
@@ -105,14 +108,23 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
   const runtimeOptions: { threads?: number; maxHeapMb?: number } = {};
   if (job.threads !== undefined) runtimeOptions.threads = job.threads;
   if (job.maxHeapMb !== undefined) runtimeOptions.maxHeapMb = job.maxHeapMb;
-  const rt = createRuntime(runtimeOptions);
+  let rt: Runtime;
+  let threads: number;
+  if (job.connection !== undefined) {
+    const cluster = await import('../cluster/index.ts');
+    rt = await cluster.connectCluster({ cluster: { connection: job.connection, ...(job.queue === undefined ? {} : { queue: job.queue }) } });
+    threads = cluster.fleetThreads(rt);
+  } else {
+    rt = createRuntime(runtimeOptions);
+    threads = rt.plan.threads;
+  }
   const result: EngineResult = {
     decided: 0,
     succeeded: 0,
     failed: 0,
     failedByCode: {},
     durationMs: 0,
-    threads: rt.plan.threads,
+    threads,
     trace: undefined,
     runTrace: undefined,
     plan: rt.plan,
@@ -183,7 +195,7 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
   if (job.timeout !== undefined) options.timeout = job.timeout;
 
   try {
-    job.onStart(rt.plan.threads);
+    job.onStart(threads);
     const fused = job.stages ? stagesTask(job.stages) : undefined;
     const task = fused?.task ?? defineTask(job.module, job.exportName);
     for await (const r of rt.stream(items(), task, options)) {
@@ -191,7 +203,11 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
       sent.delete(r.index);
       const input = { input: entry.parsed.ok ? entry.parsed.value : undefined };
       if (r.status === 'fulfilled') {
-        const line = fused && r.value === DROPPED ? filteredLine(entry.index, entry.line) : successLine(entry.index, entry.line, r.value);
+        const line = !fused
+          ? successLine(entry.index, entry.line, r.value)
+          : r.value === DROPPED && !fused.endsFlat
+            ? filteredLine(entry.index, entry.line)
+            : successLine(entry.index, entry.line, decodeValue(r.value));
         if (line !== undefined) decide(entry, seq, line, undefined);
         else failed(entry, seq, notJsonInfo(1), input);
       } else {

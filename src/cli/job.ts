@@ -200,6 +200,8 @@ async function runJob(plan: JobPlan): Promise<number> {
       maxHeapMb: settings.maxHeapMb,
       retries: settings.retries,
       timeout: settings.timeout,
+      connection: settings.connection,
+      queue: settings.queue,
       signal: watch.signal,
       stopSignal: watch.stopSignal,
       inputDisplay: settings.inputDisplay,

@@ -19,6 +19,7 @@ import { stageFingerprints } from './stages.ts';
 export interface ResumeOptions {
   quiet?: boolean;
   force?: boolean;
+  connection?: string;
 }
 
 const warn = (message: string): void => {
@@ -57,6 +58,13 @@ export async function resumeCommand(dirArg: string, o: ResumeOptions): Promise<n
     if (settings.output !== '-') requireParentDir(settings.output, '--output');
     if (settings.failures !== undefined) requireParentDir(settings.failures, '--failures');
     if (settings.jsonReport !== undefined) requireParentDir(settings.jsonReport, '--json-report');
+    if (o.connection !== undefined) settings.connection = o.connection;
+    else if (settings.connection !== undefined && /:\*\*\*@/.test(settings.connection)) {
+      throw new CliError(
+        `cannot resume ${dirArg}: its Redis URL had a password, which the checkpoint does not store`,
+        `give it again: batchtools resume ${dirArg} --connection redis://:<password>@host:port`,
+      );
+    }
     checkReportFiles(settings);
     const journal = readJournal(paths.journal);
     if (journal.tornBytes > 0) truncateJournal(paths.journal, journal.validBytes);

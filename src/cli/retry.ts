@@ -184,6 +184,8 @@ export async function retryCommand(modulePath: string | undefined, o: RetryOptio
       exportName: stages ? stages[0]!.exportName : (o.export ?? 'default'),
       ...(stages ? { stages } : {}),
       input: failuresIn,
+      ...(o.connection === undefined ? {} : { connection: o.connection }),
+      ...(o.queue === undefined ? {} : { queue: o.queue }),
       inputDisplay: o.failedItems,
       output: outputPath,
       failures: failuresOut,

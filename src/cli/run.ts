@@ -22,6 +22,7 @@ import { fingerprint, requireModuleFile, requireParentDir, type Fingerprint } fr
 import { entries, inputError, openInput, readLines, scanInput } from './input.ts';
 import { executeJob, type JobCheckpoint } from './job.ts';
 import { acquireLock } from './lock.ts';
+import { redactUrl } from '../cluster/url.ts';
 import { checkReportFiles } from './report-files.ts';
 import { resolveStages, stageFingerprints, type StageArg } from './stages.ts';
 
@@ -40,6 +41,9 @@ export interface JobOptions {
   /** --trace-events: the run as Trace Event Format JSON (Perfetto). */
   traceEvents?: string;
   quiet?: boolean;
+  /** Redis URL: run the chunks on the workers of this queue (batchtools/cluster). */
+  connection?: string;
+  queue?: string;
   /** `--stage` / `--filter`: both hold the one list of stages, in the order given. */
   stage?: StageArg[];
   filter?: StageArg[];
@@ -122,6 +126,8 @@ export function checkRunSettings(modulePath: string | undefined, o: RunOptions):
   if (o.maxHeapMb !== undefined) settings.maxHeapMb = o.maxHeapMb;
   if (o.retries !== undefined) settings.retries = o.retries;
   if (o.timeout !== undefined) settings.timeout = o.timeout;
+  if (o.connection !== undefined) settings.connection = o.connection;
+  if (o.queue !== undefined) settings.queue = o.queue;
   return settings;
 }
 
@@ -234,7 +240,8 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
       format: 'batchtools-checkpoint',
       version: 1,
       createdAt: new Date().toISOString(),
-      settings,
+      // A Redis password is not stored: `resume --connection` gives it again.
+      settings: settings.connection === undefined ? settings : { ...settings, connection: redactUrl(settings.connection) },
       input: { size: scan.size, sha256: scan.sha256, items: scan.items },
       module,
       ...(settings.stages ? { stageModules: await stageFingerprints(settings.stages) } : {}),
