@@ -185,7 +185,7 @@ export async function scanInput(path: string, display: string, strict: boolean):
       const parsed: Entry['parsed'] = problem === undefined ? parseLine(text) : { ok: false, message: problem };
       if (!parsed.ok) {
         throw new CliError(
-          `${display}:${number}: ${printable(parsed.message)}; nothing was run (--strict)`,
+          `${display}:${number}: ${printable(parsed.message.replace(/^invalid JSON: (.*)$/s, 'invalid JSON ($1)'))}; nothing was run (--strict)`,
           'fix that line, or run without --strict to report it as a failed item and run the rest',
         );
       }
