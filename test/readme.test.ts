@@ -1,29 +1,32 @@
+// The README's parallel-map example, extracted from README.md and run against the sources (test/package.test.ts
+// runs all its examples against the packed package).
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { readmeFiles, shownCommand } from './fixtures/readme/blocks.ts';
 
 const root = new URL('../', import.meta.url);
 
 describe('README', () => {
   it('shows the real output of its parallel-map example', async () => {
-    const readme = readFileSync(new URL('README.md', root), 'utf8');
-    const shown = /```\n\$ node main\.js\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(shown).toBeDefined();
-    // The example imports 'batchtools'; run it against the sources through a loader-free alias.
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', '--import', new URL('test/fixtures/readme/alias.mjs', root).pathname, new URL('test/fixtures/readme/main.js', root).pathname],
-      { timeout: 30_000 },
-    );
-    expect(stdout).toBe(shown);
-  }, 40_000);
-
-  it('shows the same example files it runs', () => {
-    const readme = readFileSync(new URL('README.md', root), 'utf8');
-    for (const file of ['score.js', 'main.js']) {
-      const code = readFileSync(new URL(`test/fixtures/readme/${file}`, root), 'utf8');
-      expect(readme).toContain(code.trim());
+    const files = readmeFiles();
+    expect([...files.keys()]).toEqual(expect.arrayContaining(['score.mjs', 'main.mjs', 'main.cjs']));
+    const dir = mkdtempSync(join(tmpdir(), 'bt-readme-'));
+    try {
+      for (const [name, code] of files) writeFileSync(join(dir, name), code);
+      const shown = shownCommand('node main.mjs');
+      // The example imports 'batchtools'; run it against the sources through a loader-free alias.
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', new URL('node_modules/tsx/dist/loader.mjs', root).href, '--import', new URL('test/fixtures/readme/alias.mjs', root).pathname, join(dir, 'main.mjs')],
+        { timeout: 30_000, cwd: dir },
+      );
+      expect(stdout).toBe(shown.output);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 40_000);
 });
