@@ -171,13 +171,27 @@ export function checkOptions(
 }
 
 function hint(key: string, known: readonly string[], elsewhere: Readonly<Record<string, string>>): string {
-  const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+  const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ?? known.find((k) => editDistance(k, key) <= 2);
   if (near !== undefined) return ` (did you mean \`${near}\`?)`;
   if (elsewhere[key] !== undefined) return ` (\`${key}\` is an option of ${elsewhere[key]})`;
   const alias = ALIASES[key];
   if (alias !== undefined && known.includes(alias)) return ` (did you mean \`${alias}\`?)`;
   if (alias !== undefined && elsewhere[alias] !== undefined) return ` (batchtools calls it \`${alias}\`, an option of ${elsewhere[alias]})`;
   return '';
+}
+
+/** Levenshtein distance, capped: enough to catch a typo (`treads`, `chunkSzie`), cheap for short option names. */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 /**

@@ -5,9 +5,9 @@
  * the pool has threads, the one heading the longest chain of work left goes first (so the critical path is not
  * queued behind short side branches).
  */
-import { ErrorCodes, InvalidOptionError, ItemError } from '../errors.ts';
+import { checkFunction, checkOptions } from '../base/validate.ts';
+import { ErrorCodes, ItemError } from '../errors.ts';
 import { resolveMapOptions } from '../options.ts';
-import { formatValue } from '../task.ts';
 import { startRun, type RunHandle, type RunStarter } from '../pipeline/seam.ts';
 import type { StageTask } from '../pipeline/stages.ts';
 import { checkGraph, type CheckedNode } from './validate.ts';
@@ -42,15 +42,15 @@ export interface GraphProgress {
 /** Options of `rt.graph`. Retries, timeout, breaker, chunkSize, abortGraceMs and host apply to each node's run as in `map`. */
 export interface GraphOptions {
   /** Cancels the graph: running nodes stop and the call rejects with `signal.reason`. Default: none. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called each time a node ends. Default: none. */
-  onProgress?: (progress: GraphProgress) => void;
-  retries?: import('../schedule/retry.ts').RetryOptions | number;
-  timeout?: number;
-  breaker?: boolean | import('../schedule/breaker.ts').BreakerOptions;
-  chunkSize?: number;
-  abortGraceMs?: number;
-  host?: object;
+  onProgress?: ((progress: GraphProgress) => void) | undefined;
+  retries?: import('../schedule/retry.ts').RetryOptions | number | undefined;
+  timeout?: number | undefined;
+  breaker?: boolean | import('../schedule/breaker.ts').BreakerOptions | undefined;
+  chunkSize?: number | undefined;
+  abortGraceMs?: number | undefined;
+  host?: object | undefined;
 }
 
 const RUN_KEYS = ['signal', 'chunkSize', 'abortGraceMs', 'timeout', 'retries', 'breaker', 'host'];
@@ -115,20 +115,10 @@ function chainLengths(nodes: Map<string, CheckedNode>): Map<string, number> {
 /** Run a graph; see {@link Runtime.graph}. */
 export async function runGraph(rt: RunStarter, nodes: unknown, options?: unknown): Promise<Record<string, GraphOutcome>> {
   const checked = checkGraph(nodes);
-  const o = (options ?? {}) as Record<string, unknown>;
-  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-    throw new InvalidOptionError('options', `\`options\` must be an object, got ${formatValue(options)}`);
-  }
+  const o = checkOptions(options, ['onProgress', ...RUN_KEYS], 'options', { threads: 'createRuntime()', maxHeapMb: 'createRuntime()' });
   const run: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(o)) {
-    if (key === 'onProgress') continue;
-    if (!RUN_KEYS.includes(key)) throw new InvalidOptionError(`options.${key}`, `\`options.${key}\` is not a known option; known: onProgress, ${RUN_KEYS.join(', ')}`);
-    if (value !== undefined) run[key] = value;
-  }
-  const onProgress = o['onProgress'];
-  if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw new InvalidOptionError('options.onProgress', `\`options.onProgress\` must be a function, got ${formatValue(onProgress)}`);
-  }
+  for (const [key, value] of Object.entries(o)) if (key !== 'onProgress' && value !== undefined) run[key] = value;
+  const onProgress = checkFunction('options.onProgress', o['onProgress']);
   const resolved = resolveMapOptions(run);
   const signal = resolved.signal;
   signal?.throwIfAborted();

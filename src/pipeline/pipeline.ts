@@ -4,12 +4,11 @@
  * same time with bounded channels between them, so memory does not grow with the input. The consumer gets each
  * outcome `{ index, status, value | reason }`, in input order by default.
  */
-import { InvalidOptionError } from '../errors.ts';
-import { invalid, positiveInteger, resolveMapOptions } from '../options.ts';
+import { checkBoolean, checkOptions as checkKnownOptions } from '../base/validate.ts';
+import { positiveInteger, resolveMapOptions } from '../options.ts';
 import type { BreakerOptions } from '../schedule/breaker.ts';
 import type { RetryOptions } from '../schedule/retry.ts';
 import { toSource, type Source } from '../schedule/source.ts';
-import { formatValue } from '../task.ts';
 import { Channel, type Downstream } from './channel.ts';
 import { Collector, type PipelineResult } from './collector.ts';
 import { IoSegment } from './io-segment.ts';
@@ -20,26 +19,26 @@ import { WorkerSegment } from './worker-segment.ts';
 /** Options of `rt.pipeline`. */
 export interface PipelineOptions {
   /** Yield outcomes in input order (`true`) or as they complete (`false`). Default `true`. */
-  ordered?: boolean;
+  ordered?: boolean | undefined;
   /**
    * The window: outcomes held for the consumer (and, in order, inputs waiting for an earlier one) before the
    * pipeline takes no more input; also the capacity of the buffer between two segments. Default `16384`.
    */
-  highWaterMark?: number;
+  highWaterMark?: number | undefined;
   /** Cancels the pipeline: every stage stops and the iteration rejects with `signal.reason`. Default: none. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Fixed chunk size of every worker segment. Default: adaptive, per segment. */
-  chunkSize?: number;
+  chunkSize?: number | undefined;
   /** Retries of failed items, per stage, as in `map` (worker and io stages). Default `0`. */
-  retries?: number | RetryOptions;
+  retries?: number | RetryOptions | undefined;
   /** Per-item deadline of each worker segment's run time, and of each io call, ms. Default: none. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Circuit breaker, per segment, as in `map`; a tripped breaker ends the pipeline. Default: off. */
-  breaker?: boolean | BreakerOptions;
+  breaker?: boolean | BreakerOptions | undefined;
   /** As in `map`: how long stopped chunks may go on before their workers are terminated, ms. Default `1000`. */
-  abortGraceMs?: number;
+  abortGraceMs?: number | undefined;
   /** As in `map`: main-thread functions worker stages may call through `ctx.host`. Default: none. */
-  host?: object;
+  host?: object | undefined;
 }
 
 const RUN_KEYS = ['signal', 'chunkSize', 'abortGraceMs', 'timeout', 'retries', 'breaker', 'host'] as const;
@@ -49,15 +48,8 @@ const KEYS: readonly string[] = [...RUN_KEYS, 'ordered', 'highWaterMark'];
 export const DEFAULT_PIPELINE_WINDOW = 16_384;
 
 function checkOptions(options: unknown): { run: Record<string, unknown>; ordered: boolean; window: number } {
-  if (options === undefined) return { run: {}, ordered: true, window: DEFAULT_PIPELINE_WINDOW };
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidOptionError('options', `\`options\` must be an object, got ${formatValue(options)}`);
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KEYS.includes(key)) throw new InvalidOptionError(`options.${key}`, `\`options.${key}\` is not a known option; known: ${KEYS.join(', ')}`);
-  }
-  if (o['ordered'] !== undefined && typeof o['ordered'] !== 'boolean') throw invalid('ordered', 'a boolean', o['ordered']);
+  const o = checkKnownOptions(options, KEYS, 'options', { threads: 'createRuntime()', maxHeapMb: 'createRuntime()' });
+  checkBoolean('options.ordered', o['ordered']);
   const run: Record<string, unknown> = {};
   for (const key of RUN_KEYS) if (o[key] !== undefined) run[key] = o[key];
   return { run, ordered: o['ordered'] !== false, window: positiveInteger('highWaterMark', o['highWaterMark']) ?? DEFAULT_PIPELINE_WINDOW };
