@@ -72,6 +72,12 @@ describe('the packed package', () => {
         expect({ dir, main, code: r.code, stdout: r.stdout }).toEqual({ dir, main, code: 0, stdout: shown.output });
       }
     }
+    // The files-in, files-out pipeline, in the npm init -y project.
+    mkdirSync(join(project, 'texts'));
+    writeFileSync(join(project, 'texts', 'a.txt'), 'one two two three three three');
+    const piped = await run(process.execPath, ['files.mjs'], project);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(readFileSync(join(project, 'summaries', 'a.txt'), 'utf8')).toBe('three 3\ntwo 2\none 1\n');
   }, 120_000);
 
   it('npx batchtools: --version, info, and the README run with its output files', async () => {
