@@ -15,6 +15,7 @@ import { allContenders } from './lib/contenders.mjs';
 import { measureCli, measureCold, measureOverhead, measureRss, measureSim, measureStartup } from './lib/extras.mjs';
 import { describeMachine } from './lib/machine.mjs';
 import { gc, median, quantile, shuffle, sleep, startWindow, summary, waitQuiet, withTimeout } from './lib/measure.mjs';
+import { writeBenchHtml } from './html.mjs';
 import { renderMarkdown, renderStdout } from './lib/report.mjs';
 import { WORKLOADS, calibrate, expectedMeanUs } from './workloads.mjs';
 
@@ -50,7 +51,7 @@ const HELP = `Usage: npm run bench -- [flags]
   --seed N                shuffle seed (default 1)
   --out NAME              write bench/results/NAME.json and NAME.md (default latest)
   --list                  print workloads and contenders and exit
-  --render NAME           re-render bench/results/NAME.md and the stdout tables from NAME.json, run nothing
+  --render NAME           re-render bench/results/NAME.md, NAME.html and the stdout tables from NAME.json, run nothing
   --help`;
 
 /** @returns {Record<string, any>} */
@@ -146,6 +147,7 @@ async function main() {
   if (opts.render) {
     const r = JSON.parse(readFileSync(new URL(`./results/${opts.render}.json`, import.meta.url), 'utf8'));
     writeFileSync(new URL(`./results/${opts.render}.md`, import.meta.url), renderMarkdown(r));
+    await writeBenchHtml(r, opts.render);
     process.stdout.write(renderStdout(r));
     return;
   }
@@ -457,8 +459,9 @@ async function main() {
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(new URL(`./results/${opts.out}.json`, import.meta.url), JSON.stringify(result, null, 1) + '\n');
   writeFileSync(new URL(`./results/${opts.out}.md`, import.meta.url), renderMarkdown(result));
+  await writeBenchHtml(result, opts.out);
   process.stdout.write(renderStdout(result));
-  log(`\nwrote bench/results/${opts.out}.json and .md in ${((performance.now() - tStart) / 1000).toFixed(0)} s`);
+  log(`\nwrote bench/results/${opts.out}.json, .md and .html in ${((performance.now() - tStart) / 1000).toFixed(0)} s`);
   if (!opts.noIsolation) {
     log('\ncost of crash isolation (bench/isolation.mjs):');
     const args = opts.quick ? ['--repeats', '3', '--items', '10000'] : ['--repeats', '5'];

@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../base/exit-codes.ts';
 import { InvalidInputError, InvalidOptionError } from '../errors.ts';
-import { compareResults, DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from '../suites/compare.ts';
+import { compareResults, DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD, type Comparison } from '../suites/compare.ts';
 import { readDocument, writeDocument, writeFileAtomic } from '../suites/document.ts';
 import { SuiteError } from '../suites/errors.ts';
 import { formatComparison, formatSuite } from '../suites/format.ts';
@@ -30,6 +30,8 @@ export interface BenchCommandOptions {
   baseline?: string;
   /** Write the comparison (or, without a baseline, the results) as markdown here. Default: not written. */
   markdown?: string;
+  /** Write an HTML page here: latency distributions, and with a baseline the changes with their intervals. Default: not written. */
+  html?: string;
   /** A significant regression larger than this percentage fails the run. Default 10. */
   threshold?: number;
   /** Confidence level of the test and intervals. Default 0.95. */
@@ -61,6 +63,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--json <file>', 'write the results as a versioned JSON document (machine, options, statistics, samples)')
     .option('--baseline <file>', "compare with a result saved by --json (Welch's t-test on each task's latency)")
     .option('--markdown <file>', 'write the comparison (without --baseline: the results) as a markdown table')
+    .option('--html <file>', 'write an HTML page: latency distributions; with --baseline the changes and their intervals')
     .option('--threshold <percent>', 'fail on a significant regression larger than this', numberFlag('--threshold', { text: 'a percentage >= 0', min: 0 }), DEFAULT_THRESHOLD)
     .option('--confidence <level>', 'confidence level of the test and intervals', numberFlag('--confidence', CONFIDENCE), DEFAULT_CONFIDENCE)
     .option('--parallel <n>', 'run n suites at once (their timings then contend; the report says so)', integerOption('--parallel', 1), 1)
@@ -82,7 +85,7 @@ Exit codes:
 
 Examples:
   $ batchtools bench 'bench/suites/*.bench.ts' --json base.json
-  $ batchtools bench 'bench/suites/*.bench.ts' --baseline base.json --markdown compare.md`,
+  $ batchtools bench 'bench/suites/*.bench.ts' --baseline base.json --markdown compare.md --html compare.html`,
     )
     .action(async (files: string[], opts: BenchCommandOptions) => {
       process.exitCode = await runBenchCommand(files, opts);
@@ -114,8 +117,9 @@ export async function runBenchCommand(files: string[], options: BenchCommandOpti
     if (options.json !== undefined) await writeDocument(options.json, document);
 
     let failing = 0;
+    let comparison: Comparison | undefined;
     if (baseline && options.baseline !== undefined) {
-      const comparison = compareResults(baseline, document, {
+      comparison = compareResults(baseline, document, {
         threshold: options.threshold ?? DEFAULT_THRESHOLD,
         confidence: options.confidence ?? DEFAULT_CONFIDENCE,
       });
@@ -124,6 +128,14 @@ export async function runBenchCommand(files: string[], options: BenchCommandOpti
       failing = comparison.failing;
     } else if (options.markdown !== undefined) {
       await writeFileAtomic(options.markdown, resultsMarkdown(document));
+    }
+    if (options.html !== undefined) {
+      const { renderBenchReport } = await import('../report/index.ts');
+      const page = renderBenchReport({
+        document,
+        ...(comparison && baseline && { comparison, baseline, baselineName: options.baseline ?? 'baseline' }),
+      });
+      await writeFileAtomic(options.html, page);
     }
     return verdict(document, failing, options.threshold ?? DEFAULT_THRESHOLD, io);
   } catch (error) {

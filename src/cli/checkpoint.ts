@@ -27,10 +27,16 @@ export interface RunSettings {
   output: string;
   failures?: string;
   jsonReport?: string;
+  /** --report (HTML) and --trace-events (Trace Event Format) files. */
+  report?: string;
+  traceEvents?: string;
   threads?: number;
   maxHeapMb?: number;
   retries?: number;
   timeout?: number;
+  /** Redis URL of a cluster run, its password replaced by `***` in the manifest. */
+  connection?: string;
+  queue?: string;
   strict: boolean;
 }
 

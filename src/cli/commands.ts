@@ -48,6 +48,10 @@ function addRunOptions(cmd: Command): Command {
     .option('--retries <n>', 'run a failed item up to n more times (crashes, timeouts, errors marked retryable; default 0)', integerOption('--retries', 0))
     .option('--timeout <ms>', 'fail an item that runs longer than this (BT_TIMEOUT)', integerOption('--timeout', 1))
     .option('--json-report <file>', 'write the summary as JSON, with the chunk-size trace')
+    .option('--connection <url>', 'run on the workers of a Redis queue (redis://[user:password@]host:port, rediss:// for TLS; see `batchtools worker`)')
+    .option('--queue <name>', 'the queue name with --connection (default: batchtools)')
+    .option('--report <file>', 'write an HTML report of the run (timeline, chunk sizes, heap, failures; opens from disk)')
+    .option('--trace-events <file>', 'write the run as Trace Event Format JSON (open it in Perfetto or chrome://tracing)')
     .option('--quiet', 'no progress bar; only the final summary')
     .option('--stage <module#export>', 'a worker stage; repeat for several, run in order and fused into one task per item', stageOption('map', stages))
     .option('--filter <module#export>', 'a filter stage among the --stage ones: an item it returns falsy for is written as "filtered": true', stageOption('filter', stages));
@@ -94,6 +98,7 @@ Examples:
     .description('continue an interrupted run from its checkpoint, with the same settings')
     .argument('<checkpoint-dir>', 'the directory given to `run --checkpoint`')
     .option('--force', 'resume even if the input file or the task module changed since')
+    .option('--connection <url>', 'the Redis URL of a cluster run again (needed when it had a password, which is not stored)')
     .option('--quiet', 'no progress bar; only the final summary')
     .addHelpText(
       'after',

@@ -4,12 +4,12 @@
  * parse becomes a `BT_INVALID_INPUT` failure without running; entries the sink already has are skipped.
  * Each decided item goes to the sink as its output line (and its failure record). No files here.
  */
-import { createRuntime } from '../runtime.ts';
+import { createRuntime, type Runtime } from '../runtime.ts';
 import { defineTask } from '../task.ts';
 import { toStageError } from '../pipeline/errors.ts';
 import { DROPPED } from '../worker/composite.ts';
 import { stagesTask, type StageSetting } from './stages.ts';
-import type { Progress, RunTrace, StreamOptions } from '../index.ts';
+import type { PoolPlan, Progress, RunTrace, StreamOptions } from '../index.ts';
 import type { Entry } from './input.ts';
 import {
   errorInfo,
@@ -45,11 +45,16 @@ export interface EngineJob {
   maxHeapMb?: number | undefined;
   retries?: number | undefined;
   timeout?: number | undefined;
+  /** Redis URL: the chunks run on the workers of this queue (batchtools/cluster), loaded only then. */
+  connection?: string | undefined;
+  queue?: string | undefined;
   signal: AbortSignal;
   /** Graceful stop: send no new items, let those in flight finish, then reject with its reason. */
   stopSignal?: AbortSignal | undefined;
   /** Name of the input for messages about bad lines. */
   inputDisplay: string;
+  /** Keep the library's per-chunk trace (for --json-report, --report, --trace-events). Default false. */
+  trace?: boolean | undefined;
   sink: EngineSink;
   /** Called once the pool size is known, before any item runs. */
   onStart(threads: number): void;
@@ -68,6 +73,10 @@ export interface EngineResult {
   durationMs: number;
   threads: number;
   trace: ReportTrace | undefined;
+  /** The library's trace, when kept. */
+  runTrace: RunTrace | undefined;
+  /** The pool plan the run used. */
+  plan: PoolPlan;
   /** The first bad input lines, `file:line: message`. */
   invalidLines: string[];
 }
@@ -82,15 +91,26 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
   const runtimeOptions: { threads?: number; maxHeapMb?: number } = {};
   if (job.threads !== undefined) runtimeOptions.threads = job.threads;
   if (job.maxHeapMb !== undefined) runtimeOptions.maxHeapMb = job.maxHeapMb;
-  const rt = createRuntime(runtimeOptions);
+  let rt: Runtime;
+  let threads: number;
+  if (job.connection !== undefined) {
+    const cluster = await import('../cluster/index.ts');
+    rt = await cluster.connectCluster({ cluster: { connection: job.connection, ...(job.queue === undefined ? {} : { queue: job.queue }) } });
+    threads = cluster.fleetThreads(rt);
+  } else {
+    rt = createRuntime(runtimeOptions);
+    threads = rt.plan.threads;
+  }
   const result: EngineResult = {
     decided: 0,
     succeeded: 0,
     failed: 0,
     failedByCode: {},
     durationMs: 0,
-    threads: rt.plan.threads,
+    threads,
     trace: undefined,
+    runTrace: undefined,
+    plan: rt.plan,
     invalidLines: [],
   };
   const { sink } = job;
@@ -134,9 +154,11 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
     signal: job.signal,
     ...(job.stopSignal ? { stopSignal: job.stopSignal } : {}),
     abortGraceMs: ABORT_GRACE_MS,
-    onTrace: (trace) => {
-      libraryTrace = trace;
-    },
+    ...(job.trace === true && {
+      onTrace: (trace: RunTrace) => {
+        libraryTrace = trace;
+      },
+    }),
     onProgress: (p: Progress) => {
       progressTrace.push({ t: Math.round(p.elapsedMs * 1000) / 1000, items: p.done - lastDone, failed: p.failed - lastFailed });
       lastDone = p.done;
@@ -147,7 +169,7 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
   if (job.timeout !== undefined) options.timeout = job.timeout;
 
   try {
-    job.onStart(rt.plan.threads);
+    job.onStart(threads);
     const fused = job.stages ? stagesTask(job.stages) : undefined;
     const task = fused?.task ?? defineTask(job.module, job.exportName);
     for await (const r of rt.stream(items(), task, options)) {
@@ -173,6 +195,7 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
     await rt.close();
   }
   result.durationMs = performance.now() - t0;
+  result.runTrace = libraryTrace;
   result.trace = libraryTrace
     ? { source: 'onTrace', ...libraryTrace }
     : { source: 'onProgress', chunks: progressTrace, decisions: [] };

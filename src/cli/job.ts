@@ -16,6 +16,7 @@ import type { Lock } from './lock.ts';
 import { fileTarget, OrderedOutput, stdoutTarget } from './ordered-output.ts';
 import { chooseProgress } from './progress.ts';
 import { failureRecordLine, parseOutputLine, type FailureRecord } from './records.ts';
+import { wantsTrace, writeReportFiles } from './report-files.ts';
 import { formatSummary, writeReport, type Summary } from './summary.ts';
 
 /** A checkpoint in use by a job. */
@@ -137,9 +138,12 @@ async function runJob(plan: JobPlan): Promise<number> {
       maxHeapMb: settings.maxHeapMb,
       retries: settings.retries,
       timeout: settings.timeout,
+      connection: settings.connection,
+      queue: settings.queue,
       signal: watch.signal,
       stopSignal: watch.stopSignal,
       inputDisplay: settings.inputDisplay,
+      trace: wantsTrace(settings),
       sink,
       onStart: (threads) => progress.start(plan.total, before.decided, threads),
       onCount: (decided, failed) => progress.update(before.decided + decided, before.failed + failed),
@@ -173,11 +177,11 @@ async function runJob(plan: JobPlan): Promise<number> {
   }
   reader?.close();
   // If this fails, the output is in place and the checkpoint stays: `resume` redoes what is left.
-  return finish(plan, result, before, failures);
+  return await finish(plan, result, before, failures);
 }
 
 /** After the output is in place: the failures file, the report, the summary; then the checkpoint goes. */
-function finish(plan: JobPlan, result: EngineResult, before: JournalCounts, failures: FailureRecord[]): number {
+async function finish(plan: JobPlan, result: EngineResult, before: JournalCounts, failures: FailureRecord[]): Promise<number> {
   const { settings, checkpoint } = plan;
   failures.sort((a, b) => a.index - b.index);
   if (settings.failures !== undefined) writeFileAtomic(settings.failures, failures.map((f) => `${failureRecordLine(f)}\n`).join(''));
@@ -200,6 +204,7 @@ function finish(plan: JobPlan, result: EngineResult, before: JournalCounts, fail
   };
   const code = summary.failed > 0 ? ExitCode.ITEMS_FAILED : ExitCode.OK;
   if (settings.jsonReport !== undefined) writeReport(settings.jsonReport, summary, result.trace, code);
+  await writeReportFiles(settings, { trace: result.runTrace, plan: result.plan, summary, failures, module: settings.module });
   if (checkpoint) removeCheckpoint(checkpoint.dir, checkpoint.ownsDir, checkpoint.lock);
   process.stderr.write(formatSummary(summary));
   return code;

@@ -11,6 +11,7 @@ import { integerOption } from './flags.ts';
 import { registerBenchCommand } from './bench-command.ts';
 import { runInfo } from './info.ts';
 import { packageVersion } from './version.ts';
+import { clusterInfoCommand, registerWorkerCommand } from './worker-command.ts';
 
 export { ExitCode } from './cli-error.ts';
 
@@ -46,12 +47,15 @@ Examples:
     .option('--json', 'print the plan as JSON')
     .option('--threads <n>', 'override the thread count', integerOption('--threads', 1))
     .option('--max-heap-mb <n>', 'override the per-worker heap limit (MiB)', integerOption('--max-heap-mb', 1))
-    .addHelpText('after', '\nExamples:\n  $ batchtools info\n  $ batchtools info --json --max-heap-mb 512')
-    .action(async (opts: { json?: boolean; threads?: number; maxHeapMb?: number }) => {
-      process.exitCode = await runInfo(opts);
+    .option('--connection <url>', 'instead: a cluster queue\'s live workers, their plans and its job counts')
+    .option('--queue <name>', 'the queue name with --connection (default: batchtools)')
+    .addHelpText('after', '\nExamples:\n  $ batchtools info\n  $ batchtools info --json --max-heap-mb 512\n  $ batchtools info --connection redis://localhost:6379')
+    .action(async (opts: { json?: boolean; threads?: number; maxHeapMb?: number; connection?: string; queue?: string }) => {
+      process.exitCode = opts.connection === undefined ? await runInfo(opts) : await clusterInfoCommand(opts.connection, opts);
     });
 
   registerJobCommands(program);
+  registerWorkerCommand(program);
   registerBenchCommand(program);
   return program;
 }

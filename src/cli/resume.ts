@@ -11,12 +11,14 @@ import { entries, openInput, readLines, scanInput } from './input.ts';
 import { executeJob } from './job.ts';
 import { readJournal, truncateJournal } from './journal.ts';
 import { acquireLock } from './lock.ts';
+import { checkReportFiles } from './report-files.ts';
 import { stageFingerprints } from './stages.ts';
 
 /** Options of `batchtools resume`. */
 export interface ResumeOptions {
   quiet?: boolean;
   force?: boolean;
+  connection?: string;
 }
 
 const warn = (message: string): void => {
@@ -54,6 +56,14 @@ export async function resumeCommand(dirArg: string, o: ResumeOptions): Promise<n
     if (settings.output !== '-') requireParentDir(settings.output, '--output');
     if (settings.failures !== undefined) requireParentDir(settings.failures, '--failures');
     if (settings.jsonReport !== undefined) requireParentDir(settings.jsonReport, '--json-report');
+    if (o.connection !== undefined) settings.connection = o.connection;
+    else if (settings.connection !== undefined && /:\*\*\*@/.test(settings.connection)) {
+      throw new CliError(
+        `cannot resume ${dirArg}: its Redis URL had a password, which the checkpoint does not store`,
+        `give it again: batchtools resume ${dirArg} --connection redis://:<password>@host:port`,
+      );
+    }
+    checkReportFiles(settings);
     const journal = readJournal(paths.journal);
     if (journal.tornBytes > 0) truncateJournal(paths.journal, journal.validBytes);
     return await executeJob({

@@ -13,6 +13,7 @@ import { displayPath } from './job.ts';
 import { chooseProgress } from './progress.ts';
 import { failureRecordLine, parseFailureLine, parseOutputLine, type FailureRecord } from './records.ts';
 import type { JobOptions } from './run.ts';
+import { checkReportFiles, wantsTrace, writeReportFiles } from './report-files.ts';
 import { formatSummary, writeReport, type Summary } from './summary.ts';
 import { resolveStages } from './stages.ts';
 
@@ -101,6 +102,7 @@ export async function retryCommand(modulePath: string | undefined, o: RetryOptio
   const outputPath = resolve(o.output);
   requireParentDir(failuresOut, '--failures');
   if (o.jsonReport !== undefined) requireParentDir(resolve(o.jsonReport), '--json-report');
+  const reports = checkReportFiles(o);
   const listed = await readFailures(failuresIn, o.failedItems);
   const pending = await matchOutput(outputPath, o.output, listed, o.failedItems);
 
@@ -131,9 +133,12 @@ export async function retryCommand(modulePath: string | undefined, o: RetryOptio
       maxHeapMb: o.maxHeapMb,
       retries: o.retries,
       timeout: o.timeout,
+      connection: o.connection,
+      queue: o.queue,
       signal: watch.signal,
       stopSignal: watch.stopSignal,
       inputDisplay: o.failedItems,
+      trace: wantsTrace(o),
       sink,
       onStart: (threads) => progress.start(pending.length, 0, threads),
       onCount: (decided, failed) => progress.update(decided, failed),
@@ -188,6 +193,7 @@ export async function retryCommand(modulePath: string | undefined, o: RetryOptio
   };
   const code = failedInOutput > 0 ? ExitCode.ITEMS_FAILED : ExitCode.OK;
   if (o.jsonReport !== undefined) writeReport(resolve(o.jsonReport), summary, result.trace, code);
+  await writeReportFiles(reports, { trace: result.runTrace, plan: result.plan, summary, failures: stillFailing, module });
   process.stderr.write(formatSummary(summary));
   if (listed.length > pending.length) {
     process.stderr.write(`  (${listed.length - pending.length} listed items had already succeeded in ${o.output}; not run again)\n`);

@@ -21,6 +21,8 @@ import { fingerprint, requireModuleFile, requireParentDir } from './files.ts';
 import { entries, inputError, openInput, readLines, scanInput } from './input.ts';
 import { executeJob, type JobCheckpoint } from './job.ts';
 import { acquireLock } from './lock.ts';
+import { redactUrl } from '../cluster/url.ts';
+import { checkReportFiles } from './report-files.ts';
 import { resolveStages, stageFingerprints, type StageArg } from './stages.ts';
 
 /** Options `run` and `retry` share, as parsed by commander. */
@@ -33,7 +35,14 @@ export interface JobOptions {
   retries?: number;
   timeout?: number;
   jsonReport?: string;
+  /** --report: the run as an HTML page. */
+  report?: string;
+  /** --trace-events: the run as Trace Event Format JSON (Perfetto). */
+  traceEvents?: string;
   quiet?: boolean;
+  /** Redis URL: run the chunks on the workers of this queue (batchtools/cluster). */
+  connection?: string;
+  queue?: string;
   /** `--stage` / `--filter`: both hold the one list of stages, in the order given. */
   stage?: StageArg[];
   filter?: StageArg[];
@@ -74,11 +83,14 @@ export function checkRunSettings(modulePath: string | undefined, o: RunOptions):
     requireParentDir(resolve(o.failures), '--failures');
   }
   if (o.jsonReport !== undefined) requireParentDir(resolve(o.jsonReport), '--json-report');
+  const reports = checkReportFiles(o);
   const named = [
     ['--input', stdin ? undefined : resolve(o.input)],
     ['--output', o.output === '-' ? undefined : resolve(o.output)],
     ['--failures', o.failures === undefined ? undefined : resolve(o.failures)],
     ['--json-report', o.jsonReport === undefined ? undefined : resolve(o.jsonReport)],
+    ['--report', reports.report],
+    ['--trace-events', reports.traceEvents],
   ] as const;
   for (let i = 0; i < named.length; i++) {
     for (let j = i + 1; j < named.length; j++) {
@@ -97,11 +109,15 @@ export function checkRunSettings(modulePath: string | undefined, o: RunOptions):
   };
   if (o.failures !== undefined) settings.failures = resolve(o.failures);
   if (o.jsonReport !== undefined) settings.jsonReport = resolve(o.jsonReport);
+  if (reports.report !== undefined) settings.report = reports.report;
+  if (reports.traceEvents !== undefined) settings.traceEvents = reports.traceEvents;
   if (stages) settings.stages = stages;
   if (o.threads !== undefined) settings.threads = o.threads;
   if (o.maxHeapMb !== undefined) settings.maxHeapMb = o.maxHeapMb;
   if (o.retries !== undefined) settings.retries = o.retries;
   if (o.timeout !== undefined) settings.timeout = o.timeout;
+  if (o.connection !== undefined) settings.connection = o.connection;
+  if (o.queue !== undefined) settings.queue = o.queue;
   return settings;
 }
 
@@ -143,7 +159,8 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
       format: 'batchtools-checkpoint',
       version: 1,
       createdAt: new Date().toISOString(),
-      settings,
+      // A Redis password is not stored: `resume --connection` gives it again.
+      settings: settings.connection === undefined ? settings : { ...settings, connection: redactUrl(settings.connection) },
       input: { size: scan.size, sha256: scan.sha256, items: scan.items },
       module,
       ...(settings.stages ? { stageModules: await stageFingerprints(settings.stages) } : {}),

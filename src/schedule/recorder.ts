@@ -63,7 +63,11 @@ export class ChunkRecorder {
     const t = now - this.#t0;
     const sentMs = flight.sentAt - this.#t0;
     const entry: ChunkTrace = { t, items, runMs, roundTripMs, heapRatio, worker, outcome, sentMs };
-    entry.startMs = Math.max(sentMs, t - runMs);
+    // The worker's own start time when it sent one (a reply can wait in the main thread's queue), else estimated;
+    // a chunk that failed as a whole counts from its dispatch.
+    const started =
+      reply === undefined ? sentMs : reply.startedAt === undefined ? t - runMs : reply.startedAt - performance.timeOrigin - this.#t0;
+    entry.startMs = Math.min(t, Math.max(sentMs, started));
     entry.first = flight.batch.start;
     entry.attempt = flight.attempts;
     if (reply && reply.errors.length > 0) entry.failedItems = reply.errors.length;

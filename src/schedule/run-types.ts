@@ -24,7 +24,7 @@ export interface Progress {
 
 /** One chunk as recorded in a run's trace. */
 export interface ChunkTrace {
-  /** Milliseconds since the run started, when the chunk finished. */
+  /** Milliseconds since the run started, when the chunk's result (or failure) reached the main thread. */
   t: number;
   /** Items in the chunk. */
   items: number;
@@ -41,8 +41,9 @@ export interface ChunkTrace {
   /** Milliseconds since the run started, when the chunk was dispatched. */
   sentMs?: number;
   /**
-   * Milliseconds since the run started, when the worker began the chunk: the reply's arrival minus the in-worker
-   * time (the reply's transit, tens of µs, counts as idle); never before `sentMs`.
+   * Milliseconds since the run started, when the worker began the chunk (as the worker reports it; estimated as
+   * the reply's arrival minus the in-worker time when it does not); never before `sentMs`. The worker was busy with
+   * it from `startMs` to `startMs + runMs`. For a chunk that failed as a whole: `sentMs`.
    */
   startMs?: number;
   /** Input index of the chunk's first item. */

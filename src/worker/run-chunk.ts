@@ -155,7 +155,7 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   Atomics.store(control, itemAt, n);
   if (k < n) values.length = k;
   if (message.verify) verifyCloneable(values, errors, k);
-  return reply(message, values, errors, k, runMs, cold, yielded);
+  return reply(message, values, errors, k, runMs, cold, yielded, undefined, origin + t0);
 }
 
 function reply(
@@ -167,6 +167,7 @@ function reply(
   cold: boolean,
   yielded: boolean,
   loadError?: ErrorEnvelope,
+  startedAt?: number,
 ): ChunkReply {
   const heap = getHeapStatistics();
   let payload: Payload | null = values;
@@ -191,6 +192,7 @@ function reply(
   };
   if (yielded) result.yielded = true;
   if (loadError) result.loadError = loadError;
+  if (startedAt !== undefined) result.startedAt = startedAt;
   // Moving the buffers hands their memory to the main thread: no clone on either side.
   return transfer ? movable(result, transfer) : result;
 }

@@ -1,0 +1,135 @@
+// The command line on a cluster, against a real redis-server and worker processes: kill -9 of the producer at 50 %
+// and resume (byte-identical output), `info --connection`, and the errors: unreachable Redis, an evicting server,
+// a worker with other code for the task. The password of the test server never shows.
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { checkServer, parseRedisUrl } from '../../src/cluster/connection.ts';
+import { cleanUp, cli, start, tempDir, waitForLines, workModule, writeItems, type Running } from '../fixtures/cli/spawn.ts';
+import { client, queueName, redisUrl, startWorkers, stopWorkers, waitForWorkers } from './helpers.ts';
+import { freePort, startRedis } from './redis-server.ts';
+
+const ITEMS = 4000;
+const GATE_AT = 3000;
+
+describe('batchtools run --connection', () => {
+  const queue = queueName();
+  let dir: string;
+  let gate: string;
+  let workers: Running[] = [];
+  let redis: Redis;
+  let password: string;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    gate = join(dir, 'gate-open');
+    password = parseRedisUrl(redisUrl()).options.password!;
+    writeItems(join(dir, 'in.jsonl'), ITEMS);
+    redis = client();
+    // Items with n >= GATE_AT wait for the gate file in the workers: the run cannot end before the kill.
+    workers = startWorkers(2, queue, { env: { BT_TEST_GATE: gate, BT_TEST_GATE_AT: String(GATE_AT) } });
+    await waitForWorkers(redis, queue, 2);
+  }, 90_000);
+
+  afterAll(async () => {
+    expect(await stopWorkers(workers)).toEqual([0, 0]);
+    redis?.disconnect();
+    cleanUp();
+  }, 60_000);
+
+  it('killed with -9 at 50 %, then resumed, writes byte for byte the output of a clean local run', async () => {
+    const local = await cli(['run', workModule, '--input', 'in.jsonl', '--output', 'clean.jsonl'], { cwd: dir });
+    expect(local.code).toBe(0);
+    const ckpt = join(dir, 'ckpt');
+    const args = ['run', workModule, '--input', 'in.jsonl', '--output', 'out.jsonl', '--checkpoint', ckpt, '--connection', redisUrl(), '--queue', queue];
+    const running = start(args, { cwd: dir });
+    await waitForLines(join(ckpt, 'journal.jsonl'), ITEMS / 2, running);
+    running.child.kill('SIGKILL');
+    expect((await running.ended).signal).toBe('SIGKILL');
+    // The checkpoint keeps the URL without its password; resuming asks for it.
+    expect(readFileSync(join(ckpt, 'manifest.json'), 'utf8')).not.toContain(password);
+    const refused = await cli(['resume', ckpt], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('had a password');
+    writeFileSync(gate, '');
+    const resumed = await cli(['resume', ckpt, '--connection', redisUrl()], { cwd: dir });
+    expect(resumed.stderr).not.toContain(password);
+    expect(resumed.code).toBe(0);
+    expect(readFileSync(join(dir, 'out.jsonl')).equals(readFileSync(join(dir, 'clean.jsonl')))).toBe(true);
+    expect(existsSync(ckpt)).toBe(false);
+  }, 120_000);
+
+  it('info --connection lists the live workers, their plans and the queue counts, without the password', async () => {
+    const text = await cli(['info', '--connection', redisUrl(), '--queue', queue], { cwd: dir });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`Queue ${queue} at redis://:***@127.0.0.1:`);
+    expect(text.stdout).toMatch(/Workers: 2 alive, 2 threads in all/);
+    expect(text.stdout).toContain(`${hostname()} pid ${workers[0]!.child.pid}: 1 threads`);
+    const json = await cli(['info', '--json', '--connection', redisUrl(), '--queue', queue], { cwd: dir });
+    const info = JSON.parse(json.stdout) as { workers: Array<{ pid: number; threads: number }>; counts: Record<string, number> };
+    expect(info.workers.map((w) => w.pid).sort()).toEqual(workers.map((w) => w.child.pid).sort());
+    expect(info.counts).toHaveProperty('waiting');
+    expect(text.stdout + json.stdout).not.toContain(password);
+  });
+
+  it('stops with BT_TASK_MISMATCH naming the worker host and the path when a worker has other code', async () => {
+    const producerDir = tempDir();
+    const workerDir = tempDir();
+    copyFileSync(workModule, join(producerDir, 'task.mjs'));
+    writeFileSync(join(workerDir, 'task.mjs'), `${readFileSync(workModule, 'utf8')}\n// another version\n`);
+    writeItems(join(producerDir, 'in.jsonl'), 50);
+    const other = queueName();
+    const [worker] = startWorkers(1, other, { cwd: workerDir });
+    try {
+      await waitForWorkers(redis, other, 1);
+      const r = await cli(['run', 'task.mjs', '--input', 'in.jsonl', '--output', 'out.jsonl', '--connection', redisUrl(), '--queue', other], { cwd: producerDir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('[BT_TASK_MISMATCH]');
+      expect(r.stderr).toContain(`worker ${hostname()} cannot run the task ${join(workerDir, 'task.mjs')}: its sha256 is`);
+      expect(existsSync(join(producerDir, 'out.jsonl'))).toBe(false);
+    } finally {
+      expect(await stopWorkers([worker!])).toEqual([0]);
+    }
+  }, 60_000);
+});
+
+describe('servers a cluster refuses', () => {
+  it('an unreachable address: exit 2 with one line naming it, never the password', async () => {
+    const port = await freePort();
+    const r = await cli(['run', workModule, '--input', '-', '--output', '-', '--connection', `redis://:hunter2@127.0.0.1:${port}`], { cwd: tempDir(), stdin: '{"n":1}\n' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`batchtools: cannot use Redis at redis://:***@127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port} [BT_CLUSTER_UNAVAILABLE]\n`);
+  });
+
+  it('a server that accepts but never answers fails within 10 s', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const t0 = Date.now();
+    try {
+      await expect(checkServer(parseRedisUrl(`redis://127.0.0.1:${port}`))).rejects.toMatchObject({
+        code: 'BT_CLUSTER_UNAVAILABLE',
+        message: expect.stringContaining(`redis://127.0.0.1:${port}`),
+      });
+      expect(Date.now() - t0).toBeLessThan(12_000);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('an eviction policy other than noeviction, with the reason', async () => {
+    const evicting = await startRedis(['--maxmemory-policy', 'allkeys-lru']);
+    try {
+      const r = await cli(['worker', '--connection', evicting.url], { cwd: tempDir() });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('has maxmemory-policy allkeys-lru, which may evict queued jobs');
+      expect(r.stderr).toContain('[BT_CLUSTER_UNAVAILABLE]');
+      expect(r.stderr).not.toContain(evicting.password);
+    } finally {
+      await evicting.stop();
+    }
+  });
+});
