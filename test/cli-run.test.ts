@@ -29,10 +29,12 @@ describe('batchtools run', () => {
       line: 8,
       ok: false,
       error: { code: 'BT_TASK_FAILED', name: 'RangeError', message: 'item 7 is on the fail list', attempts: 1, causeCode: 'E_LISTED' },
+      run: expect.stringMatching(/^[0-9a-f]{16}$/),
     });
+    const run = out[7]!['run'];
     expect(readJsonLines(join(dir, 'failed.jsonl'))).toEqual([
-      { index: 7, line: 8, input: { n: 7, tag: 't0' }, error: out[7]!['error'] },
-      { index: 250, line: 251, input: { n: 250, tag: 't5' }, error: out[250]!['error'] },
+      { index: 7, line: 8, input: { n: 7, tag: 't0' }, error: out[7]!['error'], run },
+      { index: 250, line: 251, input: { n: 250, tag: 't5' }, error: out[250]!['error'], run },
     ]);
     // Not a terminal: no progress bar, only the summary.
     expect(r.stderr).not.toMatch(/\x1b\[/);
@@ -73,7 +75,7 @@ describe('batchtools run', () => {
       [3, 5, true],
     ]);
     expect(out[2]!['error']).toMatchObject({ code: 'BT_INVALID_INPUT', name: 'SyntaxError', attempts: 0 });
-    expect(readJsonLines(join(dir, 'f.jsonl'))).toEqual([{ index: 2, line: 3, raw: '{"n":3,', error: out[2]!['error'] }]);
+    expect(readJsonLines(join(dir, 'f.jsonl'))).toEqual([{ index: 2, line: 3, raw: '{"n":3,', error: out[2]!['error'], run: out[2]!['run'] }]);
     expect(r.stderr).toMatch(/in\.jsonl:3: invalid JSON: /);
     expect(r.stderr).toContain('(BT_INVALID_INPUT 1)');
   });
