@@ -55,6 +55,17 @@ describe('records codec', () => {
     roundTrip(latin);
   });
 
+  it('packs several string columns at once: long ones that outgrow the scratch, one that turns 16-bit late', () => {
+    const values = many(2000, (i) => ({ a: `${'x'.repeat(90)}${i}`, b: i === 1999 ? `wide \u4e2d ${i}` : `narrow ${i}`, n: i }));
+    const packed = packRecords(values)!.packed;
+    expect(packed.columns.map((c) => c.type)).toEqual(['string', 'string', 'number']);
+    expect(packed.columns[0]!.data).toBeInstanceOf(Uint8Array);
+    expect(packed.columns[1]!.data).toBeInstanceOf(Uint16Array);
+    roundTrip(values);
+    // The scratch is reused by the next call: nothing of the previous records may leak into it.
+    roundTrip(many(10, (i) => ({ a: `short ${i}`, b: `b${i}`, n: -i })));
+  });
+
   it('keeps numbers exactly (NaN, -0, infinities) and booleans', () => {
     const specials = [NaN, -0, Infinity, -Infinity, 2 ** 53 + 2, 5e-324, 0.1, -1];
     const values = many(8, (i) => ({ x: specials[i]!, ok: i % 2 === 0 }));
