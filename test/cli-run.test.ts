@@ -2,6 +2,7 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readmeFiles } from './fixtures/readme/blocks.ts';
 import { cleanUp, cli, hasScript, readJsonLines, root, startInTerminal, tempDir, waitForOutput, workModule, writeItems } from './fixtures/cli/spawn.ts';
 
 afterAll(cleanUp);
@@ -114,28 +115,29 @@ describe('batchtools run', () => {
     const dir = tempDir();
     const top = await cli(['--help'], { cwd: dir });
     expect(top.code).toBe(0);
-    expect(top.stdout).toMatch(/run \[options\] <task-module>/);
+    expect(top.stdout).toMatch(/run \[options\] [<[]task-module[>\]]/);
     expect(top.stdout).toMatch(/130 {2}interrupted/);
     const run = await cli(['run', '--help'], { cwd: dir });
     expect(run.code).toBe(0);
     for (const text of ['--checkpoint <dir>', '{"index":0,"line":1,"ok":true,"value":', '"raw":', 'Exit codes:', 'Examples:']) {
       expect(run.stdout).toContain(text);
     }
-    const usage = await cli(['run', workModule, '--input', 'x.jsonl'], { cwd: dir });
+    expect(top.stdout).toMatch(/143 {2}terminated \(SIGTERM\)/);
+    const usage = await cli(['run', '--input', 'x.jsonl', '--output', 'y.jsonl'], { cwd: dir });
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain("required option '--output <file>' not specified");
-    expect(existsSync(join(dir, 'x.jsonl'))).toBe(false);
+    expect(usage.stderr).toContain('batchtools: no task to run');
+    expect(existsSync(join(dir, 'y.jsonl'))).toBe(false);
   });
 
   it('gives the output the README shows for its example', async () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const block = /```\n\$ npx batchtools run score\.js ([^\n]*)\n([\s\S]*?)\$ cat scores\.jsonl\n([\s\S]*?)\$ cat failed\.jsonl\n([\s\S]*?)```/.exec(readme);
+    const block = /\$ npx batchtools run score\.mjs ([^\n]*)\n([\s\S]*?)\$ cat scores\.jsonl\n([\s\S]*?)\$ cat failed\.jsonl\n([\s\S]*?)```/.exec(readme);
     expect(block).not.toBeNull();
     const [, args, summary, scores, failed] = block!;
     const dir = tempDir();
-    for (const file of ['score.js', 'package.json']) copyFileSync(join(root, 'test/fixtures/readme', file), join(dir, file));
+    writeFileSync(join(dir, 'score.mjs'), readmeFiles(readme).get('score.mjs')!);
     copyFileSync(join(root, 'test/fixtures/cli/texts.jsonl'), join(dir, 'texts.jsonl'));
-    const r = await cli(['run', 'score.js', ...args!.split(' ')], { cwd: dir });
+    const r = await cli(['run', 'score.mjs', ...args!.split(' ')], { cwd: dir });
     expect(r.code).toBe(1);
     const timing = /\d[\d,.]* m?s \([\d,]+ items\/s, \d+ threads?\)/;
     expect(r.stderr.replace(timing, 'T')).toBe(summary!.replace(timing, 'T'));
