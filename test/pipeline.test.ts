@@ -76,8 +76,10 @@ describe('pipeline', () => {
     expect(values.every((v) => v.stages === 'abc')).toBe(true);
     const perCall = new Map<string, number>();
     for (const v of values) perCall.set(v.call, (perCall.get(v.call) ?? 0) + 1);
-    expect(perCall.size).toBe(20);
-    expect([...perCall.values()].every((n) => n === 50)).toBe(true);
+    // Twenty chunks of 50 are sent; near the end one may give way to an idle worker and come back in pieces
+    // (work stealing): every call still runs all three stages on at most 50 items.
+    expect(perCall.size).toBeGreaterThanOrEqual(20);
+    expect([...perCall.values()].every((n) => n <= 50)).toBe(true);
   });
 
   it('never has more io calls in flight than the stage allows, and streams between io and worker stages', async () => {
