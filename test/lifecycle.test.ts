@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRuntime, defineTask, ErrorCodes, RuntimeClosedError } from '../src/index.ts';
+import { createRuntime, defineTask, ErrorCodes, RuntimeClosedError, type RunTrace } from '../src/index.ts';
 
 const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
 const block = defineTask<{ id: number; flags: Int32Array }, number>(fixture('blocking.mjs'), 'block');
@@ -193,11 +193,22 @@ describe('slow sources', () => {
   });
 
   it('calls onTrace at the end of a stream', async () => {
-    let chunks = 0;
-    for await (const _ of rt.stream(Array.from({ length: 500 }, (_, i) => i), square, { onTrace: (t) => (chunks = t.chunks.length) })) {
-      // consume
-    }
-    expect(chunks).toBeGreaterThan(0);
+    const traces: RunTrace[] = [];
+    let yielded = 0;
+    let tracedAt = -1;
+    const stream = rt.stream(Array.from({ length: 500 }, (_, i) => i), square, {
+      onTrace: (t) => {
+        traces.push(t);
+        tracedAt = yielded;
+      },
+    });
+    for await (const _ of stream) yielded++;
+    // Once, when the run ended, before the stream did (outcomes still buffered may follow it), with every item.
+    expect(traces).toHaveLength(1);
+    expect(yielded).toBe(500);
+    expect(tracedAt).toBeGreaterThanOrEqual(0);
+    expect(traces[0]!.chunks.reduce((n, c) => n + c.items, 0)).toBe(500);
+    expect(traces[0]!.decisions.length).toBe(traces[0]!.chunks.length);
   });
 });
 

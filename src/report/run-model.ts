@@ -159,7 +159,8 @@ function buildBars(chunks: readonly ChunkTrace[], elapsedMs: number, workers: nu
 }
 
 function buildSeries(chunks: readonly ChunkTrace[], decisions: readonly TraceEntry[], elapsedMs: number, workers: number[]): Series {
-  const bins = Math.max(1, Math.min(SERIES_BINS, Math.ceil(chunks.length / 2)));
+  // About six chunks per bin, so a rate per bin is a rate and not a count of one or two chunks.
+  const bins = Math.max(1, Math.min(SERIES_BINS, Math.ceil(chunks.length / 6)));
   const width = Math.max(elapsedMs, 1e-3) / bins;
   const at = (t: number): number => Math.min(bins - 1, Math.max(0, Math.floor(t / width)));
   const x = Array.from({ length: bins }, (_, i) => Math.round(((i + 0.5) * width) / 1e-3) / 1e6);

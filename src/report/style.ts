@@ -12,7 +12,7 @@ h3 { font-size: 14px; margin: 14px 0 4px; font-weight: 600; }
 .sub { color: var(--muted); }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin: 14px 0; }
 .card > p.sub { margin: 0 0 8px; }
-.kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; margin: 12px 0; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(110px, 1fr)); gap: 10px; margin: 12px 0; }
 .kpi { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
 .kpi b { display: block; font-size: 20px; font-weight: 650; font-variant-numeric: tabular-nums; }
 .kpi span { color: var(--muted); font-size: 12px; }

@@ -9,15 +9,13 @@ import {
   runStateBytes,
   runStateViews,
   slotItemAt,
+  SLOT_NOT_STARTED,
   slotThreadAt,
   STATE_ABORTED,
   STATE_HUNGRY,
   STATE_LOADED,
   type RunStateViews,
 } from '../transport/protocol.ts';
-
-/** Slot value of a chunk that has not started an item yet. */
-export const NOT_STARTED = -1;
 
 /** The shared state of one run. */
 export class RunState {
@@ -44,7 +42,7 @@ export class RunState {
     if (slot === undefined) throw new Error('no free progress slot (the dispatcher checks `available` first)');
     this.#views.startedAt[slot] = Number.POSITIVE_INFINITY;
     Atomics.store(this.#views.ints, slotThreadAt(slot), 0);
-    Atomics.store(this.#views.ints, slotItemAt(slot), NOT_STARTED);
+    Atomics.store(this.#views.ints, slotItemAt(slot), SLOT_NOT_STARTED);
     return slot;
   }
 
@@ -86,7 +84,7 @@ export class RunState {
     Atomics.store(this.#views.ints, STATE_ABORTED, 1);
   }
 
-  /** How many times a worker has loaded the task in this run. */
+  /** Chunks that began with the task loaded in their worker (0: no worker has loaded the task yet). */
   get loads(): number {
     return Atomics.load(this.#views.ints, STATE_LOADED);
   }

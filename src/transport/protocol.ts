@@ -84,7 +84,10 @@ export interface ChunkReply {
 
 /** Int32 index of the abort flag: set to 1 when the run stops (workers stop between items; `ctx.signal` fires). */
 export const STATE_ABORTED = 0;
-/** Int32 index of the count of task loads (tells workers dying at start-up apart from items killing them). */
+/**
+ * Int32 index of a count of chunks whose worker had the task loaded when they began (one per chunk, not per load):
+ * 0 means no worker has loaded the task yet, which tells workers dying at start-up apart from items killing them.
+ */
 export const STATE_LOADED = 1;
 /**
  * Int32 index of the hunger count: how many workers are idle with nothing queued and nothing left to send. A worker
@@ -94,8 +97,10 @@ export const STATE_LOADED = 1;
 export const STATE_HUNGRY = 2;
 /** Int32 words before the first slot. */
 const HEADER_INTS = 3;
-/** Int32 index of a slot's current item offset (-1 before the first item, the chunk length once replying). */
+/** Int32 index of a slot's current item offset (SLOT_NOT_STARTED before the first item, the chunk length once replying). */
 export const slotItemAt = (slot: number): number => HEADER_INTS + 2 * slot;
+/** Slot value of a chunk that has not started an item yet. */
+export const SLOT_NOT_STARTED = -1;
 /**
  * Slot value while item k awaits a promise (the event loop runs other code meanwhile): -(k + 2), so it never
  * collides with -1 (not started) or an item offset.
@@ -104,7 +109,7 @@ export const awaitingCode = (k: number): number => -(k + 2);
 
 /** Decode a slot value: the item offset, and whether it was awaiting (null item: not started). */
 export function decodeSlot(value: number): { item: number | null; awaiting: boolean } {
-  if (value === -1) return { item: null, awaiting: false };
+  if (value === SLOT_NOT_STARTED) return { item: null, awaiting: false };
   return value >= 0 ? { item: value, awaiting: false } : { item: -value - 2, awaiting: true };
 }
 
