@@ -95,6 +95,25 @@ describe('graph', () => {
     expect(out['next']).toEqual({ status: 'fulfilled', value: 2 });
   });
 
+  it('starts the ready node heading the costliest chain first when more are ready than threads', async () => {
+    const order: string[] = [];
+    const one = createRuntime({ threads: 1 });
+    try {
+      await one.graph(
+        {
+          side1: { task: () => 1, cost: 1 },
+          side2: { task: () => 2, cost: 1 },
+          head: { task: () => 3, cost: 1 },
+          tail: { task: () => 4, after: ['head'], cost: 50 },
+        },
+        { onProgress: (p) => order.push(p.id) },
+      );
+    } finally {
+      await one.close();
+    }
+    expect(order).toEqual(['head', 'tail', 'side1', 'side2']);
+  });
+
   it('refuses a cycle, naming the whole cycle, before any work', async () => {
     let progressed = false;
     const nodes = {
@@ -114,6 +133,7 @@ describe('graph', () => {
     );
     await expect(rt.graph({ a: { task: () => 1 }, c: { after: ['a'] } as never })).rejects.toThrow('`nodes["c"]` has no task');
     await expect(rt.graph({ a: { map: () => 1 } as never })).rejects.toThrow('`nodes["a"].items` must be a function');
+    await expect(rt.graph({ a: { task: () => 1, cost: -1 } })).rejects.toThrow('`nodes["a"].cost` must be a finite number >= 0');
     await expect(rt.graph({ a: { task: () => 1 } }, { concurrency: 2 } as never)).rejects.toThrow('`options.concurrency` is not a known option');
   });
 

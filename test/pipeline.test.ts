@@ -189,7 +189,7 @@ describe('pipeline', () => {
       }
     }
     let seen = 0;
-    for await (const r of rt.pipeline(source(), [{ io: async (v: number) => v }, double], { highWaterMark: 64, chunkSize: 16 })) {
+    for await (const r of rt.pipeline(source(), [{ io: async (v: number) => v }, double], { highWaterMark: 64, buffer: 64, chunkSize: 16 })) {
       void r;
       if (++seen === 500) break;
     }
@@ -212,6 +212,14 @@ describe('pipeline', () => {
         }
       })(),
     ).rejects.toBe(reason);
+  });
+
+  it('never takes a result for a dropped item, whatever its value', async () => {
+    const tricky = [-4.94e-322, { '\u0000batchtools:escaped': 5 }, { '\u0000batchtools:escaped': -4.94e-322 }, 'x'];
+    const out = await collect(rt.pipeline(tricky, [(x: unknown) => x, { filter: (x: unknown) => x !== 'x' }]));
+    expect(out).toEqual(tricky.slice(0, 3).map((value, index) => ({ index, status: 'fulfilled', value })));
+    const numbers = await collect(rt.pipeline([1, 2, 3, 4], [(x: number) => (x === 2 ? -4.94e-322 : x), { filter: (x: number) => x !== 3 }]));
+    expect(numbers.map((r) => (r as { value: number }).value)).toEqual([1, -4.94e-322, 4]);
   });
 
   it('refuses bad stages and options with the name of what is wrong', async () => {

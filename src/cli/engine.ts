@@ -7,7 +7,7 @@
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { defineTask } from '../task.ts';
 import { toStageError } from '../pipeline/errors.ts';
-import { DROPPED } from '../worker/composite.ts';
+import { DROPPED, decodeValue } from '../worker/composite.ts';
 import { stagesTask, type StageSetting } from './stages.ts';
 import type { PoolPlan, Progress, RunTrace, StreamOptions } from '../index.ts';
 import type { Entry } from './input.ts';
@@ -177,7 +177,11 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
       sent.delete(r.index);
       const input = entry.parsed.ok ? entry.parsed.value : undefined;
       if (r.status === 'fulfilled') {
-        const line = fused && r.value === DROPPED ? filteredLine(entry.index, entry.line) : successLine(entry.index, entry.line, r.value);
+        const line = !fused
+          ? successLine(entry.index, entry.line, r.value)
+          : r.value === DROPPED && !fused.endsFlat
+            ? filteredLine(entry.index, entry.line)
+            : successLine(entry.index, entry.line, decodeValue(r.value));
         if (line !== undefined) decide(entry, line, undefined);
         else {
           const error = notJsonInfo(1);

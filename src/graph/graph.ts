@@ -12,14 +12,20 @@ import { startRun, type RunHandle, type RunStarter } from '../pipeline/seam.ts';
 import type { StageTask } from '../pipeline/stages.ts';
 import { checkGraph, type CheckedNode } from './validate.ts';
 
-/** A node of a task graph: a task run once, or a fan-out `map` over `items(deps)`. */
+/**
+ * A node of a task graph: a task run once (`task`, called with `{ ...input, [depId]: result }`), or a fan-out
+ * (`map` over `items(deps)`, its value the array of results). `after` lists the nodes it waits for (default none).
+ * `cost` is an estimate of its run time relative to the others (default 1): when more nodes are ready than the
+ * pool has threads, the one heading the costliest chain of work left starts first.
+ */
 export type GraphNode =
-  | { task: StageTask; after?: readonly string[]; input?: Record<string, unknown> }
+  | { task: StageTask; after?: readonly string[]; input?: Record<string, unknown>; cost?: number }
   | {
       map: StageTask;
       items: (deps: Record<string, unknown>) => Iterable<unknown> | AsyncIterable<unknown>;
       after?: readonly string[];
       input?: Record<string, unknown>;
+      cost?: number;
     };
 
 /** How a node ended. `because` names the dependency that did not succeed. */
@@ -95,7 +101,7 @@ function runItems(rt: RunStarter, items: unknown, node: CheckedNode, options: ob
   });
 }
 
-/** Work left along the longest chain starting at each node, counted in nodes (unknown costs weigh one each). */
+/** Work left along the longest chain starting at each node: the sum of the nodes' `cost` (1 each unless given). */
 function chainLengths(nodes: Map<string, CheckedNode>): Map<string, number> {
   const children = new Map<string, string[]>();
   for (const n of nodes.values()) for (const d of n.after) (children.get(d) ?? children.set(d, []).get(d)!).push(n.id);
@@ -105,8 +111,9 @@ function chainLengths(nodes: Map<string, CheckedNode>): Map<string, number> {
     if (known !== undefined) return known;
     let longest = 0;
     for (const c of children.get(id) ?? []) longest = Math.max(longest, visit(c));
-    memo.set(id, longest + 1);
-    return longest + 1;
+    const chain = longest + nodes.get(id)!.cost;
+    memo.set(id, chain);
+    return chain;
   };
   for (const id of nodes.keys()) visit(id);
   return memo;
@@ -132,6 +139,7 @@ export async function runGraph(rt: RunStarter, nodes: unknown, options?: unknown
     for (const d of n.after) (children.get(d) ?? children.set(d, []).get(d)!).push(n.id);
   }
   const priority = chainLengths(checked);
+  const position = new Map([...checked.keys()].map((id, k) => [id, k]));
   const ready: CheckedNode[] = [...checked.values()].filter((n) => n.after.length === 0);
   const running = new Set<RunHandle>();
   const threads = Math.max(1, rt.plan.threads);
@@ -206,7 +214,8 @@ export async function runGraph(rt: RunStarter, nodes: unknown, options?: unknown
     /** Start ready nodes: fan-outs at once (their runs share the pool), single tasks up to the pool's threads, longest chain first. */
     const pump = (): void => {
       if (over) return;
-      ready.sort((a, b) => priority.get(a.id)! - priority.get(b.id)!);
+      // Taken from the end: the costliest chain last, ties in the order the nodes were given.
+      ready.sort((a, b) => priority.get(a.id)! - priority.get(b.id)! || position.get(b.id)! - position.get(a.id)!);
       for (let k = ready.length - 1; k >= 0; k--) {
         const node = ready[k]!;
         if (node.items === undefined && inFlight >= threads) continue;

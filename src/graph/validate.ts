@@ -13,9 +13,11 @@ export interface CheckedNode {
   /** A fan-out node: the function giving its items from the dependencies' results. */
   items?: (deps: Record<string, unknown>) => Iterable<unknown> | AsyncIterable<unknown>;
   input: Record<string, unknown>;
+  /** The node's relative cost (default 1): orders ready nodes when more are ready than threads. */
+  cost: number;
 }
 
-const KEYS = ['task', 'map', 'items', 'after', 'input'];
+const KEYS = ['task', 'map', 'items', 'after', 'input', 'cost'];
 
 const at = (id: string, key?: string): string => `nodes[${JSON.stringify(id)}]${key ? `.${key}` : ''}`;
 
@@ -43,7 +45,15 @@ function checkNode(id: string, node: unknown): CheckedNode {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw bad(at(id, 'input'), `must be an object (its fields are passed to the task with the dependencies' results), got ${formatValue(input)}`);
   }
-  const checked: CheckedNode = { id, after: [...new Set(after as string[])], task: toTask(hasTask ? o['task'] : o['map'], at(id, hasTask ? 'task' : 'map')), input: input as Record<string, unknown> };
+  const cost = o['cost'] ?? 1;
+  if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) throw bad(at(id, 'cost'), `must be a finite number >= 0, got ${formatValue(cost)}`);
+  const checked: CheckedNode = {
+    id,
+    after: [...new Set(after as string[])],
+    task: toTask(hasTask ? o['task'] : o['map'], at(id, hasTask ? 'task' : 'map')),
+    input: input as Record<string, unknown>,
+    cost,
+  };
   if (hasMap) {
     if (typeof o['items'] !== 'function') throw bad(at(id, 'items'), `must be a function (deps) => iterable of items for \`map\`, got ${formatValue(o['items'])}`);
     checked.items = o['items'] as CheckedNode['items'] & object;

@@ -22,9 +22,14 @@ export interface PipelineOptions {
   ordered?: boolean | undefined;
   /**
    * The window: outcomes held for the consumer (and, in order, inputs waiting for an earlier one) before the
-   * pipeline takes no more input; also the capacity of the buffer between two segments. Default `16384`.
+   * pipeline takes no more input. Default `16384`.
    */
   highWaterMark?: number | undefined;
+  /**
+   * Values held between two segments (after an io stage, before one, after a flatMap) before the segment before
+   * pauses. Keep it small when values are big (file contents). Default `1024`.
+   */
+  buffer?: number | undefined;
   /** Cancels the pipeline: every stage stops and the iteration rejects with `signal.reason`. Default: none. */
   signal?: AbortSignal | undefined;
   /** Fixed chunk size of every worker segment. Default: adaptive, per segment. */
@@ -42,17 +47,24 @@ export interface PipelineOptions {
 }
 
 const RUN_KEYS = ['signal', 'chunkSize', 'abortGraceMs', 'timeout', 'retries', 'breaker', 'host'] as const;
-const KEYS: readonly string[] = [...RUN_KEYS, 'ordered', 'highWaterMark'];
+const KEYS: readonly string[] = [...RUN_KEYS, 'ordered', 'highWaterMark', 'buffer'];
 
 /** Default window (see {@link PipelineOptions.highWaterMark}). */
 export const DEFAULT_PIPELINE_WINDOW = 16_384;
+/** Default capacity between two segments (see {@link PipelineOptions.buffer}). */
+export const DEFAULT_PIPELINE_BUFFER = 1024;
 
-function checkOptions(options: unknown): { run: Record<string, unknown>; ordered: boolean; window: number } {
+function checkOptions(options: unknown): { run: Record<string, unknown>; ordered: boolean; window: number; buffer: number } {
   const o = checkKnownOptions(options, KEYS, 'options', { threads: 'createRuntime()', maxHeapMb: 'createRuntime()' });
   checkBoolean('options.ordered', o['ordered']);
   const run: Record<string, unknown> = {};
   for (const key of RUN_KEYS) if (o[key] !== undefined) run[key] = o[key];
-  return { run, ordered: o['ordered'] !== false, window: positiveInteger('highWaterMark', o['highWaterMark']) ?? DEFAULT_PIPELINE_WINDOW };
+  return {
+    run,
+    ordered: o['ordered'] !== false,
+    window: positiveInteger('highWaterMark', o['highWaterMark']) ?? DEFAULT_PIPELINE_WINDOW,
+    buffer: positiveInteger('buffer', o['buffer']) ?? DEFAULT_PIPELINE_BUFFER,
+  };
 }
 
 /** Reads the pipeline's items into the first channel (when the first stage runs on the main thread). */
@@ -139,7 +151,7 @@ export class PipelineStream<O = unknown> implements AsyncIterableIterator<Pipeli
 
   #start(): void {
     this.#started = true;
-    const { run, ordered, window } = checkOptions(this.#options);
+    const { run, ordered, window, buffer } = checkOptions(this.#options);
     const resolved = resolveMapOptions(run);
     const segments = planSegments(this.#stages);
     this.#userSignal = resolved.signal;
@@ -155,7 +167,7 @@ export class PipelineStream<O = unknown> implements AsyncIterableIterator<Pipeli
     const starts: Array<() => void> = [];
     for (let s = segments.length - 1; s >= 0; s--) {
       const plan = segments[s]!;
-      const input = s === 0 && plan.kind === 'worker' ? null : new Channel(window, kick);
+      const input = s === 0 && plan.kind === 'worker' ? null : new Channel(buffer, kick);
       if (plan.kind === 'worker') {
         const segment = new WorkerSegment(plan, input, down, collector);
         this.#parts.push(segment);

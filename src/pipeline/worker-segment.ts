@@ -4,7 +4,7 @@
  * dropped item, a flatMap's outputs, a value) and handed on. The run pauses while the next segment has no room.
  */
 import type { ItemError } from '../errors.ts';
-import { DROPPED } from '../worker/composite.ts';
+import { DROPPED, decodeValue } from '../worker/composite.ts';
 import type { Channel, Downstream } from './channel.ts';
 import type { Collector } from './collector.ts';
 import { toStageError } from './errors.ts';
@@ -60,12 +60,9 @@ export class WorkerSegment {
       input = carrier.input;
       path = carrier.path;
     }
-    if (value === DROPPED) {
-      this.#collector.drop(input, path);
-      return;
-    }
     if (!this.#plan.endsFlat) {
-      this.#down.put(input, path, value);
+      if (value === DROPPED) this.#collector.drop(input, path);
+      else this.#down.put(input, path, typeof value === 'object' ? decodeValue(value) : value);
       return;
     }
     const outputs = value as unknown[];

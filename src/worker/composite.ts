@@ -3,7 +3,7 @@
  * the one call the worker makes per item of a chunk, so a chunk of a three-stage pipeline costs one round trip.
  *
  * What an item's call returns (the main thread decodes it, see src/pipeline/worker-segment.ts):
- * - the last stage's value;
+ * - the last stage's value (see {@link encodeValue});
  * - {@link DROPPED} when a filter stage dropped the item;
  * - for a segment that ends with a flatMap stage, the array of its outputs (empty when a filter dropped the item).
  * A stage that throws has its error tagged with the stage's number and name ({@link STAGE_FIELD},
@@ -13,8 +13,24 @@
 import type { CompositeTaskSpec, TaskContext, TaskSpec } from '../task.ts';
 import { explainInlineError, type LoadedTask } from './load-task.ts';
 
-/** The value a composite returns for an item a filter dropped. Cannot be mistaken for data in practice. */
-export const DROPPED = '\u0000batchtools:dropped\u0000';
+/**
+ * The value a composite returns for an item a filter dropped: one exact subnormal number, so that a chunk of
+ * numbers with dropped items still travels as one packed Float64Array. A result that happens to equal it (or that
+ * is an escape wrapper itself) is sent wrapped (see {@link encodeValue}), so no result is ever taken for a drop.
+ */
+export const DROPPED = -4.94e-322;
+const ESCAPED = '\u0000batchtools:escaped';
+
+/** A result as it crosses: itself, or wrapped when it could be mistaken for {@link DROPPED} or for a wrapper. */
+function encodeValue(value: unknown): unknown {
+  if (value === DROPPED || (typeof value === 'object' && value !== null && Object.hasOwn(value, ESCAPED))) return { [ESCAPED]: value };
+  return value;
+}
+
+/** The result a composite sent (not {@link DROPPED}: check that first). */
+export function decodeValue(value: unknown): unknown {
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, ESCAPED) ? (value as Record<string, unknown>)[ESCAPED] : value;
+}
 /** Own field set on a stage's error: the stage's position in the pipeline. */
 export const STAGE_FIELD = 'batchtoolsStage';
 /** Own field set on a stage's error: the stage's name. */
@@ -30,6 +46,8 @@ interface Step {
 }
 
 const composites = new Map<string, Promise<LoadedTask>>();
+/** Inside the worker: a filter said no (a private object, never a stage's value). */
+const NO = Symbol('dropped');
 
 /** Load every stage of a composite (each cached like a single task) and fuse them into one task function. */
 export function loadComposite(spec: CompositeTaskSpec, load: (spec: TaskSpec) => Promise<LoadedTask>): Promise<LoadedTask> {
@@ -86,10 +104,10 @@ function fuse(steps: Step[]): LoadedTask {
   const last = steps.length - 1;
   const endsFlat = steps[last]!.op === 'flatMap';
   const dropped = (): unknown => (endsFlat ? [] : DROPPED);
-  /** The value after `step` given its input and output; DROPPED when a filter says no. */
+  /** The value after `step` given its input and output; NO when a filter says no. */
   const after = (step: Step, input: unknown, out: unknown): unknown => {
     if (step.op === 'map') return out;
-    if (step.op === 'filter') return out ? input : DROPPED;
+    if (step.op === 'filter') return out ? input : NO;
     return toArray(out, step);
   };
   const resume = async (pending: PromiseLike<unknown>, input: unknown, context: TaskContext, s: number): Promise<unknown> => {
@@ -101,8 +119,8 @@ function fuse(steps: Step[]): LoadedTask {
       throw tag(error, step);
     }
     const next = after(step, input, out);
-    if (next === DROPPED) return dropped();
-    return s === last ? next : runFrom(next, context, s + 1);
+    if (next === NO) return dropped();
+    return s === last ? (endsFlat ? next : encodeValue(next)) : runFrom(next, context, s + 1);
   };
   const runFrom = (item: unknown, context: TaskContext, from: number): unknown => {
     let value = item;
@@ -116,9 +134,9 @@ function fuse(steps: Step[]): LoadedTask {
       }
       if (isThenable(out)) return resume(out, value, context, s);
       value = after(step, value, out);
-      if (value === DROPPED) return dropped();
+      if (value === NO) return dropped();
     }
-    return value;
+    return endsFlat ? value : encodeValue(value);
   };
   return (item, context) => runFrom(item, context, 0);
 }

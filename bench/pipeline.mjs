@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * Pipelines and task graphs: `npm run bench:pipeline [-- flags]` (builds first). Three parts, each reporting
+ * medians over repeats; results in bench/results/pipeline.{json,md} with the machine's description.
+ *
+ *   --items N        items of the CPU pipeline (default 1000000)
+ *   --rss-items a,b  item counts of the peak-RSS runs, one fresh process each (default 250000,1000000)
+ *   --files N        files of the files part (default 2000), --kb K their size (default 50)
+ *   --nodes N        nodes per graph (default 20), --graphs G seeded graphs (default 3)
+ *   --repeats R      repeats (default 3)
+ *   --only a,b       parts to run: cpu, files, graph (default all)
+ *   --quick          items 200000, rss-items 50000,200000, files 400, repeats 1
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { describeMachine } from './lib/machine.mjs';
+import { median } from './lib/measure.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const quick = args.includes('--quick');
+const opts = {
+  items: Number(flag('items', quick ? 200_000 : 1_000_000)),
+  rssItems: String(flag('rss-items', quick ? '50000,200000' : '250000,1000000')).split(',').map(Number),
+  files: Number(flag('files', quick ? 400 : 2000)),
+  kb: Number(flag('kb', 50)),
+  nodes: Number(flag('nodes', 20)),
+  graphs: Number(flag('graphs', quick ? 1 : 3)),
+  repeats: Number(flag('repeats', quick ? 1 : 3)),
+  only: String(flag('only', 'cpu,files,graph')).split(','),
+};
+
+/** Loop steps of the stages' hash loop per microsecond, on this machine's main thread. */
+function calibrate() {
+  let h = 1;
+  const n = 20_000_000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ (h >>> 13) ^ i, 0x5bd1e995);
+  const us = (performance.now() - t0) * 1000;
+  return h === 0.5 ? 0 : n / us;
+}
+process.env.BT_BENCH_ITERS_PER_US ??= String(Math.round(calibrate()));
+
+const result = { command: `npm run bench:pipeline -- ${args.join(' ')}`.trim(), options: opts, itersPerUs: Number(process.env.BT_BENCH_ITERS_PER_US), machine: await describeMachine() };
+const lines = ['# Pipelines and task graphs', '', `Command: \`${result.command}\`. Medians of ${opts.repeats} repeats.`, ''];
+const f = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+if (opts.only.includes('cpu')) {
+  const { measureThroughput, measureRss } = await import('./pipeline/cpu.mjs');
+  const t = await measureThroughput(opts.items, opts.repeats);
+  const rate = Object.fromEntries(Object.entries(t.rows).map(([w, xs]) => [w, median(xs)]));
+  const rss = [];
+  for (const items of opts.rssItems) for (const way of Object.keys(t.rows)) rss.push(measureRss(way, items));
+  result.cpu = { threads: t.threads, kept: t.kept, itemsPerSecond: t.rows, median: rate, rss };
+  lines.push(`## Three-stage CPU pipeline (parse → score → filter, ~10 µs per item), ${f(opts.items)} items, ${t.threads} threads`, '');
+  lines.push('| way | items/s (median) | vs hand-fused rt.map |', '| --- | ---: | ---: |');
+  for (const [way, r] of Object.entries(rate)) lines.push(`| ${way} | ${f(r)} | ${f(r / rate.fused, 3)} |`);
+  lines.push('', 'Peak RSS (fresh process each):', '', `| way | ${opts.rssItems.map((n) => `${f(n)} items`).join(' | ')} |`, `| --- |${opts.rssItems.map(() => ' ---: |').join('')}`);
+  for (const way of Object.keys(t.rows)) lines.push(`| ${way} | ${opts.rssItems.map((n) => `${f(rss.find((x) => x.way === way && x.items === n).peakRssMiB, 1)} MiB`).join(' | ')} |`);
+  lines.push('');
+  console.log(lines.slice(-12).join('\n'));
+}
+
+if (opts.only.includes('files')) {
+  const { measureFiles } = await import('./pipeline/files.mjs');
+  const m = await measureFiles({ n: opts.files, kb: opts.kb, repeats: opts.repeats, concurrency: 16 });
+  result.files = m;
+  lines.push(`## Files: ${f(opts.files)} × ${opts.kb} KiB, read → transform (CPU) → atomic write, concurrency 16, ${m.threads} threads`, '');
+  lines.push('| way | wall s (median) | files/s | open fds, peak above base (max) |', '| --- | ---: | ---: | ---: |');
+  for (const [way, xs] of Object.entries(m.rows)) {
+    const s = median(xs.map((x) => x.seconds));
+    lines.push(`| ${way} | ${f(s, 2)} | ${f(opts.files / s)} | ${Math.max(...xs.map((x) => x.fdPeakAboveBase))} |`);
+  }
+  lines.push('');
+  console.log(lines.slice(-6).join('\n'));
+}
+
+if (opts.only.includes('graph')) {
+  const { measureGraph } = await import('./pipeline/graph.mjs');
+  const m = await measureGraph({ n: opts.nodes, graphs: opts.graphs, repeats: opts.repeats });
+  result.graph = m;
+  lines.push(`## Task graph: ${opts.nodes} nodes of uneven cost (10–300 ms), ${m.threads} threads`, '');
+  lines.push('Bound = max(critical path, total work / threads); efficiency = bound / makespan.', '');
+  lines.push('| graph | critical path ms | work/threads ms | rt.graph ms | efficiency | level by level ms | efficiency |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of m.rows) {
+    const g = median(r.graphMs);
+    const l = median(r.levelsMs);
+    lines.push(`| seed ${r.seed} | ${f(r.criticalPathMs)} | ${f(r.workPerThreadMs)} | ${f(g)} | ${f(r.boundMs / g, 3)} | ${f(l)} | ${f(r.boundMs / l, 3)} |`);
+  }
+  lines.push('');
+  console.log(lines.slice(-(m.rows.length + 4)).join('\n'));
+}
+
+const m = result.machine;
+lines.push('## Machine', '', `${m.cpu?.brand ?? m.nodeOs.cpuModel}, ${m.nodeOs.availableParallelism} CPUs available, Node ${m.node.version}, load average at start ${m.nodeOs.loadavg.join(' ')}.`, '');
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/pipeline.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(new URL('./results/pipeline.md', import.meta.url), `${lines.join('\n')}\n`);
+console.log('wrote bench/results/pipeline.json and pipeline.md');
