@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, InvalidInputError, InvalidOptionError } from '../src/index.ts';
 import { readDocument, writeDocument } from '../src/suites/document.ts';
 import { SuiteErrorCodes } from '../src/suites/errors.ts';
@@ -142,13 +143,34 @@ describe('runSuites', () => {
 
   it('stops on abort, terminating the running suite', async () => {
     const controller = new AbortController();
-    const run = runSuites(['hangs.bench.mjs', 'fast.bench.mjs'], {
-      cwd,
-      signal: controller.signal,
-      onProgress: (e) => {
-        if (e.type === 'suite-loaded') setTimeout(() => controller.abort(new Error('stop')), 50);
-      },
+    const reason = new Error('stop');
+    const events: string[] = [];
+    // Every termination, and whether it completed (the worker exited) before the call rejected.
+    const exits: Array<number | 'pending'> = [];
+    const original = Worker.prototype.terminate;
+    const terminate = vi.spyOn(Worker.prototype, 'terminate').mockImplementation(function (this: Worker) {
+      const at = exits.push('pending') - 1;
+      return original.call(this).then((code) => {
+        exits[at] = code;
+        return code;
+      });
     });
-    await expect(run).rejects.toThrow('stop');
+    try {
+      const run = runSuites(['hangs.bench.mjs', 'fast.bench.mjs'], {
+        cwd,
+        signal: controller.signal,
+        onProgress: (e) => {
+          events.push(`${e.type} ${e.file}`);
+          // The hanging suite is loaded and about to spin forever in its task.
+          if (e.type === 'suite-loaded') controller.abort(reason);
+        },
+      });
+      await expect(run).rejects.toBe(reason);
+    } finally {
+      terminate.mockRestore();
+    }
+    expect(events).toEqual(['suite-start hangs.bench.mjs', 'suite-loaded hangs.bench.mjs']); // fast never started
+    expect(exits).toHaveLength(1);
+    expect(exits[0]).not.toBe('pending'); // its worker had exited when the call rejected
   });
 });

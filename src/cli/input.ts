@@ -73,9 +73,14 @@ export async function* entries(lines: AsyncIterable<Line>): AsyncGenerator<Entry
   }
 }
 
-/** Open an input file for reading, turning "missing", "a directory" and "not readable" into a usage error. */
-export function openInput(path: string, display: string): AsyncIterable<Buffer> {
-  const stream = createReadStream(path);
+/**
+ * Open an input file for reading, turning "missing", "a directory" and "not readable" into a usage error.
+ * With `size`, only the first `size` bytes are read (what the pre-pass counted; lines appended meanwhile are not
+ * part of this run).
+ */
+export function openInput(path: string, display: string, size?: number): AsyncIterable<Buffer> {
+  if (size === 0) return { async *[Symbol.asyncIterator]() {} };
+  const stream = createReadStream(path, size === undefined ? {} : { end: size - 1 });
   return {
     async *[Symbol.asyncIterator]() {
       try {
