@@ -2,6 +2,7 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readmeFiles } from './fixtures/readme/blocks.ts';
 import { cleanUp, cli, hasScript, readJsonLines, root, startInTerminal, tempDir, waitForOutput, workModule, writeItems } from './fixtures/cli/spawn.ts';
 
 afterAll(cleanUp);
@@ -29,10 +30,12 @@ describe('batchtools run', () => {
       line: 8,
       ok: false,
       error: { code: 'BT_TASK_FAILED', name: 'RangeError', message: 'item 7 is on the fail list', attempts: 1, causeCode: 'E_LISTED' },
+      run: expect.stringMatching(/^[0-9a-f]{16}$/),
     });
+    const run = out[7]!['run'];
     expect(readJsonLines(join(dir, 'failed.jsonl'))).toEqual([
-      { index: 7, line: 8, input: { n: 7, tag: 't0' }, error: out[7]!['error'] },
-      { index: 250, line: 251, input: { n: 250, tag: 't5' }, error: out[250]!['error'] },
+      { index: 7, line: 8, input: { n: 7, tag: 't0' }, error: out[7]!['error'], run },
+      { index: 250, line: 251, input: { n: 250, tag: 't5' }, error: out[250]!['error'], run },
     ]);
     // Not a terminal: no progress bar, only the summary.
     expect(r.stderr).not.toMatch(/\x1b\[/);
@@ -73,7 +76,7 @@ describe('batchtools run', () => {
       [3, 5, true],
     ]);
     expect(out[2]!['error']).toMatchObject({ code: 'BT_INVALID_INPUT', name: 'SyntaxError', attempts: 0 });
-    expect(readJsonLines(join(dir, 'f.jsonl'))).toEqual([{ index: 2, line: 3, raw: '{"n":3,', error: out[2]!['error'] }]);
+    expect(readJsonLines(join(dir, 'f.jsonl'))).toEqual([{ index: 2, line: 3, raw: '{"n":3,', error: out[2]!['error'], run: out[2]!['run'] }]);
     expect(r.stderr).toMatch(/in\.jsonl:3: invalid JSON: /);
     expect(r.stderr).toContain('(BT_INVALID_INPUT 1)');
   });
@@ -112,28 +115,29 @@ describe('batchtools run', () => {
     const dir = tempDir();
     const top = await cli(['--help'], { cwd: dir });
     expect(top.code).toBe(0);
-    expect(top.stdout).toMatch(/run \[options\] <task-module>/);
+    expect(top.stdout).toMatch(/run \[options\] [<[]task-module[>\]]/);
     expect(top.stdout).toMatch(/130 {2}interrupted/);
     const run = await cli(['run', '--help'], { cwd: dir });
     expect(run.code).toBe(0);
     for (const text of ['--checkpoint <dir>', '{"index":0,"line":1,"ok":true,"value":', '"raw":', 'Exit codes:', 'Examples:']) {
       expect(run.stdout).toContain(text);
     }
-    const usage = await cli(['run', workModule, '--input', 'x.jsonl'], { cwd: dir });
+    expect(top.stdout).toMatch(/143 {2}terminated \(SIGTERM\)/);
+    const usage = await cli(['run', '--input', 'x.jsonl', '--output', 'y.jsonl'], { cwd: dir });
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain("required option '--output <file>' not specified");
-    expect(existsSync(join(dir, 'x.jsonl'))).toBe(false);
+    expect(usage.stderr).toContain('batchtools: no task to run');
+    expect(existsSync(join(dir, 'y.jsonl'))).toBe(false);
   });
 
   it('gives the output the README shows for its example', async () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const block = /```\n\$ npx batchtools run score\.js ([^\n]*)\n([\s\S]*?)\$ cat scores\.jsonl\n([\s\S]*?)\$ cat failed\.jsonl\n([\s\S]*?)```/.exec(readme);
+    const block = /\$ npx batchtools run score\.mjs ([^\n]*)\n([\s\S]*?)\$ cat scores\.jsonl\n([\s\S]*?)\$ cat failed\.jsonl\n([\s\S]*?)```/.exec(readme);
     expect(block).not.toBeNull();
     const [, args, summary, scores, failed] = block!;
     const dir = tempDir();
-    for (const file of ['score.js', 'package.json']) copyFileSync(join(root, 'test/fixtures/readme', file), join(dir, file));
+    writeFileSync(join(dir, 'score.mjs'), readmeFiles(readme).get('score.mjs')!);
     copyFileSync(join(root, 'test/fixtures/cli/texts.jsonl'), join(dir, 'texts.jsonl'));
-    const r = await cli(['run', 'score.js', ...args!.split(' ')], { cwd: dir });
+    const r = await cli(['run', 'score.mjs', ...args!.split(' ')], { cwd: dir });
     expect(r.code).toBe(1);
     const timing = /\d[\d,.]* m?s \([\d,]+ items\/s, \d+ threads?\)/;
     expect(r.stderr.replace(timing, 'T')).toBe(summary!.replace(timing, 'T'));

@@ -1,15 +1,20 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const loader = new URL('./fixtures/doors/load.mjs', import.meta.url);
 
-/** The packages a door loads when imported in a fresh process (its module graph, through load hooks). */
-async function packagesLoadedBy(door: string): Promise<Set<string>> {
+/** Every module URL a door loads when imported in a fresh process (its module graph, through load hooks). */
+async function modulesLoadedBy(door: string): Promise<string[]> {
   const { stdout } = await run(process.execPath, [loader.pathname, new URL(door, loader).href], { timeout: 60_000 });
-  const urls = JSON.parse(stdout) as string[];
+  return JSON.parse(stdout) as string[];
+}
+
+/** The packages a door loads. */
+async function packagesLoadedBy(door: string): Promise<Set<string>> {
+  const urls = await modulesLoadedBy(door);
   const packages = urls.flatMap((url) => {
     const match = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
     return match ? [match[1]!] : [];
@@ -28,6 +33,17 @@ describe('product doors', () => {
     for (const name of PRODUCT_ONLY) expect(loaded.has(name), name).toBe(false);
   });
 
+  it('the core imports no product source (arrows point inward: products → core → base)', async () => {
+    const own = (await modulesLoadedBy('../../../src/index.ts')).filter((url) => url.includes('/src/'));
+    expect(own.some((url) => url.endsWith('/src/base/errors.ts'))).toBe(true);
+    expect(own.filter((url) => /\/src\/(suites|cli|cluster|report)\//.test(url))).toEqual([]);
+    // the base imports nothing of ours outside itself
+    for (const file of readdirSync(new URL('../src/base/', import.meta.url)).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(new URL(`../src/base/${file}`, import.meta.url), 'utf8');
+      expect(text.match(/from '\.\.\/[^']*'|import\('\.\.\/[^']*'\)/g) ?? [], file).toEqual([]);
+    }
+  });
+
   it('the check can fail: the CLI door loads commander and cli-progress', async () => {
     const loaded = await packagesLoadedBy('../../../src/cli/index.ts');
     expect(loaded.has('commander')).toBe(true);
@@ -40,15 +56,16 @@ describe('product doors', () => {
     expect(loaded.has('tinybench')).toBe(false);
   });
 
-  it('package.json exports each door, types first', () => {
+  it('package.json exports each door that exists, types first (the products reserve batchtools/<name>)', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
       exports: Record<string, { types?: string; default?: string } | string>;
     };
-    for (const [door, source] of [
-      ['.', 'src/index.ts'],
-      ['./bench', 'src/suites/index.ts'],
-      ['./cli', 'src/cli/index.ts'],
-    ] as const) {
+    const doors: Array<[door: string, source: string]> = [['.', 'src/index.ts']];
+    for (const [door, dir] of [['./bench', 'suites'], ['./cli', 'cli'], ['./cluster', 'cluster'], ['./report', 'report']]) {
+      if (existsSync(new URL(`../src/${dir}/index.ts`, import.meta.url))) doors.push([door!, `src/${dir}/index.ts`]);
+    }
+    expect(doors.length).toBeGreaterThanOrEqual(3);
+    for (const [door, source] of doors) {
       const entry = pkg.exports[door];
       expect(typeof entry === 'object' ? Object.keys(entry) : [], door).toEqual(['types', 'default']);
       const built = source.replace(/^src\//, './dist/src/').replace(/\.ts$/, '');

@@ -9,6 +9,8 @@ export const ExitCode = {
   ITEMS_FAILED: 1,
   /** Usage, input or setup error: nothing was run, no output file is written. */
   USAGE: 2,
+  /** Disk full or I/O error while writing: nothing half-written was committed (a checkpoint keeps the results so far). */
+  IO_ERROR: 3,
   /** Interrupted (Ctrl-C, SIGINT): 128 + 2. */
   INTERRUPTED: 130,
   /** Terminated (SIGTERM): 128 + 15. */

@@ -143,8 +143,22 @@ function firstLine(error: unknown): string {
 /**
  * Import a module by `file:` URL, TypeScript included (see the module comment). Rejects with the module's own
  * error, or with a `BT_TSX_MISSING` error when tsx is needed and not installed.
+ *
+ * A CommonJS module whose named exports Node cannot see statically (a namespace with only `default`, as for a
+ * TypeScript file that tsx compiled to CommonJS) is returned with the properties of `module.exports` as names too.
  */
 export async function importModule(url: string): Promise<Record<string, unknown>> {
+  return withCommonJsNames(await importNamespace(url));
+}
+
+function withCommonJsNames(ns: Record<string, unknown>): Record<string, unknown> {
+  const exported = ns['default'];
+  const onlyDefault = Object.keys(ns).every((k) => k === 'default' || k === 'module.exports');
+  if (!onlyDefault || typeof exported !== 'object' || exported === null) return ns;
+  return Object.assign(Object.create(null) as Record<string, unknown>, exported, ns);
+}
+
+async function importNamespace(url: string): Promise<Record<string, unknown>> {
   if (!isTypeScript(url)) return (await import(url)) as Record<string, unknown>;
   const where = url.startsWith('file:') ? fileURLToPath(url) : url;
   if (nativeTypeScript() !== false && !(await tsxRegisteredAlready())) {

@@ -5,12 +5,22 @@
  * - `journal.jsonl`: the output line of every finished item, in completion order (see journal.ts);
  * - `input.jsonl`: a copy of standard input, when the input was `-`;
  * - `lock`: present while a run uses the directory (see lock.ts).
+ *
+ * The folder is the user's alone: a new one is created 0700; an existing one must belong to the user, be
+ * writable by nobody else and be empty; every file in it is created 0600, opened without following symlinks and
+ * checked to belong to the user (owned.ts). `resume` refuses a manifest not written by this user.
+ *
+ * Order on disk: the manifest (fsync'd, folder fsync'd) exists before the first journal record; at the end the
+ * output and failures files are committed (fsync'd) before any checkpoint file is removed, and the lock goes last.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, lstatSync, mkdirSync, readdirSync, readSync, renameSync, rmdirSync, unlinkSync, fstatSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { fsyncDir } from '../base/atomic-file.ts';
 import { CliError } from './cli-error.ts';
 import { fingerprint, writeFileAtomic, type Fingerprint } from './files.ts';
 import type { Lock } from './lock.ts';
+import { assertOwnedDir, openOwned, READ_ONLY } from './owned.ts';
 import type { StageSetting } from './stages.ts';
 
 /** Settings of a run, as `resume` replays them. Paths are absolute. */
@@ -52,6 +62,8 @@ export interface Manifest {
   stageModules?: Fingerprint[];
   /** The run created the directory: it is removed with the checkpoint when the run finishes. */
   ownsDir: boolean;
+  /** The run's identity, also written into its failure lines (`retry` checks it). */
+  runId?: string;
 }
 
 /** The files of a checkpoint directory. */
@@ -64,27 +76,37 @@ export function checkpointPaths(dir: string): { manifest: string; journal: strin
   };
 }
 
-/** Create the directory if needed; returns whether it was created. */
+/** Create the directory (0700) if needed, or check that an existing one is the user's own; returns whether it was created. */
 export function ensureCheckpointDir(dir: string, display: string): boolean {
-  if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new CliError(`--checkpoint: ${display} is not a directory`, 'give a directory (it is created if missing)');
+  if (existsSync(dir) || isLink(dir)) {
+    assertOwnedDir(dir, display);
     return false;
   }
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dirname(dir), { recursive: true });
+    mkdirSync(dir, { mode: 0o700 });
   } catch (error) {
     throw new CliError(`--checkpoint: cannot create ${display}: ${(error as Error).message}`, 'choose a directory you can write to');
   }
+  assertOwnedDir(dir, display);
   return true;
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Refuse a directory that already holds another run's checkpoint (or anything else). */
 export function assertUnused(dir: string, display: string): void {
   const paths = checkpointPaths(dir);
-  if (existsSync(paths.manifest)) {
+  if (existsSync(paths.manifest) || isLink(paths.manifest)) {
     let what = '';
     try {
-      const m = JSON.parse(readFileSync(paths.manifest, 'utf8')) as Manifest;
+      const m = JSON.parse(readOwned(paths.manifest, 'checkpoint manifest')) as Manifest;
       what = ` (a run of ${m.settings.module} on ${m.settings.inputDisplay}, started ${m.createdAt})`;
     } catch {
       // unreadable: say less
@@ -106,10 +128,12 @@ export function readManifest(dir: string, display: string): Manifest {
   if (!existsSync(dir)) {
     throw new CliError(`checkpoint not found: ${display}`, 'give the directory passed to `run --checkpoint`; a run that finished removes its checkpoint');
   }
+  assertOwnedDir(dir, display);
   let text: string;
   try {
-    text = readFileSync(paths.manifest, 'utf8');
-  } catch {
+    text = readOwned(paths.manifest, 'checkpoint manifest');
+  } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(
       `${display} is not a batchtools checkpoint (no manifest.json)`,
       'give the directory passed to `run --checkpoint`; a run that finished removes its checkpoint',
@@ -127,9 +151,27 @@ export function readManifest(dir: string, display: string): Manifest {
   return m;
 }
 
-/** Write the manifest atomically. */
+/** Read a whole file inside the checkpoint folder (no symlink, the user's own). */
+function readOwned(path: string, what: string): string {
+  const fd = openOwned(path, READ_ONLY, what)!;
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, buf, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buf.toString('utf8', 0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Write the manifest atomically (0600; a symlink in its place is replaced, never followed). */
 export function writeManifest(dir: string, manifest: Manifest): void {
-  writeFileAtomic(checkpointPaths(dir).manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileAtomic(checkpointPaths(dir).manifest, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600, replaceLinks: true });
 }
 
 /** A changed file, as found by {@link compareFingerprints}. */
@@ -181,17 +223,47 @@ export function clearCheckpoint(dir: string): void {
 }
 
 /**
- * Remove a finished run's checkpoint: its files, then the lock, then the directory when the run created it.
- * The manifest goes last of the files, so an interruption here leaves a checkpoint that still resumes.
+ * Remove a finished run's checkpoint. A folder the run created is first renamed away (atomically: the checkpoint
+ * is then either whole or gone), then emptied and removed. In a folder the user gave, the journal and input copy
+ * go first, the manifest last of the files (an interruption leaves a checkpoint that still resumes), the
+ * folder is fsync'd, and the lock goes last.
  */
 export function removeCheckpoint(dir: string, ownsDir: boolean, lock: Lock): void {
+  if (ownsDir) {
+    const trash = join(dirname(dir), `.${basename(dir)}.removing.${process.pid}.${randomBytes(4).toString('hex')}`);
+    let moved = false;
+    try {
+      renameSync(dir, trash);
+      moved = true;
+    } catch {
+      // fall back to removing in place
+    }
+    if (moved) {
+      fsyncDir(dirname(dir));
+      lock.forget();
+      for (const name of readdirSync(trash)) {
+        try {
+          unlinkSync(join(trash, name));
+        } catch {
+          // gone
+        }
+      }
+      try {
+        rmdirSync(trash);
+      } catch {
+        // not empty: something was added meanwhile; leave it
+      }
+      return;
+    }
+  }
   clearCheckpoint(dir);
+  fsyncDir(dir);
   lock.release();
   if (ownsDir) {
     try {
       rmdirSync(dir);
     } catch {
-      // not empty (the lock is removed after this) or already gone
+      // not empty or already gone
     }
   }
 }

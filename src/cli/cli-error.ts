@@ -31,3 +31,12 @@ export class Interrupted extends Error {
 
 /** Exit codes, documented in `--help` and the README: defined once, in the base. */
 export { ExitCode } from '../base/exit-codes.ts';
+
+/** Error codes of a file system that cannot take the writes (full, over quota, read-only, failing). */
+const IO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG']);
+
+/** True for an error of writing to disk (exit code {@link ExitCode.IO_ERROR}). */
+export function isIoError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && IO_CODES.has(code);
+}

@@ -15,6 +15,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   1    the run completed, but some items failed (see the output or --failures)
   2    usage, input or setup error (bad option, missing module or export, unreadable input,
        output directory missing, checkpoint in use or of another run): no output file is written
+  3    disk full or I/O error while writing: nothing half-written is committed; with --checkpoint,
+       the results so far are kept and \`batchtools resume <dir>\` continues once there is space
   130  interrupted (Ctrl-C); with --checkpoint, \`batchtools resume <dir>\` continues
   143  terminated (SIGTERM); the same graceful stop as Ctrl-C`;
 

@@ -21,14 +21,14 @@ import {
   type ErrorInfo,
   type FailureRecord,
 } from './records.ts';
-import type { ReportTrace } from './summary.ts';
+import { printable, type ReportTrace } from './summary.ts';
 
-/** Where decided items go. */
+/** Where decided items go. `seq` numbers the entries in the order the engine read them (0, 1, …). */
 export interface EngineSink {
   /** An item's outcome: its output line, and its failure record when it failed. */
-  outcome(entry: Entry, line: string, failure: FailureRecord | undefined): void;
+  outcome(entry: Entry, line: string, failure: FailureRecord | undefined, seq: number): void;
   /** True for an entry decided before this run (it is not run again); the sink deals with it. */
-  skip(entry: Entry): boolean;
+  skip(entry: Entry, seq: number): boolean;
   /** True while the output is behind; the engine then waits for `drain`. */
   readonly congested: boolean;
   drain(): Promise<void>;
@@ -53,7 +53,9 @@ export interface EngineJob {
   stopSignal?: AbortSignal | undefined;
   /** Name of the input for messages about bad lines. */
   inputDisplay: string;
-  /** Keep the library's per-chunk trace (for --json-report, --report, --trace-events). Default false. */
+  /** The run's id, written into failure lines. */
+  runId: string;
+  /** Keep the library's per-chunk trace, bounded (for --json-report, --report, --trace-events). Default false. */
   trace?: boolean | undefined;
   sink: EngineSink;
   /** Called once the pool size is known, before any item runs. */
@@ -83,6 +85,21 @@ export interface EngineResult {
 
 /** How many bad lines are named one by one. */
 const NAMED_INVALID_LINES = 5;
+/** Progress samples kept for a report; later ones are counted, not kept. */
+const TRACE_SAMPLES = 10_000;
+
+/**
+ * The library names an item by its position in the stream it was given; the CLI feeds it only the entries that
+ * run, so that position is not the input index. Messages are rewritten to name the input index (the library's
+ * item messages all start with `item <n>`), so output lines do not depend on which items ran in this process.
+ */
+function namedByInputIndex(info: ErrorInfo, streamIndex: number, inputIndex: number): ErrorInfo {
+  const prefix = `item ${streamIndex}`;
+  if (streamIndex === inputIndex || !info.message.startsWith(prefix)) return info;
+  const rest = info.message.slice(prefix.length);
+  if (rest.length > 0 && /[0-9]/.test(rest[0]!)) return info;
+  return { ...info, message: `item ${inputIndex}${rest}` };
+}
 /** How long running chunks may go on after Ctrl-C before their workers are stopped, ms (results are dropped). */
 const ABORT_GRACE_MS = 200;
 
@@ -115,38 +132,45 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
   };
   const { sink } = job;
   const t0 = performance.now();
-  const decide = (entry: Entry, line: string, error: ErrorInfo | undefined, failure?: FailureRecord): void => {
+  const decide = (entry: Entry, seq: number, line: string, error: ErrorInfo | undefined, failure?: FailureRecord): void => {
     result.decided++;
     if (error) {
       result.failed++;
       result.failedByCode[error.code] = (result.failedByCode[error.code] ?? 0) + 1;
     } else result.succeeded++;
-    sink.outcome(entry, line, failure);
+    sink.outcome(entry, line, failure, seq);
     job.onCount(result.decided, result.failed);
   };
+  const failed = (entry: Entry, seq: number, error: ErrorInfo, input: { input: unknown } | { raw: string }): void => {
+    const failure: FailureRecord = { index: entry.index, line: entry.line, ...input, error };
+    decide(entry, seq, failureLine(entry.index, entry.line, error, job.runId), error, failure);
+  };
 
-  // Stream index -> entry, for the items in flight.
-  const sent = new Map<number, Entry>();
+  // Stream index -> entry and its sequence number, for the items in flight.
+  const sent = new Map<number, { entry: Entry; seq: number }>();
   let nextSent = 0;
   async function* items(): AsyncGenerator<unknown> {
+    let seq = 0;
     for await (const entry of job.entries) {
+      const s = seq++;
       if (sink.congested) await sink.drain();
-      if (sink.skip(entry)) continue;
+      if (sink.skip(entry, s)) continue;
       if (entry.parsed.ok) {
-        sent.set(nextSent++, entry);
+        sent.set(nextSent++, { entry, seq: s });
         yield entry.parsed.value;
         continue;
       }
       const error = invalidInputInfo(entry.parsed.message);
-      const where = `${job.inputDisplay}:${entry.line}: ${error.message}`;
+      const where = printable(`${job.inputDisplay}:${entry.line}: ${error.message}`);
       if (result.invalidLines.length < NAMED_INVALID_LINES) result.invalidLines.push(where);
       job.onNote(`batchtools: ${where} (reported as a failed item, ${error.code})`);
-      decide(entry, failureLine(entry.index, entry.line, error), error, { index: entry.index, line: entry.line, raw: entry.raw, error });
+      failed(entry, s, error, { raw: entry.raw });
     }
   }
 
   let libraryTrace: RunTrace | undefined;
   const progressTrace: Array<{ t: number; items: number; failed: number }> = [];
+  let droppedSamples = 0;
   let lastDone = 0;
   let lastFailed = 0;
   const options: StreamOptions = {
@@ -154,17 +178,19 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
     signal: job.signal,
     ...(job.stopSignal ? { stopSignal: job.stopSignal } : {}),
     abortGraceMs: ABORT_GRACE_MS,
-    ...(job.trace === true && {
-      onTrace: (trace: RunTrace) => {
-        libraryTrace = trace;
-      },
-    }),
-    onProgress: (p: Progress) => {
-      progressTrace.push({ t: Math.round(p.elapsedMs * 1000) / 1000, items: p.done - lastDone, failed: p.failed - lastFailed });
-      lastDone = p.done;
-      lastFailed = p.failed;
-    },
   };
+  if (job.trace === true) {
+    options.onTrace = (trace) => {
+      libraryTrace = trace;
+    };
+    options.onProgress = (p: Progress) => {
+      if (progressTrace.length < TRACE_SAMPLES) {
+        progressTrace.push({ t: Math.round(p.elapsedMs * 1000) / 1000, items: p.done - lastDone, failed: p.failed - lastFailed });
+        lastDone = p.done;
+        lastFailed = p.failed;
+      } else droppedSamples++;
+    };
+  }
   if (job.retries !== undefined) options.retries = job.retries;
   if (job.timeout !== undefined) options.timeout = job.timeout;
 
@@ -173,23 +199,20 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
     const fused = job.stages ? stagesTask(job.stages) : undefined;
     const task = fused?.task ?? defineTask(job.module, job.exportName);
     for await (const r of rt.stream(items(), task, options)) {
-      const entry = sent.get(r.index)!;
+      const { entry, seq } = sent.get(r.index)!;
       sent.delete(r.index);
-      const input = entry.parsed.ok ? entry.parsed.value : undefined;
+      const input = { input: entry.parsed.ok ? entry.parsed.value : undefined };
       if (r.status === 'fulfilled') {
         const line = !fused
           ? successLine(entry.index, entry.line, r.value)
           : r.value === DROPPED && !fused.endsFlat
             ? filteredLine(entry.index, entry.line)
             : successLine(entry.index, entry.line, decodeValue(r.value));
-        if (line !== undefined) decide(entry, line, undefined);
-        else {
-          const error = notJsonInfo(1);
-          decide(entry, failureLine(entry.index, entry.line, error), error, { index: entry.index, line: entry.line, input, error });
-        }
+        if (line !== undefined) decide(entry, seq, line, undefined);
+        else failed(entry, seq, notJsonInfo(1), input);
       } else {
-        const error = errorInfo(fused ? toStageError(r.reason, entry.index, fused) : r.reason);
-        decide(entry, failureLine(entry.index, entry.line, error), error, { index: entry.index, line: entry.line, input, error });
+        const info = errorInfo(fused ? toStageError(r.reason, entry.index, fused) : r.reason);
+        failed(entry, seq, namedByInputIndex(info, r.index, entry.index), input);
       }
       if (sink.congested) await sink.drain();
     }
@@ -199,9 +222,11 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
     await rt.close();
   }
   result.durationMs = performance.now() - t0;
-  result.runTrace = libraryTrace;
-  result.trace = libraryTrace
-    ? { source: 'onTrace', ...libraryTrace }
-    : { source: 'onProgress', chunks: progressTrace, decisions: [] };
+  if (job.trace === true) {
+    result.runTrace = libraryTrace;
+    result.trace = libraryTrace
+      ? { source: 'onTrace', ...libraryTrace }
+      : { source: 'onProgress', chunks: progressTrace, decisions: [], ...(droppedSamples > 0 ? { droppedSamples } : {}) };
+  }
   return result;
 }

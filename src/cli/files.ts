@@ -1,11 +1,14 @@
 /**
- * Files written so that a reader never sees half of one: a temporary file in the same directory, fsync, rename,
- * fsync of the directory. Also the checks on paths made before any work starts, and file fingerprints.
+ * The checks on paths made before any work starts, file fingerprints, and the clean-up of temporary files a
+ * killed process left. Files are written by the one durable writer, src/base/atomic-file.ts.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { resolveTarget } from '../base/atomic-file.ts';
 import { CliError } from './cli-error.ts';
+
+export { AtomicFile, writeFileAtomic } from '../base/atomic-file.ts';
 
 /** Size and sha256 of a file's bytes. */
 export interface Fingerprint {
@@ -24,84 +27,14 @@ export async function fingerprint(path: string): Promise<Fingerprint> {
   return { size, sha256: hash.digest('hex') };
 }
 
-/** fsync a directory, so that a rename in it survives a power cut. Best effort (not every platform allows it). */
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Directories cannot be opened for fsync on some platforms; the rename itself is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-const FLUSH_BYTES = 1 << 16;
-
-/** A file written in full under a temporary name, then renamed into place by {@link commit}. */
-export class AtomicFile {
-  readonly path: string;
-  readonly tempPath: string;
-  #fd: number | undefined;
-  #buffer: string[] = [];
-  #buffered = 0;
-
-  constructor(path: string) {
-    this.path = path;
-    this.tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    this.#fd = openSync(this.tempPath, 'wx');
-  }
-
-  /** Append text (buffered). */
-  write(text: string): void {
-    this.#buffer.push(text);
-    this.#buffered += text.length;
-    if (this.#buffered >= FLUSH_BYTES) this.#flush();
-  }
-
-  #flush(): void {
-    if (this.#fd === undefined || this.#buffer.length === 0) return;
-    writeSync(this.#fd, this.#buffer.join(''));
-    this.#buffer = [];
-    this.#buffered = 0;
-  }
-
-  /** Flush, fsync, and rename over the final path. */
-  commit(): void {
-    if (this.#fd === undefined) throw new Error(`${this.path}: already closed`);
-    this.#flush();
-    fsyncSync(this.#fd);
-    closeSync(this.#fd);
-    this.#fd = undefined;
-    renameSync(this.tempPath, this.path);
-    fsyncDir(dirname(this.path));
-  }
-
-  /** Drop the temporary file; the final path is left as it was. Safe to call after commit. */
-  abort(): void {
-    if (this.#fd === undefined) return;
-    try {
-      closeSync(this.#fd);
-    } catch {
-      // already closed
-    }
-    this.#fd = undefined;
-    try {
-      unlinkSync(this.tempPath);
-    } catch {
-      // already gone
-    }
-  }
-}
-
 /**
  * Remove temporary files that a killed process (`kill -9`, power cut) left next to `path`: those named after
  * `path` whose process is gone.
  */
 export function removeStaleTemps(path: string, isAlive: (pid: number) => boolean): void {
-  const dir = dirname(path);
-  const prefix = `.${basename(path)}.`;
+  const { target } = resolveTarget(path);
+  const dir = dirname(target);
+  const prefix = `.${basename(target)}.`;
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -110,25 +43,13 @@ export function removeStaleTemps(path: string, isAlive: (pid: number) => boolean
   }
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const match = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length));
+    const match = /^(\d+)\.[0-9a-f]{8,12}\.tmp$/.exec(name.slice(prefix.length));
     if (!match || isAlive(Number(match[1]))) continue;
     try {
       unlinkSync(join(dir, name));
     } catch {
       // gone meanwhile
     }
-  }
-}
-
-/** Write a whole file atomically. */
-export function writeFileAtomic(path: string, text: string): void {
-  const file = new AtomicFile(path);
-  try {
-    file.write(text);
-    file.commit();
-  } catch (error) {
-    file.abort();
-    throw error;
   }
 }
 

@@ -1,19 +1,23 @@
 /**
- * One run of `run` or `resume`, once its settings are checked: wires the input, the engine, the journal, the
- * ordered output, the failures file, the progress view and Ctrl-C together, and ends in exactly one of: output
- * renamed into place (exit 0 or 1), interrupted with the checkpoint kept (130), or a run-level error (thrown,
- * exit 2) with no output file left behind.
+ * One job of `run`, `resume` or `retry` (one {@link JobPlan}, built by each command once its settings are
+ * checked): wires the input, the engine, the journal, the ordered output, the ordered failures file, the progress
+ * view and Ctrl-C together, and ends in exactly one of: output committed (exit 0 or 1), interrupted with the
+ * checkpoint kept (130), or a run-level error (thrown) with no new output file left behind.
+ *
+ * Order of the end, so that a power cut or a failure at any point loses nothing: the journal is fsync'd and
+ * closed; the output is committed (fsync, rename, directory fsync); then the failures file; then the report;
+ * only then is the checkpoint removed (lock last). Nothing is kept in memory per item: output lines wait in
+ * order (spilled to disk past a budget), failure lines are streamed in order to their file, or only counted.
  */
 import { isAbsolute, relative } from 'node:path';
 import { checkpointPaths, removeCheckpoint, type RunSettings } from './checkpoint.ts';
 import { ExitCode } from './cli-error.ts';
 import { runEngine, type EngineResult, type EngineSink } from './engine.ts';
-import { writeFileAtomic } from './files.ts';
 import type { Entry } from './input.ts';
 import { watchInterrupts } from './interrupt.ts';
 import { JournalReader, JournalWriter, type JournalIndex } from './journal.ts';
 import type { Lock } from './lock.ts';
-import { fileTarget, OrderedOutput, stdoutTarget } from './ordered-output.ts';
+import { fileTarget, OrderedOutput, stdoutTarget, type OutputTarget, type Prefilled } from './ordered-output.ts';
 import { chooseProgress } from './progress.ts';
 import { failureRecordLine, parseOutputLine, type FailureRecord } from './records.ts';
 import { wantsTrace, writeReportFiles } from './report-files.ts';
@@ -28,16 +32,35 @@ export interface JobCheckpoint {
   journal: JournalIndex;
 }
 
-/** Everything a job needs. */
+/** Output lines decided before this job, read in index order (retry: the old output, minus the retried items). */
+export interface EarlierLines extends Prefilled {
+  /** Failure lines among those read so far. */
+  readonly failedRead: number;
+  close(): void;
+}
+
+/** Everything a job needs: the one description of `run`, `resume` and `retry`. */
 export interface JobPlan {
-  command: 'run' | 'resume';
+  command: 'run' | 'resume' | 'retry';
   settings: RunSettings;
-  /** Items of the input, when known before the run (always with a checkpoint). */
+  /** The run's id, written into failure lines. */
+  runId: string;
+  /** Lines of the output, when known before the run (always with a checkpoint, and for retry). */
   total: number | null;
+  /** The items this job decides (retry: the listed failures), with their input index. */
   entries: AsyncIterable<Entry>;
+  /** Items in `entries`, when known (for the progress bar). Default: `total`. */
+  entryCount?: number | undefined;
   checkpoint: JobCheckpoint | undefined;
+  /** Lines decided before (retry). */
+  earlier?: EarlierLines | undefined;
+  /** Mode of a new output or failures file (the input's). */
+  fileMode?: number | undefined;
   quiet: boolean;
 }
+
+/** Failures kept for the HTML report. */
+const FIRST_FAILURES = 10;
 
 /** Outcomes found in the journal of an earlier run. */
 interface JournalCounts {
@@ -60,7 +83,23 @@ export async function executeJob(plan: JobPlan): Promise<number> {
   } catch (error) {
     plan.checkpoint?.lock.release();
     throw error;
+  } finally {
+    plan.earlier?.close();
   }
+}
+
+function journalCounts(plan: JobPlan): JournalCounts {
+  const before: JournalCounts = { decided: 0, failed: 0, byCode: {} };
+  for (const [index, entry] of plan.checkpoint?.journal.entries ?? []) {
+    if (plan.total !== null && index >= plan.total) continue;
+    before.decided++;
+    if (!entry.ok) {
+      before.failed++;
+      const code = entry.code ?? 'unknown';
+      before.byCode[code] = (before.byCode[code] ?? 0) + 1;
+    }
+  }
+  return before;
 }
 
 async function runJob(plan: JobPlan): Promise<number> {
@@ -70,47 +109,70 @@ async function runJob(plan: JobPlan): Promise<number> {
   const paths = checkpoint ? checkpointPaths(checkpoint.dir) : undefined;
   const journaled = checkpoint?.journal.entries ?? new Map();
   const reader = paths && checkpoint && journaled.size > 0 ? new JournalReader(paths.journal, checkpoint.journal) : undefined;
-  const writer = paths ? new JournalWriter(paths.journal) : undefined;
-  const target = settings.output === '-' ? stdoutTarget() : fileTarget(settings.output, displayPath(settings.output));
-  const output = new OrderedOutput(target, reader);
-  const failures: FailureRecord[] = [];
-
-  // Outcomes from the journal (only those of items the input still has).
-  const before: JournalCounts = { decided: 0, failed: 0, byCode: {} };
-  for (const [index, entry] of journaled) {
-    if (plan.total !== null && index >= plan.total) continue;
-    before.decided++;
-    if (!entry.ok) {
-      before.failed++;
-      const code = entry.code ?? 'unknown';
-      before.byCode[code] = (before.byCode[code] ?? 0) + 1;
+  let writer: JournalWriter | undefined;
+  let target: OutputTarget | undefined;
+  let failuresFile: OutputTarget | undefined;
+  const cleanUp = (): void => {
+    writer?.closeQuietly();
+    reader?.close();
+    target?.abort();
+    failuresFile?.abort();
+  };
+  let output: OrderedOutput;
+  let failuresOut: OrderedOutput | undefined;
+  try {
+    writer = paths ? new JournalWriter(paths.journal) : undefined;
+    target = settings.output === '-' ? stdoutTarget() : fileTarget(settings.output, displayPath(settings.output), plan.fileMode);
+    output = new OrderedOutput(target, reader ?? plan.earlier);
+    if (settings.failures !== undefined) {
+      failuresFile = fileTarget(settings.failures, displayPath(settings.failures), plan.fileMode);
+      failuresOut = new OrderedOutput(failuresFile);
     }
+  } catch (error) {
+    cleanUp();
+    dropOrKeep(plan, 0);
+    throw error;
   }
+
+  const before = journalCounts(plan);
+  // The first failures in input order, for the HTML report (bounded; the failures file has them all).
+  const firstFailures: FailureRecord[] = [];
+  const noteFailure = (f: FailureRecord): void => {
+    if (firstFailures.length >= FIRST_FAILURES && f.index > firstFailures[firstFailures.length - 1]!.index) return;
+    firstFailures.push(f);
+    firstFailures.sort((a, b) => a.index - b.index);
+    if (firstFailures.length > FIRST_FAILURES) firstFailures.pop();
+  };
   let ranNow = 0;
   let decidedNow = 0;
   const sink: EngineSink = {
-    outcome(entry, line, failure) {
+    outcome(entry, line, failure, seq) {
       writer?.append(line);
       output.put(entry.index, line);
-      if (failure) failures.push(failure);
+      failuresOut?.put(seq, failure ? failureRecordLine(failure, plan.runId) : null);
+      if (failure) noteFailure(failure);
       decidedNow++;
       if (entry.parsed.ok) ranNow++;
     },
-    skip(entry) {
+    skip(entry, seq) {
       if (!reader?.has(entry.index)) return false;
+      let line: string | null = null;
       if (!journaled.get(entry.index)?.ok) {
         const record = parseOutputLine(reader.read(entry.index) ?? '');
         if (record && !record.ok) {
           const base = { index: entry.index, line: entry.line, error: record.error };
-          failures.push(entry.parsed.ok ? { ...base, input: entry.parsed.value } : { ...base, raw: entry.raw });
+          const failure = entry.parsed.ok ? { ...base, input: entry.parsed.value } : { ...base, raw: entry.raw };
+          if (failuresOut) line = failureRecordLine(failure, plan.runId);
+          noteFailure(failure);
         }
       }
+      failuresOut?.put(seq, line);
       return true;
     },
     get congested() {
-      return target.congested;
+      return target!.congested;
     },
-    drain: () => target.drain(),
+    drain: () => target!.drain(),
   };
 
   const watch = watchInterrupts(
@@ -121,11 +183,11 @@ async function runJob(plan: JobPlan): Promise<number> {
       ),
     () => {
       progress.stop();
-      writer?.close();
-      target.abort();
+      cleanUp();
       checkpoint?.lock.release();
     },
   );
+  const progressTotal = plan.entryCount ?? plan.total;
   let result: EngineResult;
   try {
     output.advance();
@@ -143,10 +205,12 @@ async function runJob(plan: JobPlan): Promise<number> {
       signal: watch.signal,
       stopSignal: watch.stopSignal,
       inputDisplay: settings.inputDisplay,
+      runId: plan.runId,
       trace: wantsTrace(settings),
       sink,
-      onStart: (threads) => progress.start(plan.total, before.decided, threads),
-      onCount: (decided, failed) => progress.update(before.decided + decided, before.failed + failed),
+      onStart: (threads) => progress.start(progressTotal, plan.command === 'retry' ? 0 : before.decided, threads),
+      onCount: (decided, failed) =>
+        plan.command === 'retry' ? progress.update(decided, failed) : progress.update(before.decided + decided, before.failed + failed),
       onNote: (text) => progress.note(text),
     });
     output.advance();
@@ -157,39 +221,57 @@ async function runJob(plan: JobPlan): Promise<number> {
     writer?.close();
     output.close();
     await target.commit();
+    failuresOut?.close();
   } catch (error) {
     progress.stop();
-    writer?.close();
-    reader?.close();
     output.close();
-    target.abort();
+    failuresOut?.close();
+    cleanUp();
     if (watch.interrupted) return interrupted(plan, before.decided + decidedNow, watch.exitCode);
-    if (checkpoint) {
-      if (plan.command === 'run' && ranNow === 0) removeCheckpoint(checkpoint.dir, checkpoint.ownsDir, checkpoint.lock);
-      else {
-        checkpoint.lock.release();
-        process.stderr.write(`batchtools: the results so far are kept in ${displayPath(checkpoint.dir)}\n`);
-      }
-    }
+    dropOrKeep(plan, ranNow);
     throw error;
   } finally {
     watch.dispose();
   }
   reader?.close();
   // If this fails, the output is in place and the checkpoint stays: `resume` redoes what is left.
-  return await finish(plan, result, before, failures);
+  try {
+    await failuresFile?.commit();
+  } catch (error) {
+    checkpoint?.lock.release();
+    throw error;
+  }
+  return await finish(plan, result, before, firstFailures);
 }
 
-/** After the output is in place: the failures file, the report, the summary; then the checkpoint goes. */
+/**
+ * After a run-level error: a new run's checkpoint that holds nothing yet is removed (a setup error leaves nothing
+ * behind, and the same command can simply be run again); otherwise it is kept, unlocked, for `resume`.
+ */
+function dropOrKeep(plan: JobPlan, ranNow: number): void {
+  const { checkpoint } = plan;
+  if (!checkpoint) return;
+  if (plan.command === 'run' && ranNow === 0 && checkpoint.journal.entries.size === 0) {
+    try {
+      removeCheckpoint(checkpoint.dir, checkpoint.ownsDir, checkpoint.lock);
+      return;
+    } catch {
+      // keep it then
+    }
+  }
+  checkpoint.lock.release();
+  process.stderr.write(`batchtools: the results so far are kept in ${displayPath(checkpoint.dir)}\n`);
+}
+
+/** After the output and failures are in place: the report, the summary; then the checkpoint goes. */
 async function finish(plan: JobPlan, result: EngineResult, before: JournalCounts, failures: FailureRecord[]): Promise<number> {
   const { settings, checkpoint } = plan;
-  failures.sort((a, b) => a.index - b.index);
-  if (settings.failures !== undefined) writeFileAtomic(settings.failures, failures.map((f) => `${failureRecordLine(f)}\n`).join(''));
   const failedByCode = { ...before.byCode };
   for (const [code, n] of Object.entries(result.failedByCode)) failedByCode[code] = (failedByCode[code] ?? 0) + n;
+  const retry = plan.command === 'retry';
   const summary: Summary = {
     command: plan.command,
-    items: before.decided + result.decided,
+    items: retry ? result.decided : before.decided + result.decided,
     succeeded: before.decided - before.failed + result.succeeded,
     failed: before.failed + result.failed,
     failedByCode,
@@ -202,7 +284,9 @@ async function finish(plan: JobPlan, result: EngineResult, before: JournalCounts
     failures: settings.failures === undefined ? undefined : displayPath(settings.failures),
     invalidLines: result.invalidLines,
   };
-  const code = summary.failed > 0 ? ExitCode.ITEMS_FAILED : ExitCode.OK;
+  // retry: the exit code tells whether the output (all of it, not only the retried items) still has failures.
+  const failedInOutput = retry ? (plan.earlier?.failedRead ?? 0) + result.failed : summary.failed;
+  const code = failedInOutput > 0 ? ExitCode.ITEMS_FAILED : ExitCode.OK;
   if (settings.jsonReport !== undefined) writeReport(settings.jsonReport, summary, result.trace, code);
   await writeReportFiles(settings, { trace: result.runTrace, plan: result.plan, summary, failures, module: settings.module });
   if (checkpoint) removeCheckpoint(checkpoint.dir, checkpoint.ownsDir, checkpoint.lock);
@@ -212,13 +296,17 @@ async function finish(plan: JobPlan, result: EngineResult, before: JournalCounts
 
 function interrupted(plan: JobPlan, done: number, exitCode: number): number {
   const { checkpoint } = plan;
-  const of = plan.total === null ? '' : ` of ${plan.total.toLocaleString('en-US')}`;
+  const total = plan.entryCount ?? plan.total;
+  const of = total === null ? '' : ` of ${total.toLocaleString('en-US')}`;
   if (checkpoint) {
     checkpoint.lock.release();
     process.stderr.write(
       `batchtools: interrupted after ${done.toLocaleString('en-US')}${of} items; their results are saved in ${displayPath(checkpoint.dir)}\n` +
         `  resume with: batchtools resume ${displayPath(checkpoint.dir)}\n`,
     );
+  } else if (plan.command === 'retry') {
+    const failures = plan.settings.failures === undefined ? '' : ` and ${displayPath(plan.settings.failures)}`;
+    process.stderr.write(`batchtools: interrupted; ${displayPath(plan.settings.output)}${failures} are unchanged\n`);
   } else {
     process.stderr.write(
       `batchtools: interrupted after ${done.toLocaleString('en-US')}${of} items; no output was written\n` +

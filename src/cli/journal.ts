@@ -1,31 +1,45 @@
 /**
- * The checkpoint journal: every finished item's output line, appended in completion order. Writes are batched
- * (one write per burst of results, at the latest every 1,000 records) and fsync'd every 200 ms, so a `kill -9`
- * loses only chunks still running, and a power cut at most the last 200 ms. Reading tolerates a torn last line.
+ * The checkpoint journal: every finished item's output line, appended in completion order.
+ *
+ * What it guarantees, exactly:
+ * - A result is handed to the kernel (`write`) before the end of the event-loop turn in which the CLI received
+ *   it (and at once when 64 KiB are waiting). A `kill -9` therefore loses only the chunks in flight (running in
+ *   a worker, or whose results had not reached the main thread yet) and nothing the run had received.
+ * - The journal is fsync'd at most {@link SYNC_MS} ms after a write (checked on every write and by a timer), and
+ *   at the end; a power cut loses at most the results of the last {@link SYNC_MS} ms (plus a torn last line,
+ *   which resume cuts off). The manifest is fsync'd, with its folder, before the first journal record.
+ * - Every write's byte count is checked (a short write is continued; no progress = ENOSPC). A failed write or
+ *   fsync stops the run with that error; nothing after a failed write is appended.
+ * - The file is opened with O_NOFOLLOW, created 0600, and must belong to the user.
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, readSync } from 'node:fs';
+import { APPEND_NOFOLLOW, fileSystem, writeAll } from '../base/atomic-file.ts';
 import { CliError } from './cli-error.ts';
+import { openOwned, READ_ONLY, READ_WRITE } from './owned.ts';
 import { parseOutputLine } from './records.ts';
 
-/** Records buffered before a write, whatever the timing. */
-const FLUSH_RECORDS = 1000;
-/** How often written records are fsync'd, ms. */
+/** Bytes waiting before a write, whatever the timing. */
+const FLUSH_BYTES = 1 << 16;
+/** How long a written record may wait for its fsync, ms. */
 const SYNC_MS = 200;
 
 /** Appends output lines to the journal. */
 export class JournalWriter {
-  readonly path: string;
   #fd: number | undefined;
+  readonly #path: string;
   #buffer: string[] = [];
+  #buffered = 0;
   #unsynced = false;
+  #lastSync = performance.now();
   #immediate: NodeJS.Immediate | undefined;
   readonly #timer: NodeJS.Timeout;
+  #failed: unknown;
   #records = 0;
 
   constructor(path: string) {
-    this.path = path;
-    this.#fd = openSync(path, 'a');
-    this.#timer = setInterval(() => this.sync(), SYNC_MS);
+    this.#path = path;
+    this.#fd = openOwned(path, APPEND_NOFOLLOW, 'checkpoint journal');
+    this.#timer = setInterval(() => this.#background(), SYNC_MS);
     this.#timer.unref();
   }
 
@@ -34,39 +48,81 @@ export class JournalWriter {
     return this.#records;
   }
 
-  /** Append one line (without its newline). Written at the end of the current burst of results. */
+  /** Append one line (without its newline). Written at the end of the current event-loop turn. */
   append(line: string): void {
+    if (this.#failed !== undefined) throw this.#failed;
     this.#buffer.push(`${line}\n`);
+    this.#buffered += line.length + 1;
     this.#records++;
-    if (this.#buffer.length >= FLUSH_RECORDS) this.flush();
-    else this.#immediate ??= setImmediate(() => this.flush());
+    if (this.#buffered >= FLUSH_BYTES) this.flush();
+    else this.#immediate ??= setImmediate(() => this.#background());
   }
 
-  /** Write what is buffered. */
+  /** A flush from a timer: an error is kept and thrown by the next append or close (never uncaught). */
+  #background(): void {
+    this.#immediate = undefined;
+    if (this.#failed !== undefined) return;
+    try {
+      this.flush();
+      if (this.#unsynced && performance.now() - this.#lastSync >= SYNC_MS) this.sync();
+    } catch (error) {
+      this.#failed = error;
+    }
+  }
+
+  /** Write what is buffered (and fsync when the last fsync is older than SYNC_MS). */
   flush(): void {
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#immediate = undefined;
+    if (this.#failed !== undefined) throw this.#failed;
     if (this.#fd === undefined || this.#buffer.length === 0) return;
-    writeSync(this.#fd, this.#buffer.join(''));
+    const text = this.#buffer.join('');
     this.#buffer = [];
+    this.#buffered = 0;
+    try {
+      writeAll(this.#fd, text, null, this.#path);
+    } catch (error) {
+      this.#failed = error;
+      throw error;
+    }
     this.#unsynced = true;
+    if (performance.now() - this.#lastSync >= SYNC_MS) this.sync();
   }
 
   /** Write and fsync what is buffered. */
   sync(): void {
     this.flush();
     if (this.#fd === undefined || !this.#unsynced) return;
-    fsyncSync(this.#fd);
+    try {
+      fileSystem().fsyncSync(this.#fd);
+    } catch (error) {
+      this.#failed = error;
+      throw error;
+    }
     this.#unsynced = false;
+    this.#lastSync = performance.now();
   }
 
-  /** Sync and close. Safe to call twice. */
+  /** Sync and close; throws the first write error. Safe to call twice (the second call does nothing). */
   close(): void {
     if (this.#fd === undefined) return;
-    this.sync();
     clearInterval(this.#timer);
-    closeSync(this.#fd);
-    this.#fd = undefined;
+    try {
+      this.sync();
+    } finally {
+      const fd = this.#fd;
+      this.#fd = undefined;
+      closeSync(fd);
+    }
+  }
+
+  /** Close without throwing (after another error, or on a second Ctrl-C): write what can be written. */
+  closeQuietly(): void {
+    try {
+      this.close();
+    } catch {
+      // the run already ends with an error of its own
+    }
   }
 }
 
@@ -94,13 +150,8 @@ const READ_BYTES = 1 << 20;
 /** Index a journal: item index to record position. A torn tail is tolerated; damage before good records is not. */
 export function readJournal(path: string): JournalIndex {
   const entries = new Map<number, JournalEntry>();
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return { entries, validBytes: 0, tornBytes: 0 };
-    throw error;
-  }
+  const fd = openOwned(path, READ_ONLY, 'checkpoint journal', true);
+  if (fd === undefined) return { entries, validBytes: 0, tornBytes: 0 };
   let validBytes = 0;
   let damagedAt: number | undefined;
   let carry = Buffer.alloc(0);
@@ -140,10 +191,10 @@ export function readJournal(path: string): JournalIndex {
 
 /** Cut a journal's torn tail, so new records start on a line of their own. */
 export function truncateJournal(path: string, validBytes: number): void {
-  const fd = openSync(path, 'r+');
+  const fd = openOwned(path, READ_WRITE, 'checkpoint journal')!;
   try {
     ftruncateSync(fd, validBytes);
-    fsyncSync(fd);
+    fileSystem().fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -155,7 +206,7 @@ export class JournalReader {
   readonly #entries: Map<number, JournalEntry>;
 
   constructor(path: string, index: JournalIndex) {
-    this.#fd = openSync(path, 'r');
+    this.#fd = openOwned(path, READ_ONLY, 'checkpoint journal')!;
     this.#entries = index.entries;
   }
 

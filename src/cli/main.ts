@@ -1,13 +1,14 @@
 /**
  * The `batchtools` command. Argument parsing and terminal output live in src/cli and never leak into the library.
- * Exit codes: 0 success; 1 some items failed; 2 usage or input error; 130 interrupted (SIGINT); 143 terminated
- * (SIGTERM).
+ * Exit codes: 0 success; 1 some items failed; 2 usage or input error; 3 disk full or I/O error; 130 interrupted
+ * (SIGINT); 143 terminated (SIGTERM).
  */
 import { Command, CommanderError } from 'commander';
 import { isBatchtoolsError } from '../errors.ts';
-import { CliError, ExitCode } from './cli-error.ts';
+import { CliError, ExitCode, isIoError } from './cli-error.ts';
 import { EXIT_CODES_HELP, registerJobCommands } from './commands.ts';
 import { integerOption } from './flags.ts';
+import { printable } from './summary.ts';
 import { registerBenchCommand } from './bench-command.ts';
 import { runInfo } from './info.ts';
 import { packageVersion } from './version.ts';
@@ -71,8 +72,8 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version are printed by commander and exit 0; every other parse error is a usage error.
       return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
-    process.stderr.write(describeFailure(error));
-    return ExitCode.USAGE;
+    process.stderr.write(printable(describeFailure(error)));
+    return isIoError(error) ? ExitCode.IO_ERROR : ExitCode.USAGE;
   }
 }
 
@@ -85,5 +86,8 @@ function describeFailure(error: unknown): string {
   }
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  return `batchtools: ${message}${typeof code === 'string' ? ` [${code}]` : ''}\n`;
+  const hint = isIoError(error)
+    ? '  the disk is full or failing: nothing half-written was committed; free space and run again (with --checkpoint: batchtools resume <dir>)\n'
+    : '';
+  return `batchtools: ${message}${typeof code === 'string' ? ` [${code}]` : ''}\n${hint}`;
 }

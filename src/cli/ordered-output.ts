@@ -23,10 +23,10 @@ export interface OutputTarget {
   abort(): void;
 }
 
-/** Output to a file, atomically. */
-export function fileTarget(path: string, name: string): OutputTarget {
+/** Output to a file, atomically (a new file gets `mode`; an existing one keeps its own). */
+export function fileTarget(path: string, name: string, mode?: number): OutputTarget {
   removeStaleTemps(path, isAlive);
-  const file = new AtomicFile(path);
+  const file = new AtomicFile(path, { mode });
   return {
     name,
     write: (text) => file.write(text),
@@ -94,7 +94,7 @@ const MEMORY_BUDGET = 64 * 1024 * 1024;
 export class OrderedOutput {
   readonly #target: OutputTarget;
   readonly #prefilled: Prefilled | undefined;
-  readonly #waiting = new Map<number, string | Spilled>();
+  readonly #waiting = new Map<number, string | Spilled | null>();
   readonly #budget: number;
   #inMemory = 0;
   #spill: SpillFile | undefined;
@@ -121,12 +121,14 @@ export class OrderedOutput {
     return this.#spill !== undefined;
   }
 
-  /** Hand over the line of item `index` (without newline). */
-  put(index: number, line: string): void {
+  /** Hand over the line of item `index` (without newline); `null`: item `index` has no line here. */
+  put(index: number, line: string | null): void {
     if (index === this.#next) {
-      this.#target.write(`${line}\n`);
+      if (line !== null) this.#target.write(`${line}\n`);
       this.#next++;
       this.#advance();
+    } else if (line === null) {
+      this.#waiting.set(index, null);
     } else if (this.#inMemory + line.length <= this.#budget) {
       this.#waiting.set(index, line);
       this.#inMemory += line.length;
@@ -152,7 +154,11 @@ export class OrderedOutput {
       const held = this.#waiting.get(this.#next);
       let line: string | undefined;
       if (held === undefined) line = this.#prefilled?.read(this.#next);
-      else {
+      else if (held === null) {
+        this.#waiting.delete(this.#next);
+        this.#next++;
+        continue;
+      } else {
         this.#waiting.delete(this.#next);
         if (typeof held === 'string') {
           this.#inMemory -= held.length;

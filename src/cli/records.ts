@@ -3,10 +3,13 @@
  *
  * - output line, one per input item, in input order:
  *   `{"index":0,"line":1,"ok":true,"value":<result>}` or
- *   `{"index":2,"line":3,"ok":false,"error":{"code":"BT_TASK_FAILED","name":"TypeError","message":"…","attempts":1}}`
+ *   `{"index":2,"line":3,"ok":false,"error":{"code":"BT_TASK_FAILED","name":"TypeError","message":"…","attempts":1},"run":"<id>"}`
  * - failure line (the `--failures` file, read back by `retry`), in input order:
- *   `{"index":2,"line":3,"input":<item>,"error":{…}}`, or `"raw":"<line text>"` instead of `input` for a line
- *   that is not valid JSON.
+ *   `{"index":2,"line":3,"input":<item>,"error":{…},"run":"<id>"}`, or `"raw":"<line text>"` instead of `input`
+ *   for a line that is not valid JSON.
+ *
+ * `run` is the run's id (16 hex digits, from the input's and the task module's fingerprints, kept by a
+ * checkpoint): `retry` merges a failures file only into the output of the same run.
  *
  * The checkpoint journal holds output lines too, in completion order.
  */
@@ -38,7 +41,7 @@ export interface ErrorInfo {
 /** One line of the output file. */
 export type OutputRecord =
   | { index: number; line: number; ok: true; value: unknown }
-  | { index: number; line: number; ok: false; error: ErrorInfo };
+  | { index: number; line: number; ok: false; error: ErrorInfo; run?: string };
 
 /** One line of the failures file. Exactly one of `input` (the parsed item) and `raw` (unparsable text) is set. */
 export interface FailureRecord {
@@ -47,6 +50,8 @@ export interface FailureRecord {
   input?: unknown;
   raw?: string;
   error: ErrorInfo;
+  /** The id of the run that wrote it. */
+  run?: string;
 }
 
 /** The output line of an item a `--filter` stage dropped (a success with no value). */
@@ -67,16 +72,16 @@ export function successLine(index: number, line: number, value: unknown): string
 }
 
 /** The output line of a failure. */
-export function failureLine(index: number, line: number, error: ErrorInfo): string {
-  return JSON.stringify({ index, line, ok: false, error });
+export function failureLine(index: number, line: number, error: ErrorInfo, run: string): string {
+  return JSON.stringify({ index, line, ok: false, error, run });
 }
 
 /** The failures-file line of a failure. */
-export function failureRecordLine(record: FailureRecord): string {
+export function failureRecordLine(record: FailureRecord, run: string): string {
   const { index, line, error } = record;
   return record.raw !== undefined
-    ? JSON.stringify({ index, line, raw: record.raw, error })
-    : JSON.stringify({ index, line, input: record.input ?? null, error });
+    ? JSON.stringify({ index, line, raw: record.raw, error, run })
+    : JSON.stringify({ index, line, input: record.input ?? null, error, run });
 }
 
 /** Describe a library item failure. */
@@ -96,9 +101,9 @@ export function errorInfo(reason: ItemError): ErrorInfo {
   return info;
 }
 
-/** The failure of an input line that is not valid JSON. */
-export function invalidInputInfo(parseMessage: string): ErrorInfo {
-  return { code: INVALID_INPUT, name: 'SyntaxError', message: `invalid JSON: ${parseMessage}`, attempts: 0 };
+/** The failure of an input line that cannot be read (not JSON, not UTF-8, too long, not exactly representable). */
+export function invalidInputInfo(message: string): ErrorInfo {
+  return { code: INVALID_INPUT, name: 'SyntaxError', message, attempts: 0 };
 }
 
 /** The failure of a result that has no JSON form. */
@@ -117,6 +122,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function isIndex(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isRunId(value: unknown): boolean {
+  return value === undefined || typeof value === 'string';
 }
 
 function toErrorInfo(value: unknown): ErrorInfo | undefined {
@@ -141,7 +150,7 @@ export function parseOutputLine(text: string): OutputRecord | undefined {
   const value = parseObject(text);
   if (!value || !isIndex(value['index']) || !isIndex(value['line'])) return undefined;
   if (value['ok'] === true && 'value' in value) return value as OutputRecord;
-  if (value['ok'] === false && toErrorInfo(value['error'])) return value as OutputRecord;
+  if (value['ok'] === false && toErrorInfo(value['error']) && isRunId(value['run'])) return value as OutputRecord;
   return undefined;
 }
 
@@ -151,6 +160,6 @@ export function parseFailureLine(text: string): FailureRecord | undefined {
   if (!value || !isIndex(value['index']) || !isIndex(value['line']) || !toErrorInfo(value['error'])) return undefined;
   const hasInput = 'input' in value;
   const hasRaw = typeof value['raw'] === 'string';
-  if (hasInput === hasRaw) return undefined;
+  if (hasInput === hasRaw || !isRunId(value['run'])) return undefined;
   return value as unknown as FailureRecord;
 }

@@ -11,6 +11,7 @@ import { entries, openInput, readLines, scanInput } from './input.ts';
 import { executeJob } from './job.ts';
 import { readJournal, truncateJournal } from './journal.ts';
 import { acquireLock } from './lock.ts';
+import { assertApart, inputMode, runIdOf } from './run.ts';
 import { checkReportFiles } from './report-files.ts';
 import { stageFingerprints } from './stages.ts';
 
@@ -52,6 +53,7 @@ export async function resumeCommand(dirArg: string, o: ResumeOptions): Promise<n
       if (settings.stages) manifest.stageModules = await stageFingerprints(settings.stages);
       writeManifest(dir, manifest);
     }
+    assertApart(settings, dir, dirArg);
     requireModuleFile(settings.module, settings.module);
     if (settings.output !== '-') requireParentDir(settings.output, '--output');
     if (settings.failures !== undefined) requireParentDir(settings.failures, '--failures');
@@ -69,8 +71,10 @@ export async function resumeCommand(dirArg: string, o: ResumeOptions): Promise<n
     return await executeJob({
       command: 'resume',
       settings,
+      runId: manifest.runId ?? runIdOf(manifest.input, manifest.module, settings.exportName),
       total: manifest.input.items,
-      entries: entries(readLines(openInput(settings.input, settings.inputDisplay))),
+      entries: entries(readLines(openInput(settings.input, settings.inputDisplay, manifest.input.size))),
+      fileMode: settings.inputDisplay === 'stdin' && settings.input === paths.input ? undefined : inputMode(settings.input),
       checkpoint: { dir: dirArg, lock, ownsDir: manifest.ownsDir, journal },
       quiet: o.quiet === true,
     });

@@ -3,10 +3,11 @@
  * missing module, an unreadable input, an output directory that does not exist are usage errors), sets up the
  * checkpoint (lock, copy of standard input, manifest with fingerprints), then runs the job.
  */
-import { closeSync, createWriteStream, existsSync, fsyncSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, realpathSync, statSync, unlinkSync } from 'node:fs';
+import { fileSystem, PRIVATE_CREATE, writeAll } from '../base/atomic-file.ts';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import {
   assertUnused,
   checkpointPaths,
@@ -17,7 +18,7 @@ import {
   type RunSettings,
 } from './checkpoint.ts';
 import { CliError } from './cli-error.ts';
-import { fingerprint, requireModuleFile, requireParentDir } from './files.ts';
+import { fingerprint, requireModuleFile, requireParentDir, type Fingerprint } from './files.ts';
 import { entries, inputError, openInput, readLines, scanInput } from './input.ts';
 import { executeJob, type JobCheckpoint } from './job.ts';
 import { acquireLock } from './lock.ts';
@@ -76,6 +77,15 @@ export function checkRunSettings(modulePath: string | undefined, o: RunOptions):
   const module = stages ? stages[0]!.module : resolve(modulePath!);
   if (!stages) requireModuleFile(module, modulePath!);
   const stdin = o.input === '-';
+  if (o.checkpoint !== undefined) {
+    const paths = {
+      input: stdin ? '-' : resolve(o.input),
+      output: o.output === '-' ? '-' : resolve(o.output),
+      failures: o.failures === undefined ? undefined : resolve(o.failures),
+      jsonReport: o.jsonReport === undefined ? undefined : resolve(o.jsonReport),
+    };
+    assertApart(paths, resolve(o.checkpoint), o.checkpoint);
+  }
   if (!stdin) requireInputFile(resolve(o.input), o.input);
   if (o.output !== '-') requireParentDir(resolve(o.output), '--output');
   if (o.failures !== undefined) {
@@ -121,19 +131,89 @@ export function checkRunSettings(modulePath: string | undefined, o: RunOptions):
   return settings;
 }
 
-/** Copy standard input to a file, fsync'd. */
-async function spoolStdin(path: string): Promise<void> {
-  await pipeline(process.stdin, createWriteStream(path, { flags: 'wx' }));
-  const fd = openSync(path, 'r');
+/** Where a path really is: symlinks resolved as far as the path exists, the rest appended. */
+function canonical(path: string): string {
+  const tail: string[] = [];
+  let head = resolve(path);
+  for (;;) {
+    try {
+      return join(realpathSync(head), ...tail.reverse());
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return resolve(path);
+      tail.push(basename(head));
+      head = parent;
+    }
+  }
+}
+
+/**
+ * Refuse an output, failures file, report or input that is the checkpoint folder or inside it: the checkpoint's
+ * files are removed when the run ends (and the folder is the run's private space).
+ */
+export function assertApart(
+  settings: { input: string; output: string; failures?: string | undefined; jsonReport?: string | undefined },
+  checkpointDir: string,
+  display: string,
+): void {
+  const dir = canonical(checkpointDir);
+  const named: Array<[string, string | undefined]> = [
+    ['--output', settings.output === '-' ? undefined : settings.output],
+    ['--failures', settings.failures],
+    ['--json-report', settings.jsonReport],
+    ['--input', settings.input === '-' ? undefined : settings.input],
+  ];
+  for (const [option, path] of named) {
+    if (path === undefined) continue;
+    const real = canonical(path);
+    const rel = relative(dir, real);
+    if (rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep) && !/^[a-zA-Z]:/.test(rel))) {
+      throw new CliError(
+        `${option} ${path} is ${rel === '' ? 'the checkpoint folder itself' : `inside the checkpoint folder ${display}`}`,
+        'the checkpoint folder is private to the run and removed when it ends; write outside it',
+      );
+    }
+  }
+}
+
+/** The id of a run: from the fingerprints of its input and task module (stable across resume), or random. */
+export function runIdOf(input: Fingerprint | undefined, module: Fingerprint, exportName: string): string {
+  if (input === undefined) return randomBytes(8).toString('hex');
+  return createHash('sha256').update(`${input.sha256}\n${module.sha256}\n${exportName}`).digest('hex').slice(0, 16);
+}
+
+/** Mode of the input file (output files follow it), or `undefined` for standard input. */
+export function inputMode(input: string): number | undefined {
+  if (input === '-') return undefined;
   try {
-    fsyncSync(fd);
+    return statSync(input).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Copy standard input to a private file (0600, never through a symlink), fsync'd. */
+async function spoolStdin(path: string): Promise<void> {
+  const fd = fileSystem().openSync(path, PRIVATE_CREATE, 0o600);
+  try {
+    for await (const chunk of process.stdin) writeAll(fd, chunk as Buffer, null, path);
+    fileSystem().fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
 
+/** What a run knows before it starts. */
+interface Prepared {
+  checkpoint: JobCheckpoint | undefined;
+  total: number | null;
+  /** Bytes of the input read by the pre-pass (the run reads exactly these; lines appended later are not items). */
+  size: number | undefined;
+  runId: string;
+}
+
 /** Set up a new checkpoint: directory, lock, input copy, manifest. */
-async function createCheckpoint(dirArg: string, settings: RunSettings, force: boolean): Promise<{ checkpoint: JobCheckpoint; items: number }> {
+async function createCheckpoint(dirArg: string, settings: RunSettings, force: boolean): Promise<Prepared> {
   const dir = resolve(dirArg);
   const ownsDir = ensureCheckpointDir(dir, dirArg);
   const paths = checkpointPaths(dir);
@@ -155,6 +235,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
     }
     const scan = await scanInput(settings.input, settings.inputDisplay, settings.strict);
     const module = await fingerprint(settings.module);
+    const runId = runIdOf(scan, module, settings.exportName);
     writeManifest(dir, {
       format: 'batchtools-checkpoint',
       version: 1,
@@ -165,8 +246,10 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
       module,
       ...(settings.stages ? { stageModules: await stageFingerprints(settings.stages) } : {}),
       ownsDir,
+      runId,
     });
-    return { checkpoint: { dir: dirArg, lock, ownsDir, journal: { entries: new Map(), validBytes: 0, tornBytes: 0 } }, items: scan.items };
+    const checkpoint = { dir: dirArg, lock, ownsDir, journal: { entries: new Map(), validBytes: 0, tornBytes: 0 } };
+    return { checkpoint, total: scan.items, size: scan.size, runId };
   } catch (error) {
     removeCheckpoint(dir, ownsDir, lock);
     throw error;
@@ -176,29 +259,33 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
 /** `batchtools run`. Returns the exit code. */
 export async function runCommand(modulePath: string | undefined, o: RunOptions): Promise<number> {
   const settings = checkRunSettings(modulePath, o);
+  const fileMode = inputMode(settings.input);
   let spooled: string | undefined;
   try {
-    let checkpoint: JobCheckpoint | undefined;
-    let total: number | null = null;
+    let prepared: Prepared;
     if (o.checkpoint !== undefined) {
-      const made = await createCheckpoint(o.checkpoint, settings, o.force === true);
-      checkpoint = made.checkpoint;
-      total = made.items;
-    } else if (settings.input !== '-') {
-      total = (await scanInput(settings.input, settings.inputDisplay, settings.strict)).items;
-    } else if (settings.strict) {
-      // --strict checks every line before any work: standard input is read in full first.
-      spooled = join(tmpdir(), `batchtools-stdin-${process.pid}-${Date.now()}.jsonl`);
-      await spoolStdin(spooled);
-      total = (await scanInput(spooled, 'stdin', true)).items;
+      prepared = await createCheckpoint(o.checkpoint, settings, o.force === true);
+    } else {
+      if (settings.input === '-' && settings.strict) {
+        // --strict checks every line before any work: standard input is read in full first, into a private file.
+        spooled = join(tmpdir(), `batchtools-stdin-${process.pid}-${randomBytes(6).toString('hex')}.jsonl`);
+        await spoolStdin(spooled);
+      }
+      const path = spooled ?? settings.input;
+      const scan = path === '-' ? undefined : await scanInput(path, spooled ? 'stdin' : settings.inputDisplay, settings.strict);
+      const module = await fingerprint(settings.module);
+      prepared = { checkpoint: undefined, total: scan?.items ?? null, size: scan?.size, runId: runIdOf(scan, module, settings.exportName) };
     }
-    const source = settings.input === '-' && spooled === undefined ? process.stdin : openInput(spooled ?? settings.input, settings.inputDisplay);
+    const path = spooled ?? settings.input;
+    const source = path === '-' ? process.stdin : openInput(path, settings.inputDisplay, prepared.size);
     return await executeJob({
       command: 'run',
       settings,
-      total,
+      runId: prepared.runId,
+      total: prepared.total,
       entries: entries(readLines(source)),
-      checkpoint,
+      checkpoint: prepared.checkpoint,
+      fileMode,
       quiet: o.quiet === true,
     });
   } finally {

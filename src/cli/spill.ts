@@ -3,10 +3,11 @@
  * temporary file (unlinked as soon as it is open, so nothing is left behind even after `kill -9`), read back by
  * offset when their turn comes.
  */
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { writeAll } from '../base/atomic-file.ts';
 
 /** A line stored in a {@link SpillFile}. */
 export interface Spilled {
@@ -21,14 +22,14 @@ export class SpillFile {
 
   constructor(dir: string = tmpdir()) {
     const path = join(dir, `batchtools-spill-${process.pid}-${randomBytes(4).toString('hex')}`);
-    this.#fd = openSync(path, 'wx+');
+    this.#fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     unlinkSync(path);
   }
 
   /** Store a line; returns where it is. */
   append(line: string): Spilled {
     const bytes = Buffer.from(line, 'utf8');
-    writeSync(this.#fd, bytes, 0, bytes.length, this.#size);
+    writeAll(this.#fd, bytes, this.#size, 'spill file');
     const spilled = { offset: this.#size, length: bytes.length };
     this.#size += bytes.length;
     return spilled;

@@ -30,7 +30,19 @@ export interface Summary {
 /** The chunk trace for the report: the library's trace, or chunk sizes seen through progress callbacks. */
 export type ReportTrace =
   | ({ source: 'onTrace' } & RunTrace)
-  | { source: 'onProgress'; chunks: Array<{ t: number; items: number; failed: number }>; decisions: [] };
+  | { source: 'onProgress'; chunks: Array<{ t: number; items: number; failed: number }>; decisions: []; droppedSamples?: number };
+
+/**
+ * Text from input or from a task, made safe for a terminal: control characters (escape sequences included) are
+ * shown as `\x1b`-style escapes instead of being sent raw.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+}
 
 const count = (n: number): string => n.toLocaleString('en-US');
 

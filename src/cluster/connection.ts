@@ -90,7 +90,7 @@ export async function checkServer(target: RedisTarget): Promise<ServerFacts> {
       mode: field(info[0], 'redis_mode') ?? 'standalone',
       evictionPolicy: field(info[1], 'maxmemory_policy') ?? 'unknown',
     };
-    if (!atLeast(facts.version, MIN_VERSION)) {
+    if (!versionAtLeast(facts.version, MIN_VERSION)) {
       throw new ClusterUnavailableError(where, `Redis at ${where} is version ${facts.version}; batchtools needs Redis 6.2 or newer`);
     }
     if (facts.evictionPolicy !== 'noeviction') {
@@ -127,7 +127,8 @@ function field(info: string, name: string): string | undefined {
   return m?.[1]?.trim();
 }
 
-function atLeast(version: string, min: readonly number[]): boolean {
+/** True when a dotted version is at least `min` (`"6.2.0"` vs [6, 2, 0]). */
+export function versionAtLeast(version: string, min: readonly number[]): boolean {
   const parts = version.split('.').map((p) => Number.parseInt(p, 10) || 0);
   for (let i = 0; i < min.length; i++) {
     const a = parts[i] ?? 0;

@@ -34,6 +34,11 @@ export class TaskMismatchError extends BatchtoolsError {
   }
 }
 
+/** Redis CPU per chunk job, ms: every command of a job, BullMQ's and ours (measured by bench/cluster.mjs). */
+const REDIS_MS_PER_JOB = 1;
+/** The share of one Redis core a fleet's jobs may take at most. */
+const REDIS_SHARE = 0.1;
+
 /** Producer settings (validated by the door). */
 export interface ProducerSettings {
   target: RedisTarget;
@@ -96,9 +101,16 @@ export class ClusterEngine implements RunEngine {
     return Math.max(1, this.#capacity);
   }
 
-  /** Jobs sized by time: hundreds of ms to 2 s of work, so a Redis round trip is noise; in flight: 2 per fleet thread. */
+  /**
+   * Jobs sized by time: 200 ms to 2 s of work, so a Redis round trip is noise; for a large fleet, long enough that
+   * its jobs take under {@link REDIS_SHARE} of one Redis core (see bench/cluster-estimate.md). In flight: 2 per
+   * fleet thread.
+   */
   policy(): ChunkPolicy {
-    const inner = createAdaptivePolicy({ minTargetMs: 200, maxTargetMs: 2000, overheadPriorMs: 2, overheadFactor: 100 });
+    const floorMs = (this.threads() * REDIS_MS_PER_JOB) / REDIS_SHARE;
+    const minTargetMs = Math.max(200, floorMs);
+    const maxTargetMs = Math.max(2000, 4 * floorMs);
+    const inner = createAdaptivePolicy({ minTargetMs, maxTargetMs, overheadPriorMs: 2, overheadFactor: 100 });
     return new FleetPolicy(inner, () => this.threads());
   }
 

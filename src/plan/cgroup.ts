@@ -32,9 +32,9 @@ export interface CgroupLimits {
 /** Options of {@link readCgroupLimits}. */
 export interface CgroupReadOptions {
   /** Filesystem root that `/proc` and `/sys` are read under. Default `/` (the real machine). */
-  root?: string;
+  root?: string | undefined;
   /** Total RAM in bytes; a memory limit at or above it never binds and counts as unlimited. Default `os.totalmem()`. */
-  totalMemoryBytes?: number;
+  totalMemoryBytes?: number | undefined;
 }
 
 /** One line of `/proc/self/cgroup`: `hierarchy-id:controller-list:path`. */

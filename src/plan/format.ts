@@ -24,7 +24,7 @@ export interface PlanJson {
 /** Options of {@link planToJson}. */
 export interface PlanToJsonOptions {
   /** Node.js version to report. Default `process.version`. */
-  node?: string;
+  node?: string | undefined;
 }
 
 /** Human labels of the figures a probe produces; other keys are shown as they are. */

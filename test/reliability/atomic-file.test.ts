@@ -1,0 +1,145 @@
+// The one durable writer under faults: at every file-system call in turn a failure or a short write is injected;
+// the target is then complete (and the write reported success) or as it was before (and the write threw), and no
+// temporary file is left. Also: modes, symlinks written through, FIFOs written directly.
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AtomicFile, useFileSystem, writeAll, writeFileAtomic } from '../../src/base/atomic-file.ts';
+import { faultyFs, type Fault } from './fault-fs.ts';
+
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'bt-atomic-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** 200 KiB in several buffered writes. */
+const big = Array.from({ length: 4000 }, (_, i) => `{"index":${i},"value":"${'x'.repeat(40)}"}\n`).join('');
+
+function writeWith(path: string, text: string): void {
+  const file = new AtomicFile(path, { bufferBytes: 16 * 1024 });
+  try {
+    for (let i = 0; i < text.length; i += 10_000) file.write(text.slice(i, i + 10_000));
+    file.commit();
+  } catch (error) {
+    file.abort();
+    throw error;
+  }
+}
+
+describe('AtomicFile under injected faults', () => {
+  const counting = faultyFs(0, 'fail');
+  const restore = useFileSystem(counting);
+  writeWith(join(tempDir(), 'count.jsonl'), big);
+  restore();
+  const total = counting.calls;
+
+  it('makes several file-system calls (the enumeration below covers each)', () => {
+    expect(total).toBeGreaterThan(10);
+    expect(counting.log.filter((c) => c === 'writeSync').length).toBeGreaterThan(5);
+  });
+
+  for (const fault of ['fail', 'short'] as Fault[]) {
+    for (const existed of [false, true]) {
+      it(`${fault} at every call in turn (${existed ? 'replacing a file' : 'new file'}): complete or unchanged, no temp left`, () => {
+        const dir = tempDir();
+        let failures = 0;
+        for (let at = 1; at <= total; at++) {
+          const path = join(dir, `out-${at}.jsonl`);
+          if (existed) writeFileSync(path, 'old\n');
+          const fs = faultyFs(at, fault);
+          const restore = useFileSystem(fs);
+          let threw = false;
+          try {
+            writeWith(path, big);
+          } catch {
+            threw = true;
+          } finally {
+            restore();
+          }
+          expect(fs.injected).toBe(true);
+          const now = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+          if (threw) {
+            failures++;
+            // The directory fsync after the rename may fail: the file is then complete, never short.
+            const renamed = fs.log.slice(0, at - 1).includes('renameSync');
+            if (renamed) expect(now).toBe(big);
+            else expect(now).toBe(existed ? 'old\n' : undefined);
+          } else expect(now).toBe(big);
+          // A failed unlink of the temporary file is the one fault that may leave it.
+          if (fs.log[at - 1] !== 'unlinkSync') expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+        }
+        if (fault === 'fail') expect(failures).toBeGreaterThan(total / 2);
+      });
+    }
+  }
+
+  it('(control) a writer that ignores the byte count commits a short file: the double does shorten writes', () => {
+    const dir = tempDir();
+    const fs = faultyFs(2, 'short');
+    const restore = useFileSystem(fs);
+    const fd = fs.openSync(join(dir, 'naive'), 'w');
+    const bytes = Buffer.from(big);
+    fs.writeSync(fd, bytes, 0, bytes.length, null); // what the old writer did: one call, count ignored
+    fs.closeSync(fd);
+    restore();
+    expect(readFileSync(join(dir, 'naive')).length).toBeLessThan(bytes.length);
+  });
+
+  it('writeAll refuses a write that makes no progress (ENOSPC)', () => {
+    const restore = useFileSystem({ ...faultyFs(0, 'fail'), writeSync: () => 0 });
+    try {
+      expect(() => writeAll(1, 'abc')).toThrow(/ENOSPC/);
+    } finally {
+      restore();
+    }
+  });
+});
+
+describe('AtomicFile: modes, links, special files', () => {
+  it('a new file gets the mode asked for; an existing one keeps its mode; the temporary file is private', () => {
+    const dir = tempDir();
+    writeFileAtomic(join(dir, 'new'), 'a', { mode: 0o600 });
+    expect(statSync(join(dir, 'new')).mode & 0o777).toBe(0o600);
+    writeFileSync(join(dir, 'old'), 'x');
+    chmodSync(join(dir, 'old'), 0o640);
+    writeFileAtomic(join(dir, 'old'), 'b', { mode: 0o666 });
+    expect(statSync(join(dir, 'old')).mode & 0o777).toBe(0o640);
+    const file = new AtomicFile(join(dir, 'third'), { mode: 0o644 });
+    expect(statSync(file.tempPath!).mode & 0o777).toBe(0o600);
+    file.abort();
+  });
+
+  it('writes through a symlink (also a dangling one) to its target; the link stays', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'real'), 'old');
+    symlinkSync('real', join(dir, 'link'));
+    writeFileAtomic(join(dir, 'link'), 'new');
+    expect(lstatSync(join(dir, 'link')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'real'), 'utf8')).toBe('new');
+    symlinkSync('later', join(dir, 'dangling'));
+    writeFileAtomic(join(dir, 'dangling'), 'made');
+    expect(readlinkSync(join(dir, 'dangling'))).toBe('later');
+    expect(readFileSync(join(dir, 'later'), 'utf8')).toBe('made');
+  });
+
+  it('writes a FIFO directly (never replaced)', async () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let got = '';
+    reader.stdout.setEncoding('utf8').on('data', (d: string) => (got += d));
+    const ended = new Promise((resolve) => reader.on('close', resolve));
+    writeFileAtomic(fifo, 'through the pipe\n');
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    await ended;
+    expect(got).toBe('through the pipe\n');
+  });
+});
