@@ -87,6 +87,9 @@ const md = [
   '',
   `Machine: ${m.cpu.brand ?? 'unknown CPU'}, ${m.cpu.logicalCores} logical cores, Node ${m.node.version}; load average ${summary.loadBefore} before, ${summary.loadAfter} after (1/5/15 min). ${summary.seconds} s.`,
   '',
+  ...(Number(summary.loadBefore.split(' ')[0]) > m.cpu.logicalCores || Number(summary.loadAfter.split(' ')[0]) > m.cpu.logicalCores
+    ? [`**Noisy machine**: the load average exceeded the ${m.cpu.logicalCores} cores during the measurement, so run-to-run noise was far above a quiet machine's; rerun \`npm run bench:aa\` in a quiet window for the reference figures.`, '']
+    : []),
   `Suite bench/aa/work.bench.mjs (${summary.taskNames.join('; ')}), ${runs} isolated runs per suite, compared as \`batchtools bench --baseline\` does by default (Welch's t-test on run means, 95 %, fails above +10 %).`,
   '',
   `- **A/A** (unchanged code, ${summary.aaComparisons} comparisons with one baseline): **${summary.aaFalseAlarms}** failed (false alarms).`,

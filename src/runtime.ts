@@ -49,6 +49,8 @@ export class Runtime implements AsyncDisposable {
   #closed = false;
   readonly #runs = new Set<Run>();
   readonly #dedicated = new Set<Dedicated<unknown>>();
+  /** Aborted by close(): stops dedicated workers still loading. */
+  readonly #closing = new AbortController();
   readonly #engine: RunEngine | undefined;
 
   /**
@@ -197,6 +199,7 @@ export class Runtime implements AsyncDisposable {
       onExit: () => {
         if (handle) this.#dedicated.delete(handle as Dedicated<unknown>);
       },
+      signal: this.#closing.signal,
     });
     if (this.#closed) {
       await handle.close();
@@ -210,6 +213,7 @@ export class Runtime implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     await Promise.all([...this.#dedicated].map((d) => d.close()));
     this.#dedicated.clear();
     for (const run of this.#runs) run.cancel(new RuntimeClosedError('the runtime was closed while this run was going on'));

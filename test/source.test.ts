@@ -19,8 +19,26 @@ describe('toSource', () => {
   it('a typed array is read like an array; a DataView is not a list of items', () => {
     const s = toSource(new Float64Array([1.5, 2.5, 3.5]));
     expect(s.total).toBe(3);
-    expect(s.take(5)).toEqual({ start: 0, items: [1.5, 2.5, 3.5] });
+    const first = s.take(2) as { start: number; items: ArrayLike<unknown> };
+    // Numbers may be handed out as a view of shared memory rather than a copy: compare the values.
+    expect([first.start, Array.from(first.items)]).toEqual([0, [1.5, 2.5]]);
+    const rest = s.take(5) as { start: number; items: ArrayLike<unknown> };
+    expect([rest.start, Array.from(rest.items)]).toEqual([2, [3.5]]);
+    expect(s.done).toBe(true);
+    const ints = toSource(new Int16Array([-1, 7])).take(5) as { items: ArrayLike<unknown> };
+    expect(Array.from(ints.items)).toEqual([-1, 7]);
     expect(() => toSource(new DataView(new ArrayBuffer(8)))).toThrow(InvalidInputError);
+  });
+
+  it('with shareNumbers, numbers are a snapshot in shared memory and batches are views of it', () => {
+    const input = [1, 2, 3, 4];
+    const s = toSource(input, { shareNumbers: true });
+    input[1] = 99; // later writes by the caller change nothing
+    const batch = s.take(3) as { start: number; items: ArrayLike<unknown> };
+    expect(batch.items).toBeInstanceOf(Float64Array);
+    expect((batch.items as Float64Array).buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Array.from(batch.items)).toEqual([1, 2, 3]);
+    expect(toSource(['a', 1], { shareNumbers: true }).take(2)).toEqual({ start: 0, items: ['a', 1] }); // not all numbers
   });
 
   it('a sync iterable: unknown total, pulled lazily, closed early through return()', async () => {

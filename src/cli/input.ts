@@ -7,13 +7,16 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { CliError } from './cli-error.ts';
+import { MAX_DEPTH, unrepresentable } from './json-fidelity.ts';
+import { printable } from './summary.ts';
 
-/** One line of text: its 1-based number and its text without the line end. */
+/** One line of text: its 1-based number and its text without the line end, or why it has none. */
 export interface Line {
   number: number;
   text: string;
+  /** Set when the line cannot be used as it is (invalid UTF-8, too long); `text` is then a lossy view or empty. */
+  problem?: string;
 }
 
 /** One item of the input: its 0-based index, its line, its text, and the parsed value or why not. */
@@ -24,30 +27,80 @@ export interface Entry {
   parsed: { ok: true; value: unknown } | { ok: false; message: string };
 }
 
-/** Split a stream of bytes into lines. `onBytes` sees every chunk (for hashing). */
-export async function* readLines(source: AsyncIterable<Buffer | string>, onBytes?: (chunk: Buffer) => void): AsyncGenerator<Line> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+/** Bytes of one input line accepted; a longer line fails as BT_INVALID_INPUT (or stops a --strict run). */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lossy = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * Split a stream of bytes into lines, in linear time: the bytes of a line that spans chunks are kept as a list
+ * and joined once, at its end; a line past `maxLineBytes` is not kept at all (it becomes a line with a
+ * `problem`). Each line is decoded strictly: invalid UTF-8 is reported, never replaced. A UTF-8 byte order mark
+ * at the start and `\r\n` line ends are accepted. `onBytes` sees every chunk (for hashing).
+ */
+export async function* readLines(
+  source: AsyncIterable<Buffer | string>,
+  onBytes?: (chunk: Buffer) => void,
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<Line> {
+  let parts: Buffer[] = [];
+  let held = 0;
+  let tooLong = false;
   let number = 0;
   let first = true;
+  const finish = (tail: Buffer): Line => {
+    number++;
+    const wasFirst = first;
+    first = false;
+    if (tooLong) return { number, text: '', problem: `the line is longer than ${maxLineBytes} bytes` };
+    let bytes = parts.length === 0 ? tail : Buffer.concat([...parts, tail], held + tail.length);
+    if (wasFirst && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    if (bytes.length > 0 && bytes[bytes.length - 1] === 13) bytes = bytes.subarray(0, bytes.length - 1);
+    try {
+      return { number, text: utf8.decode(bytes) };
+    } catch {
+      return { number, text: lossy.decode(bytes), problem: `invalid UTF-8 at byte ${firstInvalid(bytes)} of the line` };
+    }
+  };
   for await (const chunk of source) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     onBytes?.(bytes);
-    let text = rest + decoder.write(bytes);
-    if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
-    }
     let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      yield { number: ++number, text: text.slice(start, end) };
+    for (let nl = bytes.indexOf(10, start); nl !== -1; nl = bytes.indexOf(10, start)) {
+      if (held + (nl - start) > maxLineBytes) tooLong = true;
+      yield finish(bytes.subarray(start, nl));
+      parts = [];
+      held = 0;
+      tooLong = false;
       start = nl + 1;
     }
-    rest = text.slice(start);
+    if (start < bytes.length) {
+      held += bytes.length - start;
+      if (held > maxLineBytes) {
+        tooLong = true;
+        parts = [];
+      } else parts.push(bytes.subarray(start));
+    }
   }
-  rest += decoder.end();
-  if (rest.length > 0) yield { number: ++number, text: rest.endsWith('\r') ? rest.slice(0, -1) : rest };
+  if (held > 0 || tooLong) yield finish(Buffer.alloc(0));
+}
+
+/** Offset of the first byte that is not valid UTF-8 (for messages): the longest prefix that decodes. */
+function firstInvalid(bytes: Buffer): number {
+  let lo = 0;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    try {
+      utf8.decode(bytes.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  utf8.decode(); // reset the streaming state
+  return lo;
 }
 
 /** True for a line that is not an item. */
@@ -55,21 +108,28 @@ export function isBlank(text: string): boolean {
   return text.trim().length === 0;
 }
 
-/** Parse one line as JSON. */
+/** Parse one line as JSON, refusing what JSON.parse would silently change (see json-fidelity.ts). */
 export function parseLine(text: string): Entry['parsed'] {
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text) as unknown;
   } catch (error) {
-    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    const deep = text.length > MAX_DEPTH ? unrepresentable(text) : undefined;
+    if (deep !== undefined) return { ok: false, message: `cannot be read exactly: ${deep}` };
+    return { ok: false, message: `invalid JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
+  const why = unrepresentable(text);
+  if (why !== undefined) return { ok: false, message: `cannot be read exactly: ${why}` };
+  return { ok: true, value };
 }
 
 /** The items of a stream of lines, numbered from 0. */
 export async function* entries(lines: AsyncIterable<Line>): AsyncGenerator<Entry> {
   let index = 0;
-  for await (const { number, text } of lines) {
-    if (isBlank(text)) continue;
-    yield { index: index++, line: number, raw: text, parsed: parseLine(text) };
+  for await (const { number, text, problem } of lines) {
+    if (problem === undefined && isBlank(text)) continue;
+    const parsed: Entry['parsed'] = problem === undefined ? parseLine(text) : { ok: false, message: problem };
+    yield { index: index++, line: number, raw: text, parsed };
   }
 }
 
@@ -118,14 +178,14 @@ export async function scanInput(path: string, display: string, strict: boolean):
     hash.update(chunk);
     size += chunk.length;
   });
-  for await (const { number, text } of lines) {
-    if (isBlank(text)) continue;
+  for await (const { number, text, problem } of lines) {
+    if (problem === undefined && isBlank(text)) continue;
     items++;
     if (strict) {
-      const parsed = parseLine(text);
+      const parsed: Entry['parsed'] = problem === undefined ? parseLine(text) : { ok: false, message: problem };
       if (!parsed.ok) {
         throw new CliError(
-          `${display}:${number}: invalid JSON (${parsed.message}); nothing was run (--strict)`,
+          `${display}:${number}: ${printable(parsed.message.replace(/^invalid JSON: (.*)$/s, 'invalid JSON ($1)'))}; nothing was run (--strict)`,
           'fix that line, or run without --strict to report it as a failed item and run the rest',
         );
       }

@@ -6,7 +6,7 @@
  * signal, by convention: 130 for SIGINT, 143 for SIGTERM.
  */
 import { constants } from 'node:os';
-import { Interrupted } from './cli-error.ts';
+import { ExitCode, Interrupted } from './cli-error.ts';
 
 /** How long chunks in flight may take to finish after the first Ctrl-C, ms. */
 export const INTERRUPT_GRACE_MS = 5_000;
@@ -31,7 +31,7 @@ export function watchInterrupts(onFirst: (signal: NodeJS.Signals) => void, onSec
   const stop = new AbortController();
   let grace: NodeJS.Timeout | undefined;
   let count = 0;
-  let exitCode = 130;
+  let exitCode: number = ExitCode.INTERRUPTED;
   const handler = (signal: NodeJS.Signals): void => {
     count++;
     if (count === 1) {

@@ -101,9 +101,9 @@ export function errorInfo(reason: ItemError): ErrorInfo {
   return info;
 }
 
-/** The failure of an input line that is not valid JSON. */
-export function invalidInputInfo(parseMessage: string): ErrorInfo {
-  return { code: INVALID_INPUT, name: 'SyntaxError', message: `invalid JSON: ${parseMessage}`, attempts: 0 };
+/** The failure of an input line that cannot be read (not JSON, not UTF-8, too long, not exactly representable). */
+export function invalidInputInfo(message: string): ErrorInfo {
+  return { code: INVALID_INPUT, name: 'SyntaxError', message, attempts: 0 };
 }
 
 /** The failure of a result that has no JSON form. */

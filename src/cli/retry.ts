@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CliError } from './cli-error.ts';
+import { CliError, ExitCode } from './cli-error.ts';
 import { requireModuleFile, requireParentDir } from './files.ts';
 import { isBlank, openInput, parseLine, readLines, type Entry } from './input.ts';
 import { executeJob, type EarlierLines } from './job.ts';
@@ -206,7 +206,7 @@ export async function retryCommand(modulePath: string | undefined, o: RetryOptio
     fileMode: inputMode(outputPath),
     quiet: o.quiet === true,
   });
-  if (listed.records.length > pending.length && code !== 130) {
+  if (listed.records.length > pending.length && code !== ExitCode.INTERRUPTED && code !== ExitCode.TERMINATED) {
     process.stderr.write(`  (${listed.records.length - pending.length} listed items had already succeeded in ${o.output}; not run again)\n`);
   }
   return code;

@@ -4,6 +4,7 @@
  * The cluster product is loaded only here, when the command runs.
  */
 import type { Command } from 'commander';
+import { ExitCode } from '../base/exit-codes.ts';
 import { integerOption } from './flags.ts';
 
 /** Options of `batchtools worker`, as parsed by commander. */
@@ -68,7 +69,7 @@ export async function workerCommand(o: WorkerCommandOptions): Promise<number> {
   let active = (): number => 0;
   const stopAsked = new Promise<void>((resolve) => {
     const onSignal = (): void => {
-      if (++signals > 1) process.exit(130);
+      if (++signals > 1) process.exit(ExitCode.INTERRUPTED);
       log(`batchtools worker: stopping; finishing ${active()} job(s) in hand (Ctrl-C again to quit at once)`);
       resolve();
     };

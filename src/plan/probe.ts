@@ -6,7 +6,7 @@
  * lazily and once per process.
  */
 import { availableParallelism, freemem, totalmem } from 'node:os';
-import { machineFacts } from '../base/machine.ts';
+import { cpuFacts, memoryFacts } from '../base/machine.ts';
 import { readCgroupLimits, type CgroupLimits } from './cgroup.ts';
 import type { MachineProbe, ProbeSources } from './types.ts';
 
@@ -141,8 +141,8 @@ export async function refineProbe(probe: MachineProbe, options: RefineOptions = 
 
 async function readRefinement(readers: Partial<RefineReaders>, timeoutMs: number): Promise<Refinement> {
   // The default readers share the one cached systeminformation reading (base/machine.ts).
-  const physical = readers.physicalCores ?? (async () => (await machineFacts()).cpu?.physicalCores ?? Number.NaN);
-  const available = readers.availableMemory ?? (async () => (await machineFacts()).memory?.availableBytes ?? Number.NaN);
+  const physical = readers.physicalCores ?? (async () => (await cpuFacts())?.physicalCores ?? Number.NaN);
+  const available = readers.availableMemory ?? (async () => (await memoryFacts())?.availableBytes ?? Number.NaN);
   const [cores, memory] = await Promise.all([withTimeout(physical, timeoutMs), withTimeout(available, timeoutMs)]);
   return {
     physicalCores: cores !== null && Number.isInteger(cores) && cores > 0 ? cores : null,

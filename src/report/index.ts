@@ -3,7 +3,7 @@
  * benchmark pages. A product of its own: the core (`batchtools`) never imports it or its chart library.
  */
 export { renderRunReport, describeThisMachine } from './run-page.ts';
-export { buildRunModel, MAX_BARS, SERIES_BINS } from './run-model.ts';
+export { buildRunModel, checkTrace, MAX_BARS, SERIES_BINS } from './run-model.ts';
 export { toTraceEvents } from './trace-events.ts';
 export { renderBenchReport, thinSamples } from './bench-page.ts';
 export { renderPeerBenchReport } from './peer-page.ts';

@@ -4,7 +4,7 @@
  * {@link MAX_BARS} timeline bars (neighbouring chunks of one worker merged; marked chunks kept apart while there is
  * room) and {@link SERIES_BINS} points per series, so the page stays small and draws fast.
  */
-import type { ChunkTrace, RunTrace, TraceEntry } from '../index.ts';
+import { InvalidInputError, type ChunkTrace, type RunTrace, type TraceEntry } from '../index.ts';
 
 /** Timeline bars kept at most. */
 export const MAX_BARS = 4000;
@@ -218,8 +218,26 @@ function buildSeries(chunks: readonly ChunkTrace[], decisions: readonly TraceEnt
   };
 }
 
+/**
+ * Check that `trace` has the shape of a run's trace (what `onTrace` receives), naming what is wrong.
+ *
+ * @throws {InvalidInputError} when it is not an object with `chunks` and `decisions` arrays, or a chunk lacks its
+ *   numbers.
+ */
+export function checkTrace(trace: unknown, name = 'trace'): asserts trace is RunTrace {
+  const t = trace as Partial<RunTrace> | null;
+  if (t === null || typeof t !== 'object' || !Array.isArray(t.chunks) || !Array.isArray(t.decisions)) {
+    throw new InvalidInputError(`${name} must be a run trace ({ chunks: [...], decisions: [...] }, as onTrace receives it), got ${t === null ? 'null' : typeof t}`);
+  }
+  t.chunks.forEach((c, i) => {
+    const bad = (['t', 'items', 'runMs', 'roundTripMs', 'worker'] as const).find((k) => typeof c?.[k] !== 'number' || !Number.isFinite(c[k]));
+    if (bad !== undefined) throw new InvalidInputError(`${name}.chunks[${i}].${bad} must be a finite number, got ${String(c?.[bad])}`);
+  });
+}
+
 /** Turn a run's trace into the report's data. */
 export function buildRunModel(trace: RunTrace): RunModel {
+  checkTrace(trace);
   const chunks = trace.chunks;
   const decisions = (trace.decisions as TraceEntry[]).filter((d) => d !== null && typeof d === 'object' && Number.isFinite(d.t));
   const elapsedMs = trace.elapsedMs ?? chunks.reduce((m, c) => Math.max(m, c.t), 0);

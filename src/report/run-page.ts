@@ -135,7 +135,7 @@ function legend(items: Array<[string, string]>): string {
 
 /** Render the run report as one self-contained HTML document. */
 export function renderRunReport(input: RunReportInput): string {
-  const model = buildRunModel(input.trace);
+  const model = buildRunModel(input?.trace);
   const failures = input.failures ?? input.trace.failures ?? { byCode: {}, first: [] };
   const traceFailed = Object.values(failures.byCode).reduce((a, b) => a + b, 0);
   const counts = input.counts ?? { items: model.succeeded + traceFailed, succeeded: model.succeeded, failed: traceFailed };

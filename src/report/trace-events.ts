@@ -5,6 +5,7 @@
  * the run started.
  */
 import type { ChunkTrace, RunTrace, TraceEntry } from '../index.ts';
+import { checkTrace } from './run-model.ts';
 
 /** One event of the Trace Event Format (the fields this writer uses). */
 export interface TraceEvent {
@@ -56,6 +57,7 @@ function chunkName(c: ChunkTrace): string {
 
 /** Convert a run's trace to Trace Event Format. */
 export function toTraceEvents(trace: RunTrace, options: TraceEventsOptions = {}): TraceEventDocument {
+  checkTrace(trace);
   const pid = options.pid ?? 1;
   const events: TraceEvent[] = [];
   const meta = (name: string, tid: number, args: Record<string, unknown>): void => {

@@ -11,9 +11,17 @@ import { fromEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { GuardedEndpoint, installErrorEnvelope } from './endpoint.ts';
 import type { Remote } from './remote.ts';
 
+/** The shortest bound on loading a module when `timeout` is set, ms. */
+export const MIN_LOAD_MS = 5_000;
+
 /** Options of `rt.spawn()`. */
 export interface SpawnOptions {
-  /** Per-call timeout, ms: a call without an answer by then rejects with `BT_TIMEOUT` (the worker keeps running it). Default: none. */
+  /**
+   * Per-call timeout, ms: a call without an answer by then rejects with `BT_TIMEOUT` (the worker keeps running it).
+   * Loading the module is bounded by it too, but by at least {@link MIN_LOAD_MS} (loading, TypeScript included,
+   * takes longer than a call): `spawn` then rejects with `BT_TASK_LOAD` and the worker is stopped.
+   * Default: none.
+   */
   timeout?: number | undefined;
   /** The worker's V8 heap limit in MiB. Default: the runtime's per-worker limit. */
   maxHeapMb?: number | undefined;
@@ -29,7 +37,7 @@ export type Dedicated<T> = Remote<T> & {
 /** Start a dedicated worker for a module (a `file:` URL string) and resolve once its module is loaded. */
 export async function spawnDedicated<T>(
   moduleUrl: string,
-  options: { timeout?: number | undefined; maxHeapMb: number; onExit?: () => void },
+  options: { timeout?: number | undefined; maxHeapMb: number; onExit?: () => void; signal?: AbortSignal | undefined },
 ): Promise<Dedicated<T>> {
   installErrorEnvelope();
   const { port1, port2 } = new MessageChannel();
@@ -48,8 +56,10 @@ export async function spawnDedicated<T>(
   worker.on('error', (error) => {
     lastError = error;
   });
+  let exitCode: number | undefined;
   const exited = new Promise<void>((resolve) => {
-    worker.once('exit', (exitCode) => {
+    worker.once('exit', (code) => {
+      exitCode = code;
       endpoint.fail(
         closing
           ? new WorkerError(ErrorCodes.WORKER_CLOSED, 'the dedicated worker was closed')
@@ -66,10 +76,24 @@ export async function spawnDedicated<T>(
     });
   });
 
+  // Loading ends with "ready", a load error, the worker's exit, the `timeout` (a module that never finishes
+  // loading) or the runtime's close (`signal`): never a hang, and never a thread left behind.
+  let timer: NodeJS.Timeout | undefined;
+  const failLoad = (message: string): { loadError: ErrorEnvelope } => ({ loadError: { isError: true, name: 'Error', message } });
   const ready = await new Promise<{ loadError?: ErrorEnvelope }>((resolve) => {
     worker.once('message', resolve);
-    void exited.then(() => resolve({ loadError: { isError: true, name: 'Error', message: `the worker exited while loading (${String((lastError as Error | undefined)?.message ?? 'no error')})` } }));
+    void exited.then(() => {
+      const why = (lastError as Error | undefined)?.message;
+      resolve(failLoad(`the worker exited with code ${exitCode} while loading${why === undefined ? '' : `: ${why}`}`));
+    });
+    if (options.timeout !== undefined) {
+      const ms = Math.max(options.timeout, MIN_LOAD_MS);
+      timer = setTimeout(() => resolve(failLoad(`the module did not finish loading within ${ms} ms (the timeout, at least ${MIN_LOAD_MS} ms)`)), ms);
+    }
+    if (options.signal?.aborted) resolve(failLoad('the runtime was closed while the worker was loading'));
+    options.signal?.addEventListener('abort', () => resolve(failLoad('the runtime was closed while the worker was loading')), { once: true });
   });
+  clearTimeout(timer);
   if (ready.loadError) {
     closing = true;
     await worker.terminate();

@@ -92,7 +92,17 @@ export class GuardedEndpoint implements Endpoint {
       if (this.#pending.size === 0) this.#onBusy(true);
       this.#pending.set(id, timer);
     }
-    this.#port.postMessage(message, transfer as never);
+    try {
+      this.#port.postMessage(message, transfer as never);
+    } catch (error) {
+      // Not sent (an argument that cannot be cloned): the call is not pending, and must not keep the process alive.
+      if (tracked) {
+        clearTimeout(this.#pending.get(id));
+        this.#pending.delete(id);
+        if (this.#pending.size === 0) this.#onBusy(false);
+      }
+      throw error;
+    }
   }
 
   addEventListener(_type: string, listener: ListenerLike): void {

@@ -281,7 +281,12 @@ export class Run {
     }
     const { batch, attempts } = flight;
     const { errors } = reply;
-    if (reply.yielded) this.#yielding = Math.max(0, this.#yielding - 1);
+    if (reply.yielded) {
+      // Count the claims made since the hunger was last set (this one among them) before taking this one off;
+      // the hunger is set again by the pump that follows.
+      this.#yielding += this.#slots.setHunger(0);
+      this.#yielding = Math.max(0, this.#yielding - 1);
+    }
     // Results written to the shared output are read there (a view, no copy); packed ones are unpacked once.
     const values =
       reply.values === null ? this.#out!.subarray(batch.start, batch.start + reply.ran) : unpackValues(reply.values);

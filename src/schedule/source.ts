@@ -82,8 +82,7 @@ class ArraySource implements Source {
     const end = Math.min(this.total, start + n);
     this.taken = end;
     const src = this.#items;
-    // A typed array (not shared: a remote engine) is sliced as a typed array: one copy, no per-item boxing.
-    const items = Array.isArray(src) ? src.slice(start, end) : (src as ItemArray).slice(start, end);
+    const items = Array.isArray(src) ? src.slice(start, end) : Array.from({ length: end - start }, (_, k) => src[start + k]);
     return { start, items };
   }
   async close(): Promise<void> {}

@@ -1,7 +1,6 @@
 /** Reading and writing result documents: JSON on disk, validated on the way in, written whole or not at all. */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic as writeDurably } from '../base/atomic-file.ts';
 import { SuiteError, SuiteErrorCodes } from './errors.ts';
 import type { BenchDocument } from './types.ts';
 import { validateDocument } from './validate.ts';
@@ -35,18 +34,11 @@ export function serializeDocument(document: BenchDocument): string {
 }
 
 /**
- * Write `text` to `file` under a temporary name in the same directory, then rename it into place, so a reader
- * never sees half a file and a failed write leaves the old file.
+ * Write `text` to `file` with the one durable atomic writer (src/base/atomic-file.ts): complete or absent, fsync'd,
+ * a failed write leaves the old file.
  */
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temp, text, { encoding: 'utf8', flag: 'wx' });
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
+  writeDurably(file, text);
 }
 
 /** Write a result document to `file` (atomically). */

@@ -58,22 +58,42 @@ export function toEnvelope(thrown: unknown, depth = 0): ErrorEnvelope {
       value: cloneable(thrown) ? thrown : safeString(thrown),
     };
   }
-  const err = thrown as Error & { code?: unknown; cause?: unknown; errors?: unknown };
+  // Any property may be a getter that throws (a hostile or broken error): every read goes through `read`.
+  const err = thrown as Record<string, unknown>;
+  const read = (key: string): unknown => {
+    try {
+      return err[key];
+    } catch (error) {
+      return key === 'message' ? `(its message getter threw: ${safeString(safeMessage(error))})` : undefined;
+    }
+  };
+  const name = read('name');
+  const message = read('message');
   const env: ErrorEnvelope = {
     isError: true,
-    name: typeof err.name === 'string' ? err.name : 'Error',
-    message: typeof err.message === 'string' ? err.message : safeString(err.message),
+    name: typeof name === 'string' ? name : 'Error',
+    message: typeof message === 'string' ? message : safeString(message),
   };
-  if (typeof err.stack === 'string') env.stack = err.stack;
-  if (typeof err.code === 'string' || typeof err.code === 'number') env.code = String(err.code);
-  if (depth < MAX_DEPTH && err.cause !== undefined) env.cause = toEnvelope(err.cause, depth + 1);
-  if (depth < MAX_DEPTH && Array.isArray(err.errors)) {
-    env.errors = err.errors.map((e) => toEnvelope(e, depth + 1));
+  const stack = read('stack');
+  if (typeof stack === 'string') env.stack = stack;
+  const code = read('code');
+  if (typeof code === 'string' || typeof code === 'number') env.code = String(code);
+  const cause = read('cause');
+  if (depth < MAX_DEPTH && cause !== undefined) env.cause = toEnvelope(cause, depth + 1);
+  const errors = read('errors');
+  if (depth < MAX_DEPTH && Array.isArray(errors)) {
+    env.errors = errors.map((e) => toEnvelope(e, depth + 1));
   }
   let fields: Record<string, unknown> | undefined;
-  for (const key of Object.keys(err)) {
+  let keys: string[] = [];
+  try {
+    keys = Object.keys(err);
+  } catch {
+    // a proxy that refuses: no fields
+  }
+  for (const key of keys) {
     if (RESERVED.has(key)) continue;
-    const v = (err as unknown as Record<string, unknown>)[key];
+    const v = read(key);
     if (!cloneable(v)) continue;
     (fields ??= {})[key] = v;
   }
@@ -102,6 +122,14 @@ export function fromEnvelope(env: ErrorEnvelope): Error {
   if (env.code !== undefined) (error as Error & { code?: string }).code = env.code;
   if (env.fields) Object.assign(error, env.fields);
   return error;
+}
+
+function safeMessage(error: unknown): unknown {
+  try {
+    return error instanceof Error ? error.message : error;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function safeString(value: unknown): string {

@@ -67,5 +67,5 @@ describe('batchtools bench --html', () => {
     expect(page).toContain('sum 100');
     expect(page).toMatch(/id="hist-0-0"/);
     expect(page).toMatch(/<tr class="improvement"><td>test\/fixtures\/suites\/fast\.bench\.mjs<\/td><td>join<\/td>/);
-  });
+  }, 60_000); // a real suite in a fresh worker: seconds on a loaded 2-core machine
 });

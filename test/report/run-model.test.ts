@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildRunModel, MAX_BARS, renderRunReport, SERIES_BINS } from '../../src/report/index.ts';
+import { InvalidInputError, type RunTrace } from '../../src/index.ts';
+import { buildRunModel, MAX_BARS, renderRunReport, SERIES_BINS, toTraceEvents } from '../../src/report/index.ts';
 import { FLAG } from '../../src/report/run-model.ts';
 import { syntheticTrace } from './traces.ts';
 
@@ -58,6 +59,16 @@ describe('run report model', () => {
     expect(firstDecided).toBeGreaterThanOrEqual(0);
     expect(m.series.decided.slice(firstDecided).every((v) => v !== null)).toBe(true);
     expect(m.reasonCounts).toEqual({ probe: 8, 'time-target': trace.decisions.length - 8 });
+  });
+
+  it('refuses what is not a trace, naming what is wrong', () => {
+    expect(() => renderRunReport({ trace: undefined as unknown as RunTrace })).toThrow(
+      /^trace must be a run trace \(\{ chunks: \[\.\.\.\], decisions: \[\.\.\.\] \}, as onTrace receives it\), got undefined$/,
+    );
+    const trace = syntheticTrace({ items: 100, chunkItems: 10, workers: 2, itemMs: 0.1, markEvery: 0 });
+    (trace.chunks[3] as unknown as Record<string, unknown>)['runMs'] = 'fast';
+    expect(() => toTraceEvents(trace)).toThrow('trace.chunks[3].runMs must be a finite number, got fast');
+    expect(() => toTraceEvents(trace)).toThrow(InvalidInputError);
   });
 
   it('escapes what a trace carries into the page', () => {
