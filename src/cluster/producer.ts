@@ -134,6 +134,8 @@ export class ClusterEngine implements RunEngine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Runs cancelled by the runtime's close end on a later tick: let their clean-ups begin before waiting for them.
+    await new Promise((resolve) => setImmediate(resolve));
     await Promise.all(this.#cleanups);
     await this.#ready?.catch(() => {});
     await this.#disconnect();
@@ -289,12 +291,19 @@ class ClusterRun implements ChunkRunner {
     this.#timers = this.#timers.filter((t) => t !== timer).concat(timer);
   }
 
-  /** A job that is neither in the queue nor answered on two sweeps in a row was lost (failed after too many stalls). */
+  /**
+   * A job whose record is gone (BullMQ removes it when it completes or fails) and that was not answered on two
+   * sweeps in a row was lost: it failed after too many stalls. One pipelined EXISTS per job in flight.
+   */
   async #sweep(shared: Shared): Promise<void> {
-    for (const [jobId, pending] of [...this.#pending]) {
-      if (!pending.added || this.#ended) continue;
-      const state = await shared.queue.getJobState(jobId);
-      if (state !== 'unknown' && state !== 'failed') {
+    const added = [...this.#pending].filter(([, pending]) => pending.added);
+    if (added.length === 0 || this.#ended) return;
+    const pipeline = shared.redis.pipeline();
+    for (const [jobId] of added) pipeline.exists(`${PREFIX}:${this.#engine.settings.queue}:${jobId}`);
+    const found = (await pipeline.exec()) ?? [];
+    for (let i = 0; i < added.length; i++) {
+      const [jobId, pending] = added[i]!;
+      if (found[i]?.[1] === 1) {
         pending.missing = 0;
         continue;
       }

@@ -52,7 +52,7 @@ describe('a cluster runtime with three workers', () => {
     for (const w of info.workers) expect(w.jobs, `worker ${w.pid} took no job`).toBeGreaterThan(0);
     expect(info.workers.reduce((n, w) => n + w.items, 0)).toBeGreaterThanOrEqual(10_000);
     expect(JSON.stringify(info)).not.toContain(parseRedisUrl(redisUrl()).options.password!);
-  });
+  }, 90_000);
 
   it('keeps the codes, indexes, attempts and causes of a local run: thrown errors, crashes, timeouts, retries', async () => {
     const cases: Array<[string, unknown[], object]> = [
@@ -84,7 +84,8 @@ describe('a cluster runtime with three workers', () => {
     expect(flaky).toEqual([10, 20, 30]);
     // map() rejects with the first failure, as locally.
     await expect(rt.map([{ n: 2 }, { n: 5 }], task('failOnOdd'))).rejects.toMatchObject({ code: 'BT_TASK_FAILED', index: 1 });
-  });
+    // Each case runs locally and on the cluster; crashes and timeouts respawn threads: slow on a busy machine.
+  }, 120_000);
 
   it('streams in input order, and as completed', async () => {
     const items = Array.from({ length: 300 }, (_, n) => ({ n, steps: 100 }));
