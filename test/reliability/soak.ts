@@ -104,19 +104,18 @@ for (let round = 0; round < ROUNDS; round++) {
   writeFileSync(join(dir, 'in.jsonl'), text);
   const scenario = pick(scenarios);
   byScenario[scenario] = (byScenario[scenario] ?? 0) + 1;
-  const argv = ['run', tasks, '--export', 'soak', '--input', 'in.jsonl', '--output', 'out.jsonl', '--failures', 'failures.jsonl', '--checkpoint', 'ck', '--quiet'];
+  const argv = ['run', tasks, '--export', 'soak', '--input', join(dir, 'in.jsonl'), '--output', join(dir, 'out.jsonl'), '--failures', join(dir, 'failures.jsonl'), '--checkpoint', join(dir, 'ck'), '--quiet'];
   let code: number | null;
   if (scenario === 'disk-fault') {
     counts.diskFaults++;
     const fs = faultyFs(1 + Math.floor(random() * 30), random() < 0.5 ? 'fail' : 'short');
     const restore = useFileSystem(fs);
-    const cwd = process.cwd();
-    process.chdir(dir);
+
     try {
       code = await quiet(() => main(argv));
     } finally {
       restore();
-      process.chdir(cwd);
+
     }
   } else if (scenario === 'clean') code = await child(argv, dir);
   else {
@@ -128,7 +127,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
   for (let tries = 0; (code === null || code > 1) && existsSync(join(dir, 'ck', 'manifest.json')) && tries < 5; tries++) {
     counts.resumes++;
-    code = await child(['resume', 'ck', '--quiet'], dir);
+    code = await child(['resume', join(dir, 'ck'), '--quiet'], dir);
   }
   if (code === null || code > 1) code = await child(argv, dir); // the run failed before its checkpoint held anything
   counts.rounds++;
