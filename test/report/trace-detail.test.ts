@@ -27,7 +27,8 @@ describe('trace detail for reports', () => {
       expect(f.message).toContain(`odd item ${f.index}`);
     }
     expect(new Set(t.failures!.first.map((f) => f.index)).size).toBe(20);
-    const firsts = t.chunks.filter((c) => !c.isolated).map((c) => c.first).sort((a, b) => a! - b!);
+    // Chunks as dispatched: not the pieces of isolation, nor the rest of a chunk that gave way to an idle worker.
+    const firsts = t.chunks.filter((c) => !c.isolated && !c.stolen).map((c) => c.first).sort((a, b) => a! - b!);
     expect(firsts).toEqual([0, 25, 50, 75, 100, 125, 150, 175]);
     for (const c of t.chunks) {
       expect(c.sentMs).toBeGreaterThanOrEqual(0);
@@ -39,8 +40,9 @@ describe('trace detail for reports', () => {
       expect(c.heapLimitMb).toBeGreaterThan(64);
       expect(c.heapUsedMb).toBeLessThan(c.heapLimitMb!);
     }
+    // The first chunk's odd items failed: 12 of 25, or half of the prefix it ran when it gave way to an idle worker.
     const first = t.chunks.find((c) => c.first === 0 && !c.isolated)!;
-    expect(first.failedItems).toBe(12);
+    expect(first.failedItems).toBe(Math.floor(first.items / 2));
   });
 
 });
