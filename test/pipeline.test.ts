@@ -175,7 +175,10 @@ describe('pipeline', () => {
     expect(worst).toBeGreaterThan(window / 2);
     expect(worst).toBeLessThanOrEqual(bound);
     expect(heapAtEnd - heapAt200k).toBeLessThan(16 * 1024 * 1024);
-    expect(rssAtEnd - rssAt200k).toBeLessThan(64 * 1024 * 1024);
+    // Retention is the heap check above (800k more items would hold far more than 16 MiB). RSS also counts what V8
+    // and the allocator keep reserved, which differs by Node version (Node 24 grew ~78 MiB here with a flat heap):
+    // this bound catches only a gross native leak.
+    expect(rssAtEnd - rssAt200k).toBeLessThan(160 * 1024 * 1024);
   }, 120_000);
 
   it('stops every stage and closes the source when the consumer breaks out', async () => {
