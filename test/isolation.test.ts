@@ -150,8 +150,10 @@ describe('circuit breaker', () => {
     expect(failed).toBeLessThanOrEqual(25);
     expect(settled.length).toBe(200);
     // One probe of one item; while it was out nothing else was sent; new input resumed only once it landed.
+    // Rest-pieces a chunk gave up to idle workers near the end (work stealing) can hold one item too: they are
+    // marked stolen and are not probes.
     const chunks = trace!.chunks;
-    const probes = chunks.filter((c) => c.items === 1);
+    const probes = chunks.filter((c) => c.items === 1 && c.stolen !== true);
     expect(probes).toHaveLength(1);
     const probe = probes[0]!;
     for (const c of chunks) {
