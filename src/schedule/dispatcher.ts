@@ -19,7 +19,15 @@ import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
 import { isSharedView, sharedOutput } from '../transport/shared-input.ts';
 import { ChunkStopper } from './deadlines.ts';
 import { FailureHandling, type ItemFailure, type Verdict } from './failures.ts';
-import { classifyChunkError, decideChunkFailure, splitRest, taskErrorToItemError, type ChunkFailure, type Work } from './outcomes.ts';
+import {
+  classifyChunkError,
+  decideChunkFailure,
+  splitRest,
+  taskErrorToItemError,
+  type ChunkFailure,
+  type DeathPoint,
+  type Work,
+} from './outcomes.ts';
 import { ChunkRecorder } from './recorder.ts';
 import type { RunSettings, RunSummary } from './run-types.ts';
 import { RunState } from './slots.ts';
@@ -46,6 +54,9 @@ const STARTUP_CRASH_LIMIT = 3;
  * chunks in flight whatever the policy asks for; `#admit()` checks it like the policy's own bound.
  */
 const SLOTS_PER_THREAD = 4;
+
+/** Per pool thread: chunks in a row that may die before a worker takes them without being judged (see `#whereDied`). */
+const UNREACHED_LIMIT = 8;
 
 let nextRunId = 0;
 
@@ -75,6 +86,8 @@ export class Run {
   #failed = 0;
   #chunks = 0;
   #crashesBeforeLoad = 0;
+  /** Chunks in a row that failed before any worker took them (see `#whereDied`). */
+  #unreached = 0;
   readonly #onAbort = (): void => this.#stop(this.#s.signal?.reason);
   /** A graceful stop was asked for: no more input is taken; what was taken finishes. */
   #draining = false;
@@ -274,6 +287,7 @@ export class Run {
 
   #onReply(flight: InFlight, reply: ChunkReply): void {
     if (!this.#land(flight)) return;
+    this.#unreached = 0;
     if (reply.loadError) {
       const remote = fromEnvelope(reply.loadError);
       this.#stop(new TaskLoadError(remote.message, remote.cause === undefined ? undefined : { cause: remote.cause }));
@@ -319,13 +333,14 @@ export class Run {
   }
 
   #onChunkError(flight: InFlight, error: unknown): void {
-    const position = this.#slots.position(flight.slot);
+    const position = this.#whereDied(flight);
     if (!this.#land(flight)) return;
     const failure: ChunkFailure =
       flight.timedOut === undefined
         ? classifyChunkError(error)
         : { kind: 'timeout', error: new Error(`ran longer than its ${this.#s.timeout} ms deadline`) };
-    if (failure.kind === 'crash' && this.#slots.loads === 0 && ++this.#crashesBeforeLoad >= STARTUP_CRASH_LIMIT) {
+    const blameless = position.foreign === true && failure.kind === 'crash';
+    if (failure.kind === 'crash' && !blameless && this.#slots.loads === 0 && ++this.#crashesBeforeLoad >= STARTUP_CRASH_LIMIT) {
       const detail = `${failure.exitCode === undefined ? '' : `exit code ${failure.exitCode}: `}${String((error as Error)?.message)}`;
       const message =
         `workers keep dying before the task is loaded (${this.#crashesBeforeLoad} in a row, last: ${detail}); ` +
@@ -341,6 +356,18 @@ export class Run {
     const { start, items } = flight.batch;
     const failures = decision.failed.map((e): ItemFailure => ({ error: e, item: items[e.index - start] }));
     if (this.#carryOut(this.#failures.landed(flight, 0, failures))) this.#afterChunk();
+  }
+
+  /**
+   * Where a failed chunk's worker was, from its progress slot. A local chunk that never reached a worker (no thread
+   * took it: the worker died before it got there, from code that was not this chunk's) counts as killed by foreign
+   * code, up to UNREACHED_LIMIT times in a row without a reply, after which it is judged as a chunk that had not
+   * begun (a pool whose workers cannot start at all must still end the run).
+   */
+  #whereDied(flight: InFlight): DeathPoint {
+    const position = this.#slots.position(flight.slot);
+    if (!this.#local || position.foreign || position.item !== null || this.#slots.thread(flight.slot) !== 0) return position;
+    return ++this.#unreached <= UNREACHED_LIMIT * this.#s.threads ? { ...position, foreign: true } : position;
   }
 
   /** Carry out what failures.ts decided for a landed chunk. False when that ended the run. */
