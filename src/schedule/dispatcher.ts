@@ -97,10 +97,7 @@ export class Run {
   readonly #out: Float64Array | undefined;
   /** Chunks that claimed a hungry worker and will come back early (their replies have not landed yet). */
   #yielding = 0;
-  readonly #onStopAsked = (): void => {
-    this.#draining = true;
-    this.#pump();
-  };
+  readonly #onStopAsked = (): void => this.#drain();
 
   constructor(settings: RunSettings) {
     this.#s = settings;
@@ -119,8 +116,10 @@ export class Run {
       return;
     }
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    if (settings.stopSignal?.aborted) this.#draining = true;
-    else settings.stopSignal?.addEventListener('abort', this.#onStopAsked, { once: true });
+    if (settings.stopSignal?.aborted) {
+      this.#draining = true;
+      settings.source.halt?.();
+    } else settings.stopSignal?.addEventListener('abort', this.#onStopAsked, { once: true });
     if (settings.timeout !== undefined) this.#stopper.watch(settings.timeout);
     this.#pump();
   }
@@ -140,6 +139,13 @@ export class Run {
     this.#stop(reason);
   }
 
+  /** A graceful stop: the source asks its input for nothing more; what was read (or asked for) still runs. */
+  #drain(): void {
+    this.#draining = true;
+    this.#s.source.halt?.();
+    this.#pump();
+  }
+
   /** The one admission check of every send. */
   #admit(): Admission {
     if (this.#finished || this.#slots.available === 0) return NONE;
@@ -148,10 +154,13 @@ export class Run {
     return gate === 'open' ? ANY : gate === 'probe' ? PROBE : NONE;
   }
 
-  /** May new input be pulled: no pull under way, no stop asked, input left, and the consumer keeping up. */
+  /**
+   * May new input be pulled: no pull under way, input left, the consumer keeping up, and no stop asked (after a
+   * stop: only an answer the source already asked its input for, so every item read gets an outcome).
+   */
   #mayPull(): boolean {
     const { source, sink } = this.#s;
-    return !this.#pulling && !this.#draining && !source.done && (sink.ready?.() ?? true);
+    return !this.#pulling && (!this.#draining || source.held === true) && !source.done && (sink.ready?.() ?? true);
   }
 
   /**
@@ -225,7 +234,8 @@ export class Run {
   #feedHunger(): void {
     if (!this.#local || this.#finished) return;
     const { source, threads } = this.#s;
-    const nothingLeft = this.#again.length === 0 && (source.done || this.#draining) && !this.#pulling && this.#retryTimers.size === 0;
+    const nothingLeft =
+      this.#again.length === 0 && (source.done || (this.#draining && source.held !== true)) && !this.#pulling && this.#retryTimers.size === 0;
     const inFlight = this.#inFlight.size;
     const hungry = nothingLeft && inFlight > 0 ? Math.max(0, threads - inFlight - this.#yielding) : 0;
     this.#yielding += this.#slots.setHunger(hungry);
@@ -430,7 +440,8 @@ export class Run {
       return;
     }
     const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#retryTimers.size === 0 && !this.#pulling;
-    if ((this.#s.source.done || this.#draining) && idle) {
+    const { source } = this.#s;
+    if ((source.done || (this.#draining && source.held !== true)) && idle) {
       this.#finished = true;
       this.#cleanup();
       if (this.#draining) void this.#s.source.close().catch(() => {});
