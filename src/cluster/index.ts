@@ -55,7 +55,7 @@ function engineFor(options: unknown): ClusterEngine {
     target: parseRedisUrl(o['connection'], 'cluster.connection'),
     queue: checkQueueName(o['queue'] ?? DEFAULT_QUEUE, 'cluster.queue'),
     runTtlMs,
-    sweepMs: 2000,
+    sweepMs: 1000,
   });
 }
 

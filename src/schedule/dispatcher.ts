@@ -343,7 +343,7 @@ export class Run {
   }
 
   #onChunkError(flight: InFlight, error: unknown): void {
-    const position = this.#whereDied(flight);
+    const position = { ...this.#whereDied(flight), stage: this.#slots.stage(flight.slot) };
     if (!this.#land(flight)) return;
     const failure: ChunkFailure =
       flight.timedOut === undefined
@@ -359,7 +359,7 @@ export class Run {
       return;
     }
     this.#recorder.observe(flight, failure.kind, undefined);
-    const at = flight.timedOut === undefined ? position : { item: flight.timedOut, awaiting: false };
+    const at = flight.timedOut === undefined ? position : { item: flight.timedOut, awaiting: false, stage: position.stage };
     const decision = decideChunkFailure(flight, failure, at);
     // Pieces go to the front, in input order, so isolation finishes before new input piles up.
     this.#again.unshift(...decision.requeue);

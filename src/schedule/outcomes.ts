@@ -79,7 +79,15 @@ export interface DeathPoint {
   awaiting: boolean;
   /** The worker said the code that ended it was another chunk's (another run's timer, say): no item here is to blame. */
   foreign?: true;
+  /** The pipeline stage it was in (fused stages record it in the progress slot); undefined for a single task. */
+  stage?: number | undefined;
 }
+
+/**
+ * Own, non-enumerable field of an ItemError for a worker that died (crash, out of memory, timeout) inside fused
+ * pipeline stages: the number of the stage that was running, as the worker recorded it in its progress slot.
+ */
+export const FAILED_STAGE = Symbol('batchtools.failedStage');
 
 /**
  * Decide what a failed chunk becomes, given where its worker was when it died (from the progress slot).
@@ -116,12 +124,12 @@ export function decideChunkFailure(work: Work, failure: ChunkFailure, at: DeathP
   if (culprit) {
     return {
       requeue: [...piece(batch, 0, k, attempts, isolating), ...piece(batch, k + 1, n, attempts, isolating)],
-      failed: [chunkFailureToItemError(batch.start + k, failure, attempts)],
+      failed: [chunkFailureToItemError(batch.start + k, failure, attempts, at.stage)],
     };
   }
   if (n === 1) {
     return isolating || failure.kind === 'clone'
-      ? { requeue: [], failed: [chunkFailureToItemError(batch.start, failure, attempts)] }
+      ? { requeue: [], failed: [chunkFailureToItemError(batch.start, failure, attempts, k === 0 ? at.stage : undefined)] }
       : { requeue: [{ ...work, isolating: true }], failed: [] };
   }
   if (k !== null && k < n && failure.kind !== 'clone') {
@@ -139,7 +147,13 @@ export function decideChunkFailure(work: Work, failure: ChunkFailure, at: DeathP
   return { requeue: [...piece(batch, 0, mid, attempts, true), ...piece(batch, mid, n, attempts, true)], failed: [] };
 }
 
-function chunkFailureToItemError(index: number, failure: ChunkFailure, attempts: number): ItemError {
+function chunkFailureToItemError(index: number, failure: ChunkFailure, attempts: number, stage: number | undefined): ItemError {
+  const error = chunkError(index, failure, attempts);
+  if (stage !== undefined) Object.defineProperty(error, FAILED_STAGE, { value: stage });
+  return error;
+}
+
+function chunkError(index: number, failure: ChunkFailure, attempts: number): ItemError {
   const cause = failure.error;
   const detail = String((cause as { message?: unknown } | null)?.message ?? cause);
   switch (failure.kind) {

@@ -18,6 +18,7 @@ import {
   claimHunger,
   runStateViews,
   slotItemAt,
+  slotStageAt,
   slotThreadAt,
   STATE_ABORTED,
   STATE_HUNGRY,
@@ -27,6 +28,7 @@ import {
   type RunStateViews,
 } from '../transport/protocol.ts';
 import type { TaskContext } from '../task.ts';
+import { STAGE_SLOT } from './composite.ts';
 import { runOwned } from './crash-owner.ts';
 import { explainInlineError, loadTask } from './load-task.ts';
 
@@ -111,6 +113,8 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkR
   Atomics.add(control, STATE_LOADED, 1);
   // One context per chunk, its `index` updated per item: two chunks may interleave in a worker when tasks await.
   const context = { signal: run.signal, index: 0, workerId: threadId, host } as TaskContext & { index: number };
+  // Fused pipeline stages store the stage they run into the slot, so that a worker that dies names it.
+  if (task.kind === 'composite') Object.defineProperty(context, STAGE_SLOT, { value: { ints: control, at: slotStageAt(slot) } });
   const values: unknown[] = new Array<unknown>(n);
   const errors: Array<[number, ErrorEnvelope]> = [];
   const inline = task.kind === 'inline' ? task.name : null;
