@@ -36,6 +36,13 @@ export const STAGE_FIELD = 'batchtoolsStage';
 /** Own field set on a stage's error: the stage's name. */
 export const STAGE_NAME_FIELD = 'batchtoolsStageName';
 
+/**
+ * Hidden field of the context run-chunk.ts passes to a composite: where in the run's shared state to record the
+ * stage about to run (see `slotStageAt`). Plain stores: the main thread reads the word only after the worker died.
+ */
+export const STAGE_SLOT = Symbol('batchtools.stageSlot');
+type StageWord = { ints: Int32Array; at: number } | undefined;
+
 interface Step {
   op: 'map' | 'filter' | 'flatMap';
   fn: LoadedTask;
@@ -124,8 +131,10 @@ function fuse(steps: Step[]): LoadedTask {
   };
   const runFrom = (item: unknown, context: TaskContext, from: number): unknown => {
     let value = item;
+    const word = (context as { [STAGE_SLOT]?: StageWord })[STAGE_SLOT];
     for (let s = from; s <= last; s++) {
       const step = steps[s]!;
+      if (word !== undefined) word.ints[word.at] = step.stage;
       let out: unknown;
       try {
         out = step.fn(value, context);
