@@ -77,6 +77,8 @@ export interface DeathPoint {
   item: number | null;
   /** The item was awaiting a promise, so other code (an earlier item's timer, say) may have run and killed it. */
   awaiting: boolean;
+  /** The worker said the code that ended it was another chunk's (another run's timer, say): no item here is to blame. */
+  foreign?: true;
   /** The pipeline stage it was in (fused stages record it in the progress slot); undefined for a single task. */
   stage?: number | undefined;
 }
@@ -102,6 +104,9 @@ export const FAILED_STAGE = Symbol('batchtools.failedStage');
  * - died before its first item (the worker died loading the task or running its `setup()`, or was terminated
  *   from outside, before the item began): no item is to blame; it runs again as it is (twice at most, then it is
  *   split in halves; a task that cannot load at all ends the run through the dispatcher's start-up crash limit).
+ * - killed by another chunk's code (the worker says so: a timer left by another run, or by an earlier chunk whose
+ *   items have their outcomes): nothing of it is to blame; it runs again as it was (same attempt, not isolated).
+ *   Each such death is some other chunk's code running, so this ends when that code does.
  * - an item could not be sent: the chunk is split in halves.
  * Every path either fails an item or runs strictly smaller pieces (or the same chunk once more in isolation
  * mode), so isolation always ends.
@@ -109,6 +114,7 @@ export const FAILED_STAGE = Symbol('batchtools.failedStage');
 export function decideChunkFailure(work: Work, failure: ChunkFailure, at: DeathPoint): FailureDecision {
   const { batch, attempts, isolating } = work;
   const n = batch.items.length;
+  if (at.foreign && failure.kind === 'crash') return { requeue: [work], failed: [] };
   const k = at.item;
   if (k === null && failure.kind !== 'clone' && (work.unstarted ?? 0) < UNSTARTED_RESENDS) {
     // No item of it had begun: it is not to blame.

@@ -53,8 +53,11 @@ export class RunState {
     this.#free.push(slot);
   }
 
-  /** Where the chunk in `slot` is: the item it runs (null before the first; the chunk length once replying) and whether it awaits. */
-  position(slot: number): { item: number | null; awaiting: boolean } {
+  /**
+   * Where the chunk in `slot` is: the item it runs (null before the first; the chunk length once replying), whether
+   * it awaits, and `foreign` when its worker died from another chunk's code.
+   */
+  position(slot: number): { item: number | null; awaiting: boolean; foreign?: true } {
     return decodeSlot(Atomics.load(this.#views.ints, slotItemAt(slot)));
   }
 

@@ -109,9 +109,19 @@ export const SLOT_NOT_STARTED = -1;
  */
 export const awaitingCode = (k: number): number => -(k + 2);
 
-/** Decode a slot value: the item offset, and whether it was awaiting (null item: not started). */
-export function decodeSlot(value: number): { item: number | null; awaiting: boolean } {
+/**
+ * Slot value written by a dying worker when the code that ended it belongs to another chunk (another run's timer,
+ * say): this chunk's items are not to blame (see src/worker/crash-owner.ts).
+ */
+export const SLOT_FOREIGN = -0x80000000;
+
+/**
+ * Decode a slot value: the item offset, and whether it was awaiting (null item: not started); `foreign` when the
+ * worker died from another chunk's code.
+ */
+export function decodeSlot(value: number): { item: number | null; awaiting: boolean; foreign?: true } {
   if (value === SLOT_NOT_STARTED) return { item: null, awaiting: false };
+  if (value === SLOT_FOREIGN) return { item: null, awaiting: false, foreign: true };
   return value >= 0 ? { item: value, awaiting: false } : { item: -value - 2, awaiting: true };
 }
 
