@@ -77,13 +77,12 @@ export function toSource(items: unknown, options: { shareNumbers?: boolean } = {
   );
 }
 
-class ArraySource implements Source {
+/** Input of known length: batches are consecutive ranges; subclasses only say how a range becomes items. */
+abstract class RangeSource implements Source {
   readonly total: number;
   taken = 0;
-  readonly #items: ArrayLike<unknown>;
-  constructor(items: ArrayLike<unknown>) {
-    this.#items = items;
-    this.total = items.length;
+  constructor(total: number) {
+    this.total = total;
   }
   get done(): boolean {
     return this.taken >= this.total;
@@ -92,32 +91,36 @@ class ArraySource implements Source {
     const start = this.taken;
     const end = Math.min(this.total, start + n);
     this.taken = end;
-    const src = this.#items;
-    const items = Array.isArray(src) ? src.slice(start, end) : Array.from({ length: end - start }, (_, k) => src[start + k]);
-    return { start, items };
+    return { start, items: this.slice(start, end) };
   }
   async close(): Promise<void> {}
+  /** Items `start..end` of the input. */
+  protected abstract slice(start: number, end: number): ItemList;
+}
+
+/** An array (a copy per batch) or an unshared typed array (read item by item into an array). */
+class ArraySource extends RangeSource {
+  readonly #items: ArrayLike<unknown>;
+  constructor(items: ArrayLike<unknown>) {
+    super(items.length);
+    this.#items = items;
+  }
+  protected slice(start: number, end: number): ItemList {
+    const src = this.#items;
+    return Array.isArray(src) ? src.slice(start, end) : Array.from({ length: end - start }, (_, k) => src[start + k]);
+  }
 }
 
 /** Numbers in shared memory: a batch is a view (no copy, no per-item work); `shared` is the whole input. */
-export class SharedNumberSource implements Source {
-  readonly total: number;
-  taken = 0;
+export class SharedNumberSource extends RangeSource {
   readonly shared: ItemArray;
   constructor(shared: ItemArray) {
+    super(shared.length);
     this.shared = shared;
-    this.total = shared.length;
   }
-  get done(): boolean {
-    return this.taken >= this.total;
+  protected slice(start: number, end: number): ItemList {
+    return this.shared.subarray(start, end);
   }
-  take(n: number): Batch {
-    const start = this.taken;
-    const end = Math.min(this.total, start + n);
-    this.taken = end;
-    return { start, items: this.shared.subarray(start, end) };
-  }
-  async close(): Promise<void> {}
 }
 
 class IteratorSource implements Source {
