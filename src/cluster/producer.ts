@@ -110,7 +110,8 @@ export class ClusterEngine implements RunEngine {
     const floorMs = (this.threads() * REDIS_MS_PER_JOB) / REDIS_SHARE;
     const minTargetMs = Math.max(200, floorMs);
     const maxTargetMs = Math.max(2000, 4 * floorMs);
-    const inner = createAdaptivePolicy({ minTargetMs, maxTargetMs, overheadPriorMs: 2, overheadFactor: 100 });
+    // Probe jobs two per fleet thread: each worker fetches one ahead, so a probe's round trip hides behind the other.
+    const inner = createAdaptivePolicy({ minTargetMs, maxTargetMs, overheadPriorMs: 2, overheadFactor: 100, probeInFlightPerWorker: 2 });
     return new FleetPolicy(inner, () => this.threads());
   }
 
