@@ -87,7 +87,7 @@ export async function* readLines(
 }
 
 /** Offset of the first byte that is not valid UTF-8 (for messages): the longest prefix that decodes. */
-function firstInvalid(bytes: Buffer): number {
+export function firstInvalid(bytes: Buffer): number {
   let lo = 0;
   let hi = bytes.length;
   while (lo < hi) {
