@@ -5,8 +5,8 @@
  * every input item ends as exactly one output line (and one failure record when it failed), items already
  * journaled are not run again, bad lines fail as BT_INVALID_INPUT with the same messages, a task's error is
  * described as before. When a block fails as a whole (a crash, running out of memory, a timeout), its items run
- * again one per block, so that only the item to blame fails and it is named. With `--retries`, an item whose task
- * threw runs again on its own, where the library retries it (it has used one attempt in its block).
+ * again one per block, so that only the item to blame fails and it is named. A run with `--retries` does not come
+ * here (job.ts): the library retries items one by one, and counts their attempts.
  *
  * Blocks are sized from the measured cost per item (a few ms of work each, smaller under a --timeout), so the
  * library's own chunking, work stealing and isolation work on blocks as they do on items.
@@ -102,7 +102,6 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   const t0 = performance.now();
   const fused = job.stages ? stagesTask(job.stages) : undefined;
   const inner = (fused?.task ?? defineTask(job.module, job.exportName)).spec;
-  const retries = job.retries ?? 0;
   const size: BlockSize = { lines: job.timeout !== undefined ? 4 : 32, bytes: MAX_BLOCK_BYTES };
   let perLineMs: number | undefined;
   const adapt = (count: number, ms: number): void => {
@@ -171,7 +170,12 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   job.signal.addEventListener('abort', rouse);
   job.stopSignal?.addEventListener('abort', rouse);
 
+  // Per stream index: the block's first input index and its item count (a trace names blocks; reports want items).
+  const firsts: number[] = [];
+  const counts: number[] = [];
   const send = (item: BlockItem): BlockItem => {
+    firsts.push(item.block.first);
+    counts.push(item.block.count);
     sent.set(nextSent++, item);
     inFlight++;
     return item;
@@ -184,7 +188,7 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
         sink.skip(piece.skipped, piece.skipped.index);
         continue;
       }
-      yield send({ block: piece.block, task: inner, stages: fused !== undefined, rethrow: false });
+      yield send({ block: piece.block, task: inner, stages: fused !== undefined });
     }
     // The input is read: what is left are the items to run again, known only once their block came back.
     for (;;) {
@@ -219,9 +223,6 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
       } else droppedSamples++;
     };
   }
-  // Blocks never reject for a task's error (the worker reports it); only an item run again on its own (rethrow)
-  // does, having used one attempt already.
-  if (retries > 0) options.retries = retries - 1;
   if (job.timeout !== undefined) options.timeout = job.timeout;
 
   try {
@@ -239,21 +240,13 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
           throw new TaskLoadError(remote.message, remote.cause === undefined ? undefined : { cause: remote.cause });
         }
         adapt(block.count, reply.ms);
-        const failures: FailureRecord[] = [];
-        for (const f of reply.failures ?? []) {
-          if (f.kind === 'task' && retries > 0) {
-            // Run it again on its own, where the library retries it; its outcome is decided then.
-            redo.push({ block: single(block, f.k), task: inner, stages: item.stages, rethrow: true });
-          } else failures.push(failureOf(block, f, r.index));
-        }
-        if (failures.length === 0 && (reply.failures === null || reply.failures.length === 0)) deliver(block, reply.text, failures);
-        else deliverSplit(block, reply, failures);
+        const failures = (reply.failures ?? []).map((f) => failureOf(block, f, r.index));
+        deliver(block, reply.text, failures);
       } else if (block.count > 1) {
         // The block failed as a whole (crash, OOM, timeout): its items run again one by one.
-        for (let k = 0; k < block.count; k++) redo.push({ block: single(block, k), task: inner, stages: item.stages, rethrow: false });
+        for (let k = 0; k < block.count; k++) redo.push({ block: single(block, k), task: inner, stages: item.stages });
       } else {
-        const info = describe(r.reason, r.index, block.first);
-        const error = item.rethrow ? { ...info, attempts: info.attempts + 1 } : info;
+        const error = describe(r.reason, r.index, block.first);
         const raw = new TextDecoder().decode(block.bytes);
         deliver(block, '', [{ index: block.first, line: block.numbers[0]!, ...inputOf(raw), error }]);
       }
@@ -268,59 +261,24 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   }
   result.durationMs = performance.now() - t0;
   if (job.trace === true) {
-    result.runTrace = libraryTrace;
-    result.trace = libraryTrace
+    result.runTrace = libraryTrace === undefined ? undefined : inItems(libraryTrace, firsts, counts);
+    result.trace = result.runTrace
+      ? { source: 'onTrace', ...result.runTrace }
+      : libraryTrace
       ? { source: 'onTrace', ...libraryTrace }
       : { source: 'onProgress', chunks: progressTrace, decisions: [], ...(droppedSamples > 0 ? { droppedSamples } : {}) };
   }
   return result;
 
-  /**
-   * A block some of whose items failed or run again: those run again are delivered when they come back, so the
-   * block is delivered in runs of consecutive items around them.
-   */
-  function deliverSplit(block: LineBlock, reply: BlockReply, failures: FailureRecord[]): void {
-    const again = new Set<number>();
-    for (const f of reply.failures ?? []) if (f.kind === 'task' && retries > 0) again.add(f.k);
-    if (again.size === 0) {
-      deliver(block, reply.text, failures);
-      return;
-    }
-    const ok = reply.text.split('\n');
-    const failed = new Set((reply.failures ?? []).map((f) => f.k));
-    let o = 0;
-    let f = 0;
-    let k = 0;
-    while (k < block.count) {
-      if (again.has(k)) {
-        k++;
-        continue;
-      }
-      const from = k;
-      const lines: string[] = [];
-      const records: FailureRecord[] = [];
-      for (; k < block.count && !again.has(k); k++) {
-        if (failed.has(k)) {
-          const record = failures[f++]!;
-          records.push(record);
-          lines.push('');
-        } else lines.push(`${ok[o++]!}\n`);
-      }
-      const part = sub(block, from, k);
-      // Successful lines in order; deliver() puts the failure lines between them.
-      deliver(part, lines.filter((l) => l !== '').join(''), records);
-    }
-  }
 }
 
-/** Items [from, to) of a block, as a block (bounds and bytes are shared: it is never sent again). */
-function sub(block: LineBlock, from: number, to: number): LineBlock {
-  return {
-    bytes: block.bytes,
-    bounds: block.bounds.subarray(2 * from, 2 * to),
-    numbers: block.numbers.subarray(from, to),
-    first: block.first + from,
-    count: to - from,
-    problems: null,
-  };
+/** A library trace of blocks, in items: each chunk's first input index and item count. */
+function inItems(trace: RunTrace, firsts: readonly number[], counts: readonly number[]): RunTrace {
+  const chunks = trace.chunks.map((c) => {
+    if (c.first === undefined) return c;
+    let items = 0;
+    for (let i = c.first; i < c.first + c.items && i < counts.length; i++) items += counts[i]!;
+    return { ...c, first: firsts[c.first] ?? c.first, items };
+  });
+  return { ...trace, chunks };
 }

@@ -234,9 +234,10 @@ async function runJob(plan: JobPlan): Promise<number> {
         plan.command === 'retry' ? progress.update(decided, failed) : progress.update(before.decided + decided, before.failed + failed),
       onNote: (text: string) => progress.note(text),
     };
-    // The byte path: for run and resume on this machine (a cluster's workers get parsed items).
+    // The byte path: for run and resume on this machine (a cluster's workers get parsed items; with --retries,
+    // the library retries each item on its own, as it counts the attempts).
     result =
-      plan.bytes !== undefined && settings.connection === undefined
+      plan.bytes !== undefined && settings.connection === undefined && !(settings.retries !== undefined && settings.retries > 0)
         ? await runBlockEngine({ ...common, input: plan.bytes, skip: reader ? (index) => reader.has(index) : undefined, sink })
         : await runEngine({ ...common, entries: plan.entries ?? entriesOf(readLines(plan.bytes!)), sink });
     output.advance();

@@ -24,8 +24,6 @@ export interface BlockItem {
   task: TaskSpec;
   /** The task is the composite of several stages (its results may be the drop mark, or wrapped). */
   stages: boolean;
-  /** Throw a task's error instead of reporting it (a one-item block, so that the library retries it). */
-  rethrow: boolean;
 }
 
 /** Why one item of a block has no output line of its own. */
@@ -118,8 +116,7 @@ function settle(item: BlockItem, k: number, raw: string, value: unknown, state: 
   else state.out.push(text);
 }
 
-function fail(item: BlockItem, k: number, raw: string, error: unknown, state: State): void {
-  if (item.rethrow) throw error;
+function fail(k: number, raw: string, error: unknown, state: State): void {
   (state.failures ??= []).push({ k, kind: 'task', error: toEnvelope(error), raw });
 }
 
@@ -148,7 +145,7 @@ function runFrom(item: BlockItem, context: TaskContext, fn: LoadedTask, t: Texts
     try {
       value = fn(parsed.value, ctx);
     } catch (error) {
-      fail(item, k, text, error, state);
+      fail(k, text, error, state);
       continue;
     }
     if (isThenable(value)) return finishAsync(item, context, fn, t, state, k, text, value);
@@ -171,7 +168,7 @@ async function finishAsync(
   try {
     value = await pending;
   } catch (error) {
-    fail(item, k, raw, error, state);
+    fail(k, raw, error, state);
     return runFrom(item, context, fn, t, state, k + 1);
   }
   settle(item, k, raw, value, state);
