@@ -174,8 +174,8 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   const firsts: number[] = [];
   const counts: number[] = [];
   const send = (item: BlockItem): BlockItem => {
-    firsts.push(item.block.first);
-    counts.push(item.block.count);
+    firsts.push(item[0].first);
+    counts.push(item[0].count);
     sent.set(nextSent++, item);
     inFlight++;
     return item;
@@ -188,7 +188,7 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
         sink.skip(piece.skipped, piece.skipped.index);
         continue;
       }
-      yield send({ block: piece.block, task: inner, stages: fused !== undefined });
+      yield send([piece.block, inner, fused !== undefined]);
     }
     // The input is read: what is left are the items to run again, known only once their block came back.
     for (;;) {
@@ -232,19 +232,18 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
       const item = sent.get(r.index)!;
       sent.delete(r.index);
       inFlight--;
-      const { block } = item;
+      const [block, , stages] = item;
       if (r.status === 'fulfilled') {
-        const reply = r.value;
-        if (reply.loadError) {
-          const remote = fromEnvelope(reply.loadError);
+        const [text, lineFailures, ms, loadError] = r.value;
+        if (loadError) {
+          const remote = fromEnvelope(loadError);
           throw new TaskLoadError(remote.message, remote.cause === undefined ? undefined : { cause: remote.cause });
         }
-        adapt(block.count, reply.ms);
-        const failures = (reply.failures ?? []).map((f) => failureOf(block, f, r.index));
-        deliver(block, reply.text, failures);
+        adapt(block.count, ms);
+        deliver(block, text, lineFailures === null ? [] : lineFailures.map((f) => failureOf(block, f, r.index)));
       } else if (block.count > 1) {
         // The block failed as a whole (crash, OOM, timeout): its items run again one by one.
-        for (let k = 0; k < block.count; k++) redo.push({ block: single(block, k), task: inner, stages: item.stages });
+        for (let k = 0; k < block.count; k++) redo.push([single(block, k), inner, stages]);
       } else {
         const error = describe(r.reason, r.index, block.first);
         const raw = new TextDecoder().decode(block.bytes);

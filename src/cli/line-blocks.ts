@@ -128,30 +128,27 @@ export async function* lineBlocks(
   };
   const full = (): boolean => numbers.length >= size.lines || lineStart >= size.bytes;
 
-  /** One complete line [s, e) (e: the newline's offset). Returns a piece to hand out first, if any. */
-  function* line(s: number, e: number, tooLong: boolean): Generator<BlockPiece> {
+  /**
+   * One complete line [s, e) (e: the newline's offset): added to the block, or not an item (blank), or to skip.
+   * Returns the skipped item's entry (the caller hands out the block so far first), else undefined.
+   */
+  const line = (s: number, e: number, tooLong: boolean): { skipped: Entry; at: number } | undefined => {
     number++;
-    const wasFirst = first;
-    first = false;
     let a = s;
     let b = e;
     if (!tooLong) {
-      if (wasFirst && b - a >= 3 && acc[a] === 0xef && acc[a + 1] === 0xbb && acc[a + 2] === 0xbf) a += 3;
+      if (first && b - a >= 3 && acc[a] === 0xef && acc[a + 1] === 0xbb && acc[a + 2] === 0xbf) a += 3;
+      first = false;
       if (b > a && acc[b - 1] === 13) b--;
-      if (blankBytes(acc, a, b)) return;
+      if (blankBytes(acc, a, b)) return undefined;
     }
+    first = false;
     const problem = tooLong ? `the line is longer than ${maxLineBytes} bytes` : undefined;
-    if (skip?.(index)) {
-      let shift = 0;
-      if (numbers.length > 0) {
-        yield { block: take(s) };
-        shift = s;
-      }
-      const text = tooLong ? null : Buffer.from(acc.subarray(a - shift, b - shift));
-      yield { skipped: skippedEntry(index, number, text, problem, parse) };
+    if (skip !== undefined && skip(index)) {
+      const text = tooLong ? null : Buffer.from(acc.subarray(a, b));
+      const skipped = skippedEntry(index, number, text, problem, parse);
       index++;
-      blockFirst = index;
-      return;
+      return { skipped, at: s };
     }
     if (problem !== undefined) {
       (problems ??= []).push([numbers.length, problem]);
@@ -159,7 +156,8 @@ export async function* lineBlocks(
     } else bounds.push(a, b);
     numbers.push(number);
     index++;
-  }
+    return undefined;
+  };
 
   for await (const piece of source) {
     const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
@@ -171,7 +169,12 @@ export async function* lineBlocks(
       at = nl + 1;
       // The too-long line, as an empty range at the current end.
       lineStart = len;
-      yield* line(len, len, true);
+      const skipped = line(len, len, true);
+      if (skipped) {
+        if (numbers.length > 0) yield { block: take(skipped.at) };
+        blockFirst = index;
+        yield { skipped: skipped.skipped };
+      }
       if (numbers.length > 0 && full()) yield { block: take(lineStart) };
     }
     const rest = chunk.length - at;
@@ -183,16 +186,27 @@ export async function* lineBlocks(
     chunk.copy(acc, len, at);
     let scan = len;
     len += rest;
+    let view = acc.subarray(0, len);
     for (;;) {
-      const nl = acc.subarray(0, len).indexOf(10, scan);
+      const nl = view.indexOf(10, scan);
       if (nl === -1) break;
-      const tooLong = nl - lineStart > maxLineBytes;
       const s = lineStart;
       lineStart = nl + 1;
-      yield* line(s, nl, tooLong);
+      const skipped = line(s, nl, nl - s > maxLineBytes);
+      if (skipped !== undefined) {
+        // Items before it go as a block; it goes on its own (its text was copied out).
+        if (numbers.length > 0) yield { block: take(skipped.at) };
+        blockFirst = index;
+        yield { skipped: skipped.skipped };
+      }
       // Nothing held: the bytes so far (blank or skipped lines) are not kept.
-      if (numbers.length === 0) discard(lineStart);
-      else if (full()) yield { block: take(lineStart) };
+      if (numbers.length === 0) {
+        if (lineStart > 0) discard(lineStart);
+        view = acc.subarray(0, len);
+      } else if (full()) {
+        yield { block: take(lineStart) };
+        view = acc.subarray(0, len);
+      }
       scan = lineStart;
     }
     if (len - lineStart > maxLineBytes) {
@@ -202,13 +216,15 @@ export async function* lineBlocks(
       dropping = true;
     }
   }
-  if (dropping) {
-    lineStart = len;
-    yield* line(len, len, true);
-  } else if (len > lineStart) {
+  if (dropping || len > lineStart) {
     const s = lineStart;
     lineStart = len;
-    yield* line(s, len, false);
+    const skipped = dropping ? line(len, len, true) : line(s, len, false);
+    if (skipped) {
+      if (numbers.length > 0) yield { block: take(skipped.at) };
+      blockFirst = index;
+      yield { skipped: skipped.skipped };
+    }
   }
   if (numbers.length > 0) yield { block: take(lineStart) };
 }

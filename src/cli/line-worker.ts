@@ -17,14 +17,12 @@ import { firstInvalid, parseLine } from './input.ts';
 import type { LineBlock } from './line-blocks.ts';
 import { filteredLine, successLine } from './records.ts';
 
-/** One item of the library's stream in a byte-path run. */
-export interface BlockItem {
-  block: LineBlock;
-  /** The task (a module export, or the composite of `--stage` / `--filter`). */
-  task: TaskSpec;
-  /** The task is the composite of several stages (its results may be the drop mark, or wrapped). */
-  stages: boolean;
-}
+/**
+ * One item of the library's stream in a byte-path run: the block, the task (a module export, or the composite of
+ * `--stage` / `--filter`), and whether it is such a composite (its results may be the drop mark, or wrapped).
+ * A tuple, not a record: records of one shape would be packed as columns, which long strings do not pay for.
+ */
+export type BlockItem = readonly [block: LineBlock, task: TaskSpec, stages: boolean];
 
 /** Why one item of a block has no output line of its own. */
 export type LineFailure =
@@ -32,17 +30,12 @@ export type LineFailure =
   | { k: number; kind: 'task'; error: ErrorEnvelope; raw: string }
   | { k: number; kind: 'not-json'; raw: string };
 
-/** A block's reply. */
-export interface BlockReply {
-  /** Output lines (each ends with `\n`) of the items that succeeded, in order. */
-  text: string;
-  /** The items that did not, in order; null when none. */
-  failures: LineFailure[] | null;
-  /** Time spent in this call, ms. */
-  ms: number;
-  /** The task could not be loaded: the run stops with this error. */
-  loadError?: ErrorEnvelope;
-}
+/**
+ * A block's reply (a tuple, see {@link BlockItem}): the output lines (each ends with `\n`) of the items that
+ * succeeded, in order; the items that did not, in order (null when none); the time spent in the call, ms; and
+ * when the task could not be loaded, its error (the run stops with it).
+ */
+export type BlockReply = [text: string, failures: LineFailure[] | null, ms: number, loadError?: ErrorEnvelope];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lossy = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -82,18 +75,19 @@ function textAt(t: Texts, s: number, e: number): { text: string; problem?: strin
 
 /** Run a block (the task the CLI gives the library). Synchronous while the task is. */
 export function runBlock(item: BlockItem, context: TaskContext): BlockReply | Promise<BlockReply> {
-  const fn = loaded.get(keyOf(item.task));
+  const [block, task] = item;
+  const fn = loaded.get(keyOf(task));
   if (fn === undefined) {
-    return loadTask(item.task).then(
+    return loadTask(task).then(
       (f) => {
-        loaded.set(keyOf(item.task), f);
+        loaded.set(keyOf(task), f);
         return runBlock(item, context);
       },
-      (error: unknown) => ({ text: '', failures: null, ms: 0, loadError: toEnvelope(error) }),
+      (error: unknown): BlockReply => ['', null, 0, toEnvelope(error)],
     );
   }
   const state = { out: [] as string[], failures: null as LineFailure[] | null, t0: performance.now() };
-  return runFrom(item, context, fn, texts(item.block.bytes), state, 0);
+  return runFrom(item, context, fn, texts(block.bytes), state, 0);
 }
 
 interface State {
@@ -104,10 +98,10 @@ interface State {
 
 /** The output line of item k's value (or its failure record). */
 function settle(item: BlockItem, k: number, raw: string, value: unknown, state: State): void {
-  const { block } = item;
+  const [block, , stages] = item;
   const index = block.first + k;
   const line = block.numbers[k]!;
-  const text = !item.stages
+  const text = !stages
     ? successLine(index, line, value)
     : value === DROPPED
       ? filteredLine(index, line)
@@ -122,11 +116,11 @@ function fail(k: number, raw: string, error: unknown, state: State): void {
 
 function done(state: State): BlockReply {
   const n = state.out.length;
-  return { text: n === 0 ? '' : `${state.out.join('\n')}\n`, failures: state.failures, ms: performance.now() - state.t0 };
+  return [n === 0 ? '' : `${state.out.join('\n')}\n`, state.failures, performance.now() - state.t0];
 }
 
 function runFrom(item: BlockItem, context: TaskContext, fn: LoadedTask, t: Texts, state: State, from: number): BlockReply | Promise<BlockReply> {
-  const { block } = item;
+  const block = item[0];
   const ctx = { signal: context.signal, workerId: context.workerId, host: context.host, index: 0 } as TaskContext & { index: number };
   for (let k = from; k < block.count; k++) {
     const problem = block.problems?.find((p) => p[0] === k);
