@@ -144,7 +144,7 @@ export async function* lineBlocks(
     }
     first = false;
     const problem = tooLong ? `the line is longer than ${maxLineBytes} bytes` : undefined;
-    if (skip !== undefined && skip(index)) {
+    if (skip?.(index)) {
       const text = tooLong ? null : Buffer.from(acc.subarray(a, b));
       const skipped = skippedEntry(index, number, text, problem, parse);
       index++;
