@@ -195,20 +195,21 @@ export async function* lineBlocks(
       const skipped = line(s, nl, nl - s > maxLineBytes);
       if (skipped !== undefined) {
         // Items before it go as a block; it goes on its own (its text was copied out).
-        if (numbers.length > 0) yield { block: take(skipped.at) };
+        if (numbers.length > 0) {
+          yield { block: take(skipped.at) };
+          view = acc.subarray(0, len);
+        }
         blockFirst = index;
         yield { skipped: skipped.skipped };
       }
-      // Nothing held: the bytes so far (blank or skipped lines) are not kept.
-      if (numbers.length === 0) {
-        if (lineStart > 0) discard(lineStart);
-        view = acc.subarray(0, len);
-      } else if (full()) {
+      if (numbers.length > 0 && full()) {
         yield { block: take(lineStart) };
         view = acc.subarray(0, len);
       }
       scan = lineStart;
     }
+    // Nothing held: the bytes so far (blank or skipped lines) are not kept.
+    if (numbers.length === 0 && lineStart > 0) discard(lineStart);
     if (len - lineStart > maxLineBytes) {
       // Too long already: hand out the items before it, then throw its bytes away up to its end.
       if (numbers.length > 0) yield { block: take(lineStart) };
