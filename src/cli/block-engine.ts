@@ -8,8 +8,9 @@
  * again one per block, so that only the item to blame fails and it is named. A run with `--retries` does not come
  * here (job.ts): the library retries items one by one, and counts their attempts.
  *
- * Blocks are sized from the measured cost per item (a few ms of work each, smaller under a --timeout), so the
- * library's own chunking, work stealing and isolation work on blocks as they do on items.
+ * Blocks are sized from the measured cost per item (a few ms of work each, smaller under a --timeout; one line
+ * each until the first comes back), so the library's own chunking, work stealing and isolation work on blocks as
+ * they do on items.
  */
 import { fileURLToPath } from 'node:url';
 import { fromSource } from '../base/entry-url.ts';
@@ -102,7 +103,9 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   const t0 = performance.now();
   const fused = job.stages ? stagesTask(job.stages) : undefined;
   const inner = (fused?.task ?? defineTask(job.module, job.exportName)).spec;
-  const size: BlockSize = { lines: job.timeout !== undefined ? 4 : 32, bytes: MAX_BLOCK_BYTES };
+  // One line per block until the first block comes back: the first results arrive as soon as the library's first
+  // chunk is done, whatever the lines cost (and a block never holds back lines the cost of which is unknown).
+  const size: BlockSize = { lines: 1, bytes: MAX_BLOCK_BYTES };
   let perLineMs: number | undefined;
   const adapt = (count: number, ms: number): void => {
     if (count <= 0 || ms <= 0) return;
@@ -116,7 +119,7 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
     renamed(errorInfo(fused ? toStageError(error, index, fused) : error), streamIndex, index);
   const inputOf = (raw: string): { input: unknown } => ({ input: parseLine(raw).ok ? JSON.parse(raw) : undefined });
 
-  /** The failure record of item k of a block, from the worker's account of it (or a rethrown error). */
+  /** The failure record of item k of a block, from the worker's account of it. */
   const failureOf = (block: LineBlock, f: LineFailure, streamIndex: number): FailureRecord => {
     const index = block.first + f.k;
     const line = block.numbers[f.k]!;
