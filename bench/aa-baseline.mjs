@@ -1,104 +1,145 @@
 #!/usr/bin/env node
 /**
- * Does a saved bench baseline hold an A/A test? `npm run bench:aa [-- flags]`.
+ * Does a saved bench baseline hold an A/A test, and does it still catch a real slowdown? `npm run bench:aa`.
  *
- * Records a baseline of bench/aa/work.bench.mjs, then reruns the unchanged suite N times and compares each rerun
- * with the baseline exactly as `batchtools bench --baseline` does (defaults: run means of isolated runs, Welch's
- * t-test, 95 %, fails above +10 %): every failing comparison is a false alarm. Then it makes every task 20 % slower
- * (BT_AA_SLOWDOWN=1.2: 1.2 times the work) and counts how many of those comparisons fail, as they should. For
- * contrast it also applies the old test, Welch on the pooled within-run samples, to the same documents.
- * Writes bench/results/aa-baseline.{md,json} with the machine and its load.
+ * Records pairs of documents of bench/aa/work.bench.mjs, each as `batchtools bench --json` would (isolated runs at
+ * the default count), the second right after the first, and compares the second with the first exactly as
+ * `batchtools bench --baseline` does at the defaults:
+ * - A/A pairs: both sides unchanged code. A failing comparison is a false alarm.
+ * - slow pairs: the second side does 1.2 times the work in every task (BT_AA_SLOWDOWN=1.2: more iterations of
+ *   the same loops, a real 20 % slowdown, not a faked number). A failing comparison is a slowdown caught.
+ * The two kinds alternate (every third pair is slow), so a change of the machine's load reaches both alike. For
+ * contrast, the same documents are also judged by the previous rule (Welch's t-test on run means).
+ * Prints and writes bench/results/aa-baseline.{md,json}: false alarms x/N, caught y/M, with the load average.
  *
- *   --comparisons N   A/A reruns (default 10)     --slow N   20 %-slower reruns (default 5)
- *   --runs N          runs per suite (default: batchtools' default)
+ *   --pairs N   A/A pairs (default 10)     --slow N   slow pairs (default 5)
+ *   --runs N    runs per suite (default: batchtools' default)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { compareResults } from '../dist/src/suites/compare.js';
+import { compareResults, DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from '../dist/src/suites/compare.js';
 import { DEFAULT_RUNS, runSuites } from '../dist/src/suites/runner.js';
+import { summarize, welchTest } from '../dist/src/suites/statistics.js';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
+  if (i < 0) return fallback;
+  const value = Number(args[i + 1]);
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`--${name} must be a whole number ≥ 0, got ${args[i + 1]}`);
+  return value;
 };
-const comparisons = flag('comparisons', 10);
-const slowReruns = flag('slow', 5);
+const aaPairs = flag('pairs', 10);
+const slowPairs = flag('slow', 5);
 const runs = flag('runs', DEFAULT_RUNS);
+const SLOWDOWN = 1.2;
 const cwd = fileURLToPath(new URL('./aa/', import.meta.url));
 const suite = 'work.bench.mjs';
 
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
-const record = async () => runSuites([suite], { cwd, runs });
-/** The same documents compared the old way: no run unit, Welch on the pooled samples. */
-const withoutRuns = (doc) => ({
-  ...doc,
-  suites: doc.suites.map((s) => ({ ...s, tasks: s.tasks.map((t) => ({ ...t, runMeans: null })) })),
-});
+const record = async (factor) => {
+  process.env.BT_AA_SLOWDOWN = String(factor);
+  try {
+    return await runSuites([suite], { cwd, runs });
+  } finally {
+    delete process.env.BT_AA_SLOWDOWN;
+  }
+};
+
+/** The previous rule, for contrast: Welch's t-test on the run means, failing when significant and above the threshold. */
+function previousRule(baseline, current) {
+  let failing = 0;
+  for (const task of current.suites[0].tasks) {
+    const base = baseline.suites[0].tasks.find((t) => t.name === task.name);
+    const a = summarize(base.runMeans);
+    const b = summarize(task.runMeans);
+    const w = welchTest(a, b, DEFAULT_CONFIDENCE);
+    if (w.p < 1 - DEFAULT_CONFIDENCE && (w.difference / a.mean) * 100 > DEFAULT_THRESHOLD) failing++;
+  }
+  return failing;
+}
+
+// Every third pair is slow, until both counts are met.
+const kinds = [];
+for (let a = 0, s = 0; a < aaPairs || s < slowPairs; ) {
+  if (s < slowPairs && (kinds.length % 3 === 2 || a >= aaPairs)) {
+    kinds.push('slow');
+    s++;
+  } else {
+    kinds.push('A/A');
+    a++;
+  }
+}
 
 const loadBefore = load();
 const started = Date.now();
-console.error(`A/A: baseline, then ${comparisons} unchanged reruns and ${slowReruns} reruns 20 % slower; ${runs} runs per suite; load ${loadBefore}`);
-const baseline = await record();
+console.error(
+  `bench:aa: ${aaPairs} A/A pairs and ${slowPairs} pairs ${Math.round((SLOWDOWN - 1) * 100)} % slower, ${runs} runs per suite; load average ${loadBefore}`,
+);
 const rows = [];
-for (let i = 1; i <= comparisons + slowReruns; i++) {
-  const slow = i > comparisons;
-  process.env.BT_AA_SLOWDOWN = slow ? '1.2' : '1';
-  const doc = await record();
-  const byRuns = compareResults(baseline, doc);
-  const pooled = compareResults(withoutRuns(baseline), withoutRuns(doc));
+let machine = null;
+for (const [i, kind] of kinds.entries()) {
+  const baseline = await record(1);
+  machine ??= baseline.machine;
+  const current = await record(kind === 'slow' ? SLOWDOWN : 1);
+  const c = compareResults(baseline, current);
   const row = {
-    kind: slow ? '20 % slower' : 'A/A',
-    failing: byRuns.failing,
-    tasks: byRuns.tasks.length,
-    changes: byRuns.tasks.map((t) => Number(t.changePercent?.toFixed(1))),
-    p: byRuns.tasks.map((t) => Number(t.p?.toPrecision(2))),
-    pooledFailing: pooled.failing,
-    pooledRegressions: pooled.regressions,
+    kind,
+    failing: c.failing,
+    tasks: c.tasks.length,
+    changes: c.tasks.map((t) => Number(t.changePercent?.toFixed(1))),
+    p: c.tasks.map((t) => Number(t.p?.toPrecision(2))),
+    previousFailing: previousRule(baseline, current),
+    load: os.loadavg()[0].toFixed(2),
   };
   rows.push(row);
-  console.error(`${String(i).padStart(2)} ${row.kind.padEnd(11)} failing ${row.failing}/${row.tasks}  changes ${row.changes.join(', ')} %  (pooled samples: ${row.pooledFailing} failing)`);
+  console.error(
+    `${String(i + 1).padStart(2)} ${kind.padEnd(4)} failing ${row.failing}/${row.tasks}  changes ${row.changes.join(', ')} %  p ${row.p.join(', ')}  (previous rule: ${row.previousFailing} failing)  load ${row.load}`,
+  );
 }
-delete process.env.BT_AA_SLOWDOWN;
 
 const aa = rows.filter((r) => r.kind === 'A/A');
-const slow = rows.filter((r) => r.kind !== 'A/A');
+const slow = rows.filter((r) => r.kind === 'slow');
 const summary = {
   date: new Date().toISOString(),
-  machine: baseline.machine,
+  machine,
   loadBefore,
   loadAfter: load(),
   seconds: Math.round((Date.now() - started) / 1000),
   runs,
-  defaults: { test: 'welch-t on run means', confidence: 0.95, thresholdPercent: 10 },
-  aaFalseAlarms: aa.filter((r) => r.failing > 0).length,
-  aaComparisons: aa.length,
-  slowCaught: slow.filter((r) => r.failing === r.tasks).length,
-  slowComparisons: slow.length,
-  pooledAaFalseAlarms: aa.filter((r) => r.pooledFailing > 0).length,
-  pooledAaSignificant: aa.filter((r) => r.pooledRegressions > 0).length,
-  taskNames: baseline.suites[0].tasks.map((t) => t.name),
+  slowdown: SLOWDOWN,
+  defaults: { unit: 'run medians', test: 'Mann–Whitney U, Hodges–Lehmann change', confidence: DEFAULT_CONFIDENCE, thresholdPercent: DEFAULT_THRESHOLD },
+  falseAlarms: aa.filter((r) => r.failing > 0).length,
+  aaPairs: aa.length,
+  caught: slow.filter((r) => r.failing > 0).length,
+  slowPairs: slow.length,
+  slowTasksCaught: slow.reduce((n, r) => n + r.failing, 0),
+  slowTasks: slow.reduce((n, r) => n + r.tasks, 0),
+  previousFalseAlarms: aa.filter((r) => r.previousFailing > 0).length,
+  previousCaught: slow.filter((r) => r.previousFailing > 0).length,
   rows,
 };
 const m = summary.machine;
+const cores = m.cpu.logicalCores;
+const busy = Number(summary.loadBefore.split(' ')[0]) > cores || Number(summary.loadAfter.split(' ')[0]) > cores;
 const md = [
   `# A/A test of bench baselines (${summary.date.slice(0, 10)})`,
   '',
-  `Machine: ${m.cpu.brand ?? 'unknown CPU'}, ${m.cpu.logicalCores} logical cores, Node ${m.node.version}; load average ${summary.loadBefore} before, ${summary.loadAfter} after (1/5/15 min). ${summary.seconds} s.`,
+  `Machine: ${m.cpu.brand ?? 'unknown CPU'}, ${cores} logical cores, Node ${m.node.version}; load average ${summary.loadBefore} before, ${summary.loadAfter} after (1/5/15 min). ${summary.seconds} s.`,
   '',
-  ...(Number(summary.loadBefore.split(' ')[0]) > m.cpu.logicalCores || Number(summary.loadAfter.split(' ')[0]) > m.cpu.logicalCores
-    ? [`**Noisy machine**: the load average exceeded the ${m.cpu.logicalCores} cores during the measurement, so run-to-run noise was far above a quiet machine's; rerun \`npm run bench:aa\` in a quiet window for the reference figures.`, '']
+  ...(busy
+    ? [`**Busy machine**: the load average exceeded the ${cores} cores during the measurement; rerun \`npm run bench:aa\` in a quiet window for the reference figures.`, '']
     : []),
-  `Suite bench/aa/work.bench.mjs (${summary.taskNames.join('; ')}), ${runs} isolated runs per suite, compared as \`batchtools bench --baseline\` does by default (Welch's t-test on run means, 95 %, fails above +10 %).`,
+  `Suite bench/aa/work.bench.mjs (3 CPU-bound tasks), ${runs} isolated runs per suite and side; each pair is two documents recorded one after the other, compared as \`batchtools bench --baseline\` does at the defaults: each run's median latency, Mann–Whitney U on their logarithms, ${Math.round(DEFAULT_CONFIDENCE * 100)} % confidence, fails when significantly slower by more than ${DEFAULT_THRESHOLD} % (Hodges–Lehmann estimate).`,
   '',
-  `- **A/A** (unchanged code, ${summary.aaComparisons} comparisons with one baseline): **${summary.aaFalseAlarms}** failed (false alarms).`,
-  `- **20 % slower** (every task 1.2× the work, ${summary.slowComparisons} comparisons): **${summary.slowCaught}** failed on every task (caught).`,
-  `- The old test on the same documents (Welch on pooled within-run samples): ${summary.pooledAaSignificant} of ${summary.aaComparisons} A/A comparisons "significantly slower", ${summary.pooledAaFalseAlarms} failing.`,
+  `- **false alarms ${summary.falseAlarms}/${summary.aaPairs}**: A/A pairs (unchanged code) whose comparison failed.`,
+  `- **caught ${summary.caught}/${summary.slowPairs}**: pairs whose second side is ${Math.round((SLOWDOWN - 1) * 100)} % slower (1.2× the work in every task) whose comparison failed; ${summary.slowTasksCaught}/${summary.slowTasks} slowed tasks flagged.`,
+  `- The previous rule (Welch's t-test on run means) on the same documents: false alarms ${summary.previousFalseAlarms}/${summary.aaPairs}, caught ${summary.previousCaught}/${summary.slowPairs}.`,
   '',
-  '| # | kind | failing tasks | change of each task (%) | p (run means) | old test: failing |',
-  '|---:|---|---:|---|---|---:|',
-  ...rows.map((r, i) => `| ${i + 1} | ${r.kind} | ${r.failing}/${r.tasks} | ${r.changes.join(', ')} | ${r.p.join(', ')} | ${r.pooledFailing} |`),
+  '| # | kind | failing tasks | change of each task (%) | p | previous rule: failing | load (1 min) |',
+  '|---:|---|---:|---|---|---:|---:|',
+  ...rows.map((r, i) => `| ${i + 1} | ${r.kind} | ${r.failing}/${r.tasks} | ${r.changes.join(', ')} | ${r.p.join(', ')} | ${r.previousFailing} | ${r.load} |`),
   '',
 ].join('\n');
 const out = new URL('./results/', import.meta.url);
@@ -106,3 +147,4 @@ mkdirSync(out, { recursive: true });
 writeFileSync(new URL('aa-baseline.json', out), `${JSON.stringify(summary, null, 2)}\n`);
 writeFileSync(new URL('aa-baseline.md', out), md);
 console.log(md);
+console.log(`false alarms ${summary.falseAlarms}/${summary.aaPairs}, caught ${summary.caught}/${summary.slowPairs} (load average ${summary.loadBefore} → ${summary.loadAfter})`);

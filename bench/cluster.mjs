@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { QueueEvents } from 'bullmq';
@@ -72,7 +72,7 @@ async function throughput(queue, us, n) {
   await remote.map(items.slice(0, 2000), task);
   const rows = [];
   for (let r = 0; r < repeats; r++) {
-    const row = {};
+    const row = { load1: loadavg()[0] };
     for (const [name, rt] of r % 2 === 0 ? [['local', local], ['cluster', remote]] : [['cluster', remote], ['local', local]]) {
       await waitQuiet(0.25, 3000);
       gc();
@@ -86,11 +86,24 @@ async function throughput(queue, us, n) {
     }
     row.ratio = row.localMs / row.clusterMs;
     rows.push(row);
-    console.log(`  ${us} µs × ${n}: local ${row.localMs.toFixed(0)} ms, cluster ${row.clusterMs.toFixed(0)} ms (${row.jobs} jobs), ratio ${row.ratio.toFixed(3)}`);
+    console.log(`  ${us} µs × ${n}: local ${row.localMs.toFixed(0)} ms, cluster ${row.clusterMs.toFixed(0)} ms (${row.jobs} jobs), ratio ${row.ratio.toFixed(3)}, load ${row.load1.toFixed(2)}`);
   }
   await local.close();
   await remote.close();
-  return { us, items: n, repeats: rows, ratio: median(rows.map((x) => x.ratio)), jobsPerRun: median(rows.map((x) => x.jobs)) };
+  const localMs = median(rows.map((x) => x.localMs));
+  const clusterMs = median(rows.map((x) => x.clusterMs));
+  return {
+    us,
+    items: n,
+    repeats: rows,
+    localMs,
+    clusterMs,
+    // The throughput ratio: median local time over median cluster time (the same items both ways).
+    ratio: localMs / clusterMs,
+    // The median of the per-repeat ratios (each pair ran back to back), as a check on the one above.
+    pairedRatio: median(rows.map((x) => x.ratio)),
+    jobsPerRun: median(rows.map((x) => x.jobs)),
+  };
 }
 
 /** Per-job overhead: one-item jobs of ~0 work; round trip minus in-worker time, and Redis CPU per job. */
@@ -169,6 +182,18 @@ try {
   probe.disconnect();
   await redis.stop();
 }
+result.loadAverageEnd = loadavg();
+console.log('');
+console.log(`summary (medians of ${repeats} repeat${repeats === 1 ? '' : 's'}; load average ${result.loadAverage.map((x) => x.toFixed(2)).join(' ')} at the start, ${result.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')} at the end, ${cpus().length} cores):`);
+for (const t of result.throughput ?? []) {
+  const target = t.us >= 1000 ? 0.9 : 0.75;
+  console.log(
+    `  ~${t.us} µs items: cluster/local throughput ${t.ratio.toFixed(3)} (local ${t.localMs.toFixed(0)} ms, cluster ${t.clusterMs.toFixed(0)} ms; ` +
+      `paired ${t.pairedRatio.toFixed(3)}; target >= ${target}: ${t.ratio >= target ? 'met' : 'NOT met'})`,
+  );
+}
+if (result.overhead) console.log(`  per-job overhead ${result.overhead.overheadMedianMs.toFixed(2)} ms (median), Redis CPU ${result.overhead.redisCpuMsPerJob.toFixed(3)} ms per job`);
+for (const x of result.recovery ?? []) console.log(`  recovery (${x.lock}): job back after ${x.stalledAfterMs?.toFixed(0)} ms, run done ${x.runEndedAfterMs.toFixed(0)} ms after the kill`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/cluster.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync(new URL('./results/cluster.md', import.meta.url), renderClusterMarkdown(result));

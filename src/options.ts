@@ -68,8 +68,12 @@ export interface StreamOptions extends MapOptions {
   /** Yield results in input order (`true`) or as they complete (`false`). Default `true`. */
   ordered?: boolean | undefined;
   /**
-   * A graceful stop: when it fires, no more items are taken from the source, the chunks already sent finish (their
-   * outcomes are yielded), and then the stream ends. (`signal` is the hard stop.) Default: none.
+   * A graceful stop: when it fires, nothing more is asked of the source, and every item it already handed out
+   * gets its outcome: the chunks already sent finish (their outcomes are yielded), and so does an item the source
+   * returns for a read it had been asked for before the stop, while the stream is still running. Then the stream
+   * ends and the source's `return()` is called (abandoning a read still unanswered by then). (`signal` is the
+   * hard stop; breaking out of the loop stops the run like `signal`, and outcomes not yet yielded are dropped.)
+   * Default: none.
    */
   stopSignal?: AbortSignal | undefined;
   /**

@@ -89,7 +89,8 @@ export class Runtime implements AsyncDisposable {
   /**
    * Map `task` over `items`, yielding each outcome as `{ index, status, value | reason }`: in input order by default,
    * or as completed with `{ ordered: false }`. The source is read only as fast as the consumer takes results.
-   * Breaking out of the loop stops the run.
+   * Breaking out of the loop stops the run: items read from the source whose outcome was not yielded yet are
+   * dropped (use `stopSignal` for a stop that yields an outcome for every item read).
    */
   async *stream<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: StreamOptions): AsyncGenerator<StreamResult<Awaited<O>>, void, undefined> {
     const opts = resolveStreamOptions(options);

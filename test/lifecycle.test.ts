@@ -208,7 +208,8 @@ describe('slow sources', () => {
     expect(yielded).toBe(500);
     expect(tracedAt).toBeGreaterThanOrEqual(0);
     expect(traces[0]!.chunks.reduce((n, c) => n + c.items, 0)).toBe(500);
-    expect(traces[0]!.decisions.length).toBe(traces[0]!.chunks.length);
+    // One decision per chunk the policy sized (pieces handed to idle workers by work stealing were not sized).
+    expect(traces[0]!.decisions.length).toBe(traces[0]!.chunks.filter((c) => !c.stolen).length);
   });
 });
 

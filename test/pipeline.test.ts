@@ -66,6 +66,41 @@ describe('pipeline', () => {
     );
   });
 
+  it('keeps input order when chunks of one fused segment land out of order, with drops and a failure among them', async () => {
+    const items = Array.from({ length: 6000 }, (_, i) => i);
+    const want: Array<[number, string, number | string]> = [];
+    for (const i of items) {
+      const x = i + 1;
+      if (x % 2 !== 0) continue;
+      want.push(x === 14 ? [i, 'rejected', 2] : [i, 'fulfilled', x * 2]);
+    }
+    const see = (r: PipelineResult<number>): [number, string, number | string] =>
+      r.status === 'fulfilled' ? [r.index, r.status, r.value] : [r.index, r.status, r.reason.stage];
+    for (const ordered of [true, false]) {
+      const out = await collect(rt.pipeline<number>(items, [(x: number) => x + 1, { filter: isEven }, failOn7, double], { chunkSize: 37, ordered }));
+      const got = out.map(see);
+      if (!ordered) got.sort((a, b) => a[0] - b[0]);
+      expect(got).toEqual(want);
+    }
+  });
+
+  it('runs async worker stages among sync ones in a fused segment, naming the stage of a rejection', async () => {
+    const items = Array.from({ length: 100 }, (_, i) => i);
+    const stages = [
+      double,
+      { filter: async (x: number) => x % 4 === 0 },
+      async function twelve(x: number) {
+        if (x === 12) throw new Error('twelve');
+        return x + 1;
+      },
+      (x: number) => x * 10,
+    ];
+    const out = await collect(rt.pipeline<number>(items, stages, { chunkSize: 7 }));
+    const want = items.filter((i) => i % 2 === 0).map((i) => (i === 6 ? [i, 'rejected', 2] : [i, 'fulfilled', (i * 2 + 1) * 10]));
+    expect(out.map((r) => (r.status === 'fulfilled' ? [r.index, r.status, r.value] : [r.index, r.status, r.reason.stage]))).toEqual(want);
+    expect((out.find((r) => r.status === 'rejected') as { reason: StageError }).reason.stageName).toBe('twelve');
+  });
+
   it('fuses consecutive worker stages: one worker call per chunk runs all three', async () => {
     const items = Array.from({ length: 1000 }, (_, i) => i);
     type Probe = { x: number; call: string; a: number; b: number; c: number };

@@ -40,27 +40,27 @@ describe('batchtools bench', () => {
     const slow = join(dir, 'slow.json');
     const markdown = join(dir, 'compare.md');
 
-    const first = await bench([WORK, '--runs', '3', '--json', fast, '--quiet'], { BT_SUITE_WORK_US: '20' });
+    const first = await bench([WORK, '--runs', '4', '--json', fast, '--quiet'], { BT_SUITE_WORK_US: '20' });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/✓ test\/fixtures\/suites\/work\.bench\.mjs \(work\): 1 task/);
     expect((await readDocument(fast)).suites[0]!.tasks[0]!.name).toBe('busy wait');
 
     // 50 times the work per call: a regression no scheduling noise can hide.
-    const slower = await bench([WORK, '--runs', '3', '--baseline', fast, '--json', slow, '--markdown', markdown], { BT_SUITE_WORK_US: '1000' });
+    const slower = await bench([WORK, '--runs', '4', '--baseline', fast, '--json', slow, '--markdown', markdown], { BT_SUITE_WORK_US: '1000' });
     expect(slower.code, slower.stdout + slower.stderr).toBe(1);
-    expect(slower.stdout).toMatch(/compared with .*fast\.json: mean latency, Welch's t-test on run means \(3 vs 3 runs\), 95% confidence, fails above \+10%/);
+    expect(slower.stdout).toMatch(/compared with .*fast\.json: median latency of each run \(4 vs 4 runs\), Mann–Whitney U, 95% confidence; fails when significantly slower by more than 10%/);
     expect(slower.stdout).toMatch(/busy wait .*\+\d+(\.\d)?% +\[\+\d+(\.\d)?%, \+\d+(\.\d)?%\] +(<0\.001|0\.0\d+) +REGRESSION/);
     expect(slower.stderr).toMatch(/batchtools: 1 significant regression beyond 10%/);
-    expect(slower.stderr).toMatch(/\[1\/1\] test\/fixtures\/suites\/work\.bench\.mjs run 3\/3/); // progress (not a TTY: a line per suite)
+    expect(slower.stderr).toMatch(/\[1\/1\] test\/fixtures\/suites\/work\.bench\.mjs run 4\/4/); // progress (not a TTY: a line per suite)
     const md = await readFile(markdown, 'utf8');
     expect(md).toContain('| suite | task | baseline | current | change | 95% CI | p | verdict |');
     expect(md).toMatch(/\| test\/fixtures\/suites\/work\.bench\.mjs \| busy wait \| .* \| 🔴 REGRESSION \|/);
 
-    const faster = await bench([WORK, '--runs', '3', '--baseline', slow, '--quiet'], { BT_SUITE_WORK_US: '20' });
+    const faster = await bench([WORK, '--runs', '4', '--baseline', slow, '--quiet'], { BT_SUITE_WORK_US: '20' });
     expect(faster.code, faster.stdout + faster.stderr).toBe(0);
     expect(faster.stdout).toMatch(/busy wait .*-\d+(\.\d)?% .* faster/);
     expect(faster.stdout).toContain('1 task compared, 0 slower (0 beyond the 10% threshold), 1 faster');
-  }, 120_000); // three commands of three isolated runs each
+  }, 120_000); // three commands of four isolated runs each (the fewest a rank test can call significant)
 
 
   it('exits 1 when a suite crashes its worker, after running the others', async () => {

@@ -57,10 +57,20 @@ describe('result documents', () => {
     v1.schemaVersion = 1;
     delete v1.run['runs'];
     delete v1.suites[0]!.tasks[0]!['runMeans'];
+    delete v1.suites[0]!.tasks[0]!['runMedians'];
     const doc = validateDocument(v1, 'v1.json');
     expect(doc.schemaVersion).toBe(2);
     expect(doc.run.runs).toBe(1);
     expect(doc.suites[0]!.tasks[0]!.runMeans).toEqual([2]);
+    expect(doc.suites[0]!.tasks[0]!.runMedians).toEqual([2]);
+  });
+
+  it('read a schema-2 document written before run medians were recorded: no run medians, the run means kept', () => {
+    const old = JSON.parse(JSON.stringify(makeDocument({ 'a.bench.ts': { x: [[1, 2, 3], [2, 3, 4]] } }))) as { suites: Array<{ tasks: Array<Record<string, unknown>> }> };
+    delete old.suites[0]!.tasks[0]!['runMedians'];
+    const doc = validateDocument(old, 'old.json');
+    expect(doc.suites[0]!.tasks[0]!.runMedians).toBeNull();
+    expect(doc.suites[0]!.tasks[0]!.runMeans).toEqual([2, 3]);
   });
 
   it('name the malformed field', async () => {

@@ -21,7 +21,7 @@ function roundTrip(times) {
   for (let t = 0; t < times; t++) sink ^= JSON.parse(JSON.stringify(record)).id;
 }
 
-const bench = new Bench({ name: 'aa', time: 150, warmupTime: 30 });
+const bench = new Bench({ name: 'aa', time: 100, warmupTime: 20 });
 bench
   .add('integer mixing, 20k rounds', () => mix(Math.round(20_000 * factor)))
   .add('sort 200 strings ×10', () => sortWords(Math.round(10 * factor)))

@@ -18,18 +18,21 @@ export function renderClusterMarkdown(r) {
     '# Cluster benchmark',
     '',
     `Machine: ${machineLine(r)}. Repeats: ${r.repeats} (interleaved; medians). Command: \`npm run bench:cluster${r.quick ? ' -- --quick' : ''}\`.`,
-    `Load average at the start: ${(r.loadAverage ?? []).map((x) => x.toFixed(1)).join(' ') || 'n/a'} (on 2 cores, anything above ~0.5 makes these figures noise).`,
+    `Load average (1, 5, 15 min) at the start: ${(r.loadAverage ?? []).map((x) => x.toFixed(2)).join(' ') || 'n/a'}; at the end: ${(r.loadAverageEnd ?? []).map((x) => x.toFixed(2)).join(' ') || 'n/a'} (on 2 cores, anything above ~0.5 makes these figures noise).`,
     '',
     'Producer + 2 `batchtools worker` processes of 1 thread each, one private redis-server on loopback, against the',
     'local runtime with 2 threads, on the same items (integer mixing calibrated to the stated cost).',
     '',
-    '| item cost | items | jobs per run | local ms (median) | cluster ms (median) | throughput ratio (median) | target |',
-    '|---|---|---|---|---|---|---|',
+    'Throughput ratio = median local time / median cluster time; "paired" is the median of the ratios of each',
+    'back-to-back pair (the order alternates between repeats).',
+    '',
+    '| item cost | items | jobs per run | local ms (median) | cluster ms (median) | throughput ratio | paired | load (1 min) per repeat | target |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const t of r.throughput ?? []) {
     const target = t.us >= 1000 ? '≥ 0.90' : '≥ 0.75';
-    const med = (k) => [...t.repeats.map((x) => x[k])].sort((a, b) => a - b)[Math.floor(t.repeats.length / 2)];
-    lines.push(`| ~${t.us} µs | ${t.items} | ${t.jobsPerRun} | ${f(med('localMs'), 0)} | ${f(med('clusterMs'), 0)} | ${f(t.ratio, 3)} | ${target} |`);
+    const loads = t.repeats.map((x) => f(x.load1, 2)).join(', ');
+    lines.push(`| ~${t.us} µs | ${t.items} | ${t.jobsPerRun} | ${f(t.localMs, 0)} | ${f(t.clusterMs, 0)} | ${f(t.ratio, 3)} | ${f(t.pairedRatio, 3)} | ${loads} | ${target} |`);
   }
   const o = r.overhead;
   if (o) {

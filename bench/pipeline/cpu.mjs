@@ -2,7 +2,9 @@
 // rt.map and against three consecutive rt.map calls (the stage-after-stage way). Throughput in this process;
 // peak RSS of each way in fresh processes (`node bench/pipeline/cpu.mjs --rss <way> <items>`), at two item counts.
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { startWindow } from '../lib/measure.mjs';
 
 const { createRuntime, defineTask } = await import('../../dist/src/index.js');
 const stagesUrl = new URL('./stages.mjs', import.meta.url);
@@ -37,28 +39,48 @@ export const WAYS = {
   },
 };
 
-/** Throughput of every way, interleaved, `repeats` times. */
+/**
+ * Throughput of every way, interleaved (the order flips every repeat), `repeats` times. Per run: items/s, CPU µs per
+ * item of the main thread and of the whole process (workers included), and the cores other processes took
+ * meanwhile (`foreignCores`, from /proc/stat): on a shared machine the ratio of two neighbouring runs and the CPU per
+ * item say more than the throughput itself.
+ */
 export async function measureThroughput(items, repeats) {
   const rt = createRuntime();
   const rows = Object.fromEntries(Object.keys(WAYS).map((w) => [w, []]));
+  const runs = Object.fromEntries(Object.keys(WAYS).map((w) => [w, []]));
+  /** Per repeat: each way's items/s over the hand-fused one's in the same repeat. */
+  const ratios = Object.fromEntries(Object.keys(WAYS).map((w) => [w, []]));
+  const loadAverage = { start: loadavg().map((x) => +x.toFixed(2)), end: null };
   let kept;
   try {
     await WAYS.fused(rt, 20_000); // warm the pool and the task modules
+    await WAYS.pipeline(rt, 20_000);
     for (let r = 0; r < repeats; r++) {
       const order = r % 2 === 0 ? Object.keys(WAYS) : Object.keys(WAYS).reverse();
+      const rate = {};
       for (const way of order) {
-        const t0 = performance.now();
+        const end = startWindow();
         const k = await WAYS[way](rt, items);
-        const s = (performance.now() - t0) / 1000;
+        const w = end();
         if (kept !== undefined && k !== kept) throw new Error(`${way} kept ${k} items, another way ${kept}`);
         kept = k;
-        rows[way].push(items / s);
+        rate[way] = items / (w.wallMs / 1000);
+        rows[way].push(rate[way]);
+        runs[way].push({
+          itemsPerSecond: Math.round(rate[way]),
+          mainCpuUsPerItem: w.mainCpuMs === null ? null : +((w.mainCpuMs * 1000) / items).toFixed(3),
+          cpuUsPerItem: +((w.cpuMs * 1000) / items).toFixed(3),
+          foreignCores: w.foreignCores === null ? null : +w.foreignCores.toFixed(2),
+        });
       }
+      for (const way of order) ratios[way].push(rate[way] / rate.fused);
     }
   } finally {
     await rt.close();
   }
-  return { rows, kept, threads: rt.plan.threads };
+  loadAverage.end = loadavg().map((x) => +x.toFixed(2));
+  return { rows, runs, ratios, loadAverage, kept, threads: rt.plan.threads };
 }
 
 /** Peak RSS (MiB) of one way over `items` items in a fresh process. */

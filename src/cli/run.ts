@@ -25,6 +25,7 @@ import { acquireLock } from './lock.ts';
 import { redactUrl } from '../cluster/url.ts';
 import { checkReportFiles } from './report-files.ts';
 import { resolveStages, stageFingerprints, type StageArg } from './stages.ts';
+import { refuseLocalPoolOptions } from './worker-command.ts';
 
 /** Options `run` and `retry` share, as parsed by commander. */
 export interface JobOptions {
@@ -73,6 +74,7 @@ function requireInputFile(path: string, display: string): void {
 
 /** Resolve and check the settings; nothing is created here. */
 export function checkRunSettings(modulePath: string | undefined, o: RunOptions): RunSettings {
+  refuseLocalPoolOptions(o);
   const stages = resolveStages(modulePath, o.export, o.stage ?? o.filter);
   const module = stages ? stages[0]!.module : resolve(modulePath!);
   if (!stages) requireModuleFile(module, modulePath!);

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { ExitCode } from '../base/exit-codes.ts';
+import { CliError } from './cli-error.ts';
 import { integerOption } from './flags.ts';
 
 /** Options of `batchtools worker`, as parsed by commander. */
@@ -91,4 +92,18 @@ export async function clusterInfoCommand(connection: string, o: { queue?: string
   const info = await readClusterInfo(parseRedisUrl(connection, '--connection'), checkQueueName(o.queue ?? DEFAULT_QUEUE, '--queue'));
   process.stdout.write(o.json ? `${JSON.stringify(info, null, 2)}\n` : `${formatClusterInfo(info)}\n`);
   return 0;
+}
+
+/**
+ * `run` / `retry` with `--connection`: the items run on the workers' pools, the producer has none, so the local
+ * pool options mean nothing there. Refused (exit 2) rather than silently ignored; each worker takes its own.
+ */
+export function refuseLocalPoolOptions(o: { connection?: string | undefined; threads?: number | undefined; maxHeapMb?: number | undefined }): void {
+  if (o.connection === undefined) return;
+  const local = o.threads !== undefined ? '--threads' : o.maxHeapMb !== undefined ? '--max-heap-mb' : undefined;
+  if (local === undefined) return;
+  throw new CliError(
+    `${local} and --connection cannot be used together: with --connection the items run on the workers' threads, not on this machine's`,
+    `give ${local} to each worker instead: batchtools worker --connection <url> ${local} <n>`,
+  );
 }

@@ -8,7 +8,7 @@ import { BatchtoolsError, ErrorCodes, InvalidOptionError } from '../errors.ts';
 import { formatValue } from '../task.ts';
 import { redact, type RedisTarget } from './url.ts';
 
-export { parseRedisUrl, redact, type RedisTarget } from './url.ts';
+export { parseRedisUrl, redact, withCa, type RedisTarget } from './url.ts';
 
 /** The cluster's Redis cannot be used (unreachable, too old, evicting, refused credentials). */
 export class ClusterUnavailableError extends BatchtoolsError {
@@ -90,16 +90,8 @@ export async function checkServer(target: RedisTarget): Promise<ServerFacts> {
       mode: field(info[0], 'redis_mode') ?? 'standalone',
       evictionPolicy: field(info[1], 'maxmemory_policy') ?? 'unknown',
     };
-    if (!versionAtLeast(facts.version, MIN_VERSION)) {
-      throw new ClusterUnavailableError(where, `Redis at ${where} is version ${facts.version}; batchtools needs Redis 6.2 or newer`);
-    }
-    if (facts.evictionPolicy !== 'noeviction') {
-      throw new ClusterUnavailableError(
-        where,
-        `Redis at ${where} has maxmemory-policy ${facts.evictionPolicy}, which may evict queued jobs and results under memory ` +
-          'pressure; set it to noeviction (CONFIG SET maxmemory-policy noeviction, or in redis.conf)',
-      );
-    }
+    const refused = refusal(facts, where);
+    if (refused) throw refused;
     return facts;
   } catch (error) {
     if (error instanceof ClusterUnavailableError) throw error;
@@ -111,10 +103,33 @@ export async function checkServer(target: RedisTarget): Promise<ServerFacts> {
   }
 }
 
+/**
+ * Why a server that answered cannot hold a cluster's state, or undefined when it can: older than 6.2 (BullMQ's
+ * blocking timeouts), or an eviction policy other than `noeviction` (queued jobs could be dropped).
+ */
+export function refusal(facts: ServerFacts, where: string): ClusterUnavailableError | undefined {
+  if (!versionAtLeast(facts.version, MIN_VERSION)) {
+    return new ClusterUnavailableError(where, `Redis at ${where} is version ${facts.version}; batchtools needs Redis 6.2 or newer`);
+  }
+  if (facts.evictionPolicy !== 'noeviction') {
+    return new ClusterUnavailableError(
+      where,
+      `Redis at ${where} has maxmemory-policy ${facts.evictionPolicy}, which may evict queued jobs and results under memory ` +
+        'pressure; set it to noeviction (CONFIG SET maxmemory-policy noeviction, or in redis.conf)',
+    );
+  }
+  return undefined;
+}
+
 function describeConnectError(error: unknown, lastError: string): string {
   const message = String((error as Error)?.message ?? error);
   if (/WRONGPASS|invalid username-password/i.test(message + lastError)) return 'the server refused the user name or password';
   if (/NOAUTH/i.test(message + lastError)) return 'the server needs a password (put it in the URL: redis://:password@host:port)';
+  const tls = /certificate|self[- ]signed|UNABLE_TO_VERIFY|ERR_TLS|SSL routines|wrong version number/i;
+  if (tls.test(message) || tls.test(lastError)) {
+    return `TLS: ${oneLine(tls.test(message) ? message : lastError)} (trust the CA that signed the server's certificate: ` +
+      'NODE_EXTRA_CA_CERTS=ca.pem for the command line, the `ca` option in code)';
+  }
   // "Connection is closed." hides the reason ioredis reported as an error event just before.
   if (/Connection is closed|connect ETIMEDOUT/i.test(message) && lastError !== '') return oneLine(lastError);
   return oneLine(message);

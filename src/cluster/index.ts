@@ -12,7 +12,7 @@ import { InvalidOptionError } from '../errors.ts';
 import { planPool } from '../plan/plan.ts';
 import { probeMachine } from '../plan/probe.ts';
 import { Runtime } from '../runtime.ts';
-import { checkQueueName, DEFAULT_QUEUE, parseRedisUrl } from './connection.ts';
+import { checkQueueName, DEFAULT_QUEUE, parseRedisUrl, withCa } from './connection.ts';
 import { ClusterEngine } from './producer.ts';
 
 /** Where a cluster runtime sends its chunks. */
@@ -25,6 +25,12 @@ export interface ClusterOptions {
   /** Queue name, shared by the producer and its workers. Default `'batchtools'`. */
   queue?: string;
   /**
+   * PEM text of the certificate authority (or authorities) that signed the server's TLS certificate, for a
+   * `rediss://` URL whose server certificate is not signed by a CA Node trusts. Default: Node's trusted CAs
+   * (plus the file named by `NODE_EXTRA_CA_CERTS`, which is how the command line takes a private CA).
+   */
+  ca?: string | Buffer;
+  /**
    * A run's liveness key lasts this long without a refresh, ms: after a producer dies, workers skip its jobs within
    * this time. Default `30000`.
    */
@@ -36,7 +42,7 @@ export interface ClusterRuntimeOptions {
   cluster: ClusterOptions;
 }
 
-const CLUSTER_KEYS = new Set(['connection', 'queue', 'runTtlMs']);
+const CLUSTER_KEYS = new Set(['connection', 'queue', 'ca', 'runTtlMs']);
 
 function engineFor(options: unknown): ClusterEngine {
   const cluster = (options as { cluster?: unknown } | null)?.cluster;
@@ -44,7 +50,7 @@ function engineFor(options: unknown): ClusterEngine {
     throw new InvalidOptionError('cluster', '`cluster` must be an object: { connection: "redis://host:6379", queue?: "name" }');
   }
   for (const key of Object.keys(cluster)) {
-    if (!CLUSTER_KEYS.has(key)) throw new InvalidOptionError(`cluster.${key}`, `unknown option \`cluster.${key}\` (expected connection, queue, runTtlMs)`);
+    if (!CLUSTER_KEYS.has(key)) throw new InvalidOptionError(`cluster.${key}`, `unknown option \`cluster.${key}\` (expected connection, queue, ca, runTtlMs)`);
   }
   const o = cluster as Record<string, unknown>;
   const runTtlMs = o['runTtlMs'] ?? 30_000;
@@ -52,10 +58,10 @@ function engineFor(options: unknown): ClusterEngine {
     throw new InvalidOptionError('cluster.runTtlMs', '`cluster.runTtlMs` must be an integer >= 1000');
   }
   return new ClusterEngine({
-    target: parseRedisUrl(o['connection'], 'cluster.connection'),
+    target: withCa(parseRedisUrl(o['connection'], 'cluster.connection'), o['ca'], 'cluster.ca'),
     queue: checkQueueName(o['queue'] ?? DEFAULT_QUEUE, 'cluster.queue'),
     runTtlMs,
-    sweepMs: 2000,
+    sweepMs: 1000,
   });
 }
 
@@ -97,7 +103,7 @@ export async function connectCluster(options: ClusterRuntimeOptions): Promise<Ru
 
 export { startWorker } from './worker.ts';
 export { readClusterInfo, formatClusterInfo } from './info.ts';
-export { ClusterUnavailableError, parseRedisUrl } from './connection.ts';
+export { ClusterUnavailableError, parseRedisUrl, withCa } from './connection.ts';
 export { TaskMismatchError } from './producer.ts';
 export type { ClusterWorker, ClusterWorkerOptions } from './worker.ts';
 export type { ClusterInfo } from './info.ts';

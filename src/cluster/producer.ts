@@ -15,7 +15,7 @@ import { createAdaptivePolicy, type TraceEntry } from '../schedule/adaptive.ts';
 import type { ChunkRunner, EngineRun, OpenedRunner, RunEngine } from '../schedule/chunk-runner.ts';
 import type { ChunkCompletion, ChunkPolicy, ChunkRequest } from '../schedule/policy.ts';
 import { unpackValues } from '../transport/pack.ts';
-import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
+import { runStateViews, STATE_LOADED, type ChunkMessage, type ChunkReply } from '../transport/protocol.ts';
 import { checkServer, clusterKeys, openRedis, PREFIX, type ClusterKeys, type RedisTarget } from './connection.ts';
 import { encodeItems, decodeReply, type ChunkJobData, type ChunkJobReply, type TaskIdentity } from './protocol.ts';
 import { identifyTask } from './task-identity.ts';
@@ -110,7 +110,8 @@ export class ClusterEngine implements RunEngine {
     const floorMs = (this.threads() * REDIS_MS_PER_JOB) / REDIS_SHARE;
     const minTargetMs = Math.max(200, floorMs);
     const maxTargetMs = Math.max(2000, 4 * floorMs);
-    const inner = createAdaptivePolicy({ minTargetMs, maxTargetMs, overheadPriorMs: 2, overheadFactor: 100 });
+    // Probe jobs two per fleet thread: each worker fetches one ahead, so a probe's round trip hides behind the other.
+    const inner = createAdaptivePolicy({ minTargetMs, maxTargetMs, overheadPriorMs: 2, overheadFactor: 100, probeInFlightPerWorker: 2 });
     return new FleetPolicy(inner, () => this.threads());
   }
 
@@ -178,6 +179,8 @@ class FleetPolicy implements ChunkPolicy {
 }
 
 interface Pending {
+  /** The run's shared load count (see `STATE_LOADED`): an answer from a worker that ran the task counts a load. */
+  loads: Int32Array;
   resolve(reply: ChunkReply): void;
   reject(error: unknown): void;
   added: boolean;
@@ -216,7 +219,7 @@ class ClusterRun implements ChunkRunner {
     const data: ChunkJobData = { v: 1, run: this.id, task: this.#task, items, count: list.length };
     if (this.#run.timeout !== undefined) data.timeout = this.#run.timeout;
     return new Promise<ChunkReply>((resolve, reject) => {
-      const pending: Pending = { resolve, reject, added: false, missing: 0 };
+      const pending: Pending = { loads: runStateViews(message.state, message.slots).ints, resolve, reject, added: false, missing: 0 };
       this.#pending.set(jobId, pending);
       shared.queue.add('chunk', data, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: true }).then(
         () => {
@@ -275,6 +278,9 @@ class ClusterRun implements ChunkRunner {
     // Not pending: a duplicate (the job ran twice after a stall) or a reply to a run's earlier life. It lands once.
     if (!pending) return;
     this.#pending.delete(reply.job);
+    // A worker ran the task: it loads there. Like a local chunk that began with the task loaded, this tells the
+    // Run that later lost jobs (workers killed while holding them) are not a task that cannot start: they run again.
+    if (reply.kind === 'ok') Atomics.add(pending.loads, STATE_LOADED, 1);
     pending.resolve(toChunkReply(reply, (error) => this.#run.cancel(error)));
   }
 

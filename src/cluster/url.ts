@@ -50,6 +50,23 @@ export function parseRedisUrl(url: unknown, option = 'connection'): RedisTarget 
   return { display, options };
 }
 
+/**
+ * The target with `ca` (PEM text of the certificate authorities that signed the server's certificate) trusted for
+ * its TLS connection, besides Node's own list (and `NODE_EXTRA_CA_CERTS`). `undefined` leaves the target as it is.
+ *
+ * @throws {InvalidOptionError} naming `option` for a `ca` that is not PEM text, or a `redis://` (plain) URL.
+ */
+export function withCa(target: RedisTarget, ca: unknown, option = 'ca'): RedisTarget {
+  if (ca === undefined) return target;
+  const text = Buffer.isBuffer(ca) ? ca.toString('utf8') : ca;
+  if (typeof text !== 'string' || !text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new InvalidOptionError(option, `\`${option}\` must be PEM text (or a Buffer of it) holding "-----BEGIN CERTIFICATE-----", got ${formatValue(ca)}`);
+  }
+  const tls = target.options.tls;
+  if (!tls) throw new InvalidOptionError(option, `\`${option}\` applies to TLS connections only: use a rediss:// URL`);
+  return { display: target.display, options: { ...target.options, tls: { ...tls, ca: text } } };
+}
+
 /** Remove a target's password from any text (an error message from below, say). */
 export function redact(text: string, target: RedisTarget): string {
   const password = target.options.password;

@@ -13,7 +13,7 @@ import { ErrorCodes, InvalidOptionError, isBatchtoolsError, type ItemError } fro
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { defineTask } from '../task.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
-import { checkQueueName, checkServer, clusterKeys, DEFAULT_QUEUE, openRedis, parseRedisUrl, PREFIX, redact } from './connection.ts';
+import { checkQueueName, checkServer, clusterKeys, DEFAULT_QUEUE, openRedis, parseRedisUrl, PREFIX, redact, withCa } from './connection.ts';
 import { decodeItems, encodeReply, PUSH_IF_ALIVE, type ChunkJobData, type ChunkJobReply } from './protocol.ts';
 import { announce, HEARTBEAT_MS, retire, type WorkerInfo } from './registry.ts';
 import { resolveTask } from './task-identity.ts';
@@ -24,6 +24,11 @@ export interface ClusterWorkerOptions {
   connection: string;
   /** Queue name. Default `'batchtools'`. */
   queue?: string;
+  /**
+   * PEM text of the CA that signed the server's TLS certificate (`rediss://`), when Node does not trust it.
+   * Default: Node's trusted CAs plus `NODE_EXTRA_CA_CERTS` (how `batchtools worker` takes a private CA).
+   */
+  ca?: string | Buffer;
   /** Local worker threads. Default: this machine's pool plan. */
   threads?: number;
   /** Per-thread heap limit, MiB. Default: this machine's pool plan. */
@@ -62,7 +67,7 @@ const RESULTS_TTL_MS = 600_000;
  * @throws {ClusterUnavailableError} when the server cannot be used; {@link InvalidOptionError} for a bad option.
  */
 export async function startWorker(options: ClusterWorkerOptions): Promise<ClusterWorker> {
-  const target = parseRedisUrl(options.connection);
+  const target = withCa(parseRedisUrl(options.connection), options.ca);
   const queueName = checkQueueName(options.queue ?? DEFAULT_QUEUE);
   const lockMs = options.lockMs ?? 5000;
   const stallMs = options.stallMs ?? Math.max(100, Math.floor(lockMs / 2));
@@ -107,7 +112,18 @@ export async function startWorker(options: ClusterWorkerOptions): Promise<Cluste
     seenAt: new Date().toISOString(),
     node: process.version,
   };
-  const state: ProcessorState = { rt, redis, keys, host, roots, info, workerNumber: numberOf(id), warm: new Set(), runs: new Map() };
+  const state: ProcessorState = {
+    rt,
+    redis,
+    keys,
+    host,
+    roots,
+    info,
+    workerNumber: numberOf(id),
+    warm: new Set(),
+    runs: new Map(),
+    permits: new Permits(rt.plan.threads),
+  };
 
   // Cancelled runs: abort their jobs in hand.
   const sub = openRedis(target, onError);
@@ -163,6 +179,49 @@ interface ProcessorState {
   warm: Set<string>;
   /** Abort controllers of the jobs in hand, by run. */
   runs: Map<string, Set<AbortController>>;
+  /** One per local thread: the jobs that run now. A job in hand beyond them waits here, in order (see below). */
+  permits: Permits;
+}
+
+/**
+ * Jobs in hand run one per local thread; the one more that `concurrency` lets in is fetched ahead and waits here
+ * until a running job ends. Without this the local pool would interleave all of them, they would all end at about
+ * the same time, and the threads would idle while every reply and the next jobs cross Redis: the extra job would
+ * hide no round trip at all (and every job's run time would look longer than its work, misleading the producer's
+ * job sizing).
+ */
+export class Permits {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+  constructor(count: number) {
+    this.#free = count;
+  }
+  /** Resolves true once a permit is held, false when `signal` aborts first (nothing is then held). */
+  acquire(signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const grant = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      };
+      const onAbort = (): void => {
+        const at = this.#waiting.indexOf(grant);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        resolve(false);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(grant);
+    });
+  }
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
 }
 
 async function processJob(s: ProcessorState, job: Job<ChunkJobData>, signal: AbortSignal | undefined): Promise<void> {
@@ -196,8 +255,11 @@ async function processJob(s: ProcessorState, job: Job<ChunkJobData>, signal: Abo
   s.info.active++;
   void announce(s.redis, s.keys, s.info).catch(() => {});
   const taskKey = `${data.task.sha256}:${data.task.exportName}`;
-  const t0 = performance.now();
+  let held = false;
   try {
+    held = await s.permits.acquire(controller.signal);
+    if (!held) return;
+    const t0 = performance.now();
     const task = defineTask(found.url, data.task.exportName);
     const settled = await s.rt.mapSettled(items, task, {
       signal: controller.signal,
@@ -224,6 +286,7 @@ async function processJob(s: ProcessorState, job: Job<ChunkJobData>, signal: Abo
     }
     throw error;
   } finally {
+    if (held) s.permits.release();
     s.info.active--;
     set.delete(controller);
     if (set.size === 0) s.runs.delete(data.run);

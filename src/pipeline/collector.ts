@@ -3,6 +3,7 @@
  * outcomes for the consumer, in input order (an input is released once all values descending from it are decided,
  * its outputs sorted by their flatMap positions) or as they come. It also says how much is held, for backpressure.
  */
+import { DROPPED, decodeValue } from '../worker/composite.ts';
 import { Deque, type Downstream } from './channel.ts';
 import type { StageError } from './errors.ts';
 
@@ -29,33 +30,52 @@ function comparePaths(a: number[], b: number[]): number {
   return a.length - b.length;
 }
 
+/** The outcomes of `span` consecutive inputs decided together (a chunk's run), kept at the first one's place. */
+class Run {
+  readonly outs: PipelineResult[];
+  readonly span: number;
+  constructor(outs: PipelineResult[], span: number) {
+    this.outs = outs;
+    this.span = span;
+  }
+}
+
+type Entry = PipelineResult | PipelineResult[] | Run;
+
 /** Decided inputs waiting for the ones before them, indexed by input number in a growable ring. */
 class Reorder {
-  #slots: Array<PipelineResult | PipelineResult[] | undefined> = new Array(1024);
+  #slots: Array<Entry | undefined> = new Array(1024);
   #mask = 1023;
   /** The next input to release. */
   base = 0;
   /** One past the highest input set. */
   top = 0;
-  set(input: number, entry: PipelineResult | PipelineResult[]): void {
+  /** Decide `input` (a Run: inputs `input` to `input + span - 1`). */
+  set(input: number, entry: Entry): void {
     while (input - this.base > this.#mask) this.#grow();
     this.#slots[input & this.#mask] = entry;
-    if (input >= this.top) this.top = input + 1;
+    const end = entry instanceof Run ? input + entry.span : input + 1;
+    if (end > this.top) this.top = end;
+  }
+  /** Move past `span` inputs decided without an entry (their outcomes went straight out). */
+  skip(span: number): void {
+    this.base += span;
+    if (this.base > this.top) this.top = this.base;
   }
   /** The entry of `base` if it is decided (and moves past it). */
-  take(): PipelineResult | PipelineResult[] | undefined {
+  take(): Entry | undefined {
     const at = this.base & this.#mask;
     const entry = this.#slots[at];
     if (entry !== undefined) {
       this.#slots[at] = undefined;
-      this.base++;
+      this.base += entry instanceof Run ? entry.span : 1;
     }
     return entry;
   }
   #grow(): void {
     const old = this.#slots;
     const size = old.length * 2;
-    const slots = new Array<PipelineResult | PipelineResult[] | undefined>(size);
+    const slots = new Array<Entry | undefined>(size);
     for (let i = this.base; i < this.top; i++) slots[i & (size - 1)] = old[i & this.#mask];
     this.#slots = slots;
     this.#mask = size - 1;
@@ -114,6 +134,37 @@ export class Collector implements Downstream {
   /** Called when outcomes arrive for the consumer. */
   onOutput: () => void = () => {};
 
+  /**
+   * A chunk's run of results from a worker segment that reads the pipeline's input and is its last (no flatMap):
+   * `values[from..to)` are the values of inputs `start + from...`, {@link DROPPED} for an input a filter dropped.
+   * Its outcomes are made in one loop and, when the run is next in line, go straight out with no per-input entry.
+   */
+  putRun(start: number, values: ArrayLike<unknown>, from: number, to: number): void {
+    const r = this.#reorder;
+    const first = start + from;
+    const direct = r === undefined || first === r.base;
+    const outs = direct ? undefined : ([] as PipelineResult[]);
+    const out = this.out;
+    for (let k = from; k < to; k++) {
+      const v = values[k];
+      if (v === DROPPED) continue;
+      const result: PipelineResult = { index: start + k, status: 'fulfilled', value: typeof v === 'object' ? decodeValue(v) : v };
+      if (outs === undefined) out.push(result);
+      else outs.push(result);
+    }
+    if (r === undefined) {
+      this.onOutput();
+      return;
+    }
+    if (outs !== undefined) {
+      r.set(first, new Run(outs, to - from));
+      return;
+    }
+    r.skip(to - from);
+    for (let e = r.take(); e !== undefined; e = r.take()) this.#emit(e);
+    this.onOutput();
+  }
+
   /** A value came out of the last stage. */
   put(input: number, path: number[] | null, value: unknown): void {
     this.#decide(input, path, { index: input, status: 'fulfilled', value });
@@ -162,7 +213,7 @@ export class Collector implements Downstream {
     this.#complete(input, group.outs.map((o) => o.result));
   }
 
-  #complete(input: number, entry: PipelineResult | PipelineResult[]): void {
+  #complete(input: number, entry: Entry): void {
     const r = this.#reorder;
     if (!r) {
       this.#emit(entry);
@@ -173,8 +224,9 @@ export class Collector implements Downstream {
     for (let e = r.take(); e !== undefined; e = r.take()) this.#emit(e);
   }
 
-  #emit(entry: PipelineResult | PipelineResult[]): void {
-    if (Array.isArray(entry)) for (const result of entry) this.out.push(result);
+  #emit(entry: Entry): void {
+    if (entry instanceof Run) for (const result of entry.outs) this.out.push(result);
+    else if (Array.isArray(entry)) for (const result of entry) this.out.push(result);
     else this.out.push(entry);
     this.onOutput();
   }

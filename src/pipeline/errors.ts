@@ -1,12 +1,15 @@
 /** The failure of one pipeline item, named with the stage it failed in. */
 import { ErrorCodes, ItemError, type ErrorCode } from '../errors.ts';
+import { FAILED_STAGE } from '../schedule/outcomes.ts';
 import { STAGE_FIELD, STAGE_NAME_FIELD } from '../worker/composite.ts';
 
 /**
  * An item failed in a pipeline stage. `index` is the input item it came from, `stage` the 0-based position of
- * the stage in the pipeline and `stageName` its name. When a worker died or an item timed out inside a fused
- * segment (several worker stages run in one call), the stage cannot be told: `stage` is the segment's first stage
- * and `stageName` names all of them (`parse + score`). `code`, `attempts`, `exitCode` and `cause` are as in `map`.
+ * the stage in the pipeline and `stageName` its name. When a worker died (crash, out of memory) or an item timed out
+ * inside a fused segment (several worker stages run in one call), the worker's progress slot says which stage was
+ * running, and that stage is named; only where no slot is kept (a remote worker of batchtools/cluster) `stage` is
+ * the segment's first stage and `stageName` names all of them (`parse + score`). `code`, `attempts`, `exitCode` and
+ * `cause` are as in `map`.
  */
 export class StageError extends ItemError {
   readonly stage: number;
@@ -38,8 +41,16 @@ export function toStageError(error: ItemError, index: number, segment: SegmentNa
     delete cause[STAGE_FIELD];
     delete cause[STAGE_NAME_FIELD];
     where = `stage ${stage}`;
+  } else {
+    // A worker that died (crash, out of memory, timeout) recorded the stage it was running in its progress slot.
+    const died = (error as { [FAILED_STAGE]?: number })[FAILED_STAGE];
+    if (died !== undefined && died >= segment.first && died < segment.first + segment.names.length) {
+      stage = died;
+      stageName = segment.names[died - segment.first]!;
+      where = `stage ${stage}`;
+    }
   }
-  const detail = error.message.replace(/^item \d+(?: failed)?: /, '');
+  const detail = error.message.replace(/^item \d+(?: failed)?:? /, '');
   const info: { index: number; attempts: number; stage: number; stageName: string; cause?: unknown; exitCode?: number } = {
     index,
     attempts: error.attempts,

@@ -28,11 +28,15 @@ export class WorkerSegment {
 
   /** Start the run. `done` settles with it: the next segment is told the end, or the pipeline fails. */
   start(rt: RunStarter, items: unknown, options: object, onFailure: (error: unknown) => void): void {
+    // Reading the pipeline's input and ending it (no flatMap): a chunk's outcomes are made in bulk.
+    const bulk = this.#input === null && (this.#down as unknown) === this.#collector && !this.#plan.endsFlat;
     const sink = {
       value: (index: number, value: unknown): void => this.#outcome(index, value),
-      values: (start: number, values: ArrayLike<unknown>, from: number, to: number): void => {
-        for (let k = from; k < to; k++) this.#outcome(start + k, values[k]);
-      },
+      values: bulk
+        ? (start: number, values: ArrayLike<unknown>, from: number, to: number): void => this.#collector.putRun(start, values, from, to)
+        : (start: number, values: ArrayLike<unknown>, from: number, to: number): void => {
+            for (let k = from; k < to; k++) this.#outcome(start + k, values[k]);
+          },
       failure: (error: ItemError): void => this.#failure(error),
       // The entry segment also keeps the pipeline's window; the others only need room after them.
       ready: this.#input ? (): boolean => this.#down.hasRoom() : (): boolean => this.#down.hasRoom() && this.#collector.admits(),

@@ -3,6 +3,7 @@
  * not only the mean) with the statistics, and with a baseline the change of each task's mean with its
  * confidence interval, regressions in red. Self-contained like the run report.
  */
+import { comparisonMethod } from '../suites/format.ts';
 import type { BenchDocument, Comparison, TaskComparison, TaskRecord } from '../suites/index.ts';
 import { BENCH_SCRIPT } from './client-bench.ts';
 import { COMMON_SCRIPT } from './client-common.ts';
@@ -56,7 +57,7 @@ function comparisonSection(c: Comparison, baselineName: string): string {
   const rows = c.tasks
     .map((t) => {
       const cls = t.verdict === 'regression' ? 'regression' : t.verdict === 'improvement' ? 'improvement' : '';
-      return `<tr class="${cls}"><td>${h(t.suite)}</td><td>${h(t.task)}</td><td class="num">${duration(t.baselineMean)}</td><td class="num">${duration(t.currentMean)}</td>` +
+      return `<tr class="${cls}"><td>${h(t.suite)}</td><td>${h(t.task)}</td><td class="num">${duration(t.baselineLatency)}</td><td class="num">${duration(t.currentLatency)}</td>` +
         `<td class="num change">${signed(t.changePercent)}</td><td class="num">${t.interval ? `${signed(t.interval[0])} … ${signed(t.interval[1])}` : '–'}</td>` +
         `<td class="num">${t.p === null ? '–' : t.p < 0.001 ? '&lt;0.001' : t.p.toFixed(3)}</td><td>${h(verdictText(t, c.threshold))}</td></tr>`;
     })
@@ -68,7 +69,7 @@ function comparisonSection(c: Comparison, baselineName: string): string {
   ];
   const headline = `${c.tasks.length} compared: ${c.regressions} slower (${c.failing} beyond ${c.threshold}%), ${c.improvements} faster`;
   return `<section class="card" id="comparison"><h2${c.failing > 0 ? ' class="err"' : ''}>Compared with ${h(baselineName)}: ${h(headline)}</h2>
-<p class="sub">Change of the mean latency per call, in percent of the baseline, with its ${Math.round(c.confidence * 100)}% confidence interval (Welch's t-test). Right of zero is slower; red marks a significant slowdown, the dashed red line the ${c.threshold}% threshold that fails the run.</p>
+<p class="sub">Change of the latency per call, in percent of the baseline, with its ${Math.round(c.confidence * 100)}% confidence interval (${h(comparisonMethod(c))}). Right of zero is slower; red marks a significant slowdown, the dashed red line the ${c.threshold}% threshold that fails the run.</p>
 <div class="chart" id="forest"></div>
 <table><tr><th>suite</th><th>task</th><th class="num">baseline</th><th class="num">this run</th><th class="num">change</th><th class="num">${Math.round(c.confidence * 100)}% CI</th><th class="num">p</th><th>verdict</th></tr>${rows}</table>
 ${notes.length > 0 ? `<ul class="reasons">${notes.map((n) => `<li>${h(n)}</li>`).join('')}</ul>` : ''}</section>`;

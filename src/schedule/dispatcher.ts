@@ -19,7 +19,15 @@ import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
 import { isSharedView, sharedOutput } from '../transport/shared-input.ts';
 import { ChunkStopper } from './deadlines.ts';
 import { FailureHandling, type ItemFailure, type Verdict } from './failures.ts';
-import { classifyChunkError, decideChunkFailure, splitRest, taskErrorToItemError, type ChunkFailure, type Work } from './outcomes.ts';
+import {
+  classifyChunkError,
+  decideChunkFailure,
+  splitRest,
+  taskErrorToItemError,
+  type ChunkFailure,
+  type DeathPoint,
+  type Work,
+} from './outcomes.ts';
 import { ChunkRecorder } from './recorder.ts';
 import type { RunSettings, RunSummary } from './run-types.ts';
 import { RunState } from './slots.ts';
@@ -46,6 +54,9 @@ const STARTUP_CRASH_LIMIT = 3;
  * chunks in flight whatever the policy asks for; `#admit()` checks it like the policy's own bound.
  */
 const SLOTS_PER_THREAD = 4;
+
+/** Per pool thread: chunks in a row that may die before a worker takes them without being judged (see `#whereDied`). */
+const UNREACHED_LIMIT = 8;
 
 let nextRunId = 0;
 
@@ -75,6 +86,8 @@ export class Run {
   #failed = 0;
   #chunks = 0;
   #crashesBeforeLoad = 0;
+  /** Chunks in a row that failed before any worker took them (see `#whereDied`). */
+  #unreached = 0;
   readonly #onAbort = (): void => this.#stop(this.#s.signal?.reason);
   /** A graceful stop was asked for: no more input is taken; what was taken finishes. */
   #draining = false;
@@ -84,10 +97,7 @@ export class Run {
   readonly #out: Float64Array | undefined;
   /** Chunks that claimed a hungry worker and will come back early (their replies have not landed yet). */
   #yielding = 0;
-  readonly #onStopAsked = (): void => {
-    this.#draining = true;
-    this.#pump();
-  };
+  readonly #onStopAsked = (): void => this.#drain();
 
   constructor(settings: RunSettings) {
     this.#s = settings;
@@ -106,8 +116,10 @@ export class Run {
       return;
     }
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    if (settings.stopSignal?.aborted) this.#draining = true;
-    else settings.stopSignal?.addEventListener('abort', this.#onStopAsked, { once: true });
+    if (settings.stopSignal?.aborted) {
+      this.#draining = true;
+      settings.source.halt?.();
+    } else settings.stopSignal?.addEventListener('abort', this.#onStopAsked, { once: true });
     if (settings.timeout !== undefined) this.#stopper.watch(settings.timeout);
     this.#pump();
   }
@@ -127,6 +139,13 @@ export class Run {
     this.#stop(reason);
   }
 
+  /** A graceful stop: the source asks its input for nothing more; what was read (or asked for) still runs. */
+  #drain(): void {
+    this.#draining = true;
+    this.#s.source.halt?.();
+    this.#pump();
+  }
+
   /** The one admission check of every send. */
   #admit(): Admission {
     if (this.#finished || this.#slots.available === 0) return NONE;
@@ -135,10 +154,13 @@ export class Run {
     return gate === 'open' ? ANY : gate === 'probe' ? PROBE : NONE;
   }
 
-  /** May new input be pulled: no pull under way, no stop asked, input left, and the consumer keeping up. */
+  /**
+   * May new input be pulled: no pull under way, input left, the consumer keeping up, and no stop asked (after a
+   * stop: only an answer the source already asked its input for, so every item read gets an outcome).
+   */
   #mayPull(): boolean {
     const { source, sink } = this.#s;
-    return !this.#pulling && !this.#draining && !source.done && (sink.ready?.() ?? true);
+    return !this.#pulling && (!this.#draining || source.held === true) && !source.done && (sink.ready?.() ?? true);
   }
 
   /**
@@ -212,7 +234,8 @@ export class Run {
   #feedHunger(): void {
     if (!this.#local || this.#finished) return;
     const { source, threads } = this.#s;
-    const nothingLeft = this.#again.length === 0 && (source.done || this.#draining) && !this.#pulling && this.#retryTimers.size === 0;
+    const nothingLeft =
+      this.#again.length === 0 && (source.done || (this.#draining && source.held !== true)) && !this.#pulling && this.#retryTimers.size === 0;
     const inFlight = this.#inFlight.size;
     const hungry = nothingLeft && inFlight > 0 ? Math.max(0, threads - inFlight - this.#yielding) : 0;
     this.#yielding += this.#slots.setHunger(hungry);
@@ -274,6 +297,7 @@ export class Run {
 
   #onReply(flight: InFlight, reply: ChunkReply): void {
     if (!this.#land(flight)) return;
+    this.#unreached = 0;
     if (reply.loadError) {
       const remote = fromEnvelope(reply.loadError);
       this.#stop(new TaskLoadError(remote.message, remote.cause === undefined ? undefined : { cause: remote.cause }));
@@ -319,13 +343,14 @@ export class Run {
   }
 
   #onChunkError(flight: InFlight, error: unknown): void {
-    const position = this.#slots.position(flight.slot);
+    const position = { ...this.#whereDied(flight), stage: this.#slots.stage(flight.slot) };
     if (!this.#land(flight)) return;
     const failure: ChunkFailure =
       flight.timedOut === undefined
         ? classifyChunkError(error)
         : { kind: 'timeout', error: new Error(`ran longer than its ${this.#s.timeout} ms deadline`) };
-    if (failure.kind === 'crash' && this.#slots.loads === 0 && ++this.#crashesBeforeLoad >= STARTUP_CRASH_LIMIT) {
+    const blameless = position.foreign === true && failure.kind === 'crash';
+    if (failure.kind === 'crash' && !blameless && this.#slots.loads === 0 && ++this.#crashesBeforeLoad >= STARTUP_CRASH_LIMIT) {
       const detail = `${failure.exitCode === undefined ? '' : `exit code ${failure.exitCode}: `}${String((error as Error)?.message)}`;
       const message =
         `workers keep dying before the task is loaded (${this.#crashesBeforeLoad} in a row, last: ${detail}); ` +
@@ -334,13 +359,25 @@ export class Run {
       return;
     }
     this.#recorder.observe(flight, failure.kind, undefined);
-    const at = flight.timedOut === undefined ? position : { item: flight.timedOut, awaiting: false };
+    const at = flight.timedOut === undefined ? position : { item: flight.timedOut, awaiting: false, stage: position.stage };
     const decision = decideChunkFailure(flight, failure, at);
     // Pieces go to the front, in input order, so isolation finishes before new input piles up.
     this.#again.unshift(...decision.requeue);
     const { start, items } = flight.batch;
     const failures = decision.failed.map((e): ItemFailure => ({ error: e, item: items[e.index - start] }));
     if (this.#carryOut(this.#failures.landed(flight, 0, failures))) this.#afterChunk();
+  }
+
+  /**
+   * Where a failed chunk's worker was, from its progress slot. A local chunk that never reached a worker (no thread
+   * took it: the worker died before it got there, from code that was not this chunk's) counts as killed by foreign
+   * code, up to UNREACHED_LIMIT times in a row without a reply, after which it is judged as a chunk that had not
+   * begun (a pool whose workers cannot start at all must still end the run).
+   */
+  #whereDied(flight: InFlight): DeathPoint {
+    const position = this.#slots.position(flight.slot);
+    if (!this.#local || position.foreign || position.item !== null || this.#slots.thread(flight.slot) !== 0) return position;
+    return ++this.#unreached <= UNREACHED_LIMIT * this.#s.threads ? { ...position, foreign: true } : position;
   }
 
   /** Carry out what failures.ts decided for a landed chunk. False when that ended the run. */
@@ -403,7 +440,8 @@ export class Run {
       return;
     }
     const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#retryTimers.size === 0 && !this.#pulling;
-    if ((this.#s.source.done || this.#draining) && idle) {
+    const { source } = this.#s;
+    if ((source.done || (this.#draining && source.held !== true)) && idle) {
       this.#finished = true;
       this.#cleanup();
       if (this.#draining) void this.#s.source.close().catch(() => {});

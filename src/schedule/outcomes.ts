@@ -77,7 +77,17 @@ export interface DeathPoint {
   item: number | null;
   /** The item was awaiting a promise, so other code (an earlier item's timer, say) may have run and killed it. */
   awaiting: boolean;
+  /** The worker said the code that ended it was another chunk's (another run's timer, say): no item here is to blame. */
+  foreign?: true;
+  /** The pipeline stage it was in (fused stages record it in the progress slot); undefined for a single task. */
+  stage?: number | undefined;
 }
+
+/**
+ * Own, non-enumerable field of an ItemError for a worker that died (crash, out of memory, timeout) inside fused
+ * pipeline stages: the number of the stage that was running, as the worker recorded it in its progress slot.
+ */
+export const FAILED_STAGE = Symbol('batchtools.failedStage');
 
 /**
  * Decide what a failed chunk becomes, given where its worker was when it died (from the progress slot).
@@ -94,6 +104,9 @@ export interface DeathPoint {
  * - died before its first item (the worker died loading the task or running its `setup()`, or was terminated
  *   from outside, before the item began): no item is to blame; it runs again as it is (twice at most, then it is
  *   split in halves; a task that cannot load at all ends the run through the dispatcher's start-up crash limit).
+ * - killed by another chunk's code (the worker says so: a timer left by another run, or by an earlier chunk whose
+ *   items have their outcomes): nothing of it is to blame; it runs again as it was (same attempt, not isolated).
+ *   Each such death is some other chunk's code running, so this ends when that code does.
  * - an item could not be sent: the chunk is split in halves.
  * Every path either fails an item or runs strictly smaller pieces (or the same chunk once more in isolation
  * mode), so isolation always ends.
@@ -101,6 +114,7 @@ export interface DeathPoint {
 export function decideChunkFailure(work: Work, failure: ChunkFailure, at: DeathPoint): FailureDecision {
   const { batch, attempts, isolating } = work;
   const n = batch.items.length;
+  if (at.foreign && failure.kind === 'crash') return { requeue: [work], failed: [] };
   const k = at.item;
   if (k === null && failure.kind !== 'clone' && (work.unstarted ?? 0) < UNSTARTED_RESENDS) {
     // No item of it had begun: it is not to blame.
@@ -110,12 +124,12 @@ export function decideChunkFailure(work: Work, failure: ChunkFailure, at: DeathP
   if (culprit) {
     return {
       requeue: [...piece(batch, 0, k, attempts, isolating), ...piece(batch, k + 1, n, attempts, isolating)],
-      failed: [chunkFailureToItemError(batch.start + k, failure, attempts)],
+      failed: [chunkFailureToItemError(batch.start + k, failure, attempts, at.stage)],
     };
   }
   if (n === 1) {
     return isolating || failure.kind === 'clone'
-      ? { requeue: [], failed: [chunkFailureToItemError(batch.start, failure, attempts)] }
+      ? { requeue: [], failed: [chunkFailureToItemError(batch.start, failure, attempts, k === 0 ? at.stage : undefined)] }
       : { requeue: [{ ...work, isolating: true }], failed: [] };
   }
   if (k !== null && k < n && failure.kind !== 'clone') {
@@ -133,7 +147,13 @@ export function decideChunkFailure(work: Work, failure: ChunkFailure, at: DeathP
   return { requeue: [...piece(batch, 0, mid, attempts, true), ...piece(batch, mid, n, attempts, true)], failed: [] };
 }
 
-function chunkFailureToItemError(index: number, failure: ChunkFailure, attempts: number): ItemError {
+function chunkFailureToItemError(index: number, failure: ChunkFailure, attempts: number, stage: number | undefined): ItemError {
+  const error = chunkError(index, failure, attempts);
+  if (stage !== undefined) Object.defineProperty(error, FAILED_STAGE, { value: stage });
+  return error;
+}
+
+function chunkError(index: number, failure: ChunkFailure, attempts: number): ItemError {
   const cause = failure.error;
   const detail = String((cause as { message?: unknown } | null)?.message ?? cause);
   switch (failure.kind) {

@@ -73,6 +73,7 @@ export class ChunkRecorder {
     if (reply && reply.errors.length > 0) entry.failedItems = reply.errors.length;
     if (flight.isolating) entry.isolated = true;
     if (flight.stolen) entry.stolen = true;
+    if (reply?.yielded && reply.ran < flight.batch.items.length) entry.gaveWay = flight.batch.items.length - reply.ran;
     if (reply && reply.heapLimit > 0) {
       entry.heapUsedMb = reply.heapUsed / MiB;
       entry.heapLimitMb = reply.heapLimit / MiB;

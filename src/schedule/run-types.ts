@@ -54,8 +54,13 @@ export interface ChunkTrace {
   attempt?: number;
   /** Run in isolation mode (a piece of a failed chunk, or a lone suspect item). */
   isolated?: boolean;
-  /** Taken by an idle worker from another worker's queue (work stealing). */
+  /** A piece of another chunk's rest, handed to an idle worker when that chunk gave way (work stealing). */
   stolen?: boolean;
+  /**
+   * Items this chunk handed back untouched when it gave way to an idle worker (they went out again as `stolen`
+   * pieces). `items` counts only those it ran, so `items + gaveWay` is the size it was sent with.
+   */
+  gaveWay?: number;
   /** Worker heap used and heap limit after the chunk, MiB. */
   heapUsedMb?: number;
   heapLimitMb?: number;

@@ -9,6 +9,8 @@ import {
   runStateBytes,
   runStateViews,
   slotItemAt,
+  slotStageAt,
+  SLOT_NO_STAGE,
   SLOT_NOT_STARTED,
   slotThreadAt,
   STATE_ABORTED,
@@ -43,6 +45,7 @@ export class RunState {
     this.#views.startedAt[slot] = Number.POSITIVE_INFINITY;
     Atomics.store(this.#views.ints, slotThreadAt(slot), 0);
     Atomics.store(this.#views.ints, slotItemAt(slot), SLOT_NOT_STARTED);
+    Atomics.store(this.#views.ints, slotStageAt(slot), SLOT_NO_STAGE);
     return slot;
   }
 
@@ -50,9 +53,18 @@ export class RunState {
     this.#free.push(slot);
   }
 
-  /** Where the chunk in `slot` is: the item it runs (null before the first; the chunk length once replying) and whether it awaits. */
-  position(slot: number): { item: number | null; awaiting: boolean } {
+  /**
+   * Where the chunk in `slot` is: the item it runs (null before the first; the chunk length once replying), whether
+   * it awaits, and `foreign` when its worker died from another chunk's code.
+   */
+  position(slot: number): { item: number | null; awaiting: boolean; foreign?: true } {
     return decodeSlot(Atomics.load(this.#views.ints, slotItemAt(slot)));
+  }
+
+  /** The pipeline stage the chunk in `slot` was in (fused stages), or undefined (a single task, or none begun). */
+  stage(slot: number): number | undefined {
+    const stage = Atomics.load(this.#views.ints, slotStageAt(slot));
+    return stage === SLOT_NO_STAGE ? undefined : stage;
   }
 
   /** Thread id of the worker running the chunk in `slot` (0 until it starts). */

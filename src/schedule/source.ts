@@ -35,6 +35,17 @@ export interface Source {
   take(n: number): Batch | Promise<Batch>;
   /** Stop reading (closes an iterator early). */
   close(): Promise<void>;
+  /**
+   * A graceful stop: ask the input for nothing more. Answers already asked for are still handed out (for a source
+   * where reading consumes, a queue or a socket, they are taken and would be lost otherwise).
+   */
+  halt?(): void;
+  /**
+   * The input answered a read that was not handed out yet (the next `take` hands it out, even after `halt()`). A
+   * graceful stop waits for such an answer; one still unanswered when the stop is otherwise complete is abandoned
+   * (`close()` calls the iterator's `return()`).
+   */
+  readonly held?: boolean;
 }
 
 /**
@@ -66,13 +77,12 @@ export function toSource(items: unknown, options: { shareNumbers?: boolean } = {
   );
 }
 
-class ArraySource implements Source {
+/** Input of known length: batches are consecutive ranges; subclasses only say how a range becomes items. */
+abstract class RangeSource implements Source {
   readonly total: number;
   taken = 0;
-  readonly #items: ArrayLike<unknown>;
-  constructor(items: ArrayLike<unknown>) {
-    this.#items = items;
-    this.total = items.length;
+  constructor(total: number) {
+    this.total = total;
   }
   get done(): boolean {
     return this.taken >= this.total;
@@ -81,32 +91,36 @@ class ArraySource implements Source {
     const start = this.taken;
     const end = Math.min(this.total, start + n);
     this.taken = end;
-    const src = this.#items;
-    const items = Array.isArray(src) ? src.slice(start, end) : Array.from({ length: end - start }, (_, k) => src[start + k]);
-    return { start, items };
+    return { start, items: this.slice(start, end) };
   }
   async close(): Promise<void> {}
+  /** Items `start..end` of the input. */
+  protected abstract slice(start: number, end: number): ItemList;
+}
+
+/** An array (a copy per batch) or an unshared typed array (read item by item into an array). */
+class ArraySource extends RangeSource {
+  readonly #items: ArrayLike<unknown>;
+  constructor(items: ArrayLike<unknown>) {
+    super(items.length);
+    this.#items = items;
+  }
+  protected slice(start: number, end: number): ItemList {
+    const src = this.#items;
+    return Array.isArray(src) ? src.slice(start, end) : Array.from({ length: end - start }, (_, k) => src[start + k]);
+  }
 }
 
 /** Numbers in shared memory: a batch is a view (no copy, no per-item work); `shared` is the whole input. */
-export class SharedNumberSource implements Source {
-  readonly total: number;
-  taken = 0;
+export class SharedNumberSource extends RangeSource {
   readonly shared: ItemArray;
   constructor(shared: ItemArray) {
+    super(shared.length);
     this.shared = shared;
-    this.total = shared.length;
   }
-  get done(): boolean {
-    return this.taken >= this.total;
+  protected slice(start: number, end: number): ItemList {
+    return this.shared.subarray(start, end);
   }
-  take(n: number): Batch {
-    const start = this.taken;
-    const end = Math.min(this.total, start + n);
-    this.taken = end;
-    return { start, items: this.shared.subarray(start, end) };
-  }
-  async close(): Promise<void> {}
 }
 
 class IteratorSource implements Source {
@@ -146,23 +160,48 @@ class AsyncIteratorSource implements Source {
   readonly #it: AsyncIterator<unknown>;
   /** A `next()` that had not answered when the last batch was handed out. */
   #pending: Promise<IteratorResult<unknown>> | undefined;
+  /** A graceful stop: no new `next()`. */
+  #halted = false;
+  /** `#pending` has answered. */
+  #answered = false;
 
   constructor(it: AsyncIterator<unknown>) {
     this.#it = it;
   }
 
+  halt(): void {
+    this.#halted = true;
+  }
+
+  get held(): boolean {
+    return this.#pending !== undefined && this.#answered && !this.done;
+  }
+
+  /** Keep `next` for the next batch and note when it answers. */
+  #hold(next: Promise<IteratorResult<unknown>>): void {
+    this.#pending = next;
+    this.#answered = false;
+    const answered = (): void => {
+      if (this.#pending === next) this.#answered = true;
+    };
+    next.then(answered, answered);
+  }
+
   /**
    * Up to `n` items. Once it holds at least one item, it does not wait for a source that has stalled (a producer
-   * waiting on I/O): it hands out what it has, so a slow producer never holds back items that are ready.
+   * waiting on I/O): it hands out what it has, so a slow producer never holds back items that are ready. After
+   * `halt()` it asks for nothing new: a `next()` already asked for is awaited and its item handed out.
    */
   async take(n: number): Promise<Batch> {
     const start = this.taken;
     const items: unknown[] = [];
     while (!this.done && items.length < n) {
+      // Halted: only the answer already asked for is taken.
+      if (this.#halted && this.#pending === undefined) break;
       const next = this.#pending ?? this.#it.next();
       this.#pending = undefined;
       if (items.length > 0 && !(await answersSoon(next))) {
-        this.#pending = next;
+        this.#hold(next);
         break;
       }
       const r = await next;

@@ -111,8 +111,8 @@ export function comparisonRow(t: TaskComparison): string[] {
   return [
     t.suite,
     t.task,
-    formatDuration(t.baselineMean),
-    formatDuration(t.currentMean),
+    formatDuration(t.baselineLatency),
+    formatDuration(t.currentLatency),
     formatPercent(t.changePercent),
     t.interval ? `[${formatPercent(t.interval[0])}, ${formatPercent(t.interval[1])}]` : '-',
     formatP(t.p),
@@ -140,7 +140,7 @@ export function comparisonSummary(c: Comparison): string {
 /** The comparison for a terminal: method, table, tasks on one side only, warnings, summary. */
 export function formatComparison(c: Comparison, baselineName: string): string {
   const lines = [
-    `compared with ${baselineName}: mean latency, Welch's t-test on ${unitText(c)}, ${Math.round(c.confidence * 100)}% confidence, fails above +${c.threshold}%`,
+    `compared with ${baselineName}: ${comparisonMethod(c)}; fails when significantly slower by more than ${c.threshold}%`,
   ];
   if (c.tasks.length > 0) {
     lines.push(renderColumns(comparisonHeader(c.confidence), c.tasks.map(comparisonRow), [false, false, true, true, true, true, true, false]));
@@ -152,9 +152,17 @@ export function formatComparison(c: Comparison, baselineName: string): string {
   return lines.join('\n');
 }
 
-function unitText(c: Comparison): string {
-  const byRuns = c.tasks.filter((t) => t.unit === 'runs');
-  if (byRuns.length === 0) return 'the samples of single runs';
-  const counts = [...new Set(byRuns.map((t) => `${t.baselineSamples} vs ${t.currentSamples}`))];
-  return `run means (${counts.join(', ')} runs)`;
+/**
+ * How a comparison was computed, in one phrase: the statistic, the test and the unit, e.g. "median latency of each
+ * run (10 vs 10 runs), Mann–Whitney U, 95% confidence".
+ */
+export function comparisonMethod(c: Comparison): string {
+  const parts: string[] = [];
+  const runCounts = (unit: string): string =>
+    [...new Set(c.tasks.filter((t) => t.unit === unit).map((t) => `${t.baselineSamples} vs ${t.currentSamples}`))].join(', ');
+  if (c.tasks.some((t) => t.unit === 'run-medians')) parts.push(`median latency of each run (${runCounts('run-medians')} runs), Mann–Whitney U`);
+  if (c.tasks.some((t) => t.unit === 'run-means')) parts.push(`mean latency of each run (${runCounts('run-means')} runs), Mann–Whitney U`);
+  if (c.tasks.some((t) => t.unit === 'samples')) parts.push("mean latency over the samples of single runs, Welch's t-test");
+  if (parts.length === 0) parts.push('nothing comparable');
+  return `${parts.join('; ')}, ${Math.round(c.confidence * 100)}% confidence`;
 }

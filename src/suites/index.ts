@@ -7,14 +7,15 @@ export { runSuites } from './runner.ts';
 export { compareResults } from './compare.ts';
 export { readDocument, writeDocument } from './document.ts';
 export { validateDocument } from './validate.ts';
-export { formatComparison, formatResults } from './format.ts';
+export { comparisonMethod, formatComparison, formatResults } from './format.ts';
 export { comparisonMarkdown, resultsMarkdown } from './markdown.ts';
 export { welchTest } from './statistics.ts';
+export { rankShift } from './rank-shift.ts';
 export { SuiteError, SuiteErrorCodes } from './errors.ts';
 export { RESULT_FORMAT, SCHEMA_VERSION } from './types.ts';
 
 export type { RunSuitesOptions, SuiteProgress } from './runner.ts';
-export type { CompareOptions, Comparison, TaskComparison, TaskRef, Verdict } from './compare.ts';
+export type { CompareOptions, Comparison, ComparisonUnit, TaskComparison, TaskRef, Verdict } from './compare.ts';
 export type {
   BenchDocument,
   BenchOptionsUsed,
@@ -27,3 +28,4 @@ export type {
 } from './types.ts';
 export type { SuiteErrorCode } from './errors.ts';
 export type { SampleSummary, WelchResult } from './statistics.ts';
+export type { RankShiftResult } from './rank-shift.ts';

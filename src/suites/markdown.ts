@@ -3,7 +3,7 @@
  * no baseline, the results table), with the method, warnings and tasks present on one side only.
  */
 import type { Comparison } from './compare.ts';
-import { RESULT_HEADER, comparisonHeader, comparisonRow, comparisonSummary, resultRows } from './format.ts';
+import { RESULT_HEADER, comparisonHeader, comparisonMethod, comparisonRow, comparisonSummary, resultRows } from './format.ts';
 import type { BenchDocument } from './types.ts';
 
 function cell(text: string): string {
@@ -22,7 +22,7 @@ export function comparisonMarkdown(c: Comparison, baselineName: string): string 
   const out = [
     `### Benchmarks compared with \`${cell(baselineName)}\``,
     '',
-    `Mean latency per call; Welch's t-test at ${Math.round(c.confidence * 100)}% confidence. 🔴 slower by more than ${c.threshold}% (fails), 🟠 slower, 🟢 faster, ⚪ no significant change.`,
+    `Latency per call: ${comparisonMethod(c)}. 🔴 significantly slower by more than ${c.threshold}% (fails), 🟠 slower, 🟢 faster, ⚪ no significant change.`,
     '',
   ];
   if (c.tasks.length > 0) {

@@ -3,8 +3,8 @@
  *
  * Why runs: a machine drifts between runs (frequency, other processes, memory layout, JIT decisions), and the
  * samples of one run cannot see that drift, so a test on within-run samples calls an unchanged build "slower". The
- * run is the unit: each task keeps the mean latency of every run (`runMeans`), and a baseline comparison tests
- * those run means against each other (compare.ts).
+ * run is the unit: each task keeps the median and the mean latency of every run (`runMedians`, `runMeans`), and a
+ * baseline comparison tests the run medians against each other (compare.ts).
  *
  * The folded statistics: mean, variance (within-run plus between-run spread, i.e. over all samples), count, min and
  * max are exact over all samples of all runs; the percentiles, `mad` and `aad` are the medians of the runs' values
@@ -56,7 +56,7 @@ export function poolStatistics(runs: SampleStatistics[]): SampleStatistics {
 
 function mergeTask(runs: TaskRecord[], maxSamples: number | null): TaskRecord {
   const failed = runs.find((r) => r.latency === null || r.state === 'errored');
-  if (failed) return { ...failed, runMeans: null };
+  if (failed) return { ...failed, runMeans: null, runMedians: null };
   const latency = poolStatistics(runs.map((r) => r.latency as SampleStatistics));
   const throughputs = runs.map((r) => r.throughput).filter((t): t is SampleStatistics => t !== null);
   const kept = runs.every((r) => r.samples !== null);
@@ -74,6 +74,7 @@ function mergeTask(runs: TaskRecord[], maxSamples: number | null): TaskRecord {
     samples,
     samplesCapped: samples !== null && samples.length < latency.samplesCount,
     runMeans: runs.map((r) => (r.latency as SampleStatistics).mean),
+    runMedians: runs.map((r) => (r.latency as SampleStatistics).p50),
     warning: runs.find((r) => r.warning !== null)?.warning ?? null,
   };
 }

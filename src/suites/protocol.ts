@@ -11,7 +11,7 @@ export interface SuiteWorkerData {
 }
 
 /** A task record as it crosses the thread boundary: samples as a transferable array, the error as an envelope. */
-export type WireTaskRecord = Omit<TaskRecord, 'samples' | 'error' | 'runMeans'> & {
+export type WireTaskRecord = Omit<TaskRecord, 'samples' | 'error' | 'runMeans' | 'runMedians'> & {
   samples: Float64Array | null;
   error: ErrorEnvelope | null;
 };

@@ -128,5 +128,6 @@ function toTaskRecord(wire: WireTaskRecord): TaskRecord {
     error: wire.error ? errorInfo(fromEnvelope(wire.error)) : null,
     samples: wire.samples ? Array.from(wire.samples) : null,
     runMeans: wire.latency ? [wire.latency.mean] : null,
+    runMedians: wire.latency ? [wire.latency.p50] : null,
   };
 }

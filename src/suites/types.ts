@@ -82,10 +82,15 @@ export interface TaskRecord {
   /** True when {@link samples} holds fewer values than `latency.samplesCount`. */
   samplesCapped: boolean;
   /**
-   * The mean latency (ms) of each isolated run of the suite, in run order: the samples a baseline comparison tests
-   * (run-to-run drift included). Null when the task has no statistics.
+   * The mean latency (ms) of each isolated run of the suite, in run order. Null when the task has no statistics.
    */
   runMeans: number[] | null;
+  /**
+   * The median latency (ms) of each isolated run, in run order: what a baseline comparison tests by default (a
+   * run's median is not moved by the few calls a busy machine descheduled). Null when the task has no statistics,
+   * or in a document written before run medians were recorded (then the comparison uses {@link runMeans}).
+   */
+  runMedians: number[] | null;
   /** tinybench's timer-saturation warning (`zero-dominated`, `low-distinct`, `zero-mad`), or null. */
   warning: string | null;
 }

@@ -149,14 +149,17 @@ function checkTask(c: Checker, t: Json, at: string): void {
     if (bad >= 0) c.fail(`${at}.samples[${bad}]`, `must be a number, got ${kind(samples[bad])}`);
   }
   c.boolean(t['samplesCapped'], `${at}.samplesCapped`);
-  if (!('runMeans' in t)) {
-    // schema 1: the one run's mean
-    t['runMeans'] = t['latency'] !== null && typeof t['latency'] === 'object' ? [(t['latency'] as Json)['mean']] : null;
-  }
-  if (t['runMeans'] !== null) {
-    const means = c.array(t['runMeans'], `${at}.runMeans`);
-    const bad = means.findIndex((x) => typeof x !== 'number');
-    if (bad >= 0) c.fail(`${at}.runMeans[${bad}]`, `must be a number, got ${kind(means[bad])}`);
+  const latency = t['latency'] !== null && typeof t['latency'] === 'object' ? (t['latency'] as Json) : null;
+  const schema1 = !('runMeans' in t);
+  // schema 1 (one run): that run's mean and median
+  if (schema1) t['runMeans'] = latency ? [latency['mean']] : null;
+  // written before run medians were recorded: none (a comparison then uses the run means)
+  if (!('runMedians' in t)) t['runMedians'] = schema1 && latency ? [latency['p50']] : null;
+  for (const k of ['runMeans', 'runMedians']) {
+    if (t[k] === null) continue;
+    const values = c.array(t[k], `${at}.${k}`);
+    const bad = values.findIndex((x) => typeof x !== 'number');
+    if (bad >= 0) c.fail(`${at}.${k}[${bad}]`, `must be a number, got ${kind(values[bad])}`);
   }
   c.string(t['warning'], `${at}.warning`, true);
 }

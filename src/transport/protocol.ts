@@ -97,8 +97,10 @@ export const STATE_LOADED = 1;
 export const STATE_HUNGRY = 2;
 /** Int32 words before the first slot. */
 const HEADER_INTS = 3;
+/** Int32 words per progress slot: item offset, thread id, stage. */
+const SLOT_INTS = 3;
 /** Int32 index of a slot's current item offset (SLOT_NOT_STARTED before the first item, the chunk length once replying). */
-export const slotItemAt = (slot: number): number => HEADER_INTS + 2 * slot;
+export const slotItemAt = (slot: number): number => HEADER_INTS + SLOT_INTS * slot;
 /** Slot value of a chunk that has not started an item yet. */
 export const SLOT_NOT_STARTED = -1;
 /**
@@ -107,14 +109,31 @@ export const SLOT_NOT_STARTED = -1;
  */
 export const awaitingCode = (k: number): number => -(k + 2);
 
-/** Decode a slot value: the item offset, and whether it was awaiting (null item: not started). */
-export function decodeSlot(value: number): { item: number | null; awaiting: boolean } {
+/**
+ * Slot value written by a dying worker when the code that ended it belongs to another chunk (another run's timer,
+ * say): this chunk's items are not to blame (see src/worker/crash-owner.ts).
+ */
+export const SLOT_FOREIGN = -0x80000000;
+
+/**
+ * Decode a slot value: the item offset, and whether it was awaiting (null item: not started); `foreign` when the
+ * worker died from another chunk's code.
+ */
+export function decodeSlot(value: number): { item: number | null; awaiting: boolean; foreign?: true } {
   if (value === SLOT_NOT_STARTED) return { item: null, awaiting: false };
+  if (value === SLOT_FOREIGN) return { item: null, awaiting: false, foreign: true };
   return value >= 0 ? { item: value, awaiting: false } : { item: -value - 2, awaiting: true };
 }
 
 /** Int32 index of the thread id of the worker running a slot's chunk (0 until it starts). */
-export const slotThreadAt = (slot: number): number => HEADER_INTS + 1 + 2 * slot;
+export const slotThreadAt = (slot: number): number => HEADER_INTS + 1 + SLOT_INTS * slot;
+/**
+ * Int32 index of the pipeline stage a slot's chunk is in (fused stages: the worker stores the stage's number before
+ * running it on an item), so that a worker that dies names the stage; SLOT_NO_STAGE for a single task.
+ */
+export const slotStageAt = (slot: number): number => HEADER_INTS + 2 + SLOT_INTS * slot;
+/** Stage word of a chunk that is not in a stage (a single task, or before the first). */
+export const SLOT_NO_STAGE = -1;
 
 /** Views over a run's shared state buffer. */
 export interface RunStateViews {
@@ -123,7 +142,7 @@ export interface RunStateViews {
   startedAt: Float64Array;
 }
 
-const timesOffset = (slots: number): number => Math.ceil(((HEADER_INTS + 2 * slots) * 4) / 8) * 8;
+const timesOffset = (slots: number): number => Math.ceil(((HEADER_INTS + SLOT_INTS * slots) * 4) / 8) * 8;
 
 /** Bytes of a run state buffer with `slots` slots. */
 export function runStateBytes(slots: number): number {
@@ -132,7 +151,7 @@ export function runStateBytes(slots: number): number {
 
 /** The views over a run state buffer. */
 export function runStateViews(buffer: SharedArrayBuffer, slots: number): RunStateViews {
-  return { ints: new Int32Array(buffer, 0, HEADER_INTS + 2 * slots), startedAt: new Float64Array(buffer, timesOffset(slots), slots) };
+  return { ints: new Int32Array(buffer, 0, HEADER_INTS + SLOT_INTS * slots), startedAt: new Float64Array(buffer, timesOffset(slots), slots) };
 }
 
 /** Claim one unit of hunger (true: this worker is to yield its chunk's rest to a hungry one). */

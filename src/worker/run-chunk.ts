@@ -18,6 +18,7 @@ import {
   claimHunger,
   runStateViews,
   slotItemAt,
+  slotStageAt,
   slotThreadAt,
   STATE_ABORTED,
   STATE_HUNGRY,
@@ -27,6 +28,8 @@ import {
   type RunStateViews,
 } from '../transport/protocol.ts';
 import type { TaskContext } from '../task.ts';
+import { STAGE_SLOT } from './composite.ts';
+import { runOwned } from './crash-owner.ts';
 import { explainInlineError, loadTask } from './load-task.ts';
 
 let warm = false;
@@ -80,15 +83,22 @@ function signalFor(control: Int32Array, own: AbortController): AbortSignal {
 /** While an item awaits, poll the shared abort flag so 'abort' listeners fire. */
 const ABORT_POLL_MS = 10;
 
-/** Run one chunk. The piscina handler of the batch worker. */
-export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
+/**
+ * Run one chunk. The piscina handler of the batch worker. The chunk runs in its own async context, so a death
+ * caused by another chunk's code (a timer another run left) is not charged to its items (see crash-owner.ts).
+ */
+export function runChunk(message: ChunkMessage): Promise<ChunkReply> {
+  const run = runOf(message);
+  return runOwned({ ints: run.views.ints, slot: message.slot }, () => runOwnChunk(message, run));
+}
+
+async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkReply> {
   const cold = !warm;
   warm = true;
   const { task, start, items, slot } = message;
   const records = isPackedRecords(items) ? recordReader(items) : null;
   const list = records === null ? (items as ArrayLike<unknown>) : null;
   const n = records === null ? list!.length : records.length;
-  const run = runOf(message);
   const { ints: control, startedAt } = run.views;
   const itemAt = slotItemAt(slot);
   Atomics.store(control, slotThreadAt(slot), threadId);
@@ -103,6 +113,8 @@ export async function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   Atomics.add(control, STATE_LOADED, 1);
   // One context per chunk, its `index` updated per item: two chunks may interleave in a worker when tasks await.
   const context = { signal: run.signal, index: 0, workerId: threadId, host } as TaskContext & { index: number };
+  // Fused pipeline stages store the stage they run into the slot, so that a worker that dies names it.
+  if (task.kind === 'composite') Object.defineProperty(context, STAGE_SLOT, { value: { ints: control, at: slotStageAt(slot) } });
   const values: unknown[] = new Array<unknown>(n);
   const errors: Array<[number, ErrorEnvelope]> = [];
   const inline = task.kind === 'inline' ? task.name : null;

@@ -99,6 +99,27 @@ describe('batchtools run --connection', () => {
   }, 60_000);
 });
 
+describe('options that mean nothing on a producer', () => {
+  it('--threads or --max-heap-mb with --connection: exit 2 naming both options, before any connection', async () => {
+    const dir = tempDir();
+    writeItems(join(dir, 'in.jsonl'), 3);
+    // An address nobody listens on: the refusal comes first, so no connection error can show.
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    for (const [command, local] of [['run', ['--threads', '2']], ['retry', ['--max-heap-mb', '256']]] as const) {
+      const args = command === 'run'
+        ? ['run', workModule, '--input', 'in.jsonl', '--output', 'out.jsonl', ...local, '--connection', url]
+        : ['retry', workModule, '--failed-items', 'failed.jsonl', '--output', 'out.jsonl', ...local, '--connection', url];
+      const r = await cli(args, { cwd: dir });
+      expect(r.code, `${command} ${local[0]}`).toBe(2);
+      expect(r.stderr).toBe(
+        `batchtools: ${local[0]} and --connection cannot be used together: with --connection the items run on the workers' threads, not on this machine's\n` +
+          `  give ${local[0]} to each worker instead: batchtools worker --connection <url> ${local[0]} <n>\n`,
+      );
+      expect(existsSync(join(dir, 'out.jsonl'))).toBe(false);
+    }
+  });
+});
+
 describe('servers a cluster refuses', () => {
   it('an unreachable address: exit 2 with one line naming it, never the password', async () => {
     const port = await freePort();

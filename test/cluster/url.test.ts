@@ -1,6 +1,6 @@
 // Redis URLs and server facts, without a server: parsing, TLS, redaction, the version gate, queue names.
 import { describe, expect, it } from 'vitest';
-import { checkQueueName, parseRedisUrl, redact, versionAtLeast } from '../../src/cluster/connection.ts';
+import { checkQueueName, parseRedisUrl, redact, refusal, versionAtLeast } from '../../src/cluster/connection.ts';
 import { redactUrl } from '../../src/cluster/url.ts';
 
 describe('Redis URLs', () => {
@@ -34,5 +34,16 @@ describe('Redis URLs', () => {
     expect(versionAtLeast('6.0.16', [6, 2, 0])).toBe(false);
     expect(versionAtLeast('5.0.14', [6, 2, 0])).toBe(false);
     expect(versionAtLeast('10.0.0', [6, 2, 0])).toBe(true);
+    // The decision checkServer applies to what INFO said. (No Redis older than 6.2 can be installed here: Debian
+    // ships 7.0.15 only, so the refusal of an old server is checked on the facts; the eviction refusal, the same
+    // function, is checked end to end against a real server in cli.test.ts.)
+    const where = 'redis://:***@h:6379';
+    expect(refusal({ version: '6.0.16', evictionPolicy: 'noeviction', mode: 'standalone' }, where)).toMatchObject({
+      code: 'BT_CLUSTER_UNAVAILABLE',
+      address: where,
+      message: `Redis at ${where} is version 6.0.16; batchtools needs Redis 6.2 or newer`,
+    });
+    expect(refusal({ version: '6.2.0', evictionPolicy: 'noeviction', mode: 'standalone' }, where)).toBeUndefined();
+    expect(refusal({ version: '7.0.15', evictionPolicy: 'volatile-lru', mode: 'standalone' }, where)?.message).toContain('maxmemory-policy volatile-lru');
   });
 });
