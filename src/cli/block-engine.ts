@@ -278,9 +278,15 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
 function inItems(trace: RunTrace, firsts: readonly number[], counts: readonly number[]): RunTrace {
   const chunks = trace.chunks.map((c) => {
     if (c.first === undefined) return c;
-    let items = 0;
-    for (let i = c.first; i < c.first + c.items && i < counts.length; i++) items += counts[i]!;
-    return { ...c, first: firsts[c.first] ?? c.first, items };
+    const lines = (from: number, n: number): number => {
+      let sum = 0;
+      for (let i = from; i < from + n && i < counts.length; i++) sum += counts[i]!;
+      return sum;
+    };
+    const items = lines(c.first, c.items);
+    const mapped = { ...c, first: firsts[c.first] ?? c.first, items };
+    if (c.gaveWay !== undefined) mapped.gaveWay = lines(c.first + c.items, c.gaveWay);
+    return mapped;
   });
   return { ...trace, chunks };
 }
