@@ -79,6 +79,7 @@ export async function spawnDedicated<T>(
   // Loading ends with "ready", a load error, the worker's exit, the `timeout` (a module that never finishes
   // loading) or the runtime's close (`signal`): never a hang, and never a thread left behind.
   let timer: NodeJS.Timeout | undefined;
+  let onClose: (() => void) | undefined;
   const failLoad = (message: string): { loadError: ErrorEnvelope } => ({ loadError: { isError: true, name: 'Error', message } });
   const ready = await new Promise<{ loadError?: ErrorEnvelope }>((resolve) => {
     worker.once('message', resolve);
@@ -90,10 +91,15 @@ export async function spawnDedicated<T>(
       const ms = Math.max(options.timeout, MIN_LOAD_MS);
       timer = setTimeout(() => resolve(failLoad(`the module did not finish loading within ${ms} ms (the timeout, at least ${MIN_LOAD_MS} ms)`)), ms);
     }
-    if (options.signal?.aborted) resolve(failLoad('the runtime was closed while the worker was loading'));
-    options.signal?.addEventListener('abort', () => resolve(failLoad('the runtime was closed while the worker was loading')), { once: true });
+    onClose = () => resolve(failLoad('the runtime was closed while the worker was loading'));
+    if (options.signal?.aborted) onClose();
+    else options.signal?.addEventListener('abort', onClose, { once: true });
   });
   clearTimeout(timer);
+  // The runtime's close signal lives as long as the runtime: a listener left on it would keep this worker (its
+  // endpoint, its handle) reachable after close, one per spawn.
+  if (onClose) options.signal?.removeEventListener('abort', onClose);
+  onClose = undefined;
   if (ready.loadError) {
     closing = true;
     await worker.terminate();

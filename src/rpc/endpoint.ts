@@ -43,8 +43,8 @@ export class GuardedEndpoint implements Endpoint {
   readonly #listeners = new Set<ListenerLike>();
   readonly #pending = new Map<string, NodeJS.Timeout | undefined>();
   readonly #timeoutMs: number | undefined;
-  readonly #onTimeout: (ms: number) => Error;
-  readonly #onBusy: (busy: boolean) => void;
+  #onTimeout: (ms: number) => Error;
+  #onBusy: (busy: boolean) => void;
   #dead: Error | undefined;
 
   /**
@@ -113,12 +113,22 @@ export class GuardedEndpoint implements Endpoint {
     this.#listeners.delete(listener);
   }
 
-  /** Reject every pending call, and every later one, with `error`. */
+  /**
+   * Reject every pending call, and every later one, with `error`. Then let go of the owner's callbacks: comlink's
+   * FinalizationRegistry holds this endpoint until the proxy over it is collected, so anything the endpoint still
+   * reaches (the callbacks' scope, the error's call sites: the worker, its exit handler, the runtime's handle, the
+   * proxy itself) would keep the proxy, and so the endpoint, alive for good.
+   */
   fail(error: Error): void {
     if (this.#dead) return;
+    // Format the stack now: V8 keeps an unformatted stack as call sites, which hold every frame's closure (and so
+    // the worker's exit handler and the runtime) for as long as the error lives here.
+    void error.stack;
     this.#dead = error;
     for (const id of [...this.#pending.keys()]) this.#settle(id, error);
     this.#port.close();
+    this.#onBusy = () => {};
+    this.#onTimeout = () => error;
   }
 
   #settle(id: string, error: Error): void {
