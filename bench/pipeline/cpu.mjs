@@ -89,6 +89,33 @@ export function measureRss(way, items) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
+/**
+ * What the pipeline holds, apart from garbage not yet collected: main-thread heap after a full GC at eight points
+ * of a run over `items` items (MiB), in a fresh process of its own (the forced GCs would flatter a peak RSS).
+ */
+export function measureRetained(items) {
+  const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--retained', String(items)], { encoding: 'utf8', env: process.env });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+if (process.argv[2] === '--retained') {
+  const items = Number(process.argv[3]);
+  const rt = createRuntime();
+  const heapMiB = [];
+  const every = Math.max(1, Math.floor(items / 8));
+  let seen = 0;
+  for await (const r of rt.pipeline(numbers(items), [t('parse'), t('score'), { filter: t('keep') }])) {
+    if (r.status !== 'fulfilled') throw r.reason;
+    if (r.index >= (heapMiB.length + 1) * every) {
+      globalThis.gc();
+      heapMiB.push(+(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1));
+    }
+    seen++;
+  }
+  await rt.close();
+  console.log(JSON.stringify({ items, kept: seen, heapAfterGcMiB: heapMiB }));
+}
+
 if (process.argv[2] === '--rss') {
   const [way, items] = [process.argv[3], Number(process.argv[4])];
   const rt = createRuntime();

@@ -86,16 +86,18 @@ class Reorder {
 export class Collector implements Downstream {
   readonly out = new Deque<PipelineResult>();
   readonly #ordered: boolean;
-  readonly #window: number;
+  #window: number;
+  readonly #fixedWindow: boolean;
   readonly #reorder: Reorder | undefined;
   readonly #groups = new Map<number, Group>();
   readonly #onEnd: () => void;
   #starved = false;
   ended = false;
 
-  constructor(ordered: boolean, window: number, onEnd: () => void) {
+  constructor(ordered: boolean, window: number, onEnd: () => void, fixedWindow = false) {
     this.#ordered = ordered;
     this.#window = window;
+    this.#fixedWindow = fixedWindow;
     this.#reorder = ordered ? new Reorder() : undefined;
     this.#onEnd = onEnd;
   }
@@ -115,6 +117,14 @@ export class Collector implements Downstream {
     if (this.held < this.#window) return true;
     this.#starved = true;
     return false;
+  }
+
+  /**
+   * Widen the window to at least `n` (the entry segment asks when its chunks grow: enough room for every chunk in
+   * flight to land before the one ahead of them), unless the user fixed it. It never narrows.
+   */
+  widen(n: number): void {
+    if (!this.#fixedWindow && n > this.#window) this.#window = n;
   }
 
   /** Whether the last stage may produce more: the consumer is keeping up. */

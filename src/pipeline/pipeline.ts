@@ -22,7 +22,9 @@ export interface PipelineOptions {
   ordered?: boolean | undefined;
   /**
    * The window: outcomes held for the consumer (and, in order, inputs waiting for an earlier one) before the
-   * pipeline takes no more input. Default `16384`.
+   * pipeline takes no more input. Default `16384`, widened when the chunks grow big (cheap items) to the results of
+   * `2 × threads + 1` of the largest chunks so far, so the window never idles a worker while chunks land out of
+   * order; a value given here is kept exactly.
    */
   highWaterMark?: number | undefined;
   /**
@@ -54,7 +56,7 @@ export const DEFAULT_PIPELINE_WINDOW = 16_384;
 /** Default capacity between two segments (see {@link PipelineOptions.buffer}). */
 export const DEFAULT_PIPELINE_BUFFER = 1024;
 
-function checkOptions(options: unknown): { run: Record<string, unknown>; ordered: boolean; window: number; buffer: number } {
+function checkOptions(options: unknown): { run: Record<string, unknown>; ordered: boolean; window: number; fixedWindow: boolean; buffer: number } {
   const o = checkKnownOptions(options, KEYS, 'options', { threads: 'createRuntime()', maxHeapMb: 'createRuntime()' });
   checkBoolean('options.ordered', o['ordered']);
   const run: Record<string, unknown> = {};
@@ -63,6 +65,7 @@ function checkOptions(options: unknown): { run: Record<string, unknown>; ordered
     run,
     ordered: o['ordered'] !== false,
     window: positiveInteger('highWaterMark', o['highWaterMark']) ?? DEFAULT_PIPELINE_WINDOW,
+    fixedWindow: o['highWaterMark'] !== undefined,
     buffer: positiveInteger('buffer', o['buffer']) ?? DEFAULT_PIPELINE_BUFFER,
   };
 }
@@ -151,11 +154,11 @@ export class PipelineStream<O = unknown> implements AsyncIterableIterator<Pipeli
 
   #start(): void {
     this.#started = true;
-    const { run, ordered, window, buffer } = checkOptions(this.#options);
+    const { run, ordered, window, fixedWindow, buffer } = checkOptions(this.#options);
     const resolved = resolveMapOptions(run);
     const segments = planSegments(this.#stages);
     this.#userSignal = resolved.signal;
-    const collector = new Collector(ordered, window, () => this.#wake());
+    const collector = new Collector(ordered, window, () => this.#wake(), fixedWindow);
     collector.onOutput = () => this.#wake();
     this.#collector = collector;
     const fail = (error: unknown): void => this.#fail(error);

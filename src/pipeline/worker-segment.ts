@@ -30,11 +30,24 @@ export class WorkerSegment {
   start(rt: RunStarter, items: unknown, options: object, onFailure: (error: unknown) => void): void {
     // Reading the pipeline's input and ending it (no flatMap): a chunk's outcomes are made in bulk.
     const bulk = this.#input === null && (this.#down as unknown) === this.#collector && !this.#plan.endsFlat;
+    // The entry keeps the pipeline's window; it widens it as its chunks grow, so chunks landing out of order never
+    // fill the window while the pool could work (2 chunks in flight per thread, plus the one being consumed).
+    const chunksHeld = 2 * Math.max(1, rt.plan.threads) + 1;
+    let largest = 0;
+    const grew = (n: number): void => {
+      if (n <= largest) return;
+      largest = n;
+      this.#collector.widen(chunksHeld * n);
+    };
     const sink = {
       value: (index: number, value: unknown): void => this.#outcome(index, value),
       values: bulk
-        ? (start: number, values: ArrayLike<unknown>, from: number, to: number): void => this.#collector.putRun(start, values, from, to)
+        ? (start: number, values: ArrayLike<unknown>, from: number, to: number): void => {
+            grew(to - from);
+            this.#collector.putRun(start, values, from, to);
+          }
         : (start: number, values: ArrayLike<unknown>, from: number, to: number): void => {
+            if (this.#input === null) grew(to - from);
             for (let k = from; k < to; k++) this.#outcome(start + k, values[k]);
           },
       failure: (error: ItemError): void => this.#failure(error),
