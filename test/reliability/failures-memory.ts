@@ -1,0 +1,55 @@
+/**
+ * Failures do not accumulate in the CLI (break 16 of the adversarial review: each failure used to be kept for the
+ * whole run, 637 MB to 1 GB of RSS for 1 M failing items). Runs the CLI from the sources on two input sizes whose
+ * every item fails (with --failures), samples the live heap after forced GCs (fixtures/heap-peak.cjs), and fails
+ * when the larger run's peak live heap grows by more than BYTES_PER_ITEM per extra item.
+ *
+ * Not part of `npm test`: the peak includes chunks in flight, whose size the adaptive policy picks from the
+ * machine's speed, so on a loaded machine it varies by a few MB; measure on a quiet one.
+ * Run: node --import tsx test/reliability/failures-memory.ts [small=4000] [large=100000]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const here = import.meta.dirname;
+const root = join(here, '../..');
+const tasks = join(here, 'fixtures/tasks.mjs');
+const tsx = join(root, 'node_modules/tsx/dist/loader.mjs');
+const bin = join(root, 'src/cli/bin.ts');
+/** A kept failure record costs well over 500 bytes; a flat heap adds next to nothing per item. */
+const BYTES_PER_ITEM = 100;
+
+async function failingRun(dir: string, n: number): Promise<number> {
+  const input = join(dir, `in${n}.jsonl`);
+  writeFileSync(input, Array.from({ length: n }, (_, i) => `${i}\n`).join(''));
+  const heapFile = join(dir, `heap${n}.txt`);
+  const args = ['run', tasks, '--export', 'alwaysFails', '--input', input, '--output', join(dir, `out${n}.jsonl`)];
+  args.push('--failures', join(dir, `failed${n}.jsonl`), '--threads', '2');
+  const child = spawn(process.execPath, ['--expose-gc', '--require', join(here, 'fixtures/heap-peak.cjs'), '--import', `file://${tsx}`, bin, ...args], {
+    env: { ...process.env, BT_HEAP_FILE: heapFile },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 1) throw new Error(`the run of ${n} failing items ended with ${code} (expected 1): ${stderr}`);
+  return Number(readFileSync(heapFile, 'utf8'));
+}
+
+const [small, large] = [Number(process.argv[2] ?? 4_000), Number(process.argv[3] ?? 100_000)];
+const dir = mkdtempSync(join(tmpdir(), 'bt-failures-memory-'));
+try {
+  const a = await failingRun(dir, small);
+  const b = await failingRun(dir, large);
+  const perItem = (b - a) / (large - small);
+  const mb = (x: number): string => (x / 2 ** 20).toFixed(1);
+  console.log(`peak live heap: ${mb(a)} MB for ${small} failures, ${mb(b)} MB for ${large}: ${perItem.toFixed(1)} bytes per extra failure`);
+  if (perItem > BYTES_PER_ITEM) {
+    console.error(`failures accumulate: more than ${BYTES_PER_ITEM} bytes per extra failure`);
+    process.exitCode = 1;
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
