@@ -122,7 +122,8 @@ export async function measureCold(o) {
  * The CLI on JSON Lines of small records against a plain single-threaded script that reads, parses, computes,
  * stringifies and writes the same lines (both timed as whole processes, node start-up included), at ~1 µs and
  * ~100 µs per item. Outputs are compared line by line.
- * @param {{ runs: number, lines1us: number, lines100us: number, nsPerIter: number, log: (s: string) => void }} o
+ * With `withMap`, also rt.map's speedup on the ~100 µs records (bench/child/map-records.mjs).
+ * @param {{ runs: number, lines1us: number, lines100us: number, nsPerIter: number, withMap?: boolean, log: (s: string) => void }} o
  */
 export async function measureCli(o) {
   const { mkdtempSync, writeFileSync, readFileSync, rmSync } = await import('node:fs');
@@ -166,6 +167,11 @@ export async function measureCli(o) {
       const plain = summary(acc.plain);
       const cli = summary(acc.cli);
       out[label] = { lines, plainMs: plain, cliMs: cli, speedup: plain.median / cli.median, errors: acc.errors };
+      if (o.withMap && us >= 100) {
+        const m = await runChild(CHILD('map-records.mjs'), [input, String(Math.max(3, o.runs))], 300_000);
+        if (m.json) out[label].map = m.json;
+        else acc.errors.push(`rt.map: exit ${m.code}: ${m.stderr.slice(-300)}`);
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

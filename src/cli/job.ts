@@ -12,8 +12,9 @@
 import { isAbsolute, relative } from 'node:path';
 import { checkpointPaths, removeCheckpoint, type RunSettings } from './checkpoint.ts';
 import { ExitCode } from './cli-error.ts';
-import { runEngine, type EngineResult, type EngineSink } from './engine.ts';
-import type { Entry } from './input.ts';
+import { runBlockEngine, type BlockSink } from './block-engine.ts';
+import { runEngine, type EngineResult } from './engine.ts';
+import { entries as entriesOf, readLines, type Entry } from './input.ts';
 import { watchInterrupts } from './interrupt.ts';
 import { JournalReader, JournalWriter, type JournalIndex } from './journal.ts';
 import type { Lock } from './lock.ts';
@@ -47,8 +48,13 @@ export interface JobPlan {
   runId: string;
   /** Lines of the output, when known before the run (always with a checkpoint, and for retry). */
   total: number | null;
-  /** The items this job decides (retry: the listed failures), with their input index. */
-  entries: AsyncIterable<Entry>;
+  /** The items this job decides (retry: the listed failures), with their input index; or `bytes`. */
+  entries?: AsyncIterable<Entry> | undefined;
+  /**
+   * The input as bytes (run, resume): the items are its lines, sent to the workers as bytes (the main thread
+   * parses none of them; see block-engine.ts). Read through `entries` instead for a run on a cluster.
+   */
+  bytes?: AsyncIterable<Buffer> | undefined;
   /** Items in `entries`, when known (for the progress bar). Default: `total`. */
   entryCount?: number | undefined;
   checkpoint: JobCheckpoint | undefined;
@@ -145,7 +151,23 @@ async function runJob(plan: JobPlan): Promise<number> {
   };
   let ranNow = 0;
   let decidedNow = 0;
-  const sink: EngineSink = {
+  const sink: BlockSink = {
+    block(first, count, text, failures) {
+      writer?.appendLines(text, count);
+      output.putRange(first, count, text);
+      let lines: string | null = null;
+      if (failures.length > 0) {
+        lines = '';
+        for (const f of failures) {
+          if (failuresOut) lines += `${failureRecordLine(f, plan.runId)}\n`;
+          noteFailure(f);
+          if (f.raw !== undefined) ranNow--;
+        }
+      }
+      failuresOut?.putRange(first, count, lines);
+      decidedNow += count;
+      ranNow += count;
+    },
     outcome(entry, line, failure, seq) {
       writer?.append(line);
       output.put(entry.index, line);
@@ -191,8 +213,7 @@ async function runJob(plan: JobPlan): Promise<number> {
   let result: EngineResult;
   try {
     output.advance();
-    result = await runEngine({
-      entries: plan.entries,
+    const common = {
       module: settings.module,
       exportName: settings.exportName,
       stages: settings.stages,
@@ -208,11 +229,17 @@ async function runJob(plan: JobPlan): Promise<number> {
       runId: plan.runId,
       trace: wantsTrace(settings),
       sink,
-      onStart: (threads) => progress.start(progressTotal, plan.command === 'retry' ? 0 : before.decided, threads),
-      onCount: (decided, failed) =>
+      onStart: (threads: number) => progress.start(progressTotal, plan.command === 'retry' ? 0 : before.decided, threads),
+      onCount: (decided: number, failed: number) =>
         plan.command === 'retry' ? progress.update(decided, failed) : progress.update(before.decided + decided, before.failed + failed),
-      onNote: (text) => progress.note(text),
-    });
+      onNote: (text: string) => progress.note(text),
+    };
+    // The byte path: for run and resume on this machine (a cluster's workers get parsed items; with --retries,
+    // the library retries each item on its own, as it counts the attempts).
+    result =
+      plan.bytes !== undefined && settings.connection === undefined && !(settings.retries !== undefined && settings.retries > 0)
+        ? await runBlockEngine({ ...common, input: plan.bytes, skip: reader ? (index) => reader.has(index) : undefined, sink })
+        : await runEngine({ ...common, entries: plan.entries ?? entriesOf(readLines(plan.bytes!)), sink });
     output.advance();
     if (plan.total !== null && (output.written !== plan.total || output.waiting > 0)) {
       throw new Error(`internal error: ${output.written} of ${plan.total} output lines written, ${output.waiting} waiting`);

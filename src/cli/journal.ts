@@ -58,6 +58,17 @@ export class JournalWriter {
     else this.#immediate ??= setImmediate(() => this.#background());
   }
 
+  /** Append several lines at once: `text` holds them, each with its newline (`lines` of them). */
+  appendLines(text: string, lines: number): void {
+    if (this.#failed !== undefined) throw this.#failed;
+    if (text.length === 0) return;
+    this.#buffer.push(text);
+    this.#buffered += text.length;
+    this.#records += lines;
+    if (this.#buffered >= FLUSH_BYTES) this.flush();
+    else this.#immediate ??= setImmediate(() => this.#background());
+  }
+
   /** A flush from a timer: an error is kept and thrown by the next append or close (never uncaught). */
   #background(): void {
     this.#immediate = undefined;

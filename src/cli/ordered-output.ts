@@ -95,6 +95,8 @@ export class OrderedOutput {
   readonly #target: OutputTarget;
   readonly #prefilled: Prefilled | undefined;
   readonly #waiting = new Map<number, string | Spilled | null>();
+  /** Entries of #waiting that hold several lines (put by {@link putRange}): first index -> count. */
+  readonly #spans = new Map<number, number>();
   readonly #budget: number;
   #inMemory = 0;
   #spill: SpillFile | undefined;
@@ -138,6 +140,34 @@ export class OrderedOutput {
     }
   }
 
+  /**
+   * Hand over the lines of items `first` … `first + count - 1` at once: `text` holds them in order, each with its
+   * newline (it may hold fewer lines than `count`: a failures file has none for items that did not fail);
+   * `null`: none of them has a line here.
+   */
+  putRange(first: number, count: number, text: string | null): void {
+    if (count === 1 && text !== null && text.endsWith('\n') && text.indexOf('\n') === text.length - 1) {
+      this.put(first, text.slice(0, -1));
+      return;
+    }
+    if (first === this.#next) {
+      if (text !== null && text.length > 0) this.#target.write(text);
+      this.#next += count;
+      this.#advance();
+      return;
+    }
+    if (count !== 1) this.#spans.set(first, count);
+    if (text === null || text.length === 0) this.#waiting.set(first, null);
+    else if (this.#inMemory + text.length <= this.#budget) {
+      this.#waiting.set(first, text);
+      this.#inMemory += text.length;
+    } else {
+      this.#spill ??= new SpillFile();
+      this.#waiting.set(first, this.#spill.append(text));
+    }
+    if (count === 1) this.#spans.set(first, -1);
+  }
+
   /** Write the prefilled lines that are next (also those at the very start, or after the last new one). */
   advance(): void {
     this.#advance();
@@ -153,10 +183,14 @@ export class OrderedOutput {
     for (;;) {
       const held = this.#waiting.get(this.#next);
       let line: string | undefined;
+      // A span's text has its newlines; -1 marks a one-item span (its text too).
+      const span = held === undefined ? undefined : this.#spans.get(this.#next);
+      if (span !== undefined) this.#spans.delete(this.#next);
+      const count = span === undefined || span === -1 ? 1 : span;
       if (held === undefined) line = this.#prefilled?.read(this.#next);
       else if (held === null) {
         this.#waiting.delete(this.#next);
-        this.#next++;
+        this.#next += count;
         continue;
       } else {
         this.#waiting.delete(this.#next);
@@ -166,8 +200,8 @@ export class OrderedOutput {
         } else line = this.#spill!.read(held);
       }
       if (line === undefined) return;
-      this.#target.write(`${line}\n`);
-      this.#next++;
+      this.#target.write(span === undefined ? `${line}\n` : line);
+      this.#next += count;
     }
   }
 }

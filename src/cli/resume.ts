@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { checkpointPaths, compareFingerprints, describeChange, readManifest, writeManifest } from './checkpoint.ts';
 import { CliError } from './cli-error.ts';
 import { fingerprint, requireModuleFile, requireParentDir } from './files.ts';
-import { entries, openInput, readLines, scanInput } from './input.ts';
+import { openInput, scanInput } from './input.ts';
 import { executeJob } from './job.ts';
 import { readJournal, truncateJournal } from './journal.ts';
 import { acquireLock } from './lock.ts';
@@ -73,7 +73,7 @@ export async function resumeCommand(dirArg: string, o: ResumeOptions): Promise<n
       settings,
       runId: manifest.runId ?? runIdOf(manifest.input, manifest.module, settings.exportName),
       total: manifest.input.items,
-      entries: entries(readLines(openInput(settings.input, settings.inputDisplay, manifest.input.size))),
+      bytes: openInput(settings.input, settings.inputDisplay, manifest.input.size),
       fileMode: settings.inputDisplay === 'stdin' && settings.input === paths.input ? undefined : inputMode(settings.input),
       checkpoint: { dir: dirArg, lock, ownsDir: manifest.ownsDir, journal },
       quiet: o.quiet === true,

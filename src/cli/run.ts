@@ -19,7 +19,7 @@ import {
 } from './checkpoint.ts';
 import { CliError } from './cli-error.ts';
 import { fingerprint, requireModuleFile, requireParentDir, type Fingerprint } from './files.ts';
-import { entries, inputError, openInput, readLines, scanInput } from './input.ts';
+import { inputError, openInput, scanInput } from './input.ts';
 import { executeJob, type JobCheckpoint } from './job.ts';
 import { acquireLock } from './lock.ts';
 import { redactUrl } from '../cluster/url.ts';
@@ -285,7 +285,7 @@ export async function runCommand(modulePath: string | undefined, o: RunOptions):
       settings,
       runId: prepared.runId,
       total: prepared.total,
-      entries: entries(readLines(source)),
+      bytes: source,
       checkpoint: prepared.checkpoint,
       fileMode,
       quiet: o.quiet === true,

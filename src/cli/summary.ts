@@ -44,7 +44,9 @@ export function printable(text: string): string {
   });
 }
 
-const count = (n: number): string => n.toLocaleString('en-US');
+/** `1,234,567`: as toLocaleString('en-US') writes an integer, without loading the locale data (~0.1 s of CPU). */
+const count = (n: number): string =>
+  Number.isSafeInteger(n) ? String(n).replace(/\B(?=(\d{3})+$)/g, ',') : n.toLocaleString('en-US');
 
 function duration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;

@@ -266,6 +266,9 @@ async function processJob(s: ProcessorState, job: Job<ChunkJobData>, signal: Abo
       ...(data.timeout === undefined ? {} : { timeout: data.timeout }),
     });
     const runMs = performance.now() - t0;
+    // The threads are free: the job waiting in hand starts now, while this one's reply crosses Redis.
+    s.permits.release();
+    held = false;
     const values: unknown[] = new Array(items.length);
     const errors: Array<[number, ErrorEnvelope]> = [];
     for (let k = 0; k < settled.length; k++) {

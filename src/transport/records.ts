@@ -148,8 +148,41 @@ function anyColumn(values: Rows, from: number, to: number, get: Getter): Column 
   return { type: 'any', data };
 }
 
-/** The code units of one string field of every record, or null when some value is not a string. */
+/** True where typed arrays are little-endian (the UTF-16 buffer is written as `utf16le`). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
+
+/**
+ * The code units of one string field of every record, or null when some value is not a string. In bulk: the
+ * strings are joined once and written by one native call (latin1 when every unit fits in a byte, else UTF-16,
+ * which keeps every unit as it is, lone surrogates included), into a buffer of its own (it is moved, not copied).
+ */
 function stringColumn(values: Rows, from: number, to: number, get: Getter): Column | null {
+  if (!LITTLE_ENDIAN) return stringColumnByUnits(values, from, to, get);
+  const n = to - from;
+  const offsets = new Uint32Array(n + 1);
+  const parts = new Array<string>(n);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const s = get(values[from + i]!);
+    if (typeof s !== 'string') return null;
+    parts[i] = s;
+    p += s.length;
+    offsets[i + 1] = p;
+  }
+  const joined = parts.join('');
+  if (!BEYOND_LATIN1.test(joined)) {
+    const bytes = Buffer.allocUnsafeSlow(p);
+    bytes.write(joined, 0, p, 'latin1');
+    return { type: 'string', data: new Uint8Array(bytes.buffer, 0, p), offsets };
+  }
+  const bytes = Buffer.allocUnsafeSlow(2 * p);
+  bytes.write(joined, 0, 2 * p, 'utf16le');
+  return { type: 'string', data: new Uint16Array(bytes.buffer, 0, p), offsets };
+}
+
+/** The same, unit by unit (big-endian machines). */
+function stringColumnByUnits(values: Rows, from: number, to: number, get: Getter): Column | null {
   const n = to - from;
   const offsets = new Uint32Array(n + 1);
   const firstLength = (get(values[from]!) as string).length;

@@ -1,0 +1,292 @@
+/**
+ * The CLI's byte path, main-thread side: runs a JSON Lines input through the library as blocks of lines (see
+ * line-blocks.ts and line-worker.ts). The main thread splits the input on newlines and writes finished output
+ * text; it parses and stringifies nothing but the (rare) failed items. The guarantees are those of engine.ts:
+ * every input item ends as exactly one output line (and one failure record when it failed), items already
+ * journaled are not run again, bad lines fail as BT_INVALID_INPUT with the same messages, a task's error is
+ * described as before. When a block fails as a whole (a crash, running out of memory, a timeout), its items run
+ * again one per block, so that only the item to blame fails and it is named. A run with `--retries` does not come
+ * here (job.ts): the library retries items one by one, and counts their attempts.
+ *
+ * Blocks are sized from the measured cost per item (a few ms of work each, smaller under a --timeout; one line
+ * each until the first comes back), so the library's own chunking, work stealing and isolation work on blocks as
+ * they do on items.
+ */
+import { fileURLToPath } from 'node:url';
+import { fromSource } from '../base/entry-url.ts';
+import { TaskLoadError, type ItemError } from '../errors.ts';
+import { toStageError } from '../pipeline/errors.ts';
+import { createRuntime, type Runtime } from '../runtime.ts';
+import { taskErrorToItemError } from '../schedule/outcomes.ts';
+import { defineTask } from '../task.ts';
+import { fromEnvelope } from '../transport/envelope.ts';
+import type { Progress, RunTrace, StreamOptions } from '../index.ts';
+import type { EngineJob, EngineResult, EngineSink } from './engine.ts';
+import { parseLine } from './input.ts';
+import { lineBlocks, type BlockSize, type LineBlock } from './line-blocks.ts';
+import type { BlockItem, BlockReply, LineFailure } from './line-worker.ts';
+import { errorInfo, failureLine, invalidInputInfo, notJsonInfo, type ErrorInfo, type FailureRecord } from './records.ts';
+import { stagesTask } from './stages.ts';
+import { printable } from './summary.ts';
+
+/** A sink that also takes the outcomes of a block of consecutive items at once. */
+export interface BlockSink extends EngineSink {
+  /**
+   * Items `first` … `first + count - 1`: `text` holds their output lines in order (each ends with `\n`);
+   * `failures` the records of those that failed, in order.
+   */
+  block(first: number, count: number, text: string, failures: readonly FailureRecord[]): void;
+}
+
+/** What to run: the input as bytes instead of entries. */
+export interface BlockJob extends Omit<EngineJob, 'entries' | 'sink'> {
+  input: AsyncIterable<Buffer | string>;
+  /** True for an item decided before this run (journaled): it is handed to `sink.skip` and not run. */
+  skip?: ((index: number) => boolean) | undefined;
+  sink: BlockSink;
+}
+
+/** Work per block the sizes aim at, ms. */
+const BLOCK_MS = 2;
+const MAX_BLOCK_LINES = 4096;
+const MAX_BLOCK_BYTES = 1 << 20;
+const NAMED_INVALID_LINES = 5;
+const TRACE_SAMPLES = 10_000;
+const ABORT_GRACE_MS = 200;
+
+const WORKER_MODULE = fileURLToPath(new URL(fromSource ? './line-worker.ts' : './line-worker.js', import.meta.url));
+
+/** The item a library message names by its stream position is renamed to its input index. */
+function renamed(info: ErrorInfo, streamIndex: number, inputIndex: number): ErrorInfo {
+  const prefix = `item ${streamIndex}`;
+  if (streamIndex === inputIndex || !info.message.startsWith(prefix)) return info;
+  const rest = info.message.slice(prefix.length);
+  if (rest.length > 0 && /[0-9]/.test(rest[0]!)) return info;
+  return { ...info, message: `item ${inputIndex}${rest}` };
+}
+
+/** Item k of a block, as a block of its own. */
+function single(block: LineBlock, k: number): LineBlock {
+  const s = block.bounds[2 * k]!;
+  const e = block.bounds[2 * k + 1]!;
+  const problem = block.problems?.find((p) => p[0] === k);
+  return {
+    bytes: block.bytes.slice(s, e),
+    bounds: Int32Array.of(0, e - s),
+    numbers: Int32Array.of(block.numbers[k]!),
+    first: block.first + k,
+    count: 1,
+    problems: problem ? [[0, problem[1]]] : null,
+  };
+}
+
+/** Run the input; resolves when every item is decided, rejects on a run-level failure or abort. */
+export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
+  const runtimeOptions: { threads?: number; maxHeapMb?: number } = {};
+  if (job.threads !== undefined) runtimeOptions.threads = job.threads;
+  if (job.maxHeapMb !== undefined) runtimeOptions.maxHeapMb = job.maxHeapMb;
+  const rt: Runtime = createRuntime(runtimeOptions);
+  const threads = rt.plan.threads;
+  const result: EngineResult = {
+    decided: 0,
+    succeeded: 0,
+    failed: 0,
+    failedByCode: {},
+    durationMs: 0,
+    threads,
+    trace: undefined,
+    runTrace: undefined,
+    plan: rt.plan,
+    invalidLines: [],
+  };
+  const { sink } = job;
+  const t0 = performance.now();
+  const fused = job.stages ? stagesTask(job.stages) : undefined;
+  const inner = (fused?.task ?? defineTask(job.module, job.exportName)).spec;
+  // One line per block until the first block comes back: the first results arrive as soon as the library's first
+  // chunk is done, whatever the lines cost (and a block never holds back lines the cost of which is unknown).
+  const size: BlockSize = { lines: 1, bytes: MAX_BLOCK_BYTES };
+  let perLineMs: number | undefined;
+  const adapt = (count: number, ms: number): void => {
+    if (count <= 0 || ms <= 0) return;
+    const sample = ms / count;
+    perLineMs = perLineMs === undefined ? sample : perLineMs * 0.7 + sample * 0.3;
+    const target = job.timeout !== undefined ? Math.min(BLOCK_MS, job.timeout / 8) : BLOCK_MS;
+    size.lines = Math.max(1, Math.min(MAX_BLOCK_LINES, Math.round(target / perLineMs)));
+  };
+
+  const describe = (error: ItemError, streamIndex: number, index: number): ErrorInfo =>
+    renamed(errorInfo(fused ? toStageError(error, index, fused) : error), streamIndex, index);
+  const inputOf = (raw: string): { input: unknown } => ({ input: parseLine(raw).ok ? JSON.parse(raw) : undefined });
+
+  /** The failure record of item k of a block, from the worker's account of it. */
+  const failureOf = (block: LineBlock, f: LineFailure, streamIndex: number): FailureRecord => {
+    const index = block.first + f.k;
+    const line = block.numbers[f.k]!;
+    if (f.kind === 'invalid') {
+      const error = invalidInputInfo(f.message);
+      const where = printable(`${job.inputDisplay}:${line}: ${error.message}`);
+      if (result.invalidLines.length < NAMED_INVALID_LINES) result.invalidLines.push(where);
+      job.onNote(`batchtools: ${where} (reported as a failed item, ${error.code})`);
+      return { index, line, raw: f.raw, error };
+    }
+    if (f.kind === 'not-json') return { index, line, ...inputOf(f.raw), error: notJsonInfo(1) };
+    return { index, line, ...inputOf(f.raw), error: describe(taskErrorToItemError(index, f.error, 1), streamIndex, index) };
+  };
+
+  const deliver = (block: LineBlock, text: string, failures: FailureRecord[]): void => {
+    let out = text;
+    if (failures.length > 0) {
+      const ok = text.split('\n');
+      const lines: string[] = [];
+      let o = 0;
+      let f = 0;
+      for (let k = 0; k < block.count; k++) {
+        const failure = failures[f];
+        if (failure !== undefined && failure.index === block.first + k) {
+          lines.push(failureLine(failure.index, failure.line, failure.error, job.runId));
+          result.failedByCode[failure.error.code] = (result.failedByCode[failure.error.code] ?? 0) + 1;
+          f++;
+        } else lines.push(ok[o++]!);
+      }
+      out = `${lines.join('\n')}\n`;
+    }
+    result.decided += block.count;
+    result.failed += failures.length;
+    result.succeeded += block.count - failures.length;
+    sink.block(block.first, block.count, out, failures);
+    job.onCount(result.decided, result.failed);
+  };
+
+  // Stream index -> the item sent; blocks to run again, one item each; items sent and not yet back.
+  const sent = new Map<number, BlockItem>();
+  let nextSent = 0;
+  const redo: BlockItem[] = [];
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  const rouse = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const stopped = (): boolean => job.signal.aborted || job.stopSignal?.aborted === true;
+  job.signal.addEventListener('abort', rouse);
+  job.stopSignal?.addEventListener('abort', rouse);
+
+  // Per stream index: the block's first input index and its item count (a trace names blocks; reports want items).
+  const firsts: number[] = [];
+  const counts: number[] = [];
+  const send = (item: BlockItem): BlockItem => {
+    firsts.push(item[0].first);
+    counts.push(item[0].count);
+    sent.set(nextSent++, item);
+    inFlight++;
+    return item;
+  };
+  async function* items(): AsyncGenerator<BlockItem> {
+    for await (const piece of lineBlocks(job.input, size, job.skip, parseLine)) {
+      while (redo.length > 0) yield send(redo.shift()!);
+      if (sink.congested) await sink.drain();
+      if ('skipped' in piece) {
+        sink.skip(piece.skipped, piece.skipped.index);
+        continue;
+      }
+      yield send([piece.block, inner, fused !== undefined]);
+    }
+    // The input is read: what is left are the items to run again, known only once their block came back.
+    for (;;) {
+      while (redo.length > 0) yield send(redo.shift()!);
+      if (inFlight === 0 || stopped()) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  }
+
+  let libraryTrace: RunTrace | undefined;
+  const progressTrace: Array<{ t: number; items: number; failed: number }> = [];
+  let droppedSamples = 0;
+  let lastDone = 0;
+  let lastFailed = 0;
+  const options: StreamOptions = {
+    ordered: false,
+    signal: job.signal,
+    ...(job.stopSignal ? { stopSignal: job.stopSignal } : {}),
+    abortGraceMs: ABORT_GRACE_MS,
+  };
+  if (job.trace === true) {
+    options.onTrace = (trace) => {
+      libraryTrace = trace;
+    };
+    options.onProgress = (p: Progress) => {
+      if (progressTrace.length < TRACE_SAMPLES) {
+        progressTrace.push({ t: Math.round(p.elapsedMs * 1000) / 1000, items: p.done - lastDone, failed: p.failed - lastFailed });
+        lastDone = p.done;
+        lastFailed = p.failed;
+      } else droppedSamples++;
+    };
+  }
+  if (job.timeout !== undefined) options.timeout = job.timeout;
+
+  try {
+    job.onStart(threads);
+    const wrapper = defineTask<BlockItem, BlockReply>(WORKER_MODULE, 'runBlock');
+    for await (const r of rt.stream(items(), wrapper, options)) {
+      const item = sent.get(r.index)!;
+      sent.delete(r.index);
+      inFlight--;
+      const [block, , stages] = item;
+      if (r.status === 'fulfilled') {
+        const [text, lineFailures, ms, loadError] = r.value;
+        if (loadError) {
+          const remote = fromEnvelope(loadError);
+          throw new TaskLoadError(remote.message, remote.cause === undefined ? undefined : { cause: remote.cause });
+        }
+        adapt(block.count, ms);
+        deliver(block, text, lineFailures === null ? [] : lineFailures.map((f) => failureOf(block, f, r.index)));
+      } else if (block.count > 1) {
+        // The block failed as a whole (crash, OOM, timeout): its items run again one by one.
+        for (let k = 0; k < block.count; k++) redo.push([single(block, k), inner, stages]);
+      } else {
+        const error = describe(r.reason, r.index, block.first);
+        const raw = new TextDecoder().decode(block.bytes);
+        deliver(block, '', [{ index: block.first, line: block.numbers[0]!, ...inputOf(raw), error }]);
+      }
+      rouse();
+      if (sink.congested) await sink.drain();
+    }
+    if (job.stopSignal?.aborted) throw job.stopSignal.reason;
+  } finally {
+    job.signal.removeEventListener('abort', rouse);
+    job.stopSignal?.removeEventListener('abort', rouse);
+    await rt.close();
+  }
+  result.durationMs = performance.now() - t0;
+  if (job.trace === true) {
+    result.runTrace = libraryTrace === undefined ? undefined : inItems(libraryTrace, firsts, counts);
+    result.trace = result.runTrace
+      ? { source: 'onTrace', ...result.runTrace }
+      : libraryTrace
+      ? { source: 'onTrace', ...libraryTrace }
+      : { source: 'onProgress', chunks: progressTrace, decisions: [], ...(droppedSamples > 0 ? { droppedSamples } : {}) };
+  }
+  return result;
+
+}
+
+/** A library trace of blocks, in items: each chunk's first input index and item count. */
+function inItems(trace: RunTrace, firsts: readonly number[], counts: readonly number[]): RunTrace {
+  const chunks = trace.chunks.map((c) => {
+    if (c.first === undefined) return c;
+    const lines = (from: number, n: number): number => {
+      let sum = 0;
+      for (let i = from; i < from + n && i < counts.length; i++) sum += counts[i]!;
+      return sum;
+    };
+    const items = lines(c.first, c.items);
+    const mapped = { ...c, first: firsts[c.first] ?? c.first, items };
+    if (c.gaveWay !== undefined) mapped.gaveWay = lines(c.first + c.items, c.gaveWay);
+    return mapped;
+  });
+  return { ...trace, chunks };
+}

@@ -1,0 +1,170 @@
+/**
+ * The CLI's byte path, worker side: one call runs a whole block of input lines (see line-blocks.ts). For each
+ * item it decodes the line (strict UTF-8), parses it with the CLI's rules ({@link parseLine}: the same checks and
+ * messages as before), runs the task and writes the item's output line; the block's reply is one string holding
+ * the output lines of the items that succeeded, in order, plus a record for each item that did not (bad input,
+ * a task error as an envelope, a result with no JSON form), with the item's text so the main thread can write
+ * its failure record. The main thread never parses a line nor stringifies a result.
+ *
+ * A task that crashes, runs out of memory or times out takes the whole block down: the main thread then runs the
+ * block's items one per block, so the item to blame is named (and only it fails).
+ */
+import type { TaskContext, TaskSpec } from '../task.ts';
+import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
+import { DROPPED, decodeValue } from '../worker/composite.ts';
+import { loadTask, type LoadedTask } from '../worker/load-task.ts';
+import { firstInvalid, parseLine } from './input.ts';
+import type { LineBlock } from './line-blocks.ts';
+import { filteredLine, successLine } from './records.ts';
+
+/**
+ * One item of the library's stream in a byte-path run: the block, the task (a module export, or the composite of
+ * `--stage` / `--filter`), and whether it is such a composite (its results may be the drop mark, or wrapped).
+ * A tuple, not a record: records of one shape would be packed as columns, which long strings do not pay for.
+ */
+export type BlockItem = readonly [block: LineBlock, task: TaskSpec, stages: boolean];
+
+/** Why one item of a block has no output line of its own. */
+export type LineFailure =
+  | { k: number; kind: 'invalid'; message: string; raw: string }
+  | { k: number; kind: 'task'; error: ErrorEnvelope; raw: string }
+  | { k: number; kind: 'not-json'; raw: string };
+
+/**
+ * A block's reply (a tuple, see {@link BlockItem}): the output lines (each ends with `\n`) of the items that
+ * succeeded, in order; the items that did not, in order (null when none); the time spent in the call, ms; and
+ * when the task could not be loaded, its error (the run stops with it).
+ */
+export type BlockReply = [text: string, failures: LineFailure[] | null, ms: number, loadError?: ErrorEnvelope];
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lossy = new TextDecoder('utf-8', { ignoreBOM: true });
+
+const loaded = new Map<string, LoadedTask>();
+const keyOf = (spec: TaskSpec): string => JSON.stringify(spec);
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+
+/** The block's text decoder: all ASCII (slice the one string), or per line. */
+interface Texts {
+  whole: string | null;
+  bytes: Uint8Array;
+}
+
+function texts(bytes: Uint8Array): Texts {
+  try {
+    const whole = utf8.decode(bytes);
+    return { whole: whole.length === bytes.length ? whole : null, bytes };
+  } catch {
+    return { whole: null, bytes };
+  }
+}
+
+/** Item k's text, or its problem (invalid UTF-8) with a lossy text. */
+function textAt(t: Texts, s: number, e: number): { text: string; problem?: string } {
+  if (t.whole !== null) return { text: t.whole.slice(s, e) };
+  const bytes = t.bytes.subarray(s, e);
+  try {
+    return { text: utf8.decode(bytes) };
+  } catch {
+    const problem = `invalid UTF-8 at byte ${firstInvalid(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length))} of the line`;
+    return { text: lossy.decode(bytes), problem };
+  }
+}
+
+/** Run a block (the task the CLI gives the library). Synchronous while the task is. */
+export function runBlock(item: BlockItem, context: TaskContext): BlockReply | Promise<BlockReply> {
+  const [block, task] = item;
+  const fn = loaded.get(keyOf(task));
+  if (fn === undefined) {
+    return loadTask(task).then(
+      (f) => {
+        loaded.set(keyOf(task), f);
+        return runBlock(item, context);
+      },
+      (error: unknown): BlockReply => ['', null, 0, toEnvelope(error)],
+    );
+  }
+  const state = { out: [] as string[], failures: null as LineFailure[] | null, t0: performance.now() };
+  return runFrom(item, context, fn, texts(block.bytes), state, 0);
+}
+
+interface State {
+  out: string[];
+  failures: LineFailure[] | null;
+  t0: number;
+}
+
+/** The output line of item k's value (or its failure record). */
+function settle(item: BlockItem, k: number, raw: string, value: unknown, state: State): void {
+  const [block, , stages] = item;
+  const index = block.first + k;
+  const line = block.numbers[k]!;
+  const text = !stages
+    ? successLine(index, line, value)
+    : value === DROPPED
+      ? filteredLine(index, line)
+      : successLine(index, line, decodeValue(value));
+  if (text === undefined) (state.failures ??= []).push({ k, kind: 'not-json', raw });
+  else state.out.push(text);
+}
+
+function fail(k: number, raw: string, error: unknown, state: State): void {
+  (state.failures ??= []).push({ k, kind: 'task', error: toEnvelope(error), raw });
+}
+
+function done(state: State): BlockReply {
+  const n = state.out.length;
+  return [n === 0 ? '' : `${state.out.join('\n')}\n`, state.failures, performance.now() - state.t0];
+}
+
+function runFrom(item: BlockItem, context: TaskContext, fn: LoadedTask, t: Texts, state: State, from: number): BlockReply | Promise<BlockReply> {
+  const block = item[0];
+  const ctx = { signal: context.signal, workerId: context.workerId, host: context.host, index: 0 } as TaskContext & { index: number };
+  for (let k = from; k < block.count; k++) {
+    const problem = block.problems?.find((p) => p[0] === k);
+    if (problem) {
+      (state.failures ??= []).push({ k, kind: 'invalid', message: problem[1], raw: '' });
+      continue;
+    }
+    const { text, problem: bad } = textAt(t, block.bounds[2 * k]!, block.bounds[2 * k + 1]!);
+    const parsed = bad === undefined ? parseLine(text) : { ok: false as const, message: bad };
+    if (!parsed.ok) {
+      (state.failures ??= []).push({ k, kind: 'invalid', message: parsed.message, raw: text });
+      continue;
+    }
+    ctx.index = block.first + k;
+    let value: unknown;
+    try {
+      value = fn(parsed.value, ctx);
+    } catch (error) {
+      fail(k, text, error, state);
+      continue;
+    }
+    if (isThenable(value)) return finishAsync(item, context, fn, t, state, k, text, value);
+    settle(item, k, text, value, state);
+  }
+  return done(state);
+}
+
+async function finishAsync(
+  item: BlockItem,
+  context: TaskContext,
+  fn: LoadedTask,
+  t: Texts,
+  state: State,
+  k: number,
+  raw: string,
+  pending: PromiseLike<unknown>,
+): Promise<BlockReply> {
+  let value: unknown;
+  try {
+    value = await pending;
+  } catch (error) {
+    fail(k, raw, error, state);
+    return runFrom(item, context, fn, t, state, k + 1);
+  }
+  settle(item, k, raw, value, state);
+  return runFrom(item, context, fn, t, state, k + 1);
+}

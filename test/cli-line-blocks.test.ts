@@ -1,0 +1,123 @@
+// The byte path's splitter (src/cli/line-blocks.ts) finds exactly the items the line reader finds (readLines +
+// entries): same indices, line numbers, texts and problems, whatever the chunk boundaries and block sizes.
+import { describe, expect, it } from 'vitest';
+import { entries, parseLine, readLines, type Entry } from '../src/cli/input.ts';
+import { lineBlocks, type BlockPiece } from '../src/cli/line-blocks.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+async function* chunks(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+interface Seen {
+  index: number;
+  line: number;
+  text: string;
+  problem?: string;
+}
+
+/** What the line reader makes of the input (problems as the messages it gives). */
+async function byLines(bytes: Buffer, max: number): Promise<Seen[]> {
+  const out: Seen[] = [];
+  for await (const e of entries(readLines(chunks(bytes, 7), undefined, max))) {
+    const seen: Seen = { index: e.index, line: e.line, text: e.raw };
+    if (!e.parsed.ok && !e.parsed.message.startsWith('invalid JSON') && !e.parsed.message.startsWith('cannot be read')) seen.problem = e.parsed.message;
+    out.push(seen);
+  }
+  return out;
+}
+
+/** What the splitter makes of it: the blocks' items, with their bytes decoded (invalid UTF-8 marked). */
+async function byBlocks(bytes: Buffer, chunk: number, lines: number, max: number, skip?: (i: number) => boolean): Promise<{ seen: Seen[]; skipped: Entry[] }> {
+  const seen: Seen[] = [];
+  const skipped: Entry[] = [];
+  let next = 0;
+  const pieces: BlockPiece[] = [];
+  for await (const p of lineBlocks(chunks(bytes, chunk), { lines, bytes: 1 << 20 }, skip, parseLine, max)) pieces.push(p);
+  for (const p of pieces) {
+    if ('skipped' in p) {
+      expect(p.skipped.index).toBe(next++);
+      skipped.push(p.skipped);
+      continue;
+    }
+    const b = p.block;
+    expect(b.first).toBe(next);
+    expect(b.count).toBeLessThanOrEqual(lines);
+    expect(b.bytes.byteOffset).toBe(0);
+    expect(b.bytes.buffer.byteLength).toBe(b.bytes.length);
+    for (let k = 0; k < b.count; k++) {
+      const raw = b.bytes.subarray(b.bounds[2 * k], b.bounds[2 * k + 1]);
+      const problem = b.problems?.find((x) => x[0] === k)?.[1];
+      let text: string;
+      try {
+        text = utf8.decode(raw);
+      } catch {
+        text = '<invalid UTF-8>';
+      }
+      seen.push({ index: b.first + k, line: b.numbers[k]!, text: problem === undefined ? text : '', ...(problem === undefined ? {} : { problem }) });
+    }
+    next += b.count;
+  }
+  return { seen, skipped };
+}
+
+const MAX = 40;
+const tricky = Buffer.concat([
+  Buffer.from([0xef, 0xbb, 0xbf]),
+  Buffer.from('{"a":1}\r\n\n   \n\t\r\n{"b":2}\n'),
+  Buffer.from(' \u00a0\u3000 \n'), // Unicode white space only: blank
+  Buffer.from('\u00a0{"c":3}\n'), // white space, then an item
+  Buffer.from([0x7b, 0xff, 0x7d, 0x0a]), // invalid UTF-8
+  Buffer.from(`${'x'.repeat(MAX + 1)}\n`), // too long
+  Buffer.from(`${'y'.repeat(3 * MAX)}\n`), // far too long (spans chunks)
+  Buffer.from('not json\n'),
+  Buffer.from('"\u00e9t\u00e9"\r\n'),
+  Buffer.from('\r\n'),
+  Buffer.from('[1,2]'), // no final newline
+]);
+
+describe('lineBlocks', () => {
+  it('finds the items readLines + entries find, for every chunk size and block size', async () => {
+    const expected = (await byLines(tricky, MAX)).map((s) => (s.problem?.startsWith('invalid UTF-8') ? { ...s, text: '<invalid UTF-8>', problem: undefined } : s));
+    const normalized = expected.map((s) => {
+      const { problem, ...rest } = s;
+      return problem === undefined ? rest : { ...rest, text: '', problem };
+    });
+    expect(normalized.length).toBe(9);
+    for (const chunk of [1, 2, 3, 5, 13, 64, 4096]) {
+      for (const lines of [1, 2, 3, 100]) {
+        const { seen, skipped } = await byBlocks(tricky, chunk, lines, MAX);
+        expect(skipped).toEqual([]);
+        expect(seen, `chunk ${chunk}, lines ${lines}`).toEqual(normalized);
+      }
+    }
+  });
+
+  it('hands out skipped items on their own, in order, with their text and parsed value on demand', async () => {
+    const input = Buffer.from(['{"n":0}', '', '{"n":1}', '{"n":2}', 'bad', '{"n":4}', `${'z'.repeat(MAX + 5)}`, '{"n":6}'].join('\n'));
+    const skipSet = new Set([0, 2, 3, 5]);
+    for (const chunk of [1, 4, 1000]) {
+      const { seen, skipped } = await byBlocks(input, chunk, 2, MAX, (i) => skipSet.has(i));
+      expect(seen.map((s) => s.index)).toEqual([1, 4, 6]);
+      expect(seen.map((s) => s.line)).toEqual([3, 6, 8]);
+      expect(skipped.map((e) => [e.index, e.line, e.raw])).toEqual([
+        [0, 1, '{"n":0}'],
+        [2, 4, '{"n":2}'],
+        [3, 5, 'bad'],
+        [5, 7, ''],
+      ]);
+      expect(skipped[0]!.parsed).toEqual({ ok: true, value: { n: 0 } });
+      expect(skipped[2]!.parsed.ok).toBe(false);
+      expect(skipped[3]!.parsed).toEqual({ ok: false, message: `the line is longer than ${MAX} bytes` });
+    }
+  });
+
+  it('keeps memory bounded: blocks never exceed the line count, and a long run of skipped lines is not held', async () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ n: i }));
+    const input = Buffer.from(`${lines.join('\n')}\n`);
+    const { seen, skipped } = await byBlocks(input, 512, 64, 1 << 20, (i) => i < 4990);
+    expect(skipped).toHaveLength(4990);
+    expect(seen.map((s) => s.text)).toEqual(lines.slice(4990));
+  });
+});
