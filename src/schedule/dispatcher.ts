@@ -439,7 +439,9 @@ export class Run {
       if (this.#inFlight.size === 0) this.#stopper.clearGrace();
       return;
     }
-    const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#retryTimers.size === 0 && !this.#pulling;
+    // A graceful stop does not wait for a read still unanswered once the rest is done (an input that stalls, a
+    // terminal, a pipe in the middle of a long line): it is abandoned, and the source closed.
+    const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#retryTimers.size === 0 && (!this.#pulling || this.#draining);
     const { source } = this.#s;
     if ((source.done || (this.#draining && source.held !== true)) && idle) {
       this.#finished = true;
