@@ -4,9 +4,13 @@
  * every item fails (with --failures), samples the live heap after forced GCs (fixtures/heap-peak.cjs), and fails
  * when the larger run's peak live heap grows by more than BYTES_PER_ITEM per extra item.
  *
- * Not part of `npm test`: the peak includes chunks in flight, whose size the adaptive policy picks from the
- * machine's speed, so on a loaded machine it varies by a few MB; measure on a quiet one.
- * Run: node --import tsx test/reliability/failures-memory.ts [small=4000] [large=100000]
+ * Not part of `npm test`: the peak also holds chunks in flight and output lines waiting for an earlier line (kept in
+ * memory up to ordered-output.ts's budget, then spilled to disk), which grow with the chunk sizes the adaptive
+ * policy picks as a run gets longer and with the machine's load: bounded, but not flat for small runs. Measured on
+ * the shared machine (load 6-20): 10.4 MB for 4,000 failures, 23.9 MB for 60,000 (254 B per extra failure: the
+ * buffers filling), 20.9 MB for 60,000 and 29.1 MB for 200,000 (62 B per extra failure, falling: bounded). Kept
+ * failures cost more than 500 B each, at every size.
+ * Run: node --import tsx test/reliability/failures-memory.ts [small=50000] [large=200000]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,7 +42,7 @@ async function failingRun(dir: string, n: number): Promise<number> {
   return Number(readFileSync(heapFile, 'utf8'));
 }
 
-const [small, large] = [Number(process.argv[2] ?? 4_000), Number(process.argv[3] ?? 100_000)];
+const [small, large] = [Number(process.argv[2] ?? 50_000), Number(process.argv[3] ?? 200_000)];
 const dir = mkdtempSync(join(tmpdir(), 'bt-failures-memory-'));
 try {
   const a = await failingRun(dir, small);
