@@ -12,26 +12,19 @@
  * itself: the timers (retry backoffs, the breaker's cool-down, run-time deadlines, the abort grace period), the
  * start-up crash limit, the one-item split of the half-open probe, and when the run ends.
  */
-import { ErrorCodes, RunError, TaskLoadError } from '../errors.ts';
+import { TaskLoadError } from '../errors.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
-import { packNumbers, packValues, unpackValues } from '../transport/pack.ts';
-import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
-import { isSharedView, sharedOutput } from '../transport/shared-input.ts';
+import type { ChunkReply } from '../transport/protocol.ts';
+import { sharedOutput } from '../transport/shared-input.ts';
+import { chunkMessage, deliverReply, type ChunkContext } from './chunk-io.ts';
 import { ChunkStopper } from './deadlines.ts';
 import { FailureHandling, type ItemFailure, type Verdict } from './failures.ts';
-import {
-  classifyChunkError,
-  decideChunkFailure,
-  splitRest,
-  taskErrorToItemError,
-  type ChunkFailure,
-  type DeathPoint,
-  type Work,
-} from './outcomes.ts';
+import { classifyChunkError, decideChunkFailure, splitRest, type ChunkFailure, type Work } from './outcomes.ts';
 import { ChunkRecorder } from './recorder.ts';
 import type { RunSettings, RunSummary } from './run-types.ts';
 import { RunState } from './slots.ts';
 import { sliceItems, SharedNumberSource, type Batch } from './source.ts';
+import { StartupGuard } from './startup-guard.ts';
 
 export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace, TraceFailure } from './run-types.ts';
 
@@ -47,16 +40,11 @@ interface InFlight extends Work {
 const [NONE, PROBE, ANY] = [0, 1, 2] as const;
 type Admission = typeof NONE | typeof PROBE | typeof ANY;
 
-/** Give up on a run whose workers keep dying before any of them has loaded the task. */
-const STARTUP_CRASH_LIMIT = 3;
 /**
  * Progress slots per pool thread (at least 16 in all). A chunk in flight holds one, so this is a hard bound on the
  * chunks in flight whatever the policy asks for; `#admit()` checks it like the policy's own bound.
  */
 const SLOTS_PER_THREAD = 4;
-
-/** Per pool thread: chunks in a row that may die before a worker takes them without being judged (see `#whereDied`). */
-const UNREACHED_LIMIT = 8;
 
 let nextRunId = 0;
 
@@ -85,16 +73,14 @@ export class Run {
   #done = 0;
   #failed = 0;
   #chunks = 0;
-  #crashesBeforeLoad = 0;
-  /** Chunks in a row that failed before any worker took them (see `#whereDied`). */
-  #unreached = 0;
+  readonly #startup: StartupGuard;
   readonly #onAbort = (): void => this.#stop(this.#s.signal?.reason);
   /** A graceful stop was asked for: no more input is taken; what was taken finishes. */
   #draining = false;
   /** The runner's workers are threads of this process: shared memory, packed payloads and stealing apply. */
   readonly #local: boolean;
-  /** Numeric input in shared memory: numeric results are written into this shared output, by input index. */
-  readonly #out: Float64Array | undefined;
+  /** What every chunk carries besides its items (numeric input in shared memory: `out`, the shared output). */
+  readonly #chunk: ChunkContext;
   /** Chunks that claimed a hungry worker and will come back early (their replies have not landed yet). */
   #yielding = 0;
   readonly #onStopAsked = (): void => this.#drain();
@@ -106,7 +92,16 @@ export class Run {
     this.#stopper = new ChunkStopper(this.#slots, settings.pool, this.#inFlight);
     this.#failures = new FailureHandling(settings.retry, settings.breaker);
     this.#local = settings.local === true;
-    this.#out = this.#local && settings.source instanceof SharedNumberSource ? sharedOutput(settings.source.total) : undefined;
+    this.#startup = new StartupGuard(settings.threads, this.#local);
+    this.#chunk = {
+      task: settings.task,
+      local: this.#local,
+      slots: this.#slots,
+      host: settings.host === true,
+      timed: settings.timeout !== undefined,
+      runId: this.#id,
+      out: this.#local && settings.source instanceof SharedNumberSource ? sharedOutput(settings.source.total) : undefined,
+    };
     this.done = new Promise<RunSummary>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -244,31 +239,13 @@ export class Run {
   /** Send one chunk. Called only from `#pump()` after `#admit()`, so a slot is free. */
   #send(work: Work, probe: boolean): void {
     const slot = this.#slots.take();
-    const { items } = work.batch;
-    // Local workers share this process's memory: shared views travel as they are, numbers and records packed.
-    // Another engine's runner gets plain arrays (or a Float64Array of numbers), which it encodes itself.
-    const shared = this.#local && isSharedView(items);
-    const packed = shared ? null : this.#local ? packValues(items) : packItemsForRemote(items);
-    const message: ChunkMessage = {
-      task: this.#s.task,
-      start: work.batch.start,
-      items: shared ? items : (packed?.payload ?? (Array.isArray(items) ? items : Array.from(items as ArrayLike<unknown>))),
-      state: this.#slots.buffer,
-      slots: this.#slots.size,
-      verify: work.isolating,
-      host: this.#s.host === true,
-      timed: this.#s.timeout !== undefined,
-      runId: this.#id,
-      slot,
-    };
-    if (this.#out) message.out = this.#out;
-    if (this.#local) message.yieldable = true;
+    const { message, transfer } = chunkMessage(work, slot, this.#chunk);
     const flight: InFlight = { ...work, slot, sentAt: performance.now() };
     if (probe) this.#failures.probeSent(flight);
     this.#inFlight.add(flight);
     let pending: Promise<ChunkReply>;
     try {
-      pending = this.#s.pool.run(message, packed ? { transferList: packed.transfer } : {});
+      pending = this.#s.pool.run(message, transfer ? { transferList: transfer } : {});
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -297,7 +274,7 @@ export class Run {
 
   #onReply(flight: InFlight, reply: ChunkReply): void {
     if (!this.#land(flight)) return;
-    this.#unreached = 0;
+    this.#startup.replied();
     if (reply.loadError) {
       const remote = fromEnvelope(reply.loadError);
       this.#stop(new TaskLoadError(remote.message, remote.cause === undefined ? undefined : { cause: remote.cause }));
@@ -311,27 +288,8 @@ export class Run {
       this.#yielding += this.#slots.setHunger(0);
       this.#yielding = Math.max(0, this.#yielding - 1);
     }
-    // Results written to the shared output are read there (a view, no copy); packed ones are unpacked once.
-    const values =
-      reply.values === null ? this.#out!.subarray(batch.start, batch.start + reply.ran) : unpackValues(reply.values);
-    const { sink } = this.#s;
-    // Successes go to the sink in runs between failures (one call per run when the sink takes runs).
-    let failures: ItemFailure[] | undefined;
-    let from = 0;
-    for (let e = 0; e <= errors.length; e++) {
-      const error = errors[e];
-      const to = error ? error[0] : reply.ran;
-      if (to > from) {
-        this.#done += to - from;
-        if (sink.values) sink.values(batch.start, values, from, to);
-        else for (let k = from; k < to; k++) sink.value(batch.start + k, values[k]);
-      }
-      if (error) {
-        const k = error[0];
-        (failures ??= []).push({ error: taskErrorToItemError(batch.start + k, error[1], attempts), item: batch.items[k] });
-      }
-      from = to + 1;
-    }
+    const { succeeded, failures } = deliverReply(batch, attempts, reply, this.#chunk.out, this.#s.sink);
+    this.#done += succeeded;
     this.#chunks++;
     this.#recorder.observe(flight, 'ok', reply);
     if (reply.yielded && reply.ran < batch.items.length) {
@@ -343,19 +301,15 @@ export class Run {
   }
 
   #onChunkError(flight: InFlight, error: unknown): void {
-    const position = { ...this.#whereDied(flight), stage: this.#slots.stage(flight.slot) };
+    const position = { ...this.#startup.whereDied(this.#slots, flight.slot), stage: this.#slots.stage(flight.slot) };
     if (!this.#land(flight)) return;
     const failure: ChunkFailure =
       flight.timedOut === undefined
         ? classifyChunkError(error)
         : { kind: 'timeout', error: new Error(`ran longer than its ${this.#s.timeout} ms deadline`) };
-    const blameless = position.foreign === true && failure.kind === 'crash';
-    if (failure.kind === 'crash' && !blameless && this.#slots.loads === 0 && ++this.#crashesBeforeLoad >= STARTUP_CRASH_LIMIT) {
-      const detail = `${failure.exitCode === undefined ? '' : `exit code ${failure.exitCode}: `}${String((error as Error)?.message)}`;
-      const message =
-        `workers keep dying before the task is loaded (${this.#crashesBeforeLoad} in a row, last: ${detail}); ` +
-        'check that the task module can be imported on its own';
-      this.#stop(new RunError(ErrorCodes.STARTUP_FAILED, message, { cause: error }));
+    const startupFailed = this.#startup.judge(failure, position, this.#slots.loads, error);
+    if (startupFailed) {
+      this.#stop(startupFailed);
       return;
     }
     this.#recorder.observe(flight, failure.kind, undefined);
@@ -366,18 +320,6 @@ export class Run {
     const { start, items } = flight.batch;
     const failures = decision.failed.map((e): ItemFailure => ({ error: e, item: items[e.index - start] }));
     if (this.#carryOut(this.#failures.landed(flight, 0, failures))) this.#afterChunk();
-  }
-
-  /**
-   * Where a failed chunk's worker was, from its progress slot. A local chunk that never reached a worker (no thread
-   * took it: the worker died before it got there, from code that was not this chunk's) counts as killed by foreign
-   * code, up to UNREACHED_LIMIT times in a row without a reply, after which it is judged as a chunk that had not
-   * begun (a pool whose workers cannot start at all must still end the run).
-   */
-  #whereDied(flight: InFlight): DeathPoint {
-    const position = this.#slots.position(flight.slot);
-    if (!this.#local || position.foreign || position.item !== null || this.#slots.thread(flight.slot) !== 0) return position;
-    return ++this.#unreached <= UNREACHED_LIMIT * this.#s.threads ? { ...position, foreign: true } : position;
   }
 
   /** Carry out what failures.ts decided for a landed chunk. False when that ended the run. */
@@ -478,10 +420,4 @@ export class Run {
   #elapsed(): number {
     return performance.now() - this.#t0;
   }
-}
-
-/** For a remote engine: numbers as a Float64Array (moved), anything else as it is. */
-function packItemsForRemote(items: ArrayLike<unknown>): { payload: Float64Array; transfer: ArrayBuffer[] } | null {
-  const numbers = packNumbers(items);
-  return numbers ? { payload: numbers, transfer: [numbers.buffer as ArrayBuffer] } : null;
 }
