@@ -20,13 +20,14 @@ import { createRuntime, type Runtime } from '../runtime.ts';
 import { taskErrorToItemError } from '../schedule/outcomes.ts';
 import { defineTask } from '../task.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
-import type { Progress, RunTrace, StreamOptions } from '../index.ts';
+import type { RunTrace } from '../index.ts';
 import type { EngineJob, EngineResult, EngineSink } from './engine.ts';
 import { parseLine } from './input.ts';
 import { lineBlocks, type BlockSize, type LineBlock } from './line-blocks.ts';
 import type { BlockItem, BlockReply, LineFailure } from './line-worker.ts';
 import { errorInfo, failureLine, invalidInputInfo, notJsonInfo, type ErrorInfo, type FailureRecord } from './records.ts';
 import { stagesTask } from './stages.ts';
+import { cliStream } from './stream-options.ts';
 import { printable } from './summary.ts';
 
 /** A sink that also takes the outcomes of a block of consecutive items at once. */
@@ -51,8 +52,6 @@ const BLOCK_MS = 2;
 const MAX_BLOCK_LINES = 4096;
 const MAX_BLOCK_BYTES = 1 << 20;
 const NAMED_INVALID_LINES = 5;
-const TRACE_SAMPLES = 10_000;
-const ABORT_GRACE_MS = 200;
 
 const WORKER_MODULE = fileURLToPath(new URL(fromSource ? './line-worker.ts' : './line-worker.js', import.meta.url));
 
@@ -203,30 +202,8 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
     }
   }
 
-  let libraryTrace: RunTrace | undefined;
-  const progressTrace: Array<{ t: number; items: number; failed: number }> = [];
-  let droppedSamples = 0;
-  let lastDone = 0;
-  let lastFailed = 0;
-  const options: StreamOptions = {
-    ordered: false,
-    signal: job.signal,
-    ...(job.stopSignal ? { stopSignal: job.stopSignal } : {}),
-    abortGraceMs: ABORT_GRACE_MS,
-  };
-  if (job.trace === true) {
-    options.onTrace = (trace) => {
-      libraryTrace = trace;
-    };
-    options.onProgress = (p: Progress) => {
-      if (progressTrace.length < TRACE_SAMPLES) {
-        progressTrace.push({ t: Math.round(p.elapsedMs * 1000) / 1000, items: p.done - lastDone, failed: p.failed - lastFailed });
-        lastDone = p.done;
-        lastFailed = p.failed;
-      } else droppedSamples++;
-    };
-  }
-  if (job.timeout !== undefined) options.timeout = job.timeout;
+  const stream = cliStream(job);
+  const { options } = stream;
 
   try {
     job.onStart(threads);
@@ -262,14 +239,7 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
     await rt.close();
   }
   result.durationMs = performance.now() - t0;
-  if (job.trace === true) {
-    result.runTrace = libraryTrace === undefined ? undefined : inItems(libraryTrace, firsts, counts);
-    result.trace = result.runTrace
-      ? { source: 'onTrace', ...result.runTrace }
-      : libraryTrace
-      ? { source: 'onTrace', ...libraryTrace }
-      : { source: 'onProgress', chunks: progressTrace, decisions: [], ...(droppedSamples > 0 ? { droppedSamples } : {}) };
-  }
+  stream.finish(result, (trace) => inItems(trace, firsts, counts));
   return result;
 
 }

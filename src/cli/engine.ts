@@ -9,7 +9,8 @@ import { defineTask } from '../task.ts';
 import { toStageError } from '../pipeline/errors.ts';
 import { DROPPED, decodeValue } from '../worker/composite.ts';
 import { stagesTask, type StageSetting } from './stages.ts';
-import type { PoolPlan, Progress, RunTrace, StreamOptions } from '../index.ts';
+import { cliStream } from './stream-options.ts';
+import type { PoolPlan, RunTrace } from '../index.ts';
 import type { Entry } from './input.ts';
 import {
   errorInfo,
@@ -85,8 +86,6 @@ export interface EngineResult {
 
 /** How many bad lines are named one by one. */
 const NAMED_INVALID_LINES = 5;
-/** Progress samples kept for a report; later ones are counted, not kept. */
-const TRACE_SAMPLES = 10_000;
 
 /**
  * The library names an item by its position in the stream it was given; the CLI feeds it only the entries that
@@ -100,8 +99,6 @@ function namedByInputIndex(info: ErrorInfo, streamIndex: number, inputIndex: num
   if (rest.length > 0 && /[0-9]/.test(rest[0]!)) return info;
   return { ...info, message: `item ${inputIndex}${rest}` };
 }
-/** How long running chunks may go on after Ctrl-C before their workers are stopped, ms (results are dropped). */
-const ABORT_GRACE_MS = 200;
 
 /** Run the entries; resolves when every entry is decided, rejects on a run-level failure or abort. */
 export async function runEngine(job: EngineJob): Promise<EngineResult> {
@@ -168,31 +165,9 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
     }
   }
 
-  let libraryTrace: RunTrace | undefined;
-  const progressTrace: Array<{ t: number; items: number; failed: number }> = [];
-  let droppedSamples = 0;
-  let lastDone = 0;
-  let lastFailed = 0;
-  const options: StreamOptions = {
-    ordered: false,
-    signal: job.signal,
-    ...(job.stopSignal ? { stopSignal: job.stopSignal } : {}),
-    abortGraceMs: ABORT_GRACE_MS,
-  };
-  if (job.trace === true) {
-    options.onTrace = (trace) => {
-      libraryTrace = trace;
-    };
-    options.onProgress = (p: Progress) => {
-      if (progressTrace.length < TRACE_SAMPLES) {
-        progressTrace.push({ t: Math.round(p.elapsedMs * 1000) / 1000, items: p.done - lastDone, failed: p.failed - lastFailed });
-        lastDone = p.done;
-        lastFailed = p.failed;
-      } else droppedSamples++;
-    };
-  }
+  const stream = cliStream(job);
+  const { options } = stream;
   if (job.retries !== undefined) options.retries = job.retries;
-  if (job.timeout !== undefined) options.timeout = job.timeout;
 
   try {
     job.onStart(threads);
@@ -222,11 +197,6 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
     await rt.close();
   }
   result.durationMs = performance.now() - t0;
-  if (job.trace === true) {
-    result.runTrace = libraryTrace;
-    result.trace = libraryTrace
-      ? { source: 'onTrace', ...libraryTrace }
-      : { source: 'onProgress', chunks: progressTrace, decisions: [], ...(droppedSamples > 0 ? { droppedSamples } : {}) };
-  }
+  stream.finish(result);
   return result;
 }
