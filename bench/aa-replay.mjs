@@ -2,7 +2,7 @@
 /**
  * Replay baseline decision rules offline on a recorded timeline of isolated runs (bench/aa-record.mjs), to choose a
  * rule by its error rates on the same runs rather than by one noisy `npm run bench:aa` each.
- * `npm run build && node bench/aa-replay.mjs [FILE] [--gap N]`.
+ * `npm run build && node bench/aa-replay.mjs [FILE] [--gap N | --splits N] [--only p1,p50]`.
  *
  * Comparisons are made of blocks close in time, as in real use (a baseline recorded, then the current side):
  * - A/A: every ordered pair of unchanged blocks (earlier one the baseline) at most `--gap` blocks apart (default 2);
@@ -12,10 +12,12 @@
  *
  * For each per-run statistic (a quantile of the run's latencies, or its mean) and each decision, it prints the share
  * of A/A comparisons with a failing task (false alarms), the share of slow comparisons with a failing task (caught),
- * the same per task, and the chance of at most one false alarm in 10 A/A comparisons at that rate.
+ * the same per task, and the chance of at most one false alarm in 10 A/A comparisons at that rate. The rule batchtools
+ * ships is `p1 shipped sig`; the previous one was `p50 MW+HL sig`. `--only p1,p50` limits the per-run statistics.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { lowShift } from '../dist/src/suites/low-shift.js';
 import { rankShift } from '../dist/src/suites/rank-shift.js';
 
 const args = process.argv.slice(2);
@@ -94,6 +96,11 @@ const permutationHalf = (x, y) => {
 };
 /** Tests: (log values of the baseline runs, of the current runs) → { p, change as a log ratio }. */
 const tests = {
+  /** The shipped test (compare.ts): the near-best run (10th percentile of the runs), permutation p. */
+  shipped: (x, y) => {
+    const r = lowShift(x, y, CONFIDENCE);
+    return { p: r.p, change: r.shift };
+  },
   'MW+HL': (x, y) => {
     const r = rankShift(x, y, CONFIDENCE);
     return { p: r.p, change: r.shift };

@@ -19,7 +19,7 @@
  * near-best run, needing only two unslowed runs of ten) escapes the second kind; both still move by the full 20 %
  * when every call does 20 % more work. This is the minimum-estimator argument of Chen and Revels (BenchmarkTools.jl),
  * made robust to a single lucky run. The cost: a change that slows only some calls (more garbage-collection pauses,
- * a slower tail) is not what this test sees; the table shows p75/p99 for that.
+ * a slower tail) is not what this test sees; the table shows p50 and p99 for that.
  *
  * The test is a permutation test of that change (relabelling the runs of both sides), with a bootstrap interval;
  * the change is the ratio current/baseline of the near-best run lows (computed on logarithms).
