@@ -49,8 +49,8 @@ describe('a worker keeps what it learned between jobs of a task', () => {
     const numbers = new JobResults(6);
     numbers.values(2, new Float64Array([9, 3, 4, 5]), 1, 4); // values[1..4) are items 3, 4, 5
     numbers.value(0, -0);
-    numbers.failure(new ItemError('BT_TASK_FAILED', 'b', { index: 2 }));
-    numbers.failure(new ItemError('BT_TASK_FAILED', 'a', { index: 1 }));
+    numbers.failure(new ItemError('BT_TASK_FAILED', 'b', { index: 2, attempts: 1 }));
+    numbers.failure(new ItemError('BT_TASK_FAILED', 'a', { index: 1, attempts: 1 }));
     const got = numbers.result();
     expect(got.values).toBeInstanceOf(Float64Array);
     expect(Object.is(got.values[0], -0)).toBe(true);
