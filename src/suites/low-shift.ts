@@ -51,8 +51,34 @@ export function sortedQuantile(sorted: ArrayLike<number>, q: number): number {
   return a + (h - lo) * (b - a);
 }
 
+/** Scratch space of {@link low}: the smallest values seen, ascending. */
+let smallest = new Float64Array(8);
+
+/**
+ * {@link LOW_QUANTILE} of unsorted `values`, without sorting them: the quantile interpolates between two order
+ * statistics near the bottom, so keeping the few smallest values (insertion into a short sorted list) is enough, and
+ * the permutation test calls this thousands of times.
+ */
 function low(values: ArrayLike<number>): number {
-  return sortedQuantile(Float64Array.from(values).sort(), LOW_QUANTILE);
+  const count = values.length;
+  const h = (count - 1) * LOW_QUANTILE;
+  const lo = Math.floor(h);
+  const need = Math.min(count, lo + 2);
+  if (smallest.length < need) smallest = new Float64Array(need * 2);
+  let kept = 0;
+  for (let i = 0; i < count; i++) {
+    const v = values[i] as number;
+    if (kept === need && v >= (smallest[need - 1] as number)) continue;
+    let j = kept < need ? kept++ : need - 1;
+    while (j > 0 && (smallest[j - 1] as number) > v) {
+      smallest[j] = smallest[j - 1] as number;
+      j--;
+    }
+    smallest[j] = v;
+  }
+  const a = smallest[lo] as number;
+  const b = smallest[Math.min(count - 1, lo + 1)] as number;
+  return a + (h - lo) * (b - a);
 }
 
 /** A seeded xorshift32 generator in [0, 1). */
