@@ -1,9 +1,8 @@
 /**
  * Where a run's outcomes go (the RunSink implementations of the runtime's maps): results in input order for `map`,
  * settled outcomes in input order for `mapSettled`, and a bounded buffer for `stream`. Outcomes arrive as chunks
- * land, in any order; every array here is written in index order only (appended, or filled from the front when its
- * length was allocated up front: `new Array(n)` keeps fast elements on Node 20-24 up to 30 M and beyond), so it
- * never has a hole once complete.
+ * land, in any order; every array here grows by appending only, so it stays a fast packed array (a preallocated
+ * `new Array(n)` of a million elements would be a slow dictionary, and index writes out of order leave holes).
  */
 import type { ItemError } from '../errors.ts';
 import type { RunSink } from './run-types.ts';
@@ -19,83 +18,92 @@ export type StreamResult<O> =
 /**
  * An array filled in input order from runs that arrive in any order: a run that continues the array is appended
  * at once (while the workers go on computing); a run that arrives early waits in a map until the gap before it is
- * filled. When the count is known up front (an array input) the array is allocated once at its full length and
- * filled by index, in order (no growing copies: about a third of the cost per entry of appending).
+ * filled.
  */
 class InOrder<T> {
-  readonly #out: T[];
-  #filled = 0;
+  readonly #out: T[] = [];
   readonly #early = new Map<number, { values: ArrayLike<T>; from: number; to: number }>();
-
-  /** `expected`: how many entries there will be, when known. */
-  constructor(expected?: number) {
-    this.#out = expected !== undefined && expected > 0 && expected <= PREALLOCATE_MAX ? new Array<T>(expected) : [];
-  }
 
   /** `values[from..to)` are the entries at `at`, `at + 1`, ... */
   put(at: number, values: ArrayLike<T>, from: number, to: number): void {
-    if (at !== this.#filled) {
+    if (at !== this.#out.length) {
       this.#early.set(at, { values, from, to });
       return;
     }
     this.#append(values, from, to);
-    for (let run = this.#early.get(this.#filled); run; run = this.#early.get(this.#filled)) {
-      this.#early.delete(this.#filled);
+    for (let run = this.#early.get(this.#out.length); run; run = this.#early.get(this.#out.length)) {
+      this.#early.delete(this.#out.length);
       this.#append(run.values, run.from, run.to);
     }
   }
 
   /** The entries so far: all of them, without a gap, once every index was put. */
   toArray(): T[] {
-    if (this.#out.length !== this.#filled) this.#out.length = this.#filled;
     return this.#out;
   }
 
   #append(values: ArrayLike<T>, from: number, to: number): void {
     // Numeric results arrive as Float64Array views: a loop of their own keeps both loops monomorphic (fast).
-    if (values instanceof Float64Array) this.#filled = appendNumbers(this.#out as unknown as number[], this.#filled, values, from, to);
-    else this.#filled = appendAll(this.#out, this.#filled, values, from, to);
+    if (values instanceof Float64Array) appendNumbers(this.#out as unknown as number[], values, from, to);
+    else appendAll(this.#out, values, from, to);
   }
 }
 
-/** Longest array allocated up front (V8 keeps arrays this long in fast elements). */
-const PREALLOCATE_MAX = 1 << 24;
-
-/** Write `values[from..to)` at `out[at..]` (within its length, or appended past it); returns the next position. */
-function appendNumbers(out: number[], at: number, values: Float64Array, from: number, to: number): number {
-  const fit = Math.min(to, from + out.length - at);
-  let k = from;
-  for (; k < fit; k++) out[at++] = values[k]!;
-  for (; k < to; k++, at++) out.push(values[k]!);
-  return at;
+function appendNumbers(out: number[], values: Float64Array, from: number, to: number): void {
+  for (let k = from; k < to; k++) out.push(values[k]!);
 }
 
-function appendAll<T>(out: T[], at: number, values: ArrayLike<T>, from: number, to: number): number {
-  const fit = Math.min(to, from + out.length - at);
-  let k = from;
-  for (; k < fit; k++) out[at++] = values[k]!;
-  for (; k < to; k++, at++) out.push(values[k]!);
-  return at;
+function appendAll<T>(out: T[], values: ArrayLike<T>, from: number, to: number): void {
+  for (let k = from; k < to; k++) out.push(values[k]!);
 }
 
-/** `map`'s sink: the results in input order (a failure ends the run, so it keeps none). */
+/** A run of results: `values[from..to)` are the results of input items `at`, `at + 1`, ... */
+interface Piece {
+  at: number;
+  values: ArrayLike<unknown>;
+  from: number;
+  to: number;
+}
+
+/**
+ * `map`'s sink: the results in input order (a failure ends the run, so it keeps none). Runs are kept as they land
+ * (views over the shared output, unpacked arrays) and the result array is built once, at the end: no per-item work
+ * while the workers compute, and for numbers one tight copy into an array of doubles.
+ */
 export class ResultRuns implements RunSink {
-  readonly #results: InOrder<unknown>;
-  /** `expected`: the number of results, when known (an array input), to allocate the array once. */
-  constructor(expected?: number) {
-    this.#results = new InOrder<unknown>(expected);
-  }
+  readonly #pieces: Piece[] = [];
+  #count = 0;
+  /** Every piece so far is a Float64Array (numbers). */
+  #numbers = true;
   values(start: number, values: ArrayLike<unknown>, from: number, to: number): void {
-    this.#results.put(start + from, values, from, to);
+    this.#add({ at: start + from, values, from, to });
   }
   value(index: number, value: unknown): void {
-    this.#results.put(index, [value], 0, 1);
+    this.#add({ at: index, values: [value], from: 0, to: 1 });
   }
   failure(): void {}
   /** The results in input order (a map that completed has no gap). */
   toArray(): unknown[] {
-    return this.#results.toArray();
+    const pieces = this.#pieces.splice(0).sort((a, b) => a.at - b.at);
+    if (!this.#numbers) {
+      const out: unknown[] = [];
+      for (const { values, from, to } of pieces) appendAll(out, values, from, to);
+      return out;
+    }
+    // An array of doubles of the final length, then every piece copied into place in one pass.
+    const out = new Array<number>(this.#count).fill(0);
+    for (const { at, values, from, to } of pieces) copyNumbers(out, at - from, values as Float64Array, from, to);
+    return out;
   }
+  #add(piece: Piece): void {
+    this.#pieces.push(piece);
+    this.#count += piece.to - piece.from;
+    if (!(piece.values instanceof Float64Array)) this.#numbers = false;
+  }
+}
+
+function copyNumbers(out: number[], shift: number, values: Float64Array, from: number, to: number): void {
+  for (let k = from; k < to; k++) out[shift + k] = values[k]!;
 }
 
 /** `mapSettled`'s sink: every item's outcome in input order, as a packed array. */
