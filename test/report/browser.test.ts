@@ -51,7 +51,7 @@ describe('run report in a browser', () => {
     let trace: RunTrace | undefined;
     try {
       const task = defineTask<number, number>(new URL('../fixtures/math.mjs', import.meta.url), 'failOnOdd');
-      await rt.mapSettled(Array.from({ length: 3000 }, (_, i) => i * 2 + (i % 50 === 7 ? 1 : 0)), task, { onTrace: (t) => (trace = t) });
+      await rt.mapSettled(Array.from({ length: 3000 }, (_, i) => i * 2 + (i % 50 === 7 ? 1 : 0)), task, { timeout: 60_000, onTrace: (t) => (trace = t) });
     } finally {
       await rt.close();
     }
