@@ -21,6 +21,7 @@ import { CliError } from './cli-error.ts';
 import { fingerprint, requireModuleFile, requireParentDir, type Fingerprint } from './files.ts';
 import { inputError, openInput, scanInput } from './input.ts';
 import { executeJob, type JobCheckpoint } from './job.ts';
+import { JournalIndex } from './journal-index.ts';
 import { acquireLock } from './lock.ts';
 import { redactUrl } from '../cluster/url.ts';
 import { checkReportFiles } from './report-files.ts';
@@ -250,7 +251,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
       ownsDir,
       runId,
     });
-    const checkpoint = { dir: dirArg, lock, ownsDir, journal: { entries: new Map(), validBytes: 0, tornBytes: 0 } };
+    const checkpoint = { dir: dirArg, lock, ownsDir, journal: new JournalIndex() };
     return { checkpoint, total: scan.items, size: scan.size, runId };
   } catch (error) {
     removeCheckpoint(dir, ownsDir, lock);
