@@ -181,8 +181,11 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   const firsts: number[] = [];
   const counts: number[] = [];
   const send = (item: BlockItem): BlockItem => {
-    firsts.push(item[0].first);
-    counts.push(item[0].count);
+    if (job.trace === true) {
+      // Kept only for the trace (a number per block would otherwise grow with the run).
+      firsts.push(item[0].first);
+      counts.push(item[0].count);
+    }
     sent.set(nextSent++, item);
     inFlight++;
     return item;

@@ -124,8 +124,12 @@ const TRUE_VALUE = Buffer.from('true,"value":');
 const TRUE_FILTERED = Buffer.from('true,"filtered":true,"value":');
 const FALSE = Buffer.from('false,');
 
-const startsWith = (buf: Buffer, at: number, end: number, what: Buffer): boolean =>
-  end - at >= what.length && buf.compare(what, 0, what.length, at, at + what.length) === 0;
+/** Whether buf[at, end) starts with `what` (a loop: cheaper than a call into Buffer.compare for a few bytes). */
+function startsWith(buf: Buffer, at: number, end: number, what: Buffer): boolean {
+  if (end - at < what.length) return false;
+  for (let i = 0; i < what.length; i++) if (buf[at + i] !== what[i]) return false;
+  return true;
+}
 
 /** Digits at `at`: [value, end] or undefined. */
 function digits(buf: Buffer, at: number, end: number): [number, number] | undefined {
