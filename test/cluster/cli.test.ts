@@ -48,7 +48,7 @@ describe('batchtools run --connection', () => {
     const running = start(args, { cwd: dir });
     // Kill once results are journaled and a job is held at the gate. Not at a fixed line count: jobs are sized by
     // time, so on a fast machine one job may span both sides of GATE_AT, and none of its results can come back.
-    await waitForLines(join(ckpt, 'journal.jsonl'), 1, running);
+    await waitForLines(join(ckpt, 'journal.jsonl'), 1, running, gate);
     while (!existsSync(`${gate}.waiting`)) await new Promise((r) => setTimeout(r, 5));
     running.child.kill('SIGKILL');
     expect((await running.ended).signal).toBe('SIGKILL');
