@@ -57,6 +57,8 @@ const BLOCK_MS = 2;
 const MAX_BLOCK_LINES = 4096;
 const MAX_BLOCK_BYTES = 1 << 20;
 const NAMED_INVALID_LINES = 5;
+/** Block results that may wait for the main thread before the library stops sending blocks. */
+const RESULT_WINDOW = 256;
 
 const WORKER_MODULE = fileURLToPath(new URL(fromSource ? './line-worker.ts' : './line-worker.js', import.meta.url));
 
@@ -216,6 +218,9 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
 
   const stream = cliStream(job);
   const { options } = stream;
+  // Results wait for the main thread in blocks, not items: the library's default window (4096 results) would let
+  // up to 4096 blocks of replies pile up when the main thread is the slower side (failures cost it the most).
+  options.highWaterMark = RESULT_WINDOW;
 
   try {
     job.onStart(threads);
