@@ -26,7 +26,8 @@ const tasks = join(here, 'fixtures/tasks.mjs');
 const tsx = join(root, 'node_modules/tsx/dist/loader.mjs');
 /** `--dist`: the built CLI (npm run build), without the TypeScript loader (faster, and what users run). */
 const fromDist = process.argv.includes('--dist');
-const bin = join(root, fromDist ? 'dist/src/cli/bin.js' : 'src/cli/bin.ts');
+const distDir = process.env['BT_DIST_DIR'] ?? join(root, 'dist');
+const bin = fromDist ? join(distDir, 'src/cli/bin.js') : join(root, 'src/cli/bin.ts');
 const loader = fromDist ? [] : ['--import', `file://${tsx}`];
 /** A kept failure record costs well over 500 bytes; a flat heap adds next to nothing per item. */
 const BYTES_PER_ITEM = 100;
@@ -47,6 +48,8 @@ async function failingRun(dir: string, n: number): Promise<{ heap: number; rss: 
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 1) throw new Error(`the run of ${n} failing items ended with ${code} (expected 1): ${stderr}`);
+  const failed = readFileSync(join(dir, `failed${n}.jsonl`), 'utf8').split('\n').length - 1;
+  if (failed !== n) throw new Error(`the run of ${n} failing items wrote ${failed} failures: ${stderr}`);
   const [heap, rss] = readFileSync(heapFile, 'utf8').split(' ').map(Number);
   return { heap: heap!, rss: rss!, seconds: (performance.now() - t0) / 1000 };
 }
