@@ -16,7 +16,8 @@ import { runBlockEngine, type BlockSink } from './block-engine.ts';
 import { runEngine, type EngineResult } from './engine.ts';
 import { entries as entriesOf, readLines, type Entry } from './input.ts';
 import { watchInterrupts } from './interrupt.ts';
-import { JournalReader, JournalWriter, type JournalIndex } from './journal.ts';
+import { JournalWriter } from './journal.ts';
+import { JournalReader, type JournalIndex } from './journal-index.ts';
 import type { Lock } from './lock.ts';
 import { fileTarget, OrderedOutput, stdoutTarget, type OutputTarget, type Prefilled } from './ordered-output.ts';
 import { chooseProgress } from './progress.ts';
@@ -95,17 +96,8 @@ export async function executeJob(plan: JobPlan): Promise<number> {
 }
 
 function journalCounts(plan: JobPlan): JournalCounts {
-  const before: JournalCounts = { decided: 0, failed: 0, byCode: {} };
-  for (const [index, entry] of plan.checkpoint?.journal.entries ?? []) {
-    if (plan.total !== null && index >= plan.total) continue;
-    before.decided++;
-    if (!entry.ok) {
-      before.failed++;
-      const code = entry.code ?? 'unknown';
-      before.byCode[code] = (before.byCode[code] ?? 0) + 1;
-    }
-  }
-  return before;
+  const journal = plan.checkpoint?.journal;
+  return journal ? { decided: journal.decided, failed: journal.failed, byCode: { ...journal.byCode } } : { decided: 0, failed: 0, byCode: {} };
 }
 
 async function runJob(plan: JobPlan): Promise<number> {
@@ -113,8 +105,8 @@ async function runJob(plan: JobPlan): Promise<number> {
   // A bar and output lines on the same terminal would garble each other.
   const progress = chooseProgress(plan.quiet || (settings.output === '-' && process.stdout.isTTY === true));
   const paths = checkpoint ? checkpointPaths(checkpoint.dir) : undefined;
-  const journaled = checkpoint?.journal.entries ?? new Map();
-  const reader = paths && checkpoint && journaled.size > 0 ? new JournalReader(paths.journal, checkpoint.journal) : undefined;
+  const journal = checkpoint?.journal;
+  const reader = paths && journal && journal.decided > 0 ? new JournalReader(paths.journal, journal) : undefined;
   let writer: JournalWriter | undefined;
   let target: OutputTarget | undefined;
   let failuresFile: OutputTarget | undefined;
@@ -179,7 +171,7 @@ async function runJob(plan: JobPlan): Promise<number> {
     skip(entry, seq) {
       if (!reader?.has(entry.index)) return false;
       let line: string | null = null;
-      if (!journaled.get(entry.index)?.ok) {
+      if (journal?.failedAt(entry.index)) {
         const record = parseOutputLine(reader.read(entry.index) ?? '');
         if (record && !record.ok) {
           const base = { index: entry.index, line: entry.line, error: record.error };
@@ -190,6 +182,9 @@ async function runJob(plan: JobPlan): Promise<number> {
       }
       failuresOut?.put(seq, line);
       return true;
+    },
+    skipRange(first, count) {
+      failuresOut?.putRange(first, count, null);
     },
     get congested() {
       return target!.congested;
@@ -223,6 +218,7 @@ async function runJob(plan: JobPlan): Promise<number> {
       timeout: settings.timeout,
       connection: settings.connection,
       queue: settings.queue,
+      tlsCa: settings.tlsCa,
       signal: watch.signal,
       stopSignal: watch.stopSignal,
       inputDisplay: settings.inputDisplay,
@@ -238,7 +234,7 @@ async function runJob(plan: JobPlan): Promise<number> {
     // the library retries each item on its own, as it counts the attempts).
     result =
       plan.bytes !== undefined && settings.connection === undefined && !(settings.retries !== undefined && settings.retries > 0)
-        ? await runBlockEngine({ ...common, input: plan.bytes, skip: reader ? (index) => reader.has(index) : undefined, sink })
+        ? await runBlockEngine({ ...common, input: plan.bytes, skip: reader ? (index) => reader.has(index) && (journal!.failedAt(index) ? 'entry' : true) : undefined, sink })
         : await runEngine({ ...common, entries: plan.entries ?? entriesOf(readLines(plan.bytes!)), sink });
     output.advance();
     if (plan.total !== null && (output.written !== plan.total || output.waiting > 0)) {
@@ -278,7 +274,7 @@ async function runJob(plan: JobPlan): Promise<number> {
 function dropOrKeep(plan: JobPlan, ranNow: number): void {
   const { checkpoint } = plan;
   if (!checkpoint) return;
-  if (plan.command === 'run' && ranNow === 0 && checkpoint.journal.entries.size === 0) {
+  if (plan.command === 'run' && ranNow === 0 && checkpoint.journal.decided === 0) {
     try {
       removeCheckpoint(checkpoint.dir, checkpoint.ownsDir, checkpoint.lock);
       return;

@@ -21,11 +21,12 @@ import { CliError } from './cli-error.ts';
 import { fingerprint, requireModuleFile, requireParentDir, type Fingerprint } from './files.ts';
 import { inputError, openInput, scanInput } from './input.ts';
 import { executeJob, type JobCheckpoint } from './job.ts';
+import { JournalIndex } from './journal-index.ts';
 import { acquireLock } from './lock.ts';
 import { redactUrl } from '../cluster/url.ts';
 import { checkReportFiles } from './report-files.ts';
 import { resolveStages, stageFingerprints, type StageArg } from './stages.ts';
-import { refuseLocalPoolOptions } from './worker-command.ts';
+import { checkTlsCa, refuseLocalPoolOptions } from './connection-options.ts';
 
 /** Options `run` and `retry` share, as parsed by commander. */
 export interface JobOptions {
@@ -45,6 +46,8 @@ export interface JobOptions {
   /** Redis URL: run the chunks on the workers of this queue (batchtools/cluster). */
   connection?: string;
   queue?: string;
+  /** --tls-ca: PEM file of the CA of the server's TLS certificate. */
+  tlsCa?: string;
   /** `--stage` / `--filter`: both hold the one list of stages, in the order given. */
   stage?: StageArg[];
   filter?: StageArg[];
@@ -75,6 +78,7 @@ function requireInputFile(path: string, display: string): void {
 /** Resolve and check the settings; nothing is created here. */
 export function checkRunSettings(modulePath: string | undefined, o: RunOptions): RunSettings {
   refuseLocalPoolOptions(o);
+  const tlsCa = checkTlsCa(o);
   const stages = resolveStages(modulePath, o.export, o.stage ?? o.filter);
   const module = stages ? stages[0]!.module : resolve(modulePath!);
   if (!stages) requireModuleFile(module, modulePath!);
@@ -130,6 +134,7 @@ export function checkRunSettings(modulePath: string | undefined, o: RunOptions):
   if (o.timeout !== undefined) settings.timeout = o.timeout;
   if (o.connection !== undefined) settings.connection = o.connection;
   if (o.queue !== undefined) settings.queue = o.queue;
+  if (tlsCa !== undefined) settings.tlsCa = tlsCa;
   return settings;
 }
 
@@ -250,7 +255,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
       ownsDir,
       runId,
     });
-    const checkpoint = { dir: dirArg, lock, ownsDir, journal: { entries: new Map(), validBytes: 0, tornBytes: 0 } };
+    const checkpoint = { dir: dirArg, lock, ownsDir, journal: new JournalIndex() };
     return { checkpoint, total: scan.items, size: scan.size, runId };
   } catch (error) {
     removeCheckpoint(dir, ownsDir, lock);
