@@ -34,6 +34,9 @@ export interface BlockSize {
   bytes: number;
 }
 
+/** Bytes of the input taken at a time (see the loop in {@link lineBlocks}). */
+const SLICE_BYTES = 1 << 16;
+
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lossy = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -160,61 +163,66 @@ export async function* lineBlocks(
   };
 
   for await (const piece of source) {
-    const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    let at = 0;
-    if (dropping) {
-      const nl = chunk.indexOf(10);
-      if (nl === -1) continue;
-      dropping = false;
-      at = nl + 1;
-      // The too-long line, as an empty range at the current end.
-      lineStart = len;
-      const skipped = line(len, len, true);
-      if (skipped) {
-        if (numbers.length > 0) yield { block: take(skipped.at) };
-        blockFirst = index;
-        yield { skipped: skipped.skipped };
+    const whole = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    // Large reads (fewer calls) are taken in slices: a block taken moves the bytes after it to the front, and a
+    // slice bounds how many those are.
+    for (let offset = 0; offset < whole.length; offset += SLICE_BYTES) {
+      const chunk = offset === 0 && whole.length <= SLICE_BYTES ? whole : whole.subarray(offset, offset + SLICE_BYTES);
+      let at = 0;
+      if (dropping) {
+        const nl = chunk.indexOf(10);
+        if (nl === -1) continue;
+        dropping = false;
+        at = nl + 1;
+        // The too-long line, as an empty range at the current end.
+        lineStart = len;
+        const skipped = line(len, len, true);
+        if (skipped) {
+          if (numbers.length > 0) yield { block: take(skipped.at) };
+          blockFirst = index;
+          yield { skipped: skipped.skipped };
+        }
+        if (numbers.length > 0 && full()) yield { block: take(lineStart) };
       }
-      if (numbers.length > 0 && full()) yield { block: take(lineStart) };
-    }
-    const rest = chunk.length - at;
-    if (len + rest > acc.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(acc.length * 2, len + rest));
-      acc.copy(grown, 0, 0, len);
-      acc = grown;
-    }
-    chunk.copy(acc, len, at);
-    let scan = len;
-    len += rest;
-    let view = acc.subarray(0, len);
-    for (;;) {
-      const nl = view.indexOf(10, scan);
-      if (nl === -1) break;
-      const s = lineStart;
-      lineStart = nl + 1;
-      const skipped = line(s, nl, nl - s > maxLineBytes);
-      if (skipped !== undefined) {
-        // Items before it go as a block; it goes on its own (its text was copied out).
-        if (numbers.length > 0) {
-          yield { block: take(skipped.at) };
+      const rest = chunk.length - at;
+      if (len + rest > acc.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(acc.length * 2, len + rest));
+        acc.copy(grown, 0, 0, len);
+        acc = grown;
+      }
+      chunk.copy(acc, len, at);
+      let scan = len;
+      len += rest;
+      let view = acc.subarray(0, len);
+      for (;;) {
+        const nl = view.indexOf(10, scan);
+        if (nl === -1) break;
+        const s = lineStart;
+        lineStart = nl + 1;
+        const skipped = line(s, nl, nl - s > maxLineBytes);
+        if (skipped !== undefined) {
+          // Items before it go as a block; it goes on its own (its text was copied out).
+          if (numbers.length > 0) {
+            yield { block: take(skipped.at) };
+            view = acc.subarray(0, len);
+          }
+          blockFirst = index;
+          yield { skipped: skipped.skipped };
+        }
+        if (numbers.length > 0 && full()) {
+          yield { block: take(lineStart) };
           view = acc.subarray(0, len);
         }
-        blockFirst = index;
-        yield { skipped: skipped.skipped };
+        scan = lineStart;
       }
-      if (numbers.length > 0 && full()) {
-        yield { block: take(lineStart) };
-        view = acc.subarray(0, len);
+      // Nothing held: the bytes so far (blank or skipped lines) are not kept.
+      if (numbers.length === 0 && lineStart > 0) discard(lineStart);
+      if (len - lineStart > maxLineBytes) {
+        // Too long already: hand out the items before it, then throw its bytes away up to its end.
+        if (numbers.length > 0) yield { block: take(lineStart) };
+        len = lineStart;
+        dropping = true;
       }
-      scan = lineStart;
-    }
-    // Nothing held: the bytes so far (blank or skipped lines) are not kept.
-    if (numbers.length === 0 && lineStart > 0) discard(lineStart);
-    if (len - lineStart > maxLineBytes) {
-      // Too long already: hand out the items before it, then throw its bytes away up to its end.
-      if (numbers.length > 0) yield { block: take(lineStart) };
-      len = lineStart;
-      dropping = true;
     }
   }
   if (dropping || len > lineStart) {
