@@ -2,14 +2,14 @@
  * `npm run bench:cli-startup`: where the start-up of `batchtools run` goes. Runs the CLI on a one-line input with
  * `node --cpu-prof` (main thread and workers each write a profile) and reads the phases off the profiles' samples:
  *
- *   imports   profile start → the command tree is built (node's own boot before the profile is not included)
- *   command   → `runCommand` starts (commander parsed the arguments, the `run` modules loaded)
- *   prepare   → the byte-path engine starts (settings checked, workers started, input checked, files opened)
- *   first     → the first block's result is delivered (workers booted, task loaded, the line run)
- *   finish    → the output's commit starts (the end of the stream, the workers closed)
- *   commit    → the main thread's last sample (fsync and rename of the output, the summary)
- *   workerUp  per worker: profile start (its isolate is up) relative to the main profile's start
- *   taskReady per worker: its first sample inside `runBlock` (the block worker and the task are loaded)
+ *   imports    the command tree is built: node's boot after the profile started, commander and main.js loaded
+ *   poolStart  the worker pool is created: the `run` modules loaded, the arguments and paths checked
+ *   workerUp   the first worker's profile starts (its isolate is up)
+ *   taskReady  the first worker's first sample inside `runBlock` (block worker and task loaded, the line runs)
+ *   commitAt   the output's commit starts (the stream ended, the workers closed)
+ *   total      the main thread's last sample (fsync and rename of the output, the summary)
+ * all in ms from the start of the main thread's profile (node's boot before it is not included), and
+ *   wallMs / plainWallMs   the whole process of `batchtools run` / of the plain script, from spawn to exit.
  *
  * A phase boundary is the first sample in a named function, so it is late by up to one sampling interval (50 µs)
  * plus however long the function ran before being sampled; on a loaded machine the profile's clock is wall time.
@@ -68,7 +68,7 @@ function firstSample(p, file, name) {
 }
 
 /** @type {Record<string, number[]>} */
-const acc = { imports: [], command: [], prepare: [], first: [], finish: [], commit: [], total: [], workerUp: [], taskReady: [], wallMs: [], plainWallMs: [] };
+const acc = { imports: [], poolStart: [], workerUp: [], taskReady: [], commitAt: [], total: [], wallMs: [], plainWallMs: [] };
 process.stderr.write(`bench:cli-startup on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; load average ${load()}\n`);
 for (let r = 0; r < runs; r++) {
   const profDir = join(dir, `prof-${r}`);
@@ -84,27 +84,16 @@ for (let r = 0; r < runs; r++) {
   const read = (/** @type {string} */ f) => JSON.parse(readFileSync(join(profDir, f), 'utf8'));
   const main = read(files.find((f) => f.split('.')[4] === '0') ?? files[0]);
   const workers = files.filter((f) => f.split('.')[4] !== '0').map(read);
-  const marks = {
-    imports: firstSample(main, '/cli/main.js', 'buildProgram'),
-    command: firstSample(main, '/cli/run.js', 'runCommand'),
-    prepare: firstSample(main, '/cli/block-engine.js', 'runBlockEngine'),
-    first: firstSample(main, '/cli/block-engine.js', 'deliver'),
-    finish: firstSample(main, '/base/atomic-file.js', 'commit'),
-    total: (main.endTime - main.startTime) / 1000,
-  };
-  let prev = 0;
-  for (const [k, v] of Object.entries(marks)) {
-    acc[k].push(k === 'total' ? v : v - prev);
-    if (Number.isFinite(v)) prev = v;
-  }
-  acc.commit.push(marks.total - marks.finish);
-  for (const w of workers) {
-    acc.workerUp.push((w.startTime - main.startTime) / 1000);
-    acc.taskReady.push(firstSample(w, '/cli/line-worker.js', 'runBlock') + (w.startTime - main.startTime) / 1000);
-  }
+  acc.imports.push(firstSample(main, '/cli/main.js', 'buildProgram'));
+  acc.poolStart.push(firstSample(main, '/src/pool.js', 'createPool'));
+  const up = workers.map((w) => (w.startTime - main.startTime) / 1000);
+  acc.workerUp.push(Math.min(...up));
+  acc.taskReady.push(Math.min(...workers.map((w, i) => firstSample(w, '/cli/line-worker.js', 'runBlock') + up[i]).filter(Number.isFinite)));
+  acc.commitAt.push(firstSample(main, '/base/atomic-file.js', 'commit'));
+  acc.total.push((main.endTime - main.startTime) / 1000);
 }
 rmSync(dir, { recursive: true, force: true });
 const result = Object.fromEntries(Object.entries(acc).map(([k, xs]) => [k, +median(xs).toFixed(1)]));
 for (const [k, v] of Object.entries(result)) process.stderr.write(`  ${k.padEnd(12)} ${String(v).padStart(8)} ms\n`);
-process.stderr.write(`  (phases are from the main thread's profile; workerUp / taskReady from the profile start; medians of ${runs}; load average now ${load()})\n`);
+process.stderr.write(`  (ms from the start of the main thread's profile; medians of ${runs}; load average now ${load()})\n`);
 if (values.out) writeFileSync(values.out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, result }, null, 2)}\n`);

@@ -49,6 +49,14 @@ export interface BlockJob extends Omit<EngineJob, 'entries' | 'sink'> {
   runtime?: Runtime | undefined;
 }
 
+/**
+ * Whether a job runs on the byte path (run and resume on this machine): a cluster's workers get parsed items,
+ * and with --retries the library retries each item on its own, as it counts the attempts.
+ */
+export function onBytePath(settings: { connection?: string | undefined; retries?: number | undefined }): boolean {
+  return settings.connection === undefined && !(settings.retries !== undefined && settings.retries > 0);
+}
+
 /** What starting a byte-path run's workers needs: the pool options and the task. */
 export type BlockTaskJob = Pick<BlockJob, 'module' | 'exportName' | 'stages' | 'threads' | 'maxHeapMb'>;
 

@@ -13,7 +13,7 @@ import { isAbsolute, relative } from 'node:path';
 import { checkpointPaths, removeCheckpoint, type RunSettings } from './checkpoint.ts';
 import { ExitCode } from './cli-error.ts';
 import type { Runtime } from '../runtime.ts';
-import { runBlockEngine, type BlockSink } from './block-engine.ts';
+import { onBytePath, runBlockEngine, type BlockSink } from './block-engine.ts';
 import type { EngineResult } from './engine.ts';
 import { entries as entriesOf, readLines, type Entry } from './input.ts';
 import { watchInterrupts } from './interrupt.ts';
@@ -66,14 +66,6 @@ export interface JobPlan {
   quiet: boolean;
   /** Workers started ahead for the byte path ({@link startBlockWorkers}); the job closes them. */
   runtime?: Runtime | undefined;
-}
-
-/**
- * Whether a job runs on the byte path (run and resume on this machine): a cluster's workers get parsed items,
- * and with --retries the library retries each item on its own, as it counts the attempts.
- */
-export function onBytePath(settings: RunSettings): boolean {
-  return settings.connection === undefined && !(settings.retries !== undefined && settings.retries > 0);
 }
 
 /** Failures kept for the HTML report. */

@@ -13,7 +13,7 @@ import type { TaskContext, TaskSpec } from '../task.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { DROPPED, decodeValue } from '../worker/composite.ts';
 import { loadTask, type LoadedTask } from '../worker/load-task.ts';
-import { firstInvalid, parseLine } from './input.ts';
+import { firstInvalid, parseLine } from './line-text.ts';
 import { bigNumberSuspects, MAX_DEPTH } from './json-fidelity.ts';
 import type { LineBlock } from './line-blocks.ts';
 import { filteredLine, successLine } from './records.ts';

@@ -20,8 +20,8 @@ import {
 import { CliError } from './cli-error.ts';
 import { fingerprint, requireModuleFile, requireParentDir, type Fingerprint } from './files.ts';
 import { inputError, openInput, scanInput } from './input.ts';
-import { startBlockWorkers } from './block-engine.ts';
-import { executeJob, onBytePath, type JobCheckpoint } from './job.ts';
+import { onBytePath, startBlockWorkers } from './block-engine.ts';
+import type { JobCheckpoint } from './job.ts';
 import { showsBar } from './progress.ts';
 import { acquireLock } from './lock.ts';
 import { redactUrl } from '../cluster/url.ts';
@@ -341,6 +341,8 @@ export async function runCommand(modulePath: string | undefined, o: RunOptions):
     const path = spooled ?? settings.input;
     const source = path === '-' ? process.stdin : openInput(path, settings.inputDisplay, prepared.size);
     const runId = lazy;
+    // Loaded once the workers are starting: the output, journal and progress modules are not needed before.
+    const { executeJob } = await import('./job.ts');
     return await executeJob({
       command: 'run',
       settings,
