@@ -22,6 +22,7 @@ import { createAdaptivePolicy } from './schedule/adaptive.ts';
 import type { OpenedRunner, RunEngine } from './schedule/chunk-runner.ts';
 import { Run, type RunSink } from './schedule/dispatcher.ts';
 import { FixedPolicy } from './schedule/fixed.ts';
+import type { ChunkPolicy } from './schedule/policy.ts';
 import { OutcomeBuffer, ResultRuns, SettledRuns, type Settled, type StreamResult } from './schedule/sinks.ts';
 import { toSource } from './schedule/source.ts';
 import { HostLinks } from './rpc/host-server.ts';
@@ -175,8 +176,8 @@ export class Runtime implements AsyncDisposable {
   }
 
   /** @internal Start a run with a sink of the caller's (the pipeline and graph engines). */
-  [startRun](items: unknown, task: unknown, options: object, sink: RunSink): RunHandle {
-    return this.#start(items, task, resolveStreamOptions(options), false, sink);
+  [startRun](items: unknown, task: unknown, options: object, sink: RunSink, policy?: ChunkPolicy): RunHandle {
+    return this.#start(items, task, resolveStreamOptions(options), false, sink, policy);
   }
 
   /**
@@ -245,6 +246,7 @@ export class Runtime implements AsyncDisposable {
     opts: ResolvedMapOptions & { stopSignal?: AbortSignal | undefined },
     stopOnFailure: boolean,
     sink: RunSink,
+    policy?: ChunkPolicy,
   ): Run {
     if (this.#closed) throw new RuntimeClosedError();
     const handle = toTask(task);
@@ -273,8 +275,8 @@ export class Runtime implements AsyncDisposable {
         opts.chunkSize !== undefined
           ? new FixedPolicy(opts.chunkSize)
           : engine?.policy
-            ? engine.policy()
-            : createAdaptivePolicy(),
+            ? engine.policy(handle.spec)
+            : (policy ?? createAdaptivePolicy()),
       sink,
       stopOnFailure,
       signal: opts.signal,

@@ -1,6 +1,6 @@
 // `batchtools run --stage … --filter …` end to end: one composite task through the same engine, journal and
 // checkpoint as a one-task run; `retry` with the same stages; resume refuses a changed stage module.
-import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp, cli, readJsonLines, root, start, tempDir, waitForLines, workModule, writeItems } from './fixtures/cli/spawn.ts';
@@ -72,9 +72,11 @@ describe('batchtools run with several stages', () => {
     const args = (name: string): string[] => ['run', ...stageArgs(), '--input', 'in.jsonl', '--output', name, '--failures', `${name}.failures`, '--checkpoint', `${name}.ckpt`];
     for (const name of ['resumed.jsonl', 'changed.jsonl']) {
       const running = start(args(name), { cwd: dir, env });
-      await waitForLines(join(dir, `${name}.ckpt`, 'journal.jsonl'), 50, running);
+      await waitForLines(join(dir, `${name}.ckpt`, 'journal.jsonl'), 50, running, gate);
       running.child.kill('SIGKILL');
       await running.ended;
+      // The next run says afresh when one of its items waits at the gate.
+      rmSync(`${gate}.waiting`, { force: true });
     }
     writeFileSync(gate, '');
     const resumed = await cli(['resume', 'resumed.jsonl.ckpt'], { cwd: dir, env });

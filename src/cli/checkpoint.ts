@@ -47,6 +47,8 @@ export interface RunSettings {
   /** Redis URL of a cluster run, its password replaced by `***` in the manifest. */
   connection?: string;
   queue?: string;
+  /** --tls-ca: the CA file's absolute path (a CA certificate is no secret; resume reads it again). */
+  tlsCa?: string;
   strict: boolean;
 }
 

@@ -3,6 +3,7 @@
  * actions. Parsing only; the work is in run.ts, resume.ts and retry.ts, loaded when their command runs.
  */
 import type { Command } from 'commander';
+import { addConnectionOptions } from './connection-options.ts';
 import { integerOption } from './flags.ts';
 import type { ResumeOptions } from './resume.ts';
 import type { RetryOptions } from './retry.ts';
@@ -44,14 +45,13 @@ On a terminal, a progress bar shows items done, items/s, ETA, threads and failur
 function addRunOptions(cmd: Command): Command {
   // One list for --stage and --filter, so their order on the command line is kept.
   const stages: StageArg[] = [];
-  return cmd
+  cmd
     .option('--threads <n>', 'worker threads (default: the pool plan, see `batchtools info`)', integerOption('--threads', 1))
     .option('--max-heap-mb <n>', 'per-worker heap limit in MiB (default: the pool plan)', integerOption('--max-heap-mb', 1))
     .option('--retries <n>', 'run a failed item up to n more times (crashes, timeouts, errors marked retryable; default 0)', integerOption('--retries', 0))
     .option('--timeout <ms>', 'fail an item that runs longer than this (BT_TIMEOUT)', integerOption('--timeout', 1))
-    .option('--json-report <file>', 'write the summary as JSON, with the chunk-size trace')
-    .option('--connection <url>', 'run on the workers of a Redis queue (redis://[user:password@]host:port, rediss:// for TLS; see `batchtools worker`)')
-    .option('--queue <name>', 'the queue name with --connection (default: batchtools)')
+    .option('--json-report <file>', 'write the summary as JSON, with the chunk-size trace');
+  return addConnectionOptions(cmd, 'producer')
     .option('--report <file>', 'write an HTML report of the run (timeline, chunk sizes, heap, failures; opens from disk)')
     .option('--trace-events <file>', 'write the run as Trace Event Format JSON (open it in Perfetto or chrome://tracing)')
     .option('--quiet', 'no progress bar; only the final summary')
@@ -96,12 +96,12 @@ Examples:
       process.exitCode = await runCommand(module, opts);
     });
 
-  program
+  const resume = program
     .command('resume')
     .description('continue an interrupted run from its checkpoint, with the same settings')
     .argument('<checkpoint-dir>', 'the directory given to `run --checkpoint`')
-    .option('--force', 'resume even if the input file or the task module changed since')
-    .option('--connection <url>', 'the Redis URL of a cluster run again (needed when it had a password, which is not stored)')
+    .option('--force', 'resume even if the input file or the task module changed since');
+  addConnectionOptions(resume, 'resume')
     .option('--quiet', 'no progress bar; only the final summary')
     .addHelpText(
       'after',
@@ -109,12 +109,15 @@ Examples:
 Runs only the items that have no result in the checkpoint's journal, and writes the output
 (and failures) exactly as an uninterrupted run would have. Refuses (exit 2) when the input file
 or the task module changed since the checkpoint was made (size and sha256), unless --force.
+With --connection, the rest runs on the workers of that queue (--queue, --tls-ca: default the
+checkpoint's); a local run's --threads / --max-heap-mb then do not apply (a notice says so).
 
 ${EXIT_CODES_HELP}
 
 Examples:
   $ batchtools run ./score.mjs --input big.jsonl --output out.jsonl --checkpoint .ckpt   # then Ctrl-C
-  $ batchtools resume .ckpt`,
+  $ batchtools resume .ckpt
+  $ batchtools resume .ckpt --connection redis://:secret@redis.internal:6379 --queue scores`,
     )
     .action(async (dir: string, opts: ResumeOptions) => {
       const { resumeCommand } = await import('./resume.ts');

@@ -10,6 +10,7 @@ import { toStageError } from '../pipeline/errors.ts';
 import { DROPPED, decodeValue } from '../worker/composite.ts';
 import { stagesTask, type StageSetting } from './stages.ts';
 import { cliStream } from './stream-options.ts';
+import { clusterOptions } from './connection-options.ts';
 import type { PoolPlan, RunTrace } from '../index.ts';
 import type { Entry } from './input.ts';
 import {
@@ -49,6 +50,8 @@ export interface EngineJob {
   /** Redis URL: the chunks run on the workers of this queue (batchtools/cluster), loaded only then. */
   connection?: string | undefined;
   queue?: string | undefined;
+  /** --tls-ca file of a cluster run. */
+  tlsCa?: string | undefined;
   signal: AbortSignal;
   /** Graceful stop: send no new items, let those in flight finish, then reject with its reason. */
   stopSignal?: AbortSignal | undefined;
@@ -112,7 +115,7 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
   let threads: number;
   if (job.connection !== undefined) {
     const cluster = await import('../cluster/index.ts');
-    rt = await cluster.connectCluster({ cluster: { connection: job.connection, ...(job.queue === undefined ? {} : { queue: job.queue }) } });
+    rt = await cluster.connectCluster({ cluster: clusterOptions({ connection: job.connection, queue: job.queue, tlsCa: job.tlsCa }) });
     threads = cluster.fleetThreads(rt);
   } else {
     rt = createRuntime(runtimeOptions);

@@ -227,6 +227,7 @@ async function runJob(plan: JobPlan): Promise<number> {
       timeout: settings.timeout,
       connection: settings.connection,
       queue: settings.queue,
+      tlsCa: settings.tlsCa,
       signal: watch.signal,
       stopSignal: watch.stopSignal,
       inputDisplay: settings.inputDisplay,

@@ -14,6 +14,7 @@ import { integerOption } from './flags.ts';
 import { printable } from './summary.ts';
 import { registerBenchCommand } from './bench-command.ts';
 import { packageVersion } from './version.ts';
+import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
 import { clusterInfoCommand, registerWorkerCommand } from './worker-command.ts';
 
 export { ExitCode } from './cli-error.ts';
@@ -44,18 +45,18 @@ Examples:
   $ batchtools retry ./score.mjs --failed-items failed.jsonl --output out.jsonl`,
     );
 
-  program
+  const info = program
     .command('info')
     .description('print the pool plan for this machine: threads, heap per worker, and why')
     .option('--json', 'print the plan as JSON')
     .option('--threads <n>', 'override the thread count', integerOption('--threads', 1))
-    .option('--max-heap-mb <n>', 'override the per-worker heap limit (MiB)', integerOption('--max-heap-mb', 1))
-    .option('--connection <url>', 'instead: a cluster queue\'s live workers, their plans and its job counts')
-    .option('--queue <name>', 'the queue name with --connection (default: batchtools)')
+    .option('--max-heap-mb <n>', 'override the per-worker heap limit (MiB)', integerOption('--max-heap-mb', 1));
+  addConnectionOptions(info, 'info')
     .addHelpText('after', '\nExamples:\n  $ batchtools info\n  $ batchtools info --json --max-heap-mb 512\n  $ batchtools info --connection redis://localhost:6379')
-    .action(async (opts: { json?: boolean; threads?: number; maxHeapMb?: number; connection?: string; queue?: string }) => {
+    .action(async (opts: { json?: boolean; threads?: number; maxHeapMb?: number } & ConnectionFlags) => {
+      const { connection } = opts;
       process.exitCode =
-        opts.connection === undefined ? await (await import('./info.ts')).runInfo(opts) : await clusterInfoCommand(opts.connection, opts);
+        connection === undefined ? await (await import('./info.ts')).runInfo(opts) : await clusterInfoCommand({ ...opts, connection });
     });
 
   registerJobCommands(program);

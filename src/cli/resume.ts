@@ -13,13 +13,13 @@ import { readJournal, truncateJournal } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { assertApart, inputMode, runIdOf } from './run.ts';
 import { checkReportFiles } from './report-files.ts';
+import { checkTlsCa, setAsideLocalPoolOptions, type ConnectionFlags } from './connection-options.ts';
 import { stageFingerprints } from './stages.ts';
 
 /** Options of `batchtools resume`. */
-export interface ResumeOptions {
+export interface ResumeOptions extends ConnectionFlags {
   quiet?: boolean;
   force?: boolean;
-  connection?: string;
 }
 
 const warn = (message: string): void => {
@@ -58,13 +58,26 @@ export async function resumeCommand(dirArg: string, o: ResumeOptions): Promise<n
     if (settings.output !== '-') requireParentDir(settings.output, '--output');
     if (settings.failures !== undefined) requireParentDir(settings.failures, '--failures');
     if (settings.jsonReport !== undefined) requireParentDir(settings.jsonReport, '--json-report');
-    if (o.connection !== undefined) settings.connection = o.connection;
-    else if (settings.connection !== undefined && /:\*\*\*@/.test(settings.connection)) {
+    if (o.connection !== undefined) {
+      // The new URL (and queue, CA) win: where the rest runs is the resumer's choice. A local run's pool options
+      // do not apply on the workers: set aside, with a notice (refusing would leave no way to finish it there).
+      const notice = settings.connection === undefined ? setAsideLocalPoolOptions(settings) : undefined;
+      if (notice !== undefined) warn(notice);
+      settings.connection = o.connection;
+    } else if (settings.connection !== undefined && /:\*\*\*@/.test(settings.connection)) {
       throw new CliError(
         `cannot resume ${dirArg}: its Redis URL had a password, which the checkpoint does not store`,
         `give it again: batchtools resume ${dirArg} --connection redis://:<password>@host:port`,
       );
     }
+    if (o.queue !== undefined || o.tlsCa !== undefined) {
+      if (settings.connection === undefined) throw new CliError(`${o.queue !== undefined ? '--queue' : '--tls-ca'} needs --connection: ${dirArg} is a local run's checkpoint`, 'give --connection <url> as well');
+      if (o.queue !== undefined) settings.queue = o.queue;
+      if (o.tlsCa !== undefined) settings.tlsCa = o.tlsCa;
+    }
+    // The CA file (given now or recorded) must still be there and hold a certificate.
+    const tlsCa = checkTlsCa({ connection: settings.connection, tlsCa: settings.tlsCa });
+    if (tlsCa !== undefined) settings.tlsCa = tlsCa;
     checkReportFiles(settings);
     const journal = readJournal(paths.journal);
     if (journal.tornBytes > 0) truncateJournal(paths.journal, journal.validBytes);

@@ -15,7 +15,7 @@ import { parseFailureLine, parseOutputLine, type FailureRecord } from './records
 import { inputMode, runIdOf, type JobOptions } from './run.ts';
 import { checkReportFiles } from './report-files.ts';
 import { resolveStages } from './stages.ts';
-import { refuseLocalPoolOptions } from './worker-command.ts';
+import { checkTlsCa, refuseLocalPoolOptions } from './connection-options.ts';
 
 /** Options of `batchtools retry`. */
 export interface RetryOptions extends JobOptions {
@@ -162,6 +162,7 @@ async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
 /** `batchtools retry`. Returns the exit code. */
 export async function retryCommand(modulePath: string | undefined, o: RetryOptions): Promise<number> {
   refuseLocalPoolOptions(o);
+  const tlsCa = checkTlsCa(o);
   const stages = resolveStages(modulePath, o.export, o.stage ?? o.filter);
   const module = stages ? stages[0]!.module : resolve(modulePath!);
   if (!stages) requireModuleFile(module, modulePath!);
@@ -188,6 +189,7 @@ export async function retryCommand(modulePath: string | undefined, o: RetryOptio
       input: failuresIn,
       ...(o.connection === undefined ? {} : { connection: o.connection }),
       ...(o.queue === undefined ? {} : { queue: o.queue }),
+      ...(tlsCa === undefined ? {} : { tlsCa }),
       inputDisplay: o.failedItems,
       output: outputPath,
       failures: failuresOut,

@@ -27,7 +27,7 @@ import { acquireLock } from './lock.ts';
 import { redactUrl } from '../cluster/url.ts';
 import { checkReportFiles } from './report-files.ts';
 import { resolveStages, stageFingerprints, type StageArg } from './stages.ts';
-import { refuseLocalPoolOptions } from './worker-command.ts';
+import { checkTlsCa, refuseLocalPoolOptions } from './connection-options.ts';
 
 /** Options `run` and `retry` share, as parsed by commander. */
 export interface JobOptions {
@@ -47,6 +47,8 @@ export interface JobOptions {
   /** Redis URL: run the chunks on the workers of this queue (batchtools/cluster). */
   connection?: string;
   queue?: string;
+  /** --tls-ca: PEM file of the CA of the server's TLS certificate. */
+  tlsCa?: string;
   /** `--stage` / `--filter`: both hold the one list of stages, in the order given. */
   stage?: StageArg[];
   filter?: StageArg[];
@@ -77,6 +79,7 @@ function requireInputFile(path: string, display: string): void {
 /** Resolve and check the settings; nothing is created here. */
 export function checkRunSettings(modulePath: string | undefined, o: RunOptions): RunSettings {
   refuseLocalPoolOptions(o);
+  const tlsCa = checkTlsCa(o);
   const stages = resolveStages(modulePath, o.export, o.stage ?? o.filter);
   const module = stages ? stages[0]!.module : resolve(modulePath!);
   if (!stages) requireModuleFile(module, modulePath!);
@@ -132,6 +135,7 @@ export function checkRunSettings(modulePath: string | undefined, o: RunOptions):
   if (o.timeout !== undefined) settings.timeout = o.timeout;
   if (o.connection !== undefined) settings.connection = o.connection;
   if (o.queue !== undefined) settings.queue = o.queue;
+  if (tlsCa !== undefined) settings.tlsCa = tlsCa;
   return settings;
 }
 

@@ -5,13 +5,12 @@
  */
 import type { Command } from 'commander';
 import { ExitCode } from '../base/exit-codes.ts';
-import { CliError } from './cli-error.ts';
+import { addConnectionOptions, clusterOptions, type ConnectionFlags } from './connection-options.ts';
 import { integerOption } from './flags.ts';
 
 /** Options of `batchtools worker`, as parsed by commander. */
-export interface WorkerCommandOptions {
+export interface WorkerCommandOptions extends ConnectionFlags {
   connection: string;
-  queue?: string;
   threads?: number;
   maxHeapMb?: number;
   root: string[];
@@ -23,11 +22,8 @@ export interface WorkerCommandOptions {
 
 /** Register `worker` on the program. */
 export function registerWorkerCommand(program: Command): void {
-  program
-    .command('worker')
-    .description('take chunk jobs from a Redis queue and run them on this machine (one per machine)')
-    .requiredOption('--connection <url>', 'Redis URL: redis://[user:password@]host:port[/db], rediss:// for TLS')
-    .option('--queue <name>', 'queue name, the same as the producer\'s (default: batchtools)')
+  const cmd = program.command('worker').description('take chunk jobs from a Redis queue and run them on this machine (one per machine)');
+  addConnectionOptions(cmd, 'worker')
     .option('--threads <n>', 'worker threads (default: the pool plan, see `batchtools info`)', integerOption('--threads', 1))
     .option('--max-heap-mb <n>', 'per-thread heap limit in MiB (default: the pool plan)', integerOption('--max-heap-mb', 1))
     .option('--root <dir>', 'load task modules only from under this directory (repeatable; default: the working directory)', (v: string, all: string[]) => [...all, v], [] as string[])
@@ -47,7 +43,8 @@ Exit codes: 0 stopped cleanly; 2 bad option or Redis unusable (unreachable, < 6.
 Examples:
   $ redis-server --maxmemory-policy noeviction
   $ batchtools worker --connection redis://localhost:6379
-  $ batchtools worker --connection rediss://:secret@redis.internal:6380 --queue scores --root /srv/app`,
+  $ batchtools worker --connection rediss://:secret@redis.internal:6380 --queue scores --root /srv/app
+  $ batchtools worker --connection rediss://redis.internal:6380 --tls-ca ./redis-ca.pem`,
     )
     .action(async (opts: WorkerCommandOptions) => {
       process.exitCode = await workerCommand(opts);
@@ -58,8 +55,7 @@ Examples:
 export async function workerCommand(o: WorkerCommandOptions): Promise<number> {
   const { startWorker } = await import('../cluster/index.ts');
   const log = o.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  const options: Parameters<typeof startWorker>[0] = { connection: o.connection, roots: o.root, log };
-  if (o.queue !== undefined) options.queue = o.queue;
+  const options: Parameters<typeof startWorker>[0] = { ...clusterOptions(o), roots: o.root, log };
   if (o.threads !== undefined) options.threads = o.threads;
   if (o.maxHeapMb !== undefined) options.maxHeapMb = o.maxHeapMb;
   if (o.lockMs !== undefined) options.lockMs = o.lockMs;
@@ -86,24 +82,11 @@ export async function workerCommand(o: WorkerCommandOptions): Promise<number> {
 }
 
 /** `batchtools info --connection`: the queue's live workers, their plans and its job counts. */
-export async function clusterInfoCommand(connection: string, o: { queue?: string; json?: boolean }): Promise<number> {
-  const { readClusterInfo, formatClusterInfo, parseRedisUrl } = await import('../cluster/index.ts');
+export async function clusterInfoCommand(o: ConnectionFlags & { connection: string; json?: boolean }): Promise<number> {
+  const { readClusterInfo, formatClusterInfo, parseRedisUrl, withCa } = await import('../cluster/index.ts');
   const { checkQueueName, DEFAULT_QUEUE } = await import('../cluster/connection.ts');
-  const info = await readClusterInfo(parseRedisUrl(connection, '--connection'), checkQueueName(o.queue ?? DEFAULT_QUEUE, '--queue'));
+  const { connection, queue, ca } = clusterOptions(o);
+  const info = await readClusterInfo(withCa(parseRedisUrl(connection, '--connection'), ca, '--tls-ca'), checkQueueName(queue ?? DEFAULT_QUEUE, '--queue'));
   process.stdout.write(o.json ? `${JSON.stringify(info, null, 2)}\n` : `${formatClusterInfo(info)}\n`);
   return 0;
-}
-
-/**
- * `run` / `retry` with `--connection`: the items run on the workers' pools, the producer has none, so the local
- * pool options mean nothing there. Refused (exit 2) rather than silently ignored; each worker takes its own.
- */
-export function refuseLocalPoolOptions(o: { connection?: string | undefined; threads?: number | undefined; maxHeapMb?: number | undefined }): void {
-  if (o.connection === undefined) return;
-  const local = o.threads !== undefined ? '--threads' : o.maxHeapMb !== undefined ? '--max-heap-mb' : undefined;
-  if (local === undefined) return;
-  throw new CliError(
-    `${local} and --connection cannot be used together: with --connection the items run on the workers' threads, not on this machine's`,
-    `give ${local} to each worker instead: batchtools worker --connection <url> ${local} <n>`,
-  );
 }

@@ -11,13 +11,14 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BatchtoolsError, ErrorCodes, InvalidOptionError } from '../errors.ts';
-import { createAdaptivePolicy, type TraceEntry } from '../schedule/adaptive.ts';
 import type { ChunkRunner, EngineRun, OpenedRunner, RunEngine } from '../schedule/chunk-runner.ts';
-import type { ChunkCompletion, ChunkPolicy, ChunkRequest } from '../schedule/policy.ts';
+import type { ChunkPolicy } from '../schedule/policy.ts';
+import type { TaskSpec } from '../task.ts';
 import { unpackValues } from '../transport/pack.ts';
 import { runStateViews, STATE_LOADED, type ChunkMessage, type ChunkReply } from '../transport/protocol.ts';
 import { checkServer, clusterKeys, openRedis, PREFIX, type ClusterKeys, type RedisTarget } from './connection.ts';
 import { encodeItems, decodeReply, type ChunkJobData, type ChunkJobReply, type TaskIdentity } from './protocol.ts';
+import { FleetPolicies } from './fleet-policy.ts';
 import { identifyTask } from './task-identity.ts';
 import { liveWorkers } from './registry.ts';
 
@@ -33,11 +34,6 @@ export class TaskMismatchError extends BatchtoolsError {
     this.path = path;
   }
 }
-
-/** Redis CPU per chunk job, ms: every command of a job, BullMQ's and ours (measured by bench/cluster.mjs). */
-const REDIS_MS_PER_JOB = 1;
-/** The share of one Redis core a fleet's jobs may take at most. */
-const REDIS_SHARE = 0.1;
 
 /** Producer settings (validated by the door). */
 export interface ProducerSettings {
@@ -64,6 +60,7 @@ export class ClusterEngine implements RunEngine {
   #refresh: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #cleanups = new Set<Promise<void>>();
+  readonly #policies = new FleetPolicies();
 
   constructor(settings: ProducerSettings) {
     this.settings = settings;
@@ -101,18 +98,9 @@ export class ClusterEngine implements RunEngine {
     return Math.max(1, this.#capacity);
   }
 
-  /**
-   * Jobs sized by time: 200 ms to 2 s of work, so a Redis round trip is noise; for a large fleet, long enough that
-   * its jobs take under {@link REDIS_SHARE} of one Redis core (see bench/cluster-estimate.md). In flight: 2 per
-   * fleet thread.
-   */
-  policy(): ChunkPolicy {
-    const floorMs = (this.threads() * REDIS_MS_PER_JOB) / REDIS_SHARE;
-    const minTargetMs = Math.max(200, floorMs);
-    const maxTargetMs = Math.max(2000, 4 * floorMs);
-    // Probe jobs two per fleet thread: each worker fetches one ahead, so a probe's round trip hides behind the other.
-    const inner = createAdaptivePolicy({ minTargetMs, maxTargetMs, overheadPriorMs: 2, overheadFactor: 100, probeInFlightPerWorker: 2 });
-    return new FleetPolicy(inner, () => this.threads());
+  /** Jobs sized by time from measured rates, starting from what earlier runs of the task learned (fleet-policy.ts). */
+  policy(task: TaskSpec): ChunkPolicy {
+    return this.#policies.forRun(task, () => this.threads());
   }
 
   open(run: EngineRun): OpenedRunner {
@@ -153,31 +141,6 @@ export class ClusterEngine implements RunEngine {
   }
 }
 
-/** The adaptive policy, told the fleet's live capacity instead of this machine's threads. */
-class FleetPolicy implements ChunkPolicy {
-  readonly #inner: ChunkPolicy;
-  readonly #capacity: () => number;
-  constructor(inner: ChunkPolicy, capacity: () => number) {
-    this.#inner = inner;
-    this.#capacity = capacity;
-  }
-  next(request: ChunkRequest): number {
-    return this.#inner.next({ ...request, threads: this.#capacity() });
-  }
-  observe(completion: ChunkCompletion): void {
-    this.#inner.observe(completion);
-  }
-  maxInFlight(): number {
-    return this.#inner.maxInFlight(this.#capacity());
-  }
-  setMainPressure(ratio: number): void {
-    this.#inner.setMainPressure?.(ratio);
-  }
-  trace(): TraceEntry[] {
-    return this.#inner.trace?.() ?? [];
-  }
-}
-
 interface Pending {
   /** The run's shared load count (see `STATE_LOADED`): an answer from a worker that ran the task counts a load. */
   loads: Int32Array;
@@ -210,8 +173,11 @@ class ClusterRun implements ChunkRunner {
   }
 
   async run(message: ChunkMessage): Promise<ChunkReply> {
-    // Typed-array items (maybe views over shared memory) and packed records travel as plain arrays of values.
-    const list = ArrayBuffer.isView(message.items) ? Array.from(message.items as ArrayLike<unknown>) : unpackValues(message.items);
+    // Numbers travel as a Float64Array; other typed arrays and packed records as plain arrays of values.
+    const list =
+      message.items instanceof Float64Array ? message.items
+      : ArrayBuffer.isView(message.items) ? Array.from(message.items as ArrayLike<unknown>)
+      : unpackValues(message.items);
     const items = encodeItems(list);
     const shared = await this.#start();
     if (this.#ended) throw new Error('the run has ended');

@@ -26,7 +26,7 @@ export interface ChunkJobData {
   task: TaskIdentity;
   /** Per-item deadline, ms. */
   timeout?: number;
-  /** Items, V8-serialized, base64 (job data is stored as JSON). */
+  /** Items, V8-serialized, base64 (job data is stored as JSON): an array, or a Float64Array when all are numbers. */
   items: string;
   /** Number of items (for `info` and logs without decoding). */
   count: number;
@@ -37,8 +37,8 @@ export type ChunkJobReply =
   | {
       kind: 'ok';
       job: string;
-      /** Results by position; holes where `errors` say. */
-      values: unknown[];
+      /** Results by position (a Float64Array when all are numbers); holes (or any number) where `errors` say. */
+      values: unknown[] | Float64Array;
       /** Per-item failures: the task's own error, or the ItemError the worker's runtime decided (crash, OOM, timeout). */
       errors: Array<[number, ErrorEnvelope]>;
       ran: number;
@@ -52,9 +52,12 @@ export type ChunkJobReply =
   | { kind: 'mismatch'; job: string; host: string; path: string; reason: string }
   | { kind: 'load'; job: string; host: string; error: ErrorEnvelope };
 
-/** Encode items for a job. Throws a `DataCloneError` for an item that cannot be cloned. */
+/**
+ * Encode items for a job: an array, or numbers as a Float64Array (8 bytes each, copied as a block both ways rather
+ * than value by value). Throws a `DataCloneError` for an item that cannot be cloned.
+ */
 export function encodeItems(items: ArrayLike<unknown>): string {
-  const array = Array.isArray(items) ? items : Array.from(items);
+  const array = items instanceof Float64Array ? ownBuffer(items) : Array.isArray(items) ? items : Array.from(items);
   try {
     return serialize(array).toString('base64');
   } catch (error) {
@@ -64,11 +67,17 @@ export function encodeItems(items: ArrayLike<unknown>): string {
   }
 }
 
-/** Decode a job's items. */
-export function decodeItems(encoded: string): unknown[] {
+/** Decode a job's items: an array, or a Float64Array of numbers. */
+export function decodeItems(encoded: string): unknown[] | Float64Array {
   const items: unknown = deserialize(Buffer.from(encoded, 'base64'));
-  if (!Array.isArray(items)) throw new TypeError('the job holds no item array');
+  if (!Array.isArray(items) && !(items instanceof Float64Array)) throw new TypeError('the job holds no item array');
   return items;
+}
+
+/** A view that owns its whole (unshared) buffer: the serializer writes a view's entire buffer, so a part is copied. */
+function ownBuffer(view: Float64Array): Float64Array {
+  const whole = view.byteOffset === 0 && view.buffer.byteLength === view.byteLength && !(view.buffer instanceof SharedArrayBuffer);
+  return whole ? view : view.slice();
 }
 
 /** Encode a reply (a Buffer pushed to Redis as is). */
@@ -86,7 +95,12 @@ export function decodeReply(bytes: Buffer): ChunkJobReply | undefined {
   }
 }
 
-/** Push a reply only while its run is alive (atomically), so a finished or cancelled run leaves no result list. */
-export const PUSH_IF_ALIVE = `if redis.call('exists', KEYS[1]) == 1 then
+/**
+ * Refresh the worker's description (KEYS[3], ARGV[3..6]: what `registry.announce` writes) and push a reply
+ * (ARGV[1]) only while its run is alive (KEYS[1]), atomically, so a finished or cancelled run leaves no result list
+ * (KEYS[2], TTL ARGV[2]), and `info` counts a job as soon as its producer can see the reply: one round trip.
+ */
+export const PUSH_IF_ALIVE = `redis.call('set', KEYS[3], ARGV[3], 'PX', ARGV[4]); redis.call('zadd', KEYS[4], ARGV[5], ARGV[6])
+if redis.call('exists', KEYS[1]) == 1 then
   redis.call('rpush', KEYS[2], ARGV[1]); redis.call('pexpire', KEYS[2], ARGV[2]); return 1 end
 return 0`;

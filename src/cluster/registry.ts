@@ -37,12 +37,47 @@ export const HEARTBEAT_MS = 3_000;
 
 /** Write (refresh) a worker's description. */
 export async function announce(redis: Redis, keys: ClusterKeys, info: WorkerInfo): Promise<void> {
+  const [key, json, ttl, score, id] = registration(keys, info);
+  await redis.multi().set(key, json, 'PX', ttl).zadd(keys.workers, score, id).exec();
+}
+
+/** What {@link announce} writes: the description's key, its JSON, its TTL, its expiry (the set's score) and the id. */
+export function registration(keys: ClusterKeys, info: WorkerInfo): [string, string, number, number, string] {
   const now = Date.now();
-  await redis
-    .multi()
-    .set(keys.worker(info.id), JSON.stringify({ ...info, seenAt: new Date(now).toISOString() }), 'PX', WORKER_TTL_MS)
-    .zadd(keys.workers, now + WORKER_TTL_MS, info.id)
-    .exec();
+  return [keys.worker(info.id), JSON.stringify({ ...info, seenAt: new Date(now).toISOString() }), WORKER_TTL_MS, now + WORKER_TTL_MS, info.id];
+}
+
+/**
+ * Announces a worker's changes (a job taken or finished) at most once per `intervalMs`, the last one always
+ * (a trailing write), so a busy worker does not add two writes per job.
+ */
+export class Announcer {
+  readonly #write: () => Promise<void>;
+  readonly #intervalMs: number;
+  #last = Number.NEGATIVE_INFINITY;
+  #timer: NodeJS.Timeout | undefined;
+  constructor(write: () => Promise<void>, intervalMs = 500) {
+    this.#write = write;
+    this.#intervalMs = intervalMs;
+  }
+  /** Something changed: write now or at the end of the interval. */
+  soon(): void {
+    if (this.#timer) return;
+    const wait = Math.max(0, this.#last + this.#intervalMs - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#last = Date.now();
+      void this.#write().catch(() => {});
+    }, wait);
+  }
+  /** The description was written another way just now. */
+  written(): void {
+    this.#last = Date.now();
+  }
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
 }
 
 /** Remove a worker's description (it stopped cleanly). */

@@ -14,8 +14,10 @@ import { createRuntime, type Runtime } from '../runtime.ts';
 import { defineTask } from '../task.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { checkQueueName, checkServer, clusterKeys, DEFAULT_QUEUE, openRedis, parseRedisUrl, PREFIX, redact, withCa } from './connection.ts';
+import { startRun } from '../pipeline/seam.ts';
+import { JobResults, TaskPolicies } from './job-run.ts';
 import { decodeItems, encodeReply, PUSH_IF_ALIVE, type ChunkJobData, type ChunkJobReply } from './protocol.ts';
-import { announce, HEARTBEAT_MS, retire, type WorkerInfo } from './registry.ts';
+import { announce, Announcer, HEARTBEAT_MS, registration, retire, type WorkerInfo } from './registry.ts';
 import { resolveTask } from './task-identity.ts';
 
 /** Options of {@link startWorker} (and `batchtools worker`). */
@@ -123,6 +125,8 @@ export async function startWorker(options: ClusterWorkerOptions): Promise<Cluste
     warm: new Set(),
     runs: new Map(),
     permits: new Permits(rt.plan.threads),
+    policies: new TaskPolicies(),
+    announcer: new Announcer(() => announce(redis, keys, info)),
   };
 
   // Cancelled runs: abort their jobs in hand.
@@ -156,6 +160,7 @@ export async function startWorker(options: ClusterWorkerOptions): Promise<Cluste
       closing ??= (async () => {
         clearInterval(heartbeat);
         await worker.close();
+        state.announcer.stop();
         await rt.close();
         await retire(redis, keys, id).catch(() => {});
         sub.disconnect();
@@ -181,6 +186,10 @@ interface ProcessorState {
   runs: Map<string, Set<AbortController>>;
   /** One per local thread: the jobs that run now. A job in hand beyond them waits here, in order (see below). */
   permits: Permits;
+  /** Chunk policies learned per task, kept across jobs. */
+  policies: TaskPolicies;
+  /** Writes the description after jobs start and end, at most twice a second. */
+  announcer: Announcer;
 }
 
 /**
@@ -231,14 +240,21 @@ async function processJob(s: ProcessorState, job: Job<ChunkJobData>, signal: Abo
   // A run without its liveness key ended (or its producer died): its jobs are skipped.
   if ((await s.redis.exists(s.keys.run(data.run))) === 0) return;
   const push = async (reply: ChunkJobReply): Promise<void> => {
-    await s.redis.eval(PUSH_IF_ALIVE, 2, s.keys.run(data.run), s.keys.results(data.run), encodeReply(reply), RESULTS_TTL_MS);
+    // The job counts as finished in the description written with the reply (the `finally` below catches up).
+    if (reply.kind === 'ok') {
+      s.info.jobs++;
+      s.info.items += reply.ran;
+    }
+    const [key, json, ttl, score, id] = registration(s.keys, { ...s.info, active: s.info.active - 1 });
+    s.announcer.written();
+    await s.redis.eval(PUSH_IF_ALIVE, 4, s.keys.run(data.run), s.keys.results(data.run), key, s.keys.workers, encodeReply(reply), RESULTS_TTL_MS, json, ttl, score, id);
   };
   const found = resolveTask(data.task, s.roots);
   if (!found.ok) {
     await push({ kind: 'mismatch', job: jobId, host: s.host, path: found.path, reason: found.reason });
     return;
   }
-  let items: unknown[];
+  let items: unknown[] | Float64Array;
   try {
     items = decodeItems(data.items);
   } catch (error) {
@@ -253,7 +269,7 @@ async function processJob(s: ProcessorState, job: Job<ChunkJobData>, signal: Abo
   if (!set) s.runs.set(data.run, (set = new Set()));
   set.add(controller);
   s.info.active++;
-  void announce(s.redis, s.keys, s.info).catch(() => {});
+  s.announcer.soon();
   const taskKey = `${data.task.sha256}:${data.task.exportName}`;
   let held = false;
   try {
@@ -261,26 +277,18 @@ async function processJob(s: ProcessorState, job: Job<ChunkJobData>, signal: Abo
     if (!held) return;
     const t0 = performance.now();
     const task = defineTask(found.url, data.task.exportName);
-    const settled = await s.rt.mapSettled(items, task, {
-      signal: controller.signal,
-      ...(data.timeout === undefined ? {} : { timeout: data.timeout }),
-    });
+    const results = new JobResults(items.length);
+    const options = { signal: controller.signal, ...(data.timeout === undefined ? {} : { timeout: data.timeout }) };
+    await s.rt[startRun](items, task, options, results, s.policies.forJob(taskKey)).done;
     const runMs = performance.now() - t0;
     // The threads are free: the job waiting in hand starts now, while this one's reply crosses Redis.
     s.permits.release();
     held = false;
-    const values: unknown[] = new Array(items.length);
-    const errors: Array<[number, ErrorEnvelope]> = [];
-    for (let k = 0; k < settled.length; k++) {
-      const outcome = settled[k]!;
-      if (outcome.status === 'fulfilled') values[k] = outcome.value;
-      else errors.push([k, itemEnvelope(outcome.reason)]);
-    }
+    const { values, failures } = results.result();
+    const errors = failures.map((reason): [number, ErrorEnvelope] => [reason.index, itemEnvelope(reason)]);
     const cold = !s.warm.has(taskKey);
     s.warm.add(taskKey);
     await push({ kind: 'ok', job: jobId, values, errors, ran: items.length, runMs, heapRatio: 0, worker: s.workerNumber, cold });
-    s.info.jobs++;
-    s.info.items += items.length;
   } catch (error) {
     if (controller.signal.aborted) return;
     if (isBatchtoolsError(error) && (error.code === ErrorCodes.TASK_LOAD || error.code === ErrorCodes.STARTUP_FAILED)) {
@@ -294,7 +302,7 @@ async function processJob(s: ProcessorState, job: Job<ChunkJobData>, signal: Abo
     set.delete(controller);
     if (set.size === 0) s.runs.delete(data.run);
     signal?.removeEventListener('abort', onAbort);
-    void announce(s.redis, s.keys, s.info).catch(() => {});
+    s.announcer.soon();
   }
 }
 

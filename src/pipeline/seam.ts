@@ -2,6 +2,7 @@
  * The one internal seam between the runtime and its pipeline and graph engines: they start runs on the runtime's
  * pool with sinks of their own (outcomes in chunk-sized runs, backpressure through `ready`), as `rt.stream` does.
  */
+import type { ChunkPolicy } from '../schedule/policy.ts';
 import type { RunSink } from '../schedule/run-types.ts';
 
 export type { RunSink } from '../schedule/run-types.ts';
@@ -25,7 +26,8 @@ export interface RunStarter {
   readonly plan: { readonly threads: number };
   /**
    * Start a run of `task` over `items` with stream options (validated there), feeding `sink`. Throws when the
-   * runtime is closed or an option is bad.
+   * runtime is closed or an option is bad. `policy`: the chunk policy to use instead of a new adaptive one (a
+   * caller that runs many short runs of one task keeps what its policy learned between them; `chunkSize` wins).
    */
-  [startRun](items: unknown, task: unknown, options: object, sink: RunSink): RunHandle;
+  [startRun](items: unknown, task: unknown, options: object, sink: RunSink, policy?: ChunkPolicy): RunHandle;
 }

@@ -40,7 +40,10 @@ export interface RunEngine {
   threads(): number;
   /** A runner for one run. May throw an InvalidOptionError for a run it cannot serve. */
   open(run: EngineRun): OpenedRunner;
-  /** The chunk policy for a run without a fixed `chunkSize` (default: the local adaptive policy). */
-  policy?(): ChunkPolicy;
+  /**
+   * The chunk policy for a run of `task` without a fixed `chunkSize` (default: the local adaptive policy). An engine
+   * may keep what runs of the same task learned (cost per item, overhead) and start the next one from it.
+   */
+  policy?(task: TaskSpec): ChunkPolicy;
   close(): Promise<void>;
 }

@@ -57,20 +57,53 @@ function appendAll<T>(out: T[], values: ArrayLike<T>, from: number, to: number):
   for (let k = from; k < to; k++) out.push(values[k]!);
 }
 
-/** `map`'s sink: the results in input order (a failure ends the run, so it keeps none). */
+/** A run of results: `values[from..to)` are the results of input items `at`, `at + 1`, ... */
+interface Piece {
+  at: number;
+  values: ArrayLike<unknown>;
+  from: number;
+  to: number;
+}
+
+/**
+ * `map`'s sink: the results in input order (a failure ends the run, so it keeps none). Runs are kept as they land
+ * (views over the shared output, unpacked arrays) and the result array is built once, at the end: no per-item work
+ * while the workers compute, and for numbers one tight copy into an array of doubles.
+ */
 export class ResultRuns implements RunSink {
-  readonly #results = new InOrder<unknown>();
+  readonly #pieces: Piece[] = [];
+  #count = 0;
+  /** Every piece so far is a Float64Array (numbers). */
+  #numbers = true;
   values(start: number, values: ArrayLike<unknown>, from: number, to: number): void {
-    this.#results.put(start + from, values, from, to);
+    this.#add({ at: start + from, values, from, to });
   }
   value(index: number, value: unknown): void {
-    this.#results.put(index, [value], 0, 1);
+    this.#add({ at: index, values: [value], from: 0, to: 1 });
   }
   failure(): void {}
   /** The results in input order (a map that completed has no gap). */
   toArray(): unknown[] {
-    return this.#results.toArray();
+    const pieces = this.#pieces.splice(0).sort((a, b) => a.at - b.at);
+    if (!this.#numbers) {
+      const out: unknown[] = [];
+      for (const { values, from, to } of pieces) appendAll(out, values, from, to);
+      return out;
+    }
+    // An array of doubles of the final length, then every piece copied into place in one pass.
+    const out = new Array<number>(this.#count).fill(0);
+    for (const { at, values, from, to } of pieces) copyNumbers(out, at - from, values as Float64Array, from, to);
+    return out;
   }
+  #add(piece: Piece): void {
+    this.#pieces.push(piece);
+    this.#count += piece.to - piece.from;
+    if (!(piece.values instanceof Float64Array)) this.#numbers = false;
+  }
+}
+
+function copyNumbers(out: number[], shift: number, values: Float64Array, from: number, to: number): void {
+  for (let k = from; k < to; k++) out[shift + k] = values[k]!;
 }
 
 /** `mapSettled`'s sink: every item's outcome in input order, as a packed array. */

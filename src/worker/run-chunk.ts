@@ -14,14 +14,11 @@ import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { packValues, type Payload } from '../transport/pack.ts';
 import { isPackedRecords, recordReader } from '../transport/records.ts';
 import {
-  awaitingCode,
-  claimHunger,
   runStateViews,
   slotItemAt,
   slotStageAt,
   slotThreadAt,
   STATE_ABORTED,
-  STATE_HUNGRY,
   STATE_LOADED,
   type ChunkMessage,
   type ChunkReply,
@@ -30,7 +27,8 @@ import {
 import type { TaskContext } from '../task.ts';
 import { STAGE_SLOT } from './composite.ts';
 import { runOwned } from './crash-owner.ts';
-import { explainInlineError, loadTask } from './load-task.ts';
+import { RAN_ALL, results, runItems, YIELDED, type ItemLoop } from './item-loop.ts';
+import { loadTask } from './load-task.ts';
 
 let warm = false;
 
@@ -80,9 +78,6 @@ function signalFor(control: Int32Array, own: AbortController): AbortSignal {
   return signal;
 }
 
-/** While an item awaits, poll the shared abort flag so 'abort' listeners fire. */
-const ABORT_POLL_MS = 10;
-
 /**
  * Run one chunk. The piscina handler of the batch worker. The chunk runs in its own async context, so a death
  * caused by another chunk's code (a timer another run left) is not charged to its items (see crash-owner.ts).
@@ -108,71 +103,49 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkR
     fn = await loadTask(task);
     host = message.host ? await (await import('../rpc/host-client.ts')).hostFor(message.runId) : undefined;
   } catch (error) {
-    return reply(message, [], [], 0, 0, cold, false, toEnvelope(error));
+    return reply([], [], 0, 0, cold, false, toEnvelope(error));
   }
   Atomics.add(control, STATE_LOADED, 1);
   // One context per chunk, its `index` updated per item: two chunks may interleave in a worker when tasks await.
   const context = { signal: run.signal, index: 0, workerId: threadId, host } as TaskContext & { index: number };
   // Fused pipeline stages store the stage they run into the slot, so that a worker that dies names it.
   if (task.kind === 'composite') Object.defineProperty(context, STAGE_SLOT, { value: { ints: control, at: slotStageAt(slot) } });
-  const values: unknown[] = new Array<unknown>(n);
-  const errors: Array<[number, ErrorEnvelope]> = [];
-  const inline = task.kind === 'inline' ? task.name : null;
+  const loop: ItemLoop = {
+    fn,
+    item: records === null ? null : records.at,
+    list,
+    n,
+    start,
+    context,
+    control,
+    startedAt,
+    slot,
+    itemAt,
+    timed: message.timed,
+    // Isolation runs (after a failure) are not split further: their outcome decides what failed.
+    yieldable: message.yieldable === true && !message.verify,
+    // Numbers straight into the run's shared output; isolation runs check every result, so they keep them all.
+    out: message.out !== undefined && !message.verify ? message.out : null,
+    inline: task.kind === 'inline' ? task.name : null,
+    values: null,
+    errors: [],
+    k: 0,
+    end: RAN_ALL,
+  };
   const origin = performance.timeOrigin;
-  const timed = message.timed;
-  let poll: NodeJS.Timeout | undefined;
-  // Isolation runs (after a failure) are not split further: their outcome decides what failed.
-  const yieldable = message.yieldable === true && !message.verify;
-  let yielded = false;
   const t0 = performance.now();
-  let k = 0;
-  for (; k < n; k++) {
-    if (Atomics.load(control, STATE_ABORTED) !== 0) {
-      run.abort();
-      break;
-    }
-    // One shared read per item; only a worker that finished something and has at least 2 items left gives way.
-    if (yieldable && k > 0 && n - k >= 2 && Atomics.load(control, STATE_HUNGRY) > 0 && claimHunger(control)) {
-      yielded = true;
-      break;
-    }
-    context.index = start + k;
-    if (timed) {
-      // The time first, then the item with a barrier, so the watchdog never pairs item k with an older time.
-      startedAt[slot] = origin + performance.now();
-      Atomics.store(control, itemAt, k);
-    } else {
-      // Read only after the worker died, when all its writes are visible: a plain store is enough.
-      control[itemAt] = k;
-    }
-    try {
-      let value = fn(records === null ? list![k] : records.at(k), context);
-      if (value !== null && (typeof value === 'object' || typeof value === 'function') && 'then' in value) {
-        poll ??= setInterval(() => {
-          if (Atomics.load(control, STATE_ABORTED) !== 0) run.abort();
-        }, ABORT_POLL_MS);
-        // While it awaits, the event loop runs other code (timers of earlier items, say): a crash now is not
-        // surely this item's doing, and the slot says so.
-        Atomics.store(control, itemAt, awaitingCode(k));
-        value = await value;
-      }
-      values[k] = value;
-    } catch (error) {
-      errors.push([k, toEnvelope(inline === null ? error : explainInlineError(error, inline))]);
-    }
-  }
-  if (poll) clearInterval(poll);
+  await runItems(loop, run.abort);
   const runMs = performance.now() - t0;
   // Past the last item: a worker that dies from here on died while replying (an uncloneable result).
   Atomics.store(control, itemAt, n);
-  if (k < n) values.length = k;
-  if (message.verify) verifyCloneable(values, errors, k);
-  return reply(message, values, errors, k, runMs, cold, yielded, undefined, origin + t0);
+  const { errors, k } = loop;
+  const values = results(loop);
+  if (message.verify && values !== null) verifyCloneable(values, errors, k);
+  return reply(values, errors, k, runMs, cold, loop.end === YIELDED, undefined, origin + t0);
 }
 
 function reply(
-  message: ChunkMessage,
-  values: unknown[],
+  values: unknown[] | null,
   errors: Array<[number, ErrorEnvelope]>,
   ran: number,
   runMs: number,
@@ -184,8 +157,7 @@ function reply(
   const heap = getHeapStatistics();
   let payload: Payload | null = values;
   let transfer: ArrayBuffer[] | null = null;
-  if (message.out !== undefined && ran > 0 && writeShared(values, errors, ran, message.out, message.start)) payload = null;
-  else if (errors.length === 0 && ran === values.length) {
+  if (values !== null && errors.length === 0 && ran === values.length) {
     const packed = packValues(values);
     if (packed) {
       payload = packed.payload;
@@ -207,30 +179,6 @@ function reply(
   if (startedAt !== undefined) result.startedAt = startedAt;
   // Moving the buffers hands their memory to the main thread: no clone on either side.
   return transfer ? movable(result, transfer) : result;
-}
-
-/**
- * Write the results into the run's shared output when every one that did not fail is a number (true), else leave
- * it alone (false). Positions of failed items are left as they are: nobody reads them.
- */
-function writeShared(values: unknown[], errors: Array<[number, ErrorEnvelope]>, ran: number, out: Float64Array, start: number): boolean {
-  let e = 0;
-  for (let k = 0; k < ran; k++) {
-    if (e < errors.length && errors[e]![0] === k) {
-      e++;
-      continue;
-    }
-    if (typeof values[k] !== 'number') return false;
-  }
-  e = 0;
-  for (let k = 0; k < ran; k++) {
-    if (e < errors.length && errors[e]![0] === k) {
-      e++;
-      continue;
-    }
-    out[start + k] = values[k] as number;
-  }
-  return true;
 }
 
 /**

@@ -48,7 +48,7 @@ describe('batchtools run --connection', () => {
     const running = start(args, { cwd: dir });
     // Kill once results are journaled and a job is held at the gate. Not at a fixed line count: jobs are sized by
     // time, so on a fast machine one job may span both sides of GATE_AT, and none of its results can come back.
-    await waitForLines(join(ckpt, 'journal.jsonl'), 1, running);
+    await waitForLines(join(ckpt, 'journal.jsonl'), 1, running, gate);
     while (!existsSync(`${gate}.waiting`)) await new Promise((r) => setTimeout(r, 5));
     running.child.kill('SIGKILL');
     expect((await running.ended).signal).toBe('SIGKILL');
@@ -63,6 +63,41 @@ describe('batchtools run --connection', () => {
     expect(resumed.code).toBe(0);
     expect(readFileSync(join(dir, 'out.jsonl')).equals(readFileSync(join(dir, 'clean.jsonl')))).toBe(true);
     expect(existsSync(ckpt)).toBe(false);
+  }, 120_000);
+
+  it('resumes a local checkpoint on the cluster with --connection --queue: its --threads set aside with a notice', async () => {
+    const localGate = join(dir, 'local-gate');
+    const ckpt = join(dir, 'ckpt-local');
+    // A local run on 1 thread, held at its own gate, killed with -9 once results are journaled.
+    const running = start(['run', workModule, '--input', 'in.jsonl', '--output', 'out-local.jsonl', '--checkpoint', ckpt, '--threads', '1'], {
+      cwd: dir,
+      env: { BT_TEST_GATE: localGate, BT_TEST_GATE_AT: String(GATE_AT) },
+    });
+    await waitForLines(join(ckpt, 'journal.jsonl'), 1, running, localGate);
+    while (!existsSync(`${localGate}.waiting`)) await new Promise((r) => setTimeout(r, 5));
+    running.child.kill('SIGKILL');
+    expect((await running.ended).signal).toBe('SIGKILL');
+    const manifest = JSON.parse(readFileSync(join(ckpt, 'manifest.json'), 'utf8')) as { settings: { threads?: number } };
+    expect(manifest.settings.threads).toBe(1);
+    // --queue alone says what it lacks.
+    const lacking = await cli(['resume', ckpt, '--queue', queue], { cwd: dir });
+    expect(lacking.code).toBe(2);
+    expect(lacking.stderr).toContain('--queue needs --connection');
+    writeFileSync(gate, '');
+    const local = await cli(['run', workModule, '--input', 'in.jsonl', '--output', 'clean-local.jsonl'], { cwd: dir });
+    const itemsDone = async (): Promise<number> => {
+      const info = JSON.parse((await cli(['info', '--json', '--connection', redisUrl(), '--queue', queue], { cwd: dir })).stdout) as { workers: Array<{ items: number }> };
+      return info.workers.reduce((n, w) => n + w.items, 0);
+    };
+    const before = await itemsDone();
+    const resumed = await cli(['resume', ckpt, '--connection', redisUrl(), '--queue', queue], { cwd: dir });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain("the checkpoint's --threads 1 does not apply with --connection");
+    expect(resumed.stderr).not.toContain(password);
+    expect(readFileSync(join(dir, 'out-local.jsonl')).equals(readFileSync(join(dir, 'clean-local.jsonl')))).toBe(true);
+    expect(local.code).toBe(0);
+    // The rest ran on the workers: their descriptions count its items.
+    expect(await itemsDone()).toBeGreaterThan(before);
   }, 120_000);
 
   it('info --connection lists the live workers, their plans and the queue counts, without the password', async () => {

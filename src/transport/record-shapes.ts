@@ -1,0 +1,150 @@
+/**
+ * Compiled code per record shape, for the records codec (records.ts): one encoder that checks every record's shape
+ * and fills every column in one pass, and one reader that rebuilds a record from the columns. Both are generated
+ * once per shape (its keys and its column kinds) with property names as literals, so V8 sees named loads and one
+ * object literal: monomorphic inline caches, one hidden class for every record built, no call per field.
+ *
+ * No data reaches the generated code as code: keys are written with JSON.stringify (a valid JS string literal),
+ * and a key that an object literal cannot hold as an own property ('__proto__') never gets here.
+ */
+
+import type { TextSink } from './text-sink.ts';
+
+/** How a column travels: a typed array (numbers, booleans), units of text with offsets (strings), or cloned. */
+export type ColumnKind = 'number' | 'boolean' | 'string' | 'any';
+
+/** The encoder's answer: every record fitted; a record is not of the shape; or column `c` is not of its kind. */
+export const FITTED = -1;
+export const MISFIT = -2;
+
+/**
+ * Fills the columns from `values[from..to)`: `cols[c]` is a Float64Array (numbers), a Uint8Array (booleans, 0 or
+ * 1), the Uint32Array of end offsets (strings; `cols[c][0]` stays 0) or an array (cloned values, appended). The
+ * text of string column c, every value joined, goes to the sink `texts[c]` in pieces of about TEXT_PIECE units
+ * (one joined string would be a large object: fresh pages for every chunk, and a long life in GC terms). Returns FITTED, MISFIT, or the
+ * index of the first column found holding a value of another kind (the caller demotes it to 'any' and encodes
+ * again).
+ */
+export type Encoder = (values: ArrayLike<unknown>, from: number, to: number, cols: unknown[], texts: TextSink[]) => number;
+
+/** Units of text per piece (well below V8's large-object size, in one or two bytes per unit). */
+export const TEXT_PIECE = 16384;
+
+/** Builds record `k` from columns (`cols` as the encoder filled them, `texts[c]` the text of string column c). */
+export type ReaderMaker = (cols: readonly unknown[], texts: readonly string[]) => (k: number) => Record<string, unknown>;
+
+/** Units of text one string column of one chunk may hold (V8 strings end near 2^29); more makes it 'any'. */
+export const MAX_TEXT_UNITS = 1 << 27;
+
+interface Compiled {
+  encoder?: Encoder;
+  reader?: ReaderMaker;
+}
+
+/** Shapes seen lately (both threads see few; compiling per chunk would defeat the JIT). Oldest dropped first. */
+const compiled = new Map<string, Compiled>();
+const CACHE = 64;
+
+function entry(keys: readonly string[], kinds: readonly ColumnKind[]): Compiled {
+  const id = `${kinds.join(',')}\u0001${keys.join('\u0000')}`;
+  let found = compiled.get(id);
+  if (found === undefined) {
+    if (compiled.size >= CACHE) compiled.delete(compiled.keys().next().value!);
+    found = {};
+    compiled.set(id, found);
+  }
+  return found;
+}
+
+const lit = (key: string): string => JSON.stringify(key);
+
+/** The encoder of one shape. */
+export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]): Encoder {
+  const e = entry(keys, kinds);
+  if (e.encoder) return e.encoder;
+  const m = keys.length;
+  const head: string[] = ['const n = to - from;'];
+  const body: string[] = [];
+  const tail: string[] = [];
+  for (let c = 0; c < m; c++) {
+    head.push(`const c${c} = cols[${c}];`);
+    const read = `const v${c} = r[${lit(keys[c]!)}];`;
+    switch (kinds[c]) {
+      case 'number':
+        body.push(read, `if (typeof v${c} !== 'number') return ${c};`, `c${c}[i] = v${c};`);
+        break;
+      case 'boolean':
+        body.push(read, `if (typeof v${c} !== 'boolean') return ${c};`, `c${c}[i] = v${c} ? 1 : 0;`);
+        break;
+      case 'string':
+        head.push(`let s${c} = '';`, `let p${c} = 0;`);
+        body.push(
+          read,
+          `if (typeof v${c} !== 'string') return ${c};`,
+          `p${c} += v${c}.length;`,
+          `if (p${c} > MAX) return ${c};`,
+          `s${c} += v${c};`,
+          `if (s${c}.length >= PIECE) { t${c}.put(s${c}); s${c} = ''; }`,
+          `c${c}[i + 1] = p${c};`,
+        );
+        head.push(`const t${c} = texts[${c}];`);
+        tail.push(`t${c}.put(s${c});`);
+        break;
+      default:
+        body.push(`c${c}.push(r[${lit(keys[c]!)}]);`);
+    }
+  }
+  const source = `'use strict';
+return function encode(values, from, to, cols, texts) {
+  ${head.join('\n  ')}
+  for (let i = 0; i < n; i++) {
+    const r = values[from + i];
+    if (typeof r !== 'object' || r === null) return MISFIT;
+    const proto = getProto(r);
+    if (proto !== OBJECT && proto !== null) return MISFIT;
+    // Own enumerable keys, exactly these and in this order (inherited ones would show too: none on a plain object).
+    let j = 0;
+    for (const k in r) if (k !== K[j++]) return MISFIT;
+    if (j !== ${m}) return MISFIT;
+    ${body.join('\n    ')}
+  }
+  ${tail.join('\n  ')}
+  return FITTED;
+};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- keys are quoted with JSON.stringify; no code from data
+  const make = new Function('K', 'OBJECT', 'getProto', 'MAX', 'PIECE', 'FITTED', 'MISFIT', source) as (...a: unknown[]) => Encoder;
+  e.encoder = make([...keys], Object.prototype, Object.getPrototypeOf, MAX_TEXT_UNITS, TEXT_PIECE, FITTED, MISFIT);
+  return e.encoder;
+}
+
+/** The reader maker of one shape. */
+export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[]): ReaderMaker {
+  const e = entry(keys, kinds);
+  if (e.reader) return e.reader;
+  const head: string[] = [];
+  const fields: string[] = [];
+  for (let c = 0; c < keys.length; c++) {
+    head.push(`const c${c} = cols[${c}];`);
+    let value: string;
+    switch (kinds[c]) {
+      case 'boolean':
+        value = `c${c}[k] === 1`;
+        break;
+      case 'string':
+        head.push(`const t${c} = texts[${c}];`);
+        value = `t${c}.slice(c${c}[k], c${c}[k + 1])`;
+        break;
+      default:
+        value = `c${c}[k]`;
+    }
+    fields.push(`${lit(keys[c]!)}: ${value}`);
+  }
+  const source = `'use strict';
+return function reader(cols, texts) {
+  ${head.join('\n  ')}
+  return (k) => ({ ${fields.join(', ')} });
+};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- keys are quoted with JSON.stringify; no code from data
+  e.reader = new Function(source)() as ReaderMaker;
+  return e.reader;
+}

@@ -1,0 +1,153 @@
+/**
+ * Worker side: the item loop of one chunk. A plain synchronous loop runs items until one returns a promise; only
+ * then does the async driver await it and go on with the next item. So a synchronous task runs in a tight loop
+ * that the JIT optimises as a whole (no suspend point in it), and per item it costs one shared read for the abort
+ * flag, one for the hunger count (yieldable chunks), one store into the progress slot and the call.
+ *
+ * Results of a chunk over the run's shared numeric input go straight into the run's shared output (`out`, indexed
+ * by input index) while they are numbers: no array of boxed results, no second pass. A result that is not a number
+ * is kept aside by position, and the reply then carries every result (see `results`).
+ */
+import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
+import { awaitingCode, claimHunger, STATE_ABORTED, STATE_HUNGRY } from '../transport/protocol.ts';
+import type { TaskContext } from '../task.ts';
+import { explainInlineError } from './load-task.ts';
+
+/** How a loop ended: every item ran, the run was aborted, or the chunk gave way to a hungry worker. */
+export const [RAN_ALL, ABORTED, YIELDED] = [0, 1, 2] as const;
+export type LoopEnd = typeof RAN_ALL | typeof ABORTED | typeof YIELDED;
+
+/** One chunk's item loop: what it runs over, and what it leaves behind (results, failures, where it stopped). */
+export interface ItemLoop {
+  readonly fn: (item: unknown, context: TaskContext) => unknown;
+  /** Item `k` of the chunk. */
+  readonly item: ((k: number) => unknown) | null;
+  /** The items, when read as they are (an array or a typed array); else `item` reads them. */
+  readonly list: ArrayLike<unknown> | null;
+  readonly n: number;
+  /** Input index of item 0. */
+  readonly start: number;
+  readonly context: TaskContext & { index: number };
+  readonly control: Int32Array;
+  /** Per slot: when the current item started (timed runs). */
+  readonly startedAt: Float64Array;
+  readonly slot: number;
+  /** Int32 index of this chunk's progress word in `control`. */
+  readonly itemAt: number;
+  readonly timed: boolean;
+  readonly yieldable: boolean;
+  /** The run's shared numeric output, or null: results then go to `values`. */
+  readonly out: Float64Array | null;
+  /** Inline task name, for the hint on a ReferenceError; null for a module task. */
+  readonly inline: string | null;
+  /** Results by position (with `out`: only those that are not numbers, the rest of the array being holes). */
+  values: unknown[] | null;
+  errors: Array<[number, ErrorEnvelope]>;
+  /** Items run so far (the next item to run). */
+  k: number;
+  end: LoopEnd;
+}
+
+/** Fires the task-facing signal once the shared abort flag is seen. */
+type OnAbort = () => void;
+
+/** While an item awaits, poll the shared abort flag so 'abort' listeners fire. */
+const ABORT_POLL_MS = 10;
+
+/** Run the loop to its end: the synchronous part, and every awaited item in between. */
+export async function runItems(loop: ItemLoop, onAbort: OnAbort): Promise<void> {
+  let poll: NodeJS.Timeout | undefined;
+  try {
+    for (;;) {
+      const pending = runSync(loop, onAbort);
+      if (pending === undefined) return;
+      poll ??= setInterval(() => {
+        if (Atomics.load(loop.control, STATE_ABORTED) !== 0) onAbort();
+      }, ABORT_POLL_MS);
+      // While it awaits, the event loop runs other code (timers of earlier items, say): a crash now is not
+      // surely this item's doing, and the slot says so.
+      const k = loop.k;
+      Atomics.store(loop.control, loop.itemAt, awaitingCode(k));
+      try {
+        keep(loop, k, await pending);
+      } catch (error) {
+        fail(loop, k, error);
+      }
+      loop.k = k + 1;
+    }
+  } finally {
+    if (poll) clearInterval(poll);
+  }
+}
+
+/**
+ * Run items from `loop.k` until the end, an abort, a yield, or an item that returns a promise (returned, with
+ * `loop.k` at that item; its result is the caller's to await).
+ */
+function runSync(loop: ItemLoop, onAbort: OnAbort): PromiseLike<unknown> | undefined {
+  const { fn, item, list, n, start, context, control, startedAt, slot, itemAt, timed, yieldable, out } = loop;
+  const origin = performance.timeOrigin;
+  for (let k = loop.k; k < n; k++) {
+    if (Atomics.load(control, STATE_ABORTED) !== 0) {
+      onAbort();
+      loop.k = k;
+      loop.end = ABORTED;
+      return undefined;
+    }
+    // One shared read per item; only a worker that finished something and has at least 2 items left gives way.
+    if (yieldable && k > 0 && n - k >= 2 && Atomics.load(control, STATE_HUNGRY) > 0 && claimHunger(control)) {
+      loop.k = k;
+      loop.end = YIELDED;
+      return undefined;
+    }
+    context.index = start + k;
+    if (timed) {
+      // The time first, then the item with a barrier, so the watchdog never pairs item k with an older time.
+      startedAt[slot] = origin + performance.now();
+      Atomics.store(control, itemAt, k);
+    } else {
+      // Read only after the worker died, when all its writes are visible: a plain store is enough.
+      control[itemAt] = k;
+    }
+    try {
+      const value = fn(list === null ? item!(k) : list[k], context);
+      if (typeof value === 'number' && out !== null) out[start + k] = value;
+      else if (value !== null && (typeof value === 'object' || typeof value === 'function') && 'then' in value) {
+        loop.k = k;
+        return value as PromiseLike<unknown>;
+      } else keep(loop, k, value);
+    } catch (error) {
+      fail(loop, k, error);
+    }
+  }
+  loop.k = n;
+  return undefined;
+}
+
+function keep(loop: ItemLoop, k: number, value: unknown): void {
+  if (loop.out !== null && typeof value === 'number') loop.out[loop.start + k] = value;
+  else (loop.values ??= new Array<unknown>(loop.n))[k] = value;
+}
+
+function fail(loop: ItemLoop, k: number, error: unknown): void {
+  loop.errors.push([k, toEnvelope(loop.inline === null ? error : explainInlineError(error, loop.inline))]);
+}
+
+/**
+ * The results of the items that ran, by position: null when every one that succeeded is in the shared output
+ * (nothing to send back); else an array (results from the shared output copied in where they went there).
+ */
+export function results(loop: ItemLoop): unknown[] | null {
+  const ran = loop.k;
+  if (loop.out === null) {
+    const values = loop.values ?? [];
+    if (values.length > ran) values.length = ran;
+    return values;
+  }
+  if (loop.values === null) return null;
+  const values = loop.values;
+  const failed = new Set(loop.errors.map(([k]) => k));
+  for (let k = 0; k < ran; k++) if (!(k in values) && !failed.has(k)) values[k] = loop.out[loop.start + k];
+  values.length = ran;
+  return values;
+}
