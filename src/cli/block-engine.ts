@@ -58,7 +58,7 @@ export function onBytePath(settings: { connection?: string | undefined; retries?
 }
 
 /** What starting a byte-path run's workers needs: the pool options and the task. */
-export type BlockTaskJob = Pick<BlockJob, 'module' | 'exportName' | 'stages' | 'threads' | 'maxHeapMb'>;
+export type BlockTaskJob = Pick<BlockJob, 'module' | 'exportName' | 'stages' | 'threads' | 'maxHeapMb' | 'timeout'>;
 
 /** Work per block the sizes aim at, ms. */
 const BLOCK_MS = 2;
@@ -118,7 +118,9 @@ export function startBlockWorkers(job: BlockTaskJob): Runtime | undefined {
     const { fused, inner, wrapper } = tasksOf(job);
     const empty: LineBlock = { bytes: new Uint8Array(0), bounds: new Int32Array(0), numbers: new Int32Array(0), first: 0, count: 0, problems: null };
     const idle: BlockItem = [empty, inner, fused !== undefined];
-    rt.map(Array.from({ length: rt.plan.threads }, () => idle), wrapper, { chunkSize: 1 }).catch(() => {});
+    // Under the run's --timeout: a task whose loading hangs costs its worker, as it would the run's first block.
+    const options = job.timeout === undefined ? { chunkSize: 1 } : { chunkSize: 1, timeout: job.timeout };
+    rt.map(Array.from({ length: rt.plan.threads }, () => idle), wrapper, options).catch(() => {});
     return rt;
   } catch {
     return undefined;
