@@ -23,7 +23,7 @@ import { fromEnvelope } from '../transport/envelope.ts';
 import type { RunTrace } from '../index.ts';
 import type { EngineJob, EngineResult, EngineSink } from './engine.ts';
 import { parseLine } from './input.ts';
-import { lineBlocks, type BlockSize, type LineBlock } from './line-blocks.ts';
+import { lineBlocks, type BlockSize, type LineBlock, type SkipVerdict } from './line-blocks.ts';
 import type { BlockItem, BlockReply, LineFailure } from './line-worker.ts';
 import { errorInfo, failureLine, invalidInputInfo, notJsonInfo, type ErrorInfo, type FailureRecord } from './records.ts';
 import { stagesTask } from './stages.ts';
@@ -37,13 +37,18 @@ export interface BlockSink extends EngineSink {
    * `failures` the records of those that failed, in order.
    */
   block(first: number, count: number, text: string, failures: readonly FailureRecord[]): void;
+  /** Items `first` … `first + count - 1` were decided before this run and are not run (`skip` said true). */
+  skipRange(first: number, count: number): void;
 }
 
 /** What to run: the input as bytes instead of entries. */
 export interface BlockJob extends Omit<EngineJob, 'entries' | 'sink'> {
   input: AsyncIterable<Buffer | string>;
-  /** True for an item decided before this run (journaled): it is handed to `sink.skip` and not run. */
-  skip?: ((index: number) => boolean) | undefined;
+  /**
+   * Items decided before this run (journaled) are not run: true hands them to `sink.skipRange`, `'entry'` to
+   * `sink.skip` with their text.
+   */
+  skip?: SkipVerdict | undefined;
   sink: BlockSink;
   /** Workers started ahead by {@link startBlockWorkers} (the run closes them), else the run starts its own. */
   runtime?: Runtime | undefined;
@@ -220,8 +225,11 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   const firsts: number[] = [];
   const counts: number[] = [];
   const send = (item: BlockItem): BlockItem => {
-    firsts.push(item[0].first);
-    counts.push(item[0].count);
+    if (job.trace === true) {
+      // Kept only for the trace (a number per block would otherwise grow with the run).
+      firsts.push(item[0].first);
+      counts.push(item[0].count);
+    }
     sent.set(nextSent++, item);
     inFlight++;
     return item;
@@ -230,6 +238,10 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
     for await (const piece of lineBlocks(job.input, size, job.skip, parseLine)) {
       while (redo.length > 0) yield send(redo.shift()!);
       if (sink.congested) await sink.drain();
+      if ('skippedRange' in piece) {
+        sink.skipRange(piece.skippedRange.first, piece.skippedRange.count);
+        continue;
+      }
       if ('skipped' in piece) {
         sink.skip(piece.skipped, piece.skipped.index);
         continue;

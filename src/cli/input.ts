@@ -33,9 +33,6 @@ export interface Entry {
 /** Bytes of one input line accepted; a longer line fails as BT_INVALID_INPUT (or stops a --strict run). */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
-/** Bytes per read of an input file. */
-const READ_BYTES = 1 << 20;
-
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lossy = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -114,8 +111,7 @@ export async function* entries(lines: AsyncIterable<Line>): AsyncGenerator<Entry
  */
 export function openInput(path: string, display: string, size?: number): AsyncIterable<Buffer> {
   if (size === 0) return { async *[Symbol.asyncIterator]() {} };
-  // Reads of 1 MiB: a tenth of the calls of the default; the splitter takes them in slices (line-blocks.ts).
-  const stream = createReadStream(path, size === undefined ? { highWaterMark: READ_BYTES } : { highWaterMark: READ_BYTES, end: size - 1 });
+  const stream = createReadStream(path, size === undefined ? {} : { end: size - 1 });
   return {
     async *[Symbol.asyncIterator]() {
       try {

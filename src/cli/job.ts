@@ -17,7 +17,8 @@ import { onBytePath, runBlockEngine, type BlockSink } from './block-engine.ts';
 import type { EngineResult } from './engine.ts';
 import { entries as entriesOf, readLines, type Entry } from './input.ts';
 import { watchInterrupts } from './interrupt.ts';
-import { JournalReader, JournalWriter, type JournalIndex } from './journal.ts';
+import { JournalWriter } from './journal.ts';
+import { JournalReader, type JournalIndex } from './journal-index.ts';
 import type { Lock } from './lock.ts';
 import { fileTarget, OrderedOutput, stdoutTarget, type OutputTarget, type Prefilled } from './ordered-output.ts';
 import { chooseProgress, showsBar, silentProgress } from './progress.ts';
@@ -99,17 +100,8 @@ export async function executeJob(plan: JobPlan): Promise<number> {
 }
 
 function journalCounts(plan: JobPlan): JournalCounts {
-  const before: JournalCounts = { decided: 0, failed: 0, byCode: {} };
-  for (const [index, entry] of plan.checkpoint?.journal.entries ?? []) {
-    if (plan.total !== null && index >= plan.total) continue;
-    before.decided++;
-    if (!entry.ok) {
-      before.failed++;
-      const code = entry.code ?? 'unknown';
-      before.byCode[code] = (before.byCode[code] ?? 0) + 1;
-    }
-  }
-  return before;
+  const journal = plan.checkpoint?.journal;
+  return journal ? { decided: journal.decided, failed: journal.failed, byCode: { ...journal.byCode } } : { decided: 0, failed: 0, byCode: {} };
 }
 
 async function runJob(plan: JobPlan): Promise<number> {
@@ -117,8 +109,8 @@ async function runJob(plan: JobPlan): Promise<number> {
   // A bar and output lines on the same terminal would garble each other.
   const progress = showsBar(plan.quiet, settings.output) ? chooseProgress(false) : silentProgress;
   const paths = checkpoint ? checkpointPaths(checkpoint.dir) : undefined;
-  const journaled = checkpoint?.journal.entries ?? new Map();
-  const reader = paths && checkpoint && journaled.size > 0 ? new JournalReader(paths.journal, checkpoint.journal) : undefined;
+  const journal = checkpoint?.journal;
+  const reader = paths && journal && journal.decided > 0 ? new JournalReader(paths.journal, journal) : undefined;
   let writer: JournalWriter | undefined;
   let target: OutputTarget | undefined;
   let failuresFile: OutputTarget | undefined;
@@ -183,7 +175,7 @@ async function runJob(plan: JobPlan): Promise<number> {
     skip(entry, seq) {
       if (!reader?.has(entry.index)) return false;
       let line: string | null = null;
-      if (!journaled.get(entry.index)?.ok) {
+      if (journal?.failedAt(entry.index)) {
         const record = parseOutputLine(reader.read(entry.index) ?? '');
         if (record && !record.ok) {
           const base = { index: entry.index, line: entry.line, error: record.error };
@@ -194,6 +186,9 @@ async function runJob(plan: JobPlan): Promise<number> {
       }
       failuresOut?.put(seq, line);
       return true;
+    },
+    skipRange(first, count) {
+      failuresOut?.putRange(first, count, null);
     },
     get congested() {
       return target!.congested;
@@ -241,7 +236,13 @@ async function runJob(plan: JobPlan): Promise<number> {
     };
     result =
       plan.bytes !== undefined && onBytePath(settings)
-        ? await runBlockEngine({ ...common, input: plan.bytes, skip: reader ? (index) => reader.has(index) : undefined, sink, runtime: plan.runtime })
+        ? await runBlockEngine({
+            ...common,
+            input: plan.bytes,
+            skip: reader ? (index) => reader.has(index) && (journal!.failedAt(index) ? 'entry' : true) : undefined,
+            sink,
+            runtime: plan.runtime,
+          })
         : await (await import('./engine.ts')).runEngine({ ...common, entries: plan.entries ?? entriesOf(readLines(plan.bytes!)), sink });
     output.advance();
     if (plan.total !== null && (output.written !== plan.total || output.waiting > 0)) {
@@ -281,7 +282,7 @@ async function runJob(plan: JobPlan): Promise<number> {
 function dropOrKeep(plan: JobPlan, ranNow: number): void {
   const { checkpoint } = plan;
   if (!checkpoint) return;
-  if (plan.command === 'run' && ranNow === 0 && checkpoint.journal.entries.size === 0) {
+  if (plan.command === 'run' && ranNow === 0 && checkpoint.journal.decided === 0) {
     try {
       removeCheckpoint(checkpoint.dir, checkpoint.ownsDir, checkpoint.lock);
       return;

@@ -22,6 +22,7 @@ import { fingerprint, requireModuleFile, requireParentDir, type Fingerprint } fr
 import { inputError, openInput, scanInput } from './input.ts';
 import { onBytePath, startBlockWorkers } from './block-engine.ts';
 import type { JobCheckpoint } from './job.ts';
+import { JournalIndex } from './journal-index.ts';
 import { showsBar } from './progress.ts';
 import { acquireLock } from './lock.ts';
 import { redactUrl } from '../cluster/url.ts';
@@ -256,7 +257,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
       ownsDir,
       runId,
     });
-    const checkpoint = { dir: dirArg, lock, ownsDir, journal: { entries: new Map(), validBytes: 0, tornBytes: 0 } };
+    const checkpoint = { dir: dirArg, lock, ownsDir, journal: new JournalIndex() };
     return { checkpoint, total: scan.items, size: scan.size, runId };
   } catch (error) {
     removeCheckpoint(dir, ownsDir, lock);
