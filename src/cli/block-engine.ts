@@ -18,7 +18,7 @@ import { TaskLoadError, type ItemError } from '../errors.ts';
 import { toStageError } from '../pipeline/errors.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { taskErrorToItemError } from '../schedule/outcomes.ts';
-import { defineTask } from '../task.ts';
+import { defineTask, type Task, type TaskSpec } from '../task.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
 import type { RunTrace } from '../index.ts';
 import type { EngineJob, EngineResult, EngineSink } from './engine.ts';
@@ -50,7 +50,20 @@ export interface BlockJob extends Omit<EngineJob, 'entries' | 'sink'> {
    */
   skip?: SkipVerdict | undefined;
   sink: BlockSink;
+  /** Workers started ahead by {@link startBlockWorkers} (the run closes them), else the run starts its own. */
+  runtime?: Runtime | undefined;
 }
+
+/**
+ * Whether a job runs on the byte path (run and resume on this machine): a cluster's workers get parsed items,
+ * and with --retries the library retries each item on its own, as it counts the attempts.
+ */
+export function onBytePath(settings: { connection?: string | undefined; retries?: number | undefined }): boolean {
+  return settings.connection === undefined && !(settings.retries !== undefined && settings.retries > 0);
+}
+
+/** What starting a byte-path run's workers needs: the pool options and the task. */
+export type BlockTaskJob = Pick<BlockJob, 'module' | 'exportName' | 'stages' | 'threads' | 'maxHeapMb' | 'timeout'>;
 
 /** Work per block the sizes aim at, ms. */
 const BLOCK_MS = 2;
@@ -86,12 +99,44 @@ function single(block: LineBlock, k: number): LineBlock {
   };
 }
 
-/** Run the input; resolves when every item is decided, rejects on a run-level failure or abort. */
-export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
+function runtimeFor(job: BlockTaskJob): Runtime {
   const runtimeOptions: { threads?: number; maxHeapMb?: number } = {};
   if (job.threads !== undefined) runtimeOptions.threads = job.threads;
   if (job.maxHeapMb !== undefined) runtimeOptions.maxHeapMb = job.maxHeapMb;
-  const rt: Runtime = createRuntime(runtimeOptions);
+  return createRuntime(runtimeOptions);
+}
+
+/** The task each line runs (a module export, or the fused `--stage` / `--filter` stages) and the block worker. */
+function tasksOf(job: BlockTaskJob): { fused: ReturnType<typeof stagesTask> | undefined; inner: TaskSpec; wrapper: Task<BlockItem, BlockReply> } {
+  const fused = job.stages ? stagesTask(job.stages) : undefined;
+  const inner = (fused?.task ?? defineTask(job.module, job.exportName)).spec;
+  return { fused, inner, wrapper: defineTask<BlockItem, BlockReply>(WORKER_MODULE, 'runBlock') };
+}
+
+/**
+ * Start a byte-path run's workers ahead of the run, while the command still reads its settings, checks its input
+ * and opens its files: the pool boots and each worker loads the block worker and the task (an empty block each).
+ * What this finds wrong (a bad option or stage, a task that fails to load) is left to the run, which reports it
+ * as before; here it only means no head start (undefined).
+ */
+export function startBlockWorkers(job: BlockTaskJob): Runtime | undefined {
+  try {
+    const rt = runtimeFor(job);
+    const { fused, inner, wrapper } = tasksOf(job);
+    const empty: LineBlock = { bytes: new Uint8Array(0), bounds: new Int32Array(0), numbers: new Int32Array(0), first: 0, count: 0, problems: null };
+    const idle: BlockItem = [empty, inner, fused !== undefined];
+    // Under the run's --timeout: a task whose loading hangs costs its worker, as it would the run's first block.
+    const options = job.timeout === undefined ? { chunkSize: 1 } : { chunkSize: 1, timeout: job.timeout };
+    rt.map(Array.from({ length: rt.plan.threads }, () => idle), wrapper, options).catch(() => {});
+    return rt;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Run the input; resolves when every item is decided, rejects on a run-level failure or abort. */
+export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
+  const rt: Runtime = job.runtime ?? runtimeFor(job);
   const threads = rt.plan.threads;
   const result: EngineResult = {
     decided: 0,
@@ -107,8 +152,7 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   };
   const { sink } = job;
   const t0 = performance.now();
-  const fused = job.stages ? stagesTask(job.stages) : undefined;
-  const inner = (fused?.task ?? defineTask(job.module, job.exportName)).spec;
+  const { fused, inner, wrapper } = tasksOf(job);
   // One line per block until the first block comes back: the first results arrive as soon as the library's first
   // chunk is done, whatever the lines cost (and a block never holds back lines the cost of which is unknown).
   const size: BlockSize = { lines: 1, bytes: MAX_BLOCK_BYTES };
@@ -150,7 +194,7 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
       for (let k = 0; k < block.count; k++) {
         const failure = failures[f];
         if (failure !== undefined && failure.index === block.first + k) {
-          lines.push(failureLine(failure.index, failure.line, failure.error, job.runId));
+          lines.push(failureLine(failure.index, failure.line, failure.error, job.runId()));
           result.failedByCode[failure.error.code] = (result.failedByCode[failure.error.code] ?? 0) + 1;
           f++;
         } else lines.push(ok[o++]!);
@@ -224,7 +268,6 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
 
   try {
     job.onStart(threads);
-    const wrapper = defineTask<BlockItem, BlockReply>(WORKER_MODULE, 'runBlock');
     for await (const r of rt.stream(items(), wrapper, options)) {
       const item = sent.get(r.index)!;
       sent.delete(r.index);

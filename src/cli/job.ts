@@ -12,15 +12,16 @@
 import { isAbsolute, relative } from 'node:path';
 import { checkpointPaths, removeCheckpoint, type RunSettings } from './checkpoint.ts';
 import { ExitCode } from './cli-error.ts';
-import { runBlockEngine, type BlockSink } from './block-engine.ts';
-import { runEngine, type EngineResult } from './engine.ts';
+import type { Runtime } from '../runtime.ts';
+import { onBytePath, runBlockEngine, type BlockSink } from './block-engine.ts';
+import type { EngineResult } from './engine.ts';
 import { entries as entriesOf, readLines, type Entry } from './input.ts';
 import { watchInterrupts } from './interrupt.ts';
 import { JournalWriter } from './journal.ts';
 import { JournalReader, type JournalIndex } from './journal-index.ts';
 import type { Lock } from './lock.ts';
 import { fileTarget, OrderedOutput, stdoutTarget, type OutputTarget, type Prefilled } from './ordered-output.ts';
-import { chooseProgress } from './progress.ts';
+import { chooseProgress, showsBar, silentProgress } from './progress.ts';
 import { failureRecordLine, parseOutputLine, type FailureRecord } from './records.ts';
 import { wantsTrace, writeReportFiles } from './report-files.ts';
 import { formatSummary, writeReport, type Summary } from './summary.ts';
@@ -45,8 +46,8 @@ export interface EarlierLines extends Prefilled {
 export interface JobPlan {
   command: 'run' | 'resume' | 'retry';
   settings: RunSettings;
-  /** The run's id, written into failure lines. */
-  runId: string;
+  /** The run's id, written into failure lines (read only when an item fails: it may be computed then). */
+  readonly runId: string;
   /** Lines of the output, when known before the run (always with a checkpoint, and for retry). */
   total: number | null;
   /** The items this job decides (retry: the listed failures), with their input index; or `bytes`. */
@@ -64,6 +65,8 @@ export interface JobPlan {
   /** Mode of a new output or failures file (the input's). */
   fileMode?: number | undefined;
   quiet: boolean;
+  /** Workers started ahead for the byte path ({@link startBlockWorkers}); the job closes them. */
+  runtime?: Runtime | undefined;
 }
 
 /** Failures kept for the HTML report. */
@@ -92,6 +95,7 @@ export async function executeJob(plan: JobPlan): Promise<number> {
     throw error;
   } finally {
     plan.earlier?.close();
+    await plan.runtime?.close();
   }
 }
 
@@ -103,7 +107,7 @@ function journalCounts(plan: JobPlan): JournalCounts {
 async function runJob(plan: JobPlan): Promise<number> {
   const { settings, checkpoint } = plan;
   // A bar and output lines on the same terminal would garble each other.
-  const progress = chooseProgress(plan.quiet || (settings.output === '-' && process.stdout.isTTY === true));
+  const progress = showsBar(plan.quiet, settings.output) ? chooseProgress(false) : silentProgress;
   const paths = checkpoint ? checkpointPaths(checkpoint.dir) : undefined;
   const journal = checkpoint?.journal;
   const reader = paths && journal && journal.decided > 0 ? new JournalReader(paths.journal, journal) : undefined;
@@ -222,7 +226,7 @@ async function runJob(plan: JobPlan): Promise<number> {
       signal: watch.signal,
       stopSignal: watch.stopSignal,
       inputDisplay: settings.inputDisplay,
-      runId: plan.runId,
+      runId: () => plan.runId,
       trace: wantsTrace(settings),
       sink,
       onStart: (threads: number) => progress.start(progressTotal, plan.command === 'retry' ? 0 : before.decided, threads),
@@ -230,12 +234,16 @@ async function runJob(plan: JobPlan): Promise<number> {
         plan.command === 'retry' ? progress.update(decided, failed) : progress.update(before.decided + decided, before.failed + failed),
       onNote: (text: string) => progress.note(text),
     };
-    // The byte path: for run and resume on this machine (a cluster's workers get parsed items; with --retries,
-    // the library retries each item on its own, as it counts the attempts).
     result =
-      plan.bytes !== undefined && settings.connection === undefined && !(settings.retries !== undefined && settings.retries > 0)
-        ? await runBlockEngine({ ...common, input: plan.bytes, skip: reader ? (index) => reader.has(index) && (journal!.failedAt(index) ? 'entry' : true) : undefined, sink })
-        : await runEngine({ ...common, entries: plan.entries ?? entriesOf(readLines(plan.bytes!)), sink });
+      plan.bytes !== undefined && onBytePath(settings)
+        ? await runBlockEngine({
+            ...common,
+            input: plan.bytes,
+            skip: reader ? (index) => reader.has(index) && (journal!.failedAt(index) ? 'entry' : true) : undefined,
+            sink,
+            runtime: plan.runtime,
+          })
+        : await (await import('./engine.ts')).runEngine({ ...common, entries: plan.entries ?? entriesOf(readLines(plan.bytes!)), sink });
     output.advance();
     if (plan.total !== null && (output.written !== plan.total || output.waiting > 0)) {
       throw new Error(`internal error: ${output.written} of ${plan.total} output lines written, ${output.waiting} waiting`);
