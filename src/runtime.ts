@@ -285,6 +285,7 @@ export class Runtime implements AsyncDisposable {
       retry: opts.retry,
       breaker: opts.breaker,
       host: opts.host !== undefined,
+      selfSchedule: opts.chunkSize === undefined,
     });
     this.#runs.add(run);
     cancelRun = (reason) => run.cancel(reason);

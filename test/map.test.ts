@@ -96,7 +96,8 @@ describe('map', () => {
 
   it('traces the adaptive policy\'s decisions with their reasons', async () => {
     let trace: RunTrace | undefined;
-    await rt.map(Array.from({ length: 20_000 }, (_, i) => i), square, { trace: true, onTrace: (t) => (trace = t) });
+    // A deadline keeps the dispatcher cutting the chunks (numbers are otherwise self-scheduled: no policy decisions).
+    await rt.map(Array.from({ length: 20_000 }, (_, i) => i), square, { trace: true, timeout: 60_000, onTrace: (t) => (trace = t) });
     const { decisions, chunks } = trace!;
     expect(chunks.reduce((s, c) => s + c.items, 0)).toBe(20_000);
     // One decision per chunk sent, and the chunks are the sizes decided. Pieces of a rest handed to an idle worker

@@ -48,7 +48,7 @@ describe('batchtools bench', () => {
     // 50 times the work per call: a regression no scheduling noise can hide.
     const slower = await bench([WORK, '--runs', '4', '--baseline', fast, '--json', slow, '--markdown', markdown], { BT_SUITE_WORK_US: '1000' });
     expect(slower.code, slower.stdout + slower.stderr).toBe(1);
-    expect(slower.stdout).toMatch(/compared with .*fast\.json: median latency of each run \(4 vs 4 runs\), Mann–Whitney U, 95% confidence; fails when significantly slower by more than 10%/);
+    expect(slower.stdout).toMatch(/compared with .*fast\.json: fastest 1% of each run, near-best of 4 vs 4 runs, permutation test, 95% confidence; fails when significantly slower by more than 10%/);
     expect(slower.stdout).toMatch(/busy wait .*\+\d+(\.\d)?% +\[\+\d+(\.\d)?%, \+\d+(\.\d)?%\] +(<0\.001|0\.0\d+) +REGRESSION/);
     expect(slower.stderr).toMatch(/batchtools: 1 significant regression beyond 10%/);
     expect(slower.stderr).toMatch(/\[1\/1\] test\/fixtures\/suites\/work\.bench\.mjs run 4\/4/); // progress (not a TTY: a line per suite)

@@ -98,6 +98,12 @@ describe('runSuites', () => {
         expect(task.latency!.mean).toBeGreaterThanOrEqual(Math.min(...task.runMeans!));
         expect(task.latency!.mean).toBeLessThanOrEqual(Math.max(...task.runMeans!));
         expect(weighted).toBeGreaterThan(0);
+        // Each run's fastest 1 %: between that run's fastest call and its median.
+        expect(task.runLows).toHaveLength(3);
+        for (const [i, low] of task.runLows!.entries()) {
+          expect(low).toBeGreaterThanOrEqual(task.latency!.min);
+          expect(low).toBeLessThanOrEqual(task.runMedians![i]!);
+        }
       }
     }
   });

@@ -190,7 +190,7 @@ describe('baseline comparison with isolated runs as the unit', () => {
       const base = runsOf(seed, 5, 100, 4);
       const again = runsOf(seed + 1000, 5, 100, 4);
       const c = compareResults(doc(base), doc(again));
-      expect(c.tasks[0]!.unit).toBe('run-medians');
+      expect(c.tasks[0]!.unit).toBe('run-lows');
       expect(c.tasks[0]!.baselineSamples).toBe(5);
       if (c.failing > 0) failingByRuns++;
       const single = compareResults(makeDocument({ 's.bench.ts': { task: base[0]! } }), makeDocument({ 's.bench.ts': { task: again[0]! } }));

@@ -1,6 +1,6 @@
 /**
  * `batchtools bench <files or globs…>`: run tinybench suites, each in a fresh worker, print a table per suite,
- * optionally save the results (`--json`), compare them with a saved baseline (`--baseline`: the runs' median latencies, Mann–Whitney U) and
+ * optionally save the results (`--json`), compare them with a saved baseline (`--baseline`: each run's fastest 1 %, the near-best run, a permutation test) and
  * write the comparison as markdown (`--markdown`).
  *
  * Exit codes: 0 every suite ran and no significant regression beyond the threshold; 1 a suite failed (did not load,
@@ -61,13 +61,13 @@ export function registerBenchCommand(program: Command): void {
     .description('run tinybench suites, each in a fresh worker thread; save results; compare with a baseline')
     .argument('<files...>', 'suite files or glob patterns (a suite default-exports a tinybench Bench, or a function returning one)')
     .option('--json <file>', 'write the results as a versioned JSON document (machine, options, statistics, samples)')
-    .option('--baseline <file>', 'compare with a result saved by --json (each run\'s median latency per task, Mann–Whitney U)')
+    .option('--baseline <file>', 'compare with a result saved by --json (per task: each run\'s fastest 1 %, the near-best run, permutation test)')
     .option('--markdown <file>', 'write the comparison (without --baseline: the results) as a markdown table')
     .option('--html <file>', 'write an HTML page: latency distributions; with --baseline the changes and their intervals')
     .option('--threshold <percent>', 'fail on a significant regression larger than this', numberFlag('--threshold', { text: 'a percentage >= 0', min: 0 }), DEFAULT_THRESHOLD)
     .option('--confidence <level>', 'confidence level of the test and intervals', numberFlag('--confidence', CONFIDENCE), DEFAULT_CONFIDENCE)
     .option('--parallel <n>', 'run n suites at once (their timings then contend; the report says so)', integerOption('--parallel', 1), 1)
-    .option('--runs <n>', 'run each suite n times, each in a fresh worker (a comparison tests the runs\' medians)', integerOption('--runs', 1), DEFAULT_RUNS)
+    .option('--runs <n>', 'run each suite n times, each in a fresh worker (a comparison tests the runs as units)', integerOption('--runs', 1), DEFAULT_RUNS)
     .option(
       '--max-samples <n>',
       `keep at most n samples per task in the JSON, or "all" (statistics still use all) (default: ${DEFAULT_MAX_SAMPLES})`,

@@ -6,12 +6,12 @@
 import { packNumbers, packValues, unpackValues } from '../transport/pack.ts';
 import type { TaskSpec } from '../task.ts';
 import type { ChunkMessage, ChunkReply } from '../transport/protocol.ts';
-import { isSharedView } from '../transport/shared-input.ts';
+import { isSharedView, sharedOutput } from '../transport/shared-input.ts';
 import type { ItemFailure } from './failures.ts';
 import { taskErrorToItemError, type Work } from './outcomes.ts';
-import type { RunSink } from './run-types.ts';
+import type { RunSettings, RunSink } from './run-types.ts';
 import type { RunState } from './slots.ts';
-import type { Batch } from './source.ts';
+import { SharedNumberSource, type Batch } from './source.ts';
 
 /** What every chunk of one run carries besides its items. */
 export interface ChunkContext {
@@ -26,6 +26,20 @@ export interface ChunkContext {
   runId: number;
   /** The shared output of an all-number run, if any. */
   out: Float64Array | undefined;
+}
+
+/** What every chunk of a run carries, from the run's settings. */
+export function chunkContext(s: RunSettings, slots: RunState, runId: number): ChunkContext {
+  const local = s.local === true;
+  return {
+    task: s.task,
+    local,
+    slots,
+    host: s.host === true,
+    timed: s.timeout !== undefined,
+    runId,
+    out: local && s.source instanceof SharedNumberSource ? sharedOutput(s.source.total) : undefined,
+  };
 }
 
 /** The message of one chunk, and the buffers to move with it (none for shared or plain items). */
@@ -60,7 +74,7 @@ export function chunkMessage(work: Work, slot: number, ctx: ChunkContext): { mes
 export function deliverReply(
   batch: Batch,
   attempts: number,
-  reply: ChunkReply,
+  reply: Pick<ChunkReply, 'values' | 'errors' | 'ran'>,
   out: Float64Array | undefined,
   sink: RunSink,
 ): { succeeded: number; failures: ItemFailure[] | undefined } {

@@ -15,15 +15,16 @@
 import { TaskLoadError } from '../errors.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
 import type { ChunkReply } from '../transport/protocol.ts';
-import { sharedOutput } from '../transport/shared-input.ts';
-import { chunkMessage, deliverReply, type ChunkContext } from './chunk-io.ts';
+import { chunkContext, chunkMessage, deliverReply, type ChunkContext } from './chunk-io.ts';
+import { ClaimBoard } from './claims.ts';
 import { ChunkStopper } from './deadlines.ts';
 import { FailureHandling, type ItemFailure, type Verdict } from './failures.ts';
-import { classifyChunkError, decideChunkFailure, splitRest, type ChunkFailure, type Work } from './outcomes.ts';
+import { classifyChunkError, decideChunkFailure, splitFirst, splitRest, type ChunkFailure, type Work } from './outcomes.ts';
 import { ChunkRecorder } from './recorder.ts';
+import { RunTimers } from './run-timers.ts';
 import type { RunSettings, RunSummary } from './run-types.ts';
 import { RunState } from './slots.ts';
-import { sliceItems, SharedNumberSource, type Batch } from './source.ts';
+import type { Batch } from './source.ts';
 import { StartupGuard } from './startup-guard.ts';
 
 export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace, TraceFailure } from './run-types.ts';
@@ -34,6 +35,8 @@ interface InFlight extends Work {
   sentAt: number;
   /** Set by the deadline watchdog: the offset of the item that ran past its deadline. */
   timedOut?: number;
+  /** A self-scheduled chunk (see claims.ts). */
+  claims?: boolean;
 }
 
 /** What `#admit()` allows: nothing, one single-item probe, or a chunk of any size. */
@@ -59,9 +62,8 @@ export class Run {
   /** Work to send before new input: pieces of failed chunks, due retries, a batch that arrived from an async pull. */
   readonly #again: Work[] = [];
   readonly #failures: FailureHandling;
-  /** Retries waiting for their backoff. */
-  readonly #retryTimers = new Set<NodeJS.Timeout>();
-  #coolDown: NodeJS.Timeout | undefined;
+  /** Retries waiting for their backoff, the breaker's cool-down. */
+  readonly #timers = new RunTimers();
   readonly #t0 = performance.now();
   readonly #recorder: ChunkRecorder;
   #resolve!: (summary: RunSummary) => void;
@@ -81,8 +83,8 @@ export class Run {
   readonly #local: boolean;
   /** What every chunk carries besides its items (numeric input in shared memory: `out`, the shared output). */
   readonly #chunk: ChunkContext;
-  /** Chunks that claimed a hungry worker and will come back early (their replies have not landed yet). */
-  #yielding = 0;
+  /** Workers claim ranges of the shared numeric input themselves (null: the dispatcher cuts the chunks). */
+  readonly #claims: ClaimBoard | null;
   readonly #onStopAsked = (): void => this.#drain();
 
   constructor(settings: RunSettings) {
@@ -93,15 +95,8 @@ export class Run {
     this.#failures = new FailureHandling(settings.retry, settings.breaker);
     this.#local = settings.local === true;
     this.#startup = new StartupGuard(settings.threads, this.#local);
-    this.#chunk = {
-      task: settings.task,
-      local: this.#local,
-      slots: this.#slots,
-      host: settings.host === true,
-      timed: settings.timeout !== undefined,
-      runId: this.#id,
-      out: this.#local && settings.source instanceof SharedNumberSource ? sharedOutput(settings.source.total) : undefined,
-    };
+    this.#chunk = chunkContext(settings, this.#slots, this.#id);
+    this.#claims = ClaimBoard.open(settings);
     this.done = new Promise<RunSummary>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -171,10 +166,20 @@ export class Run {
         const probe = admission === PROBE;
         const again = this.#again.shift();
         if (again) {
-          this.#send(probe ? this.#firstItem(again) : again, probe);
+          // The half-open probe is one item: the rest keeps its place at the front of the queue.
+          const [first, rest] = probe ? splitFirst(again) : [again, null];
+          if (rest) this.#again.unshift(rest);
+          this.#send(first, probe);
           continue;
         }
         if (!this.#mayPull()) break;
+        if (this.#claims) {
+          // One self-scheduled chunk per worker; each claims ranges until none is left.
+          if (this.#claims.inFlight >= this.#s.threads) break;
+          this.#claims.inFlight++;
+          this.#send({ batch: this.#claims.batch(), attempts: 1, isolating: false, claims: true }, false);
+          continue;
+        }
         const { source, policy, threads } = this.#s;
         const remaining = source.total === null ? null : source.total - source.taken;
         const wanted = probe ? 1 : policy.next({ remaining, inFlight: this.#inFlight.size, threads, elapsedMs: this.#elapsed() });
@@ -213,14 +218,6 @@ export class Run {
     this.#pump();
   }
 
-  /** The half-open probe is one item: split it off `work`, which keeps its place at the front of the queue. */
-  #firstItem(work: Work): Work {
-    const { start, items } = work.batch;
-    if (items.length === 1) return work;
-    this.#again.unshift({ ...work, batch: { start: start + 1, items: sliceItems(items, 1, items.length) } });
-    return { ...work, batch: { start, items: sliceItems(items, 0, 1) } };
-  }
-
   /**
    * Tell the workers how many of them are hungry: idle (fewer chunks in flight than threads) with nothing left to
    * send them (no re-runs, no input left, no pull or retry pending). Chunks that already gave way for a hungry
@@ -230,16 +227,16 @@ export class Run {
     if (!this.#local || this.#finished) return;
     const { source, threads } = this.#s;
     const nothingLeft =
-      this.#again.length === 0 && (source.done || (this.#draining && source.held !== true)) && !this.#pulling && this.#retryTimers.size === 0;
+      this.#again.length === 0 && (source.done || (this.#draining && source.held !== true)) && !this.#pulling && this.#timers.retriesWaiting === 0;
     const inFlight = this.#inFlight.size;
-    const hungry = nothingLeft && inFlight > 0 ? Math.max(0, threads - inFlight - this.#yielding) : 0;
-    this.#yielding += this.#slots.setHunger(hungry);
+    this.#slots.feedHunger(nothingLeft && inFlight > 0 ? threads - inFlight : 0);
   }
 
   /** Send one chunk. Called only from `#pump()` after `#admit()`, so a slot is free. */
-  #send(work: Work, probe: boolean): void {
+  #send(work: Work & { claims?: boolean }, probe: boolean): void {
     const slot = this.#slots.take();
     const { message, transfer } = chunkMessage(work, slot, this.#chunk);
+    if (work.claims) message.claims = this.#claims!.message();
     const flight: InFlight = { ...work, slot, sentAt: performance.now() };
     if (probe) this.#failures.probeSent(flight);
     this.#inFlight.add(flight);
@@ -272,22 +269,23 @@ export class Run {
     return false;
   }
 
-  #onReply(flight: InFlight, reply: ChunkReply): void {
-    if (!this.#land(flight)) return;
+  #onReply(landed: InFlight, reply: ChunkReply): void {
+    if (!this.#land(landed)) return;
     this.#startup.replied();
     if (reply.loadError) {
       const remote = fromEnvelope(reply.loadError);
       this.#stop(new TaskLoadError(remote.message, remote.cause === undefined ? undefined : { cause: remote.cause }));
       return;
     }
+    const flight = landed.claims ? this.#settleClaims(landed, reply) : landed;
+    if (!flight) {
+      this.#afterChunk();
+      return;
+    }
     const { batch, attempts } = flight;
     const { errors } = reply;
-    if (reply.yielded) {
-      // Count the claims made since the hunger was last set (this one among them) before taking this one off;
-      // the hunger is set again by the pump that follows.
-      this.#yielding += this.#slots.setHunger(0);
-      this.#yielding = Math.max(0, this.#yielding - 1);
-    }
+    // The hunger is set again by the pump that follows.
+    if (reply.yielded) this.#slots.gaveWay();
     const { succeeded, failures } = deliverReply(batch, attempts, reply, this.#chunk.out, this.#s.sink);
     this.#done += succeeded;
     this.#chunks++;
@@ -300,16 +298,22 @@ export class Run {
     if (this.#carryOut(this.#failures.landed(flight, reply.ran - errors.length, failures))) this.#afterChunk();
   }
 
-  #onChunkError(flight: InFlight, error: unknown): void {
-    const position = { ...this.#startup.whereDied(this.#slots, flight.slot), stage: this.#slots.stage(flight.slot) };
-    if (!this.#land(flight)) return;
+  #onChunkError(landed: InFlight, error: unknown): void {
+    const position = { ...this.#startup.whereDied(this.#slots, landed.slot), stage: this.#slots.stage(landed.slot) };
+    if (!this.#land(landed)) return;
     const failure: ChunkFailure =
-      flight.timedOut === undefined
+      landed.timedOut === undefined
         ? classifyChunkError(error)
         : { kind: 'timeout', error: new Error(`ran longer than its ${this.#s.timeout} ms deadline`) };
     const startupFailed = this.#startup.judge(failure, position, this.#slots.loads, error);
     if (startupFailed) {
       this.#stop(startupFailed);
+      return;
+    }
+    // A self-scheduled chunk: what it finished is delivered; the range it held is judged like any chunk.
+    const flight = landed.claims ? this.#settleClaims(landed, undefined) : landed;
+    if (!flight) {
+      this.#afterChunk();
       return;
     }
     this.#recorder.observe(flight, failure.kind, undefined);
@@ -320,6 +324,22 @@ export class Run {
     const { start, items } = flight.batch;
     const failures = decision.failed.map((e): ItemFailure => ({ error: e, item: items[e.index - start] }));
     if (this.#carryOut(this.#failures.landed(flight, 0, failures))) this.#afterChunk();
+  }
+
+  /**
+   * A self-scheduled chunk landed: the ranges it finished go to the sink from the shared output; the range it held
+   * (a failure, a result that is not a number, a yield, a death) is returned to go on as an ordinary chunk.
+   */
+  #settleClaims(landed: InFlight, reply: ChunkReply | undefined): InFlight | null {
+    const { succeeded, finished, held } = this.#claims!.settle(landed.slot, this.#chunk.out!, this.#s.sink);
+    this.#done += succeeded;
+    if (held) return { ...landed, batch: held, claims: false };
+    // Recorded as one chunk of all it ran (the policy learns the cost per item; the trace shows the work).
+    if (reply && finished) {
+      this.#chunks++;
+      this.#recorder.observe({ ...landed, batch: finished }, 'ok', reply);
+    }
+    return null;
   }
 
   /** Carry out what failures.ts decided for a landed chunk. False when that ended the run. */
@@ -336,12 +356,10 @@ export class Run {
       }
     }
     for (const { work, delayMs } of verdict.retries) {
-      const timer = setTimeout(() => {
-        this.#retryTimers.delete(timer);
+      this.#timers.retryAfter(delayMs, () => {
         this.#again.push(work);
         this.#pump();
-      }, delayMs);
-      this.#retryTimers.add(timer);
+      });
     }
     if (verdict.tripped) {
       const { error, coolDownMs } = verdict.tripped;
@@ -349,12 +367,10 @@ export class Run {
         this.#stop(error);
         return false;
       }
-      clearTimeout(this.#coolDown);
-      this.#coolDown = setTimeout(() => {
-        this.#coolDown = undefined;
+      this.#timers.coolDown(coolDownMs, () => {
         this.#failures.halfOpen();
         this.#pump();
-      }, coolDownMs);
+      });
     }
     return !this.#finished;
   }
@@ -383,7 +399,7 @@ export class Run {
     }
     // A graceful stop does not wait for a read still unanswered once the rest is done (an input that stalls, a
     // terminal, a pipe in the middle of a long line): it is abandoned, and the source closed.
-    const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#retryTimers.size === 0 && (!this.#pulling || this.#draining);
+    const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#timers.retriesWaiting === 0 && (!this.#pulling || this.#draining);
     const { source } = this.#s;
     if ((source.done || (this.#draining && source.held !== true)) && idle) {
       this.#finished = true;
@@ -410,10 +426,7 @@ export class Run {
   #cleanup(): void {
     this.#s.signal?.removeEventListener('abort', this.#onAbort);
     this.#s.stopSignal?.removeEventListener('abort', this.#onStopAsked);
-    for (const timer of this.#retryTimers) clearTimeout(timer);
-    this.#retryTimers.clear();
-    clearTimeout(this.#coolDown);
-    this.#coolDown = undefined;
+    this.#timers.clear();
     this.#stopper.unwatch();
   }
 

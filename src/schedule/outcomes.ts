@@ -222,3 +222,13 @@ function remoteItemError(index: number, envelope: ErrorEnvelope, error: Error, a
   const info = { index, attempts, cause: error.cause, ...(typeof exitCode === 'number' ? { exitCode } : {}) };
   return new ItemError(envelope.code as ItemError['code'], message, info);
 }
+
+/** The first item of `work` alone, and the rest (null when it holds one item). */
+export function splitFirst(work: Work): [Work, Work | null] {
+  const { start, items } = work.batch;
+  if (items.length === 1) return [work, null];
+  return [
+    { ...work, batch: { start, items: sliceItems(items, 0, 1) } },
+    { ...work, batch: { start: start + 1, items: sliceItems(items, 1, items.length) } },
+  ];
+}

@@ -131,6 +131,11 @@ export interface RunSettings {
   /** The run has a host object (served by the runtime's HostLinks under the run's id). */
   host?: boolean | undefined;
   breaker?: BreakerOptions | undefined;
+  /**
+   * Numeric input in shared memory may be self-scheduled: workers claim ranges themselves (schedule/claims.ts)
+   * when nothing else asks for per-chunk decisions. Set by maps without a fixed chunk size. Default false.
+   */
+  selfSchedule?: boolean | undefined;
 }
 
 /** What a finished run reports. */

@@ -79,6 +79,8 @@ export class RunState {
 
   /** The hunger count last set. */
   #hunger = 0;
+  /** Chunks that claimed a unit of hunger and have not landed yet. */
+  #yielding = 0;
 
   /**
    * Say how many workers are hungry (idle with nothing to send them); a worker running a yieldable chunk claims a
@@ -89,6 +91,20 @@ export class RunState {
     const claimed = Math.max(0, this.#hunger - left);
     this.#hunger = hungry;
     return claimed;
+  }
+
+  /**
+   * Set the hunger from the count of idle workers with nothing to send them, less the chunks that already gave way
+   * for them and have not landed yet.
+   */
+  feedHunger(idle: number): void {
+    this.#yielding += this.setHunger(Math.max(0, idle - this.#yielding));
+  }
+
+  /** A chunk that gave way landed: count the claims made since the hunger was last set, then take this one off. */
+  gaveWay(): void {
+    this.#yielding += this.setHunger(0);
+    this.#yielding = Math.max(0, this.#yielding - 1);
   }
 
   /** Tell workers to stop between items. */

@@ -114,9 +114,18 @@ class ArraySource extends RangeSource {
 /** Numbers in shared memory: a batch is a view (no copy, no per-item work); `shared` is the whole input. */
 export class SharedNumberSource extends RangeSource {
   readonly shared: ItemArray;
+  /** Workers claim the ranges themselves (schedule/claims.ts): the input is done once every range is claimed. */
+  #claims: { readonly exhausted: boolean } | undefined;
   constructor(shared: ItemArray) {
     super(shared.length);
     this.shared = shared;
+  }
+  override get done(): boolean {
+    return this.#claims ? this.#claims.exhausted : super.done;
+  }
+  /** Hand the input over to self-scheduling: `take` is not called any more. */
+  selfScheduled(claims: { readonly exhausted: boolean }): void {
+    this.#claims = claims;
   }
   protected slice(start: number, end: number): ItemList {
     return this.shared.subarray(start, end);

@@ -3,6 +3,7 @@
  * is read structurally, not with `instanceof`, since the suite imports its own copy of tinybench.
  */
 import { toEnvelope } from '../transport/envelope.ts';
+import { sortedQuantile } from './low-shift.ts';
 import type { WireTaskRecord } from './protocol.ts';
 import { STATISTICS_KEYS, type BenchOptionsUsed, type SampleStatistics } from './types.ts';
 
@@ -18,6 +19,9 @@ export interface TaskLike {
   readonly name: string;
   readonly result: unknown;
 }
+
+/** The quantile of a run's latencies recorded as its fast latency (`runLows`): the 1st percentile. */
+export const RUN_LOW_QUANTILE = 0.01;
 
 /** True when `value` looks like a tinybench `Bench` (a `run()` method and a `tasks` array). */
 export function isBenchLike(value: unknown): value is BenchLike {
@@ -88,7 +92,8 @@ export function readTask(task: TaskLike, maxSamples: number | null, warning: str
   const state = strOrNull(result['state']) ?? 'unknown';
   const latency = readStatistics(result['latency']);
   const rawSamples = (result['latency'] as Record<string, unknown> | undefined)?.['samples'];
-  const samples = latency && Array.isArray(rawSamples) ? capSamples(rawSamples as number[], maxSamples) : null;
+  const all = latency && Array.isArray(rawSamples) && rawSamples.length > 0 ? (rawSamples as number[]) : null;
+  const samples = all ? capSamples(all, maxSamples) : null;
   return {
     name: String(task.name),
     state,
@@ -99,6 +104,7 @@ export function readTask(task: TaskLike, maxSamples: number | null, warning: str
     totalTime: finiteOrNull(result['totalTime']),
     samples,
     samplesCapped: samples !== null && latency !== null && samples.length < latency.samplesCount,
+    low: all ? sortedQuantile(all, RUN_LOW_QUANTILE) : (latency?.min ?? null),
     warning,
   };
 }

@@ -153,15 +153,21 @@ export function formatComparison(c: Comparison, baselineName: string): string {
 }
 
 /**
- * How a comparison was computed, in one phrase: the statistic, the test and the unit, e.g. "median latency of each
- * run (10 vs 10 runs), Mann–Whitney U, 95% confidence".
+ * How a comparison was computed, in one phrase: the statistic, the test and the unit, e.g. "fastest 1% of each run,
+ * near-best of 10 vs 10 runs, permutation test, 95% confidence".
  */
 export function comparisonMethod(c: Comparison): string {
   const parts: string[] = [];
   const runCounts = (unit: string): string =>
     [...new Set(c.tasks.filter((t) => t.unit === unit).map((t) => `${t.baselineSamples} vs ${t.currentSamples}`))].join(', ');
-  if (c.tasks.some((t) => t.unit === 'run-medians')) parts.push(`median latency of each run (${runCounts('run-medians')} runs), Mann–Whitney U`);
-  if (c.tasks.some((t) => t.unit === 'run-means')) parts.push(`mean latency of each run (${runCounts('run-means')} runs), Mann–Whitney U`);
+  const units = [
+    ['run-lows', 'fastest 1% of each run'],
+    ['run-medians', 'median latency of each run'],
+    ['run-means', 'mean latency of each run'],
+  ] as const;
+  for (const [unit, what] of units) {
+    if (c.tasks.some((t) => t.unit === unit)) parts.push(`${what}, near-best of ${runCounts(unit)} runs, permutation test`);
+  }
   if (c.tasks.some((t) => t.unit === 'samples')) parts.push("mean latency over the samples of single runs, Welch's t-test");
   if (parts.length === 0) parts.push('nothing comparable');
   return `${parts.join('; ')}, ${Math.round(c.confidence * 100)}% confidence`;

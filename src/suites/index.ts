@@ -11,6 +11,7 @@ export { comparisonMethod, formatComparison, formatResults } from './format.ts';
 export { comparisonMarkdown, resultsMarkdown } from './markdown.ts';
 export { welchTest } from './statistics.ts';
 export { rankShift } from './rank-shift.ts';
+export { lowShift } from './low-shift.ts';
 export { SuiteError, SuiteErrorCodes } from './errors.ts';
 export { RESULT_FORMAT, SCHEMA_VERSION } from './types.ts';
 
@@ -29,3 +30,4 @@ export type {
 export type { SuiteErrorCode } from './errors.ts';
 export type { SampleSummary, WelchResult } from './statistics.ts';
 export type { RankShiftResult } from './rank-shift.ts';
+export type { LowShiftResult } from './low-shift.ts';

@@ -3,8 +3,8 @@
  *
  * Why runs: a machine drifts between runs (frequency, other processes, memory layout, JIT decisions), and the
  * samples of one run cannot see that drift, so a test on within-run samples calls an unchanged build "slower". The
- * run is the unit: each task keeps the median and the mean latency of every run (`runMedians`, `runMeans`), and a
- * baseline comparison tests the run medians against each other (compare.ts).
+ * run is the unit: each task keeps the 1st percentile, the median and the mean latency of every run (`runLows`,
+ * `runMedians`, `runMeans`), and a baseline comparison tests the near-best of the run lows (compare.ts).
  *
  * The folded statistics: mean, variance (within-run plus between-run spread, i.e. over all samples), count, min and
  * max are exact over all samples of all runs; the percentiles, `mad` and `aad` are the medians of the runs' values
@@ -56,7 +56,7 @@ export function poolStatistics(runs: SampleStatistics[]): SampleStatistics {
 
 function mergeTask(runs: TaskRecord[], maxSamples: number | null): TaskRecord {
   const failed = runs.find((r) => r.latency === null || r.state === 'errored');
-  if (failed) return { ...failed, runMeans: null, runMedians: null };
+  if (failed) return { ...failed, runMeans: null, runMedians: null, runLows: null };
   const latency = poolStatistics(runs.map((r) => r.latency as SampleStatistics));
   const throughputs = runs.map((r) => r.throughput).filter((t): t is SampleStatistics => t !== null);
   const kept = runs.every((r) => r.samples !== null);
@@ -75,6 +75,7 @@ function mergeTask(runs: TaskRecord[], maxSamples: number | null): TaskRecord {
     samplesCapped: samples !== null && samples.length < latency.samplesCount,
     runMeans: runs.map((r) => (r.latency as SampleStatistics).mean),
     runMedians: runs.map((r) => (r.latency as SampleStatistics).p50),
+    runLows: runs.every((r) => r.runLows !== null) ? runs.flatMap((r) => r.runLows as number[]) : null,
     warning: runs.find((r) => r.warning !== null)?.warning ?? null,
   };
 }

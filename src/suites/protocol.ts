@@ -11,8 +11,10 @@ export interface SuiteWorkerData {
 }
 
 /** A task record as it crosses the thread boundary: samples as a transferable array, the error as an envelope. */
-export type WireTaskRecord = Omit<TaskRecord, 'samples' | 'error' | 'runMeans' | 'runMedians'> & {
+export type WireTaskRecord = Omit<TaskRecord, 'samples' | 'error' | 'runMeans' | 'runMedians' | 'runLows'> & {
   samples: Float64Array | null;
+  /** The run's 1st percentile latency from all its samples (its minimum without samples); null without statistics. */
+  low: number | null;
   error: ErrorEnvelope | null;
 };
 

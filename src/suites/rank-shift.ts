@@ -1,6 +1,7 @@
 /**
- * The rank test of a baseline comparison: the Mann–Whitney U test of two small sets of per-run values, the
- * Hodges–Lehmann estimate of the shift between them and its distribution-free confidence interval (Moses).
+ * A rank test of two small sets of per-run values: the Mann–Whitney U test, the Hodges–Lehmann estimate of the shift
+ * between them and its distribution-free confidence interval (Moses). Exported by `batchtools/bench`; baseline
+ * comparisons used it on run medians until they moved to the near-best run (low-shift.ts explains why).
  *
  * Why ranks: the observations are the runs of a suite (5 by default), and a run on a shared machine is sometimes
  * much slower than its neighbours (a burst of other work, a descheduled worker). One such run moves a mean and

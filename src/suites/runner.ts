@@ -20,9 +20,11 @@ export interface RunSuitesOptions {
   parallel?: number | undefined;
   /**
    * Run each suite this many times, each time in a fresh worker, in interleaved rounds (every suite once per
-   * round), so that drift of the machine reaches every suite alike. Each task keeps each run's median and mean
-   * latency (`runMedians`, `runMeans`); a baseline comparison tests the run medians, so run-to-run drift is part of
-   * the test. A rank test on n vs n runs can be significant at 95 % only from n = 4 on. Default `10`.
+   * round), so that drift of the machine reaches every suite alike. Each task keeps each run's 1st percentile,
+   * median and mean latency (`runLows`, `runMedians`, `runMeans`); a baseline comparison tests the run lows (the
+   * near-best run of each side, by a permutation test), so run-to-run drift is part of the test. With n vs n runs a
+   * change can be significant at 95 % only from n = 4 on; the default leaves room for several slowed runs a side.
+   * Default `10`.
    */
   runs?: number | undefined;
   /**

@@ -123,11 +123,13 @@ export function errorInfo(error: unknown): ErrorInfo {
 }
 
 function toTaskRecord(wire: WireTaskRecord): TaskRecord {
+  const { low: _low, ...rest } = wire;
   return {
-    ...wire,
+    ...rest,
     error: wire.error ? errorInfo(fromEnvelope(wire.error)) : null,
     samples: wire.samples ? Array.from(wire.samples) : null,
     runMeans: wire.latency ? [wire.latency.mean] : null,
     runMedians: wire.latency ? [wire.latency.p50] : null,
+    runLows: wire.low === null ? null : [wire.low],
   };
 }

@@ -86,11 +86,18 @@ export interface TaskRecord {
    */
   runMeans: number[] | null;
   /**
-   * The median latency (ms) of each isolated run, in run order: what a baseline comparison tests by default (a
-   * run's median is not moved by the few calls a busy machine descheduled). Null when the task has no statistics,
-   * or in a document written before run medians were recorded (then the comparison uses {@link runMeans}).
+   * The median latency (ms) of each isolated run, in run order: what a baseline comparison tests when a side has
+   * no {@link runLows}. Null when the task has no statistics, or in a document written before run medians were
+   * recorded (then the comparison uses {@link runMeans}).
    */
   runMedians: number[] | null;
+  /**
+   * The fast latency (ms) of each isolated run, in run order: its 1st percentile (of all its samples, before any
+   * cap; its minimum when tinybench kept no samples). What a baseline comparison tests by default (compare.ts): a
+   * run's fastest calls are the ones other processes did not slow. Null when the task has no statistics, or in a
+   * document written before run lows were recorded (then the comparison uses {@link runMedians}).
+   */
+  runLows: number[] | null;
   /** tinybench's timer-saturation warning (`zero-dominated`, `low-distinct`, `zero-mad`), or null. */
   warning: string | null;
 }

@@ -155,7 +155,9 @@ function checkTask(c: Checker, t: Json, at: string): void {
   if (schema1) t['runMeans'] = latency ? [latency['mean']] : null;
   // written before run medians were recorded: none (a comparison then uses the run means)
   if (!('runMedians' in t)) t['runMedians'] = schema1 && latency ? [latency['p50']] : null;
-  for (const k of ['runMeans', 'runMedians']) {
+  // written before run lows were recorded: none (a comparison then uses the run medians)
+  if (!('runLows' in t)) t['runLows'] = null;
+  for (const k of ['runMeans', 'runMedians', 'runLows']) {
     if (t[k] === null) continue;
     const values = c.array(t[k], `${at}.${k}`);
     const bad = values.findIndex((x) => typeof x !== 'number');

@@ -28,6 +28,11 @@ export interface ChunkMessage {
   out?: Float64Array | undefined;
   /** The worker may stop early, at an item boundary, when another worker is hungry (work stealing). */
   yieldable?: boolean | undefined;
+  /**
+   * A self-scheduled chunk (see claims.ts): `items` is the whole shared input (`start` 0) and the worker claims
+   * ranges of it from the board itself, one after the other, until none is left or `budgetMs` has passed.
+   */
+  claims?: { board: SharedArrayBuffer; ranges: number; budgetMs: number } | undefined;
   /** The run's shared state (see {@link RunStateViews}): abort flag, load count, and one progress slot per chunk. */
   state: SharedArrayBuffer;
   /** Number of progress slots in `state`. */
@@ -65,6 +70,12 @@ export interface ChunkReply {
    * sent again (split among the hungry). Never set when the run was aborted.
    */
   yielded?: boolean;
+  /**
+   * A self-scheduled chunk: the range it still held when it replied (its items ran up to `ran`, with `errors`,
+   * `values` and `yielded` about it), or -1 when it held none; `claimed`: items of the ranges it finished cleanly.
+   */
+  range?: number;
+  claimed?: number;
   /** Per-item failures: `[positionInChunk, envelope]` pairs; empty when all succeeded. */
   errors: Array<[number, ErrorEnvelope]>;
   /** Items actually run (fewer than sent when the run was aborted mid-chunk). */

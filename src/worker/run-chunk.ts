@@ -18,15 +18,18 @@ import {
   slotItemAt,
   slotStageAt,
   slotThreadAt,
+  SLOT_NOT_STARTED,
   STATE_ABORTED,
   STATE_LOADED,
   type ChunkMessage,
   type ChunkReply,
+  type ItemArray,
   type RunStateViews,
 } from '../transport/protocol.ts';
 import type { TaskContext } from '../task.ts';
 import { STAGE_SLOT } from './composite.ts';
 import { runOwned } from './crash-owner.ts';
+import { runClaims, type Claimed } from './claim-loop.ts';
 import { RAN_ALL, results, runItems, YIELDED, type ItemLoop } from './item-loop.ts';
 import { loadTask } from './load-task.ts';
 
@@ -110,12 +113,12 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkR
   const context = { signal: run.signal, index: 0, workerId: threadId, host } as TaskContext & { index: number };
   // Fused pipeline stages store the stage they run into the slot, so that a worker that dies names it.
   if (task.kind === 'composite') Object.defineProperty(context, STAGE_SLOT, { value: { ints: control, at: slotStageAt(slot) } });
-  const loop: ItemLoop = {
+  const loopOver = (from: number, to: number, list: ArrayLike<unknown> | null, item: ((k: number) => unknown) | null): ItemLoop => ({
     fn,
-    item: records === null ? null : records.at,
+    item,
     list,
-    n,
-    start,
+    n: to - from,
+    start: from,
     context,
     control,
     startedAt,
@@ -131,17 +134,32 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkR
     errors: [],
     k: 0,
     end: RAN_ALL,
-  };
+  });
   const origin = performance.timeOrigin;
   const t0 = performance.now();
-  await runItems(loop, run.abort);
+  let loop: ItemLoop | null;
+  let claimed: Claimed | undefined;
+  if (message.claims) {
+    const shared = items as ItemArray;
+    claimed = await runClaims({ ...message, claims: message.claims }, control, itemAt, (from, to) => loopOver(from, to, shared.subarray(from, to), null), run.abort);
+    loop = claimed.held;
+  } else {
+    loop = loopOver(start, start + n, list, records === null ? null : records.at);
+    await runItems(loop, run.abort);
+  }
   const runMs = performance.now() - t0;
   // Past the last item: a worker that dies from here on died while replying (an uncloneable result).
-  Atomics.store(control, itemAt, n);
-  const { errors, k } = loop;
-  const values = results(loop);
+  Atomics.store(control, itemAt, loop === null ? SLOT_NOT_STARTED : loop.n);
+  const errors = loop?.errors ?? [];
+  const k = loop?.k ?? 0;
+  const values = loop === null ? null : results(loop);
   if (message.verify && values !== null) verifyCloneable(values, errors, k);
-  return reply(values, errors, k, runMs, cold, loop.end === YIELDED, undefined, origin + t0);
+  const result = reply(values, errors, k, runMs, cold, loop?.end === YIELDED, undefined, origin + t0);
+  if (claimed) {
+    result.range = claimed.range;
+    result.claimed = claimed.claimed;
+  }
+  return result;
 }
 
 function reply(

@@ -1,0 +1,80 @@
+/**
+ * The claim board of a self-scheduled run over shared numeric input: the input is cut once into ranges (guided
+ * sizes: each about the remaining items ÷ (2 · threads), capped, down to one item), and workers claim them
+ * themselves, one after the other, without a message per range. The board is one SharedArrayBuffer of Int32 words:
+ *
+ * - `next`: a hint, the next range to try (bumped with Atomics.add);
+ * - the range bounds (range r is input items `bounds[r] .. bounds[r + 1]`, written once before the run starts);
+ * - one owner word per range, which is the claim itself: a worker owns range r once its compare-and-swap turned
+ *   the word from FREE to `claimedBy(slot)`; after running every item of it cleanly (no failure, every result a
+ *   number, in the shared output) it stores `doneBy(slot)`. The dispatcher marks ranges whose outcome reached the
+ *   sink as DELIVERED.
+ *
+ * So whatever happens to a worker, the words say which ranges its chunk finished (their results are in the shared
+ * output) and which one it held (its progress slot names the item it was running, as for any chunk).
+ */
+
+/** Int32 index of the next range to try. */
+const NEXT = 0;
+/** Int32 words before the bounds. */
+const HEADER = 1;
+
+export const FREE = 0;
+/** Owner word of a range the dispatcher has delivered (or taken back to run as an ordinary chunk). */
+export const DELIVERED = -0x7fffffff;
+export const claimedBy = (slot: number): number => slot + 1;
+export const doneBy = (slot: number): number => -(slot + 1);
+
+/** Views over a claim board with `ranges` ranges. */
+export interface ClaimViews {
+  ints: Int32Array;
+  ranges: number;
+}
+
+const boundAt = (r: number): number => HEADER + r;
+const ownerAt = (views: ClaimViews, r: number): number => HEADER + views.ranges + 1 + r;
+
+/** Bytes of a board with `ranges` ranges. */
+export function claimBoardBytes(ranges: number): number {
+  return (HEADER + 2 * ranges + 1) * 4;
+}
+
+export function claimViews(buffer: SharedArrayBuffer, ranges: number): ClaimViews {
+  return { ints: new Int32Array(buffer), ranges };
+}
+
+/** Input index of the first item of range r (r = ranges: the input's length). */
+export function rangeStart(views: ClaimViews, r: number): number {
+  return views.ints[boundAt(r)]!;
+}
+
+export function setRangeStart(views: ClaimViews, r: number, start: number): void {
+  views.ints[boundAt(r)] = start;
+}
+
+export function owner(views: ClaimViews, r: number): number {
+  return Atomics.load(views.ints, ownerAt(views, r));
+}
+
+export function setOwner(views: ClaimViews, r: number, value: number): void {
+  Atomics.store(views.ints, ownerAt(views, r), value);
+}
+
+/** Ranges not claimed yet may remain. */
+export function claimsLeft(views: ClaimViews): boolean {
+  return Atomics.load(views.ints, NEXT) < views.ranges;
+}
+
+/** Claim the next free range for `slot`: its index, or -1 when every range is taken. */
+export function claimRange(views: ClaimViews, slot: number): number {
+  const { ints, ranges } = views;
+  for (;;) {
+    const r = Atomics.add(ints, NEXT, 1);
+    if (r >= ranges) {
+      // Keep the hint from growing without bound when idle workers keep asking.
+      Atomics.store(ints, NEXT, ranges);
+      return -1;
+    }
+    if (Atomics.compareExchange(ints, ownerAt(views, r), FREE, claimedBy(slot)) === FREE) return r;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Worker side of a self-scheduled chunk: claim a range from the run's claim board (src/transport/claims.ts), run
+ * its items with the ordinary item loop, mark it done, claim the next; no message per range. It stops claiming
+ * when no range is left, the run is aborted, or its time budget has passed (so the dispatcher hears of progress),
+ * and it returns at once with a range that did not finish cleanly (a failure, a result that is not a number, a
+ * yield to a hungry worker): that range's outcome travels in the reply like any chunk's.
+ */
+import { claimRange, claimViews, doneBy, rangeStart, setOwner } from '../transport/claims.ts';
+import { SLOT_NOT_STARTED, STATE_ABORTED, type ChunkMessage } from '../transport/protocol.ts';
+import { RAN_ALL, runItems, type ItemLoop } from './item-loop.ts';
+
+/** What a self-scheduled chunk leaves for its reply. */
+export interface Claimed {
+  /** The loop of the range still held (see ChunkReply.range), or null. */
+  held: ItemLoop | null;
+  range: number;
+  /** Items of the ranges finished cleanly. */
+  claimed: number;
+}
+
+/**
+ * Run ranges until none is left. `loopOver(start, end)` makes the item loop of input items `start..end`.
+ * Between ranges the progress slot says no item is running, so a death there is charged to no item.
+ */
+export async function runClaims(
+  message: ChunkMessage & { claims: NonNullable<ChunkMessage['claims']> },
+  control: Int32Array,
+  itemAt: number,
+  loopOver: (start: number, end: number) => ItemLoop,
+  onAbort: () => void,
+): Promise<Claimed> {
+  const views = claimViews(message.claims.board, message.claims.ranges);
+  const t0 = performance.now();
+  let claimed = 0;
+  for (;;) {
+    if (Atomics.load(control, STATE_ABORTED) !== 0) {
+      onAbort();
+      break;
+    }
+    if (claimed > 0 && performance.now() - t0 >= message.claims.budgetMs) break;
+    Atomics.store(control, itemAt, SLOT_NOT_STARTED);
+    const r = claimRange(views, message.slot);
+    if (r < 0) break;
+    const loop = loopOver(rangeStart(views, r), rangeStart(views, r + 1));
+    await runItems(loop, onAbort);
+    if (loop.end !== RAN_ALL || loop.errors.length > 0 || loop.values !== null) return { held: loop, range: r, claimed };
+    claimed += loop.n;
+    // Done: its results are in the shared output.
+    setOwner(views, r, doneBy(message.slot));
+  }
+  return { held: null, range: -1, claimed };
+}
