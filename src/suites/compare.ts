@@ -34,6 +34,7 @@
  * or else their run means; when a side has a single run, the test falls back to Welch's t-test on that run's
  * samples, with a warning that it is prone to false alarms.
  */
+import { DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from './defaults.ts';
 import { LOW_QUANTILE, lowShift, sortedQuantile } from './low-shift.ts';
 import { welchTest } from './statistics.ts';
 import type { BenchDocument, SampleStatistics, TaskRecord } from './types.ts';
@@ -129,10 +130,7 @@ export interface Comparison {
   warnings: string[];
 }
 
-/** Default of {@link CompareOptions.threshold}. */
-export const DEFAULT_THRESHOLD = 10;
-/** Default of {@link CompareOptions.confidence}. */
-export const DEFAULT_CONFIDENCE = 0.95;
+export { DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from './defaults.ts';
 
 /**
  * Compare `current` with `baseline`, task by task.
