@@ -41,7 +41,7 @@ import type { BenchDocument, SampleStatistics, TaskRecord } from './types.ts';
 
 /** Options of {@link compareResults}. */
 export interface CompareOptions {
-  /** A significant regression larger than this (percent of the baseline mean latency) fails. Default 10. */
+  /** A significant regression larger than this (percent of the baseline latency as compared) fails. Default 10. */
   threshold?: number | undefined;
   /** Confidence level of the test and of the intervals; significance is p < 1 − confidence. Default 0.95. */
   confidence?: number | undefined;
