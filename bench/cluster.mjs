@@ -10,7 +10,7 @@
  * machines, from the measured Redis cost per job).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -56,6 +56,24 @@ async function stopWorkers() {
   await Promise.all(all.map((w) => (w.exitCode === null ? new Promise((r) => w.once('exit', r)) : null)));
 }
 
+/** CPU time of a process so far, ms (Linux /proc; null elsewhere). */
+const processCpu = (pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+};
+const workersCpu = () => {
+  const each = [...workers].map((w) => processCpu(w.pid));
+  return each.some((x) => x === null) ? null : each.reduce((a, b) => a + b, 0);
+};
+const ownCpu = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+
 const redisCpu = async () => {
   const info = await probe.info('cpu');
   const f = (k) => Number(new RegExp(`^${k}:(.*)$`, 'm').exec(info)?.[1] ?? 0);
@@ -77,16 +95,29 @@ async function throughput(queue, us, n) {
       await waitQuiet(0.25, 3000);
       gc();
       const cpu0 = await redisCpu();
+      const [own0, workers0] = [ownCpu(), workersCpu()];
       const t0 = performance.now();
       let jobs = 0;
       const out = await rt.map(items, task, { onTrace: (t) => (jobs = t.chunks.length) });
       row[`${name}Ms`] = performance.now() - t0;
-      if (name === 'cluster') Object.assign(row, { jobs, redisCpuMs: (await redisCpu()) - cpu0 });
+      // CPU per item, µs: this process (for local: main thread and its 2 worker threads), the worker processes, Redis.
+      const [own1, workers1] = [ownCpu(), workersCpu()];
+      row[`${name}CpuUsPerItem`] = ((own1 - own0) * 1000) / n;
+      if (name === 'cluster') {
+        const redisMs = (await redisCpu()) - cpu0;
+        Object.assign(row, {
+          jobs,
+          redisCpuMs: redisMs,
+          workersCpuUsPerItem: workers0 === null || workers1 === null ? null : ((workers1 - workers0) * 1000) / n,
+          redisCpuUsPerItem: (redisMs * 1000) / n,
+        });
+      }
       if (out.length !== n || out.some((v, i) => v !== expected[i])) throw new Error(`${name}: wrong results at ${us} µs`);
     }
     row.ratio = row.localMs / row.clusterMs;
     rows.push(row);
-    console.log(`  ${us} µs × ${n}: local ${row.localMs.toFixed(0)} ms, cluster ${row.clusterMs.toFixed(0)} ms (${row.jobs} jobs), ratio ${row.ratio.toFixed(3)}, load ${row.load1.toFixed(2)}`);
+    const cpu = `cpu µs/item: local ${row.localCpuUsPerItem.toFixed(2)}; producer ${row.clusterCpuUsPerItem.toFixed(2)}, workers ${row.workersCpuUsPerItem?.toFixed(2) ?? 'n/a'}, redis ${row.redisCpuUsPerItem.toFixed(2)}`;
+    console.log(`  ${us} µs × ${n}: local ${row.localMs.toFixed(0)} ms, cluster ${row.clusterMs.toFixed(0)} ms (${row.jobs} jobs), ratio ${row.ratio.toFixed(3)}, load ${row.load1.toFixed(2)}; ${cpu}`);
   }
   await local.close();
   await remote.close();
@@ -103,6 +134,14 @@ async function throughput(queue, us, n) {
     // The median of the per-repeat ratios (each pair ran back to back), as a check on the one above.
     pairedRatio: median(rows.map((x) => x.ratio)),
     jobsPerRun: median(rows.map((x) => x.jobs)),
+    // CPU per item (µs, medians): the local run's process, and the cluster's producer, workers and Redis. On 2
+    // shared cores, throughput follows total CPU: local / (producer + workers + Redis) is a load-proof ratio.
+    cpuUsPerItem: {
+      local: median(rows.map((x) => x.localCpuUsPerItem)),
+      producer: median(rows.map((x) => x.clusterCpuUsPerItem)),
+      workers: rows.some((x) => x.workersCpuUsPerItem === null) ? null : median(rows.map((x) => x.workersCpuUsPerItem)),
+      redis: median(rows.map((x) => x.redisCpuUsPerItem)),
+    },
   };
 }
 
@@ -191,6 +230,10 @@ for (const t of result.throughput ?? []) {
     `  ~${t.us} µs items: cluster/local throughput ${t.ratio.toFixed(3)} (local ${t.localMs.toFixed(0)} ms, cluster ${t.clusterMs.toFixed(0)} ms; ` +
       `paired ${t.pairedRatio.toFixed(3)}; target >= ${target}: ${t.ratio >= target ? 'met' : 'NOT met'})`,
   );
+  const c = t.cpuUsPerItem;
+  if (c?.workers !== null && c?.workers !== undefined) {
+    console.log(`    CPU per item: local ${c.local.toFixed(2)} µs; cluster ${(c.producer + c.workers + c.redis).toFixed(2)} µs (producer ${c.producer.toFixed(2)}, workers ${c.workers.toFixed(2)}, Redis ${c.redis.toFixed(2)}): CPU ratio ${(c.local / (c.producer + c.workers + c.redis)).toFixed(3)}`);
+  }
 }
 if (result.overhead) console.log(`  per-job overhead ${result.overhead.overheadMedianMs.toFixed(2)} ms (median), Redis CPU ${result.overhead.redisCpuMsPerJob.toFixed(3)} ms per job`);
 for (const x of result.recovery ?? []) console.log(`  recovery (${x.lock}): job back after ${x.stalledAfterMs?.toFixed(0)} ms, run done ${x.runEndedAfterMs.toFixed(0)} ms after the kill`);

@@ -26,13 +26,13 @@ import type { ChunkPolicy } from './schedule/policy.ts';
 import { OutcomeBuffer, ResultRuns, SettledRuns, type Settled, type StreamResult } from './schedule/sinks.ts';
 import { toSource } from './schedule/source.ts';
 import { HostLinks } from './rpc/host-server.ts';
-import { spawnDedicated, type Dedicated, type SpawnOptions } from './rpc/dedicated.ts';
+import type { Dedicated, SpawnOptions } from './rpc/dedicated.ts';
 import { checkTaskFile, moduleSpec, toTask, type TaskLike } from './task.ts';
 import { PipelineStream, type PipelineOptions } from './pipeline/pipeline.ts';
 import type { PipelineResult } from './pipeline/collector.ts';
 import { startRun, type RunHandle } from './pipeline/seam.ts';
 import type { PipelineStage } from './pipeline/stages.ts';
-import { runGraph, type GraphNode, type GraphOptions, type GraphOutcome } from './graph/graph.ts';
+import type { GraphNode, GraphOptions, GraphOutcome } from './graph/graph.ts';
 
 /** Items accepted by every map: an array, a typed array, or any sync or async iterable. */
 export type Items<I> = Iterable<I> | AsyncIterable<I> | ArrayLike<I>;
@@ -170,6 +170,8 @@ export class Runtime implements AsyncDisposable {
    */
   async graph(nodes: Record<string, GraphNode>, options?: GraphOptions): Promise<Record<string, GraphOutcome>> {
     if (this.#closed) throw new RuntimeClosedError();
+    // Loaded on first use (as rt.spawn's worker code): a process that never calls it does not load it.
+    const { runGraph } = await import('./graph/graph.ts');
     return runGraph(this, nodes, options);
   }
 
@@ -195,6 +197,7 @@ export class Runtime implements AsyncDisposable {
     const spec = moduleSpec(module);
     checkTaskFile(spec);
     let handle: Dedicated<T> | undefined;
+    const { spawnDedicated } = await import('./rpc/dedicated.ts');
     handle = await spawnDedicated<T>(spec.url, {
       timeout: opts.timeout,
       maxHeapMb: opts.maxHeapMb ?? this.#plan.maxHeapMb,

@@ -2,7 +2,7 @@
 // entries): same indices, line numbers, texts and problems, whatever the chunk boundaries and block sizes.
 import { describe, expect, it } from 'vitest';
 import { entries, parseLine, readLines, type Entry } from '../src/cli/input.ts';
-import { lineBlocks, type BlockPiece } from '../src/cli/line-blocks.ts';
+import { lineBlocks, type BlockPiece, type SkipVerdict } from '../src/cli/line-blocks.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -29,9 +29,16 @@ async function byLines(bytes: Buffer, max: number): Promise<Seen[]> {
 }
 
 /** What the splitter makes of it: the blocks' items, with their bytes decoded (invalid UTF-8 marked). */
-async function byBlocks(bytes: Buffer, chunk: number, lines: number, max: number, skip?: (i: number) => boolean): Promise<{ seen: Seen[]; skipped: Entry[] }> {
+async function byBlocks(
+  bytes: Buffer,
+  chunk: number,
+  lines: number,
+  max: number,
+  skip?: SkipVerdict,
+): Promise<{ seen: Seen[]; skipped: Entry[]; ranges: Array<[number, number]> }> {
   const seen: Seen[] = [];
   const skipped: Entry[] = [];
+  const ranges: Array<[number, number]> = [];
   let next = 0;
   const pieces: BlockPiece[] = [];
   for await (const p of lineBlocks(chunks(bytes, chunk), { lines, bytes: 1 << 20 }, skip, parseLine, max)) pieces.push(p);
@@ -39,6 +46,13 @@ async function byBlocks(bytes: Buffer, chunk: number, lines: number, max: number
     if ('skipped' in p) {
       expect(p.skipped.index).toBe(next++);
       skipped.push(p.skipped);
+      continue;
+    }
+    if ('skippedRange' in p) {
+      expect(p.skippedRange.first).toBe(next);
+      expect(p.skippedRange.count).toBeGreaterThan(0);
+      ranges.push([p.skippedRange.first, p.skippedRange.count]);
+      next += p.skippedRange.count;
       continue;
     }
     const b = p.block;
@@ -59,7 +73,7 @@ async function byBlocks(bytes: Buffer, chunk: number, lines: number, max: number
     }
     next += b.count;
   }
-  return { seen, skipped };
+  return { seen, skipped, ranges };
 }
 
 const MAX = 40;
@@ -98,7 +112,8 @@ describe('lineBlocks', () => {
     const input = Buffer.from(['{"n":0}', '', '{"n":1}', '{"n":2}', 'bad', '{"n":4}', `${'z'.repeat(MAX + 5)}`, '{"n":6}'].join('\n'));
     const skipSet = new Set([0, 2, 3, 5]);
     for (const chunk of [1, 4, 1000]) {
-      const { seen, skipped } = await byBlocks(input, chunk, 2, MAX, (i) => skipSet.has(i));
+      const { seen, skipped, ranges } = await byBlocks(input, chunk, 2, MAX, (i) => skipSet.has(i) && 'entry');
+      expect(ranges).toEqual([]);
       expect(seen.map((s) => s.index)).toEqual([1, 4, 6]);
       expect(seen.map((s) => s.line)).toEqual([3, 6, 8]);
       expect(skipped.map((e) => [e.index, e.line, e.raw])).toEqual([
@@ -116,8 +131,32 @@ describe('lineBlocks', () => {
   it('keeps memory bounded: blocks never exceed the line count, and a long run of skipped lines is not held', async () => {
     const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ n: i }));
     const input = Buffer.from(`${lines.join('\n')}\n`);
-    const { seen, skipped } = await byBlocks(input, 512, 64, 1 << 20, (i) => i < 4990);
+    const { seen, skipped } = await byBlocks(input, 512, 64, 1 << 20, (i) => i < 4990 && 'entry');
     expect(skipped).toHaveLength(4990);
     expect(seen.map((s) => s.text)).toEqual(lines.slice(4990));
+    const quiet = await byBlocks(input, 512, 64, 1 << 20, (i) => i < 4990);
+    expect(quiet.ranges).toEqual([[0, 4990]]);
+    expect(quiet.seen.map((s) => s.text)).toEqual(lines.slice(4990));
+  });
+
+  it('hands out consecutive skipped items as ranges, and those asked for as entries, in input order', async () => {
+    const input = Buffer.from(['0', '', '1', '2', 'bad', '4', `${'z'.repeat(MAX + 5)}`, '6', '7', '8'].join('\n'));
+    const verdict = (i: number): boolean | 'entry' => (i === 4 ? 'entry' : [0, 2, 3, 5, 6, 8].includes(i));
+    for (const chunk of [1, 3, 1000]) {
+      for (const lines of [1, 2, 100]) {
+        const { seen, skipped, ranges } = await byBlocks(input, chunk, lines, MAX, verdict);
+        expect(ranges, `chunk ${chunk}, lines ${lines}`).toEqual([
+          [0, 1],
+          [2, 2],
+          [5, 2],
+          [8, 1],
+        ]);
+        expect(skipped.map((e) => [e.index, e.line, e.raw])).toEqual([[4, 6, '4']]);
+        expect(seen.map((s) => [s.index, s.line, s.text])).toEqual([
+          [1, 3, '1'],
+          [7, 9, '7'],
+        ]);
+      }
+    }
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CliError } from '../src/cli/cli-error.ts';
 import { readLines } from '../src/cli/input.ts';
-import { readJournal } from '../src/cli/journal.ts';
+import { JournalReader, readJournal } from '../src/cli/journal-index.ts';
 import { OrderedOutput, type OutputTarget } from '../src/cli/ordered-output.ts';
 import { cleanUp, tempDir } from './fixtures/cli/spawn.ts';
 
@@ -90,8 +90,9 @@ describe('readJournal', () => {
   it('indexes complete records and reports a torn last one', () => {
     const path = join(tempDir(), 'journal.jsonl');
     writeFileSync(path, `${record(2)}${record(0)}{"index":1,"line":2,"ok":tr`);
-    const journal = readJournal(path);
-    expect([...journal.entries.keys()]).toEqual([2, 0]);
+    const journal = readJournal(path, 10);
+    expect([0, 1, 2].map((i) => journal.has(i))).toEqual([true, false, true]);
+    expect(journal.decided).toBe(2);
     expect(journal.validBytes).toBe(record(2).length + record(0).length);
     expect(journal.tornBytes).toBe(readFileSync(path).length - journal.validBytes);
   });
@@ -99,7 +100,35 @@ describe('readJournal', () => {
   it('refuses a journal damaged before its last good record', () => {
     const path = join(tempDir(), 'journal.jsonl');
     writeFileSync(path, `${record(0)}garbage\n${record(1)}`);
-    expect(() => readJournal(path)).toThrow(CliError);
-    expect(() => readJournal(path)).toThrow(/damaged at byte \d+/);
+    expect(() => readJournal(path, 10)).toThrow(CliError);
+    expect(() => readJournal(path, 10)).toThrow(/damaged at byte \d+/);
+  });
+
+  it('counts failures by code, keeps the first record of an item, leaves out items past the input, reads runs back', () => {
+    const path = join(tempDir(), 'journal.jsonl');
+    const failure = (i: number, code: string): string =>
+      `${JSON.stringify({ index: i, line: i + 1, ok: false, error: { code, name: 'Error', message: 'no', attempts: 1 }, run: 'r' })}\n`;
+    const filtered = `{"index":6,"line":7,"ok":true,"filtered":true,"value":null}\n`;
+    const text = [record(3), record(4), failure(5, 'BT_TIMEOUT'), filtered, record(0), record(4), failure(1, 'BT_TASK_FAILED'), record(2), record(99)].join('');
+    writeFileSync(path, text);
+    const journal = readJournal(path, 10);
+    expect(journal.decided).toBe(7);
+    expect(journal.failed).toBe(2);
+    expect(journal.byCode).toEqual({ BT_TIMEOUT: 1, BT_TASK_FAILED: 1 });
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 99].map((i) => journal.has(i))).toEqual([true, true, true, true, true, true, true, false, false]);
+    expect([0, 1, 5].map((i) => journal.failedAt(i))).toEqual([false, true, true]);
+    expect(journal.validBytes).toBe(text.length);
+    const reader = new JournalReader(path, journal);
+    try {
+      expect(reader.readRun(3)).toEqual({ text: record(3) + record(4) + failure(5, 'BT_TIMEOUT') + filtered, count: 4 });
+      expect(reader.readRun(5)).toEqual({ text: failure(5, 'BT_TIMEOUT') + filtered, count: 2 });
+      // Item 0's run stops before the repeated record of item 4.
+      expect(reader.readRun(0)).toEqual({ text: record(0), count: 1 });
+      expect(reader.readRun(1)).toEqual({ text: failure(1, 'BT_TASK_FAILED') + record(2), count: 2 });
+      expect(reader.read(4)).toBe(record(4).slice(0, -1));
+      expect(reader.readRun(7)).toBeUndefined();
+    } finally {
+      reader.close();
+    }
   });
 });

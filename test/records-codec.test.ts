@@ -176,6 +176,13 @@ describe('records codec', () => {
     expect(packedRounds).toBeGreaterThanOrEqual(10);
   });
 
+  it('keeps shapes apart whose keys joined would read the same', () => {
+    const a = many(8, (i) => ({ 'a\u0000b': i, c: i }));
+    const b = many(8, (i) => ({ a: i, 'b\u0000c': i }));
+    expect(roundTrip(a)).toEqual(a);
+    expect(roundTrip(b)).toEqual(b);
+  });
+
   it('packs a window of a larger array', () => {
     const values = many(100, (i) => ({ id: i, text: `w${i}` }));
     const packed = packRecords(values, 40, 60)!.packed;

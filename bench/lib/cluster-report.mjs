@@ -34,6 +34,22 @@ export function renderClusterMarkdown(r) {
     const loads = t.repeats.map((x) => f(x.load1, 2)).join(', ');
     lines.push(`| ~${t.us} µs | ${t.items} | ${t.jobsPerRun} | ${f(t.localMs, 0)} | ${f(t.clusterMs, 0)} | ${f(t.ratio, 3)} | ${f(t.pairedRatio, 3)} | ${loads} | ${target} |`);
   }
+  const withCpu = (r.throughput ?? []).filter((t) => t.cpuUsPerItem);
+  if (withCpu.length > 0) {
+    lines.push(
+      '',
+      'CPU per item (µs, medians; all threads of each process): on 2 shared cores throughput follows total CPU, so',
+      '"CPU ratio" = local / (producer + workers + Redis) is a check on the wall-time ratio that other load does not skew.',
+      '',
+      '| item cost | local process | producer | 2 workers | Redis | CPU ratio |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const t of withCpu) {
+      const c = t.cpuUsPerItem;
+      const total = c.workers === null ? null : c.producer + c.workers + c.redis;
+      lines.push(`| ~${t.us} µs | ${f(c.local)} | ${f(c.producer)} | ${c.workers === null ? 'n/a' : f(c.workers)} | ${f(c.redis)} | ${total === null ? 'n/a' : f(c.local / total, 3)} |`);
+    }
+  }
   const o = r.overhead;
   if (o) {
     lines.push(

@@ -26,6 +26,8 @@ export interface FileSystem {
   openSync(path: string, flags: number | string, mode?: number): number;
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number;
   fsyncSync(fd: number): void;
+  /** fsync in the thread pool (the journal's periodic fsync); without it, writers fsync synchronously. */
+  fsync?(fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void;
   fchmodSync(fd: number, mode: number): void;
   fchownSync(fd: number, uid: number, gid: number): void;
   fstatSync(fd: number): nodeFs.Stats;

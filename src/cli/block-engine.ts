@@ -18,12 +18,12 @@ import { TaskLoadError, type ItemError } from '../errors.ts';
 import { toStageError } from '../pipeline/errors.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { taskErrorToItemError } from '../schedule/outcomes.ts';
-import { defineTask } from '../task.ts';
+import { defineTask, type Task, type TaskSpec } from '../task.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
 import type { RunTrace } from '../index.ts';
 import type { EngineJob, EngineResult, EngineSink } from './engine.ts';
 import { parseLine } from './input.ts';
-import { lineBlocks, type BlockSize, type LineBlock } from './line-blocks.ts';
+import { lineBlocks, type BlockSize, type LineBlock, type SkipVerdict } from './line-blocks.ts';
 import type { BlockItem, BlockReply, LineFailure } from './line-worker.ts';
 import { errorInfo, failureLine, invalidInputInfo, notJsonInfo, type ErrorInfo, type FailureRecord } from './records.ts';
 import { stagesTask } from './stages.ts';
@@ -37,21 +37,41 @@ export interface BlockSink extends EngineSink {
    * `failures` the records of those that failed, in order.
    */
   block(first: number, count: number, text: string, failures: readonly FailureRecord[]): void;
+  /** Items `first` … `first + count - 1` were decided before this run and are not run (`skip` said true). */
+  skipRange(first: number, count: number): void;
 }
 
 /** What to run: the input as bytes instead of entries. */
 export interface BlockJob extends Omit<EngineJob, 'entries' | 'sink'> {
   input: AsyncIterable<Buffer | string>;
-  /** True for an item decided before this run (journaled): it is handed to `sink.skip` and not run. */
-  skip?: ((index: number) => boolean) | undefined;
+  /**
+   * Items decided before this run (journaled) are not run: true hands them to `sink.skipRange`, `'entry'` to
+   * `sink.skip` with their text.
+   */
+  skip?: SkipVerdict | undefined;
   sink: BlockSink;
+  /** Workers started ahead by {@link startBlockWorkers} (the run closes them), else the run starts its own. */
+  runtime?: Runtime | undefined;
 }
+
+/**
+ * Whether a job runs on the byte path (run and resume on this machine): a cluster's workers get parsed items,
+ * and with --retries the library retries each item on its own, as it counts the attempts.
+ */
+export function onBytePath(settings: { connection?: string | undefined; retries?: number | undefined }): boolean {
+  return settings.connection === undefined && !(settings.retries !== undefined && settings.retries > 0);
+}
+
+/** What starting a byte-path run's workers needs: the pool options and the task. */
+export type BlockTaskJob = Pick<BlockJob, 'module' | 'exportName' | 'stages' | 'threads' | 'maxHeapMb' | 'timeout'>;
 
 /** Work per block the sizes aim at, ms. */
 const BLOCK_MS = 2;
 const MAX_BLOCK_LINES = 4096;
 const MAX_BLOCK_BYTES = 1 << 20;
 const NAMED_INVALID_LINES = 5;
+/** Block results that may wait for the main thread before the library stops sending blocks. */
+const RESULT_WINDOW = 256;
 
 const WORKER_MODULE = fileURLToPath(new URL(fromSource ? './line-worker.ts' : './line-worker.js', import.meta.url));
 
@@ -79,12 +99,44 @@ function single(block: LineBlock, k: number): LineBlock {
   };
 }
 
-/** Run the input; resolves when every item is decided, rejects on a run-level failure or abort. */
-export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
+function runtimeFor(job: BlockTaskJob): Runtime {
   const runtimeOptions: { threads?: number; maxHeapMb?: number } = {};
   if (job.threads !== undefined) runtimeOptions.threads = job.threads;
   if (job.maxHeapMb !== undefined) runtimeOptions.maxHeapMb = job.maxHeapMb;
-  const rt: Runtime = createRuntime(runtimeOptions);
+  return createRuntime(runtimeOptions);
+}
+
+/** The task each line runs (a module export, or the fused `--stage` / `--filter` stages) and the block worker. */
+function tasksOf(job: BlockTaskJob): { fused: ReturnType<typeof stagesTask> | undefined; inner: TaskSpec; wrapper: Task<BlockItem, BlockReply> } {
+  const fused = job.stages ? stagesTask(job.stages) : undefined;
+  const inner = (fused?.task ?? defineTask(job.module, job.exportName)).spec;
+  return { fused, inner, wrapper: defineTask<BlockItem, BlockReply>(WORKER_MODULE, 'runBlock') };
+}
+
+/**
+ * Start a byte-path run's workers ahead of the run, while the command still reads its settings, checks its input
+ * and opens its files: the pool boots and each worker loads the block worker and the task (an empty block each).
+ * What this finds wrong (a bad option or stage, a task that fails to load) is left to the run, which reports it
+ * as before; here it only means no head start (undefined).
+ */
+export function startBlockWorkers(job: BlockTaskJob): Runtime | undefined {
+  try {
+    const rt = runtimeFor(job);
+    const { fused, inner, wrapper } = tasksOf(job);
+    const empty: LineBlock = { bytes: new Uint8Array(0), bounds: new Int32Array(0), numbers: new Int32Array(0), first: 0, count: 0, problems: null };
+    const idle: BlockItem = [empty, inner, fused !== undefined];
+    // Under the run's --timeout: a task whose loading hangs costs its worker, as it would the run's first block.
+    const options = job.timeout === undefined ? { chunkSize: 1 } : { chunkSize: 1, timeout: job.timeout };
+    rt.map(Array.from({ length: rt.plan.threads }, () => idle), wrapper, options).catch(() => {});
+    return rt;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Run the input; resolves when every item is decided, rejects on a run-level failure or abort. */
+export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
+  const rt: Runtime = job.runtime ?? runtimeFor(job);
   const threads = rt.plan.threads;
   const result: EngineResult = {
     decided: 0,
@@ -100,8 +152,7 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   };
   const { sink } = job;
   const t0 = performance.now();
-  const fused = job.stages ? stagesTask(job.stages) : undefined;
-  const inner = (fused?.task ?? defineTask(job.module, job.exportName)).spec;
+  const { fused, inner, wrapper } = tasksOf(job);
   // One line per block until the first block comes back: the first results arrive as soon as the library's first
   // chunk is done, whatever the lines cost (and a block never holds back lines the cost of which is unknown).
   const size: BlockSize = { lines: 1, bytes: MAX_BLOCK_BYTES };
@@ -143,7 +194,7 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
       for (let k = 0; k < block.count; k++) {
         const failure = failures[f];
         if (failure !== undefined && failure.index === block.first + k) {
-          lines.push(failureLine(failure.index, failure.line, failure.error, job.runId));
+          lines.push(failureLine(failure.index, failure.line, failure.error, job.runId()));
           result.failedByCode[failure.error.code] = (result.failedByCode[failure.error.code] ?? 0) + 1;
           f++;
         } else lines.push(ok[o++]!);
@@ -176,8 +227,11 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   const firsts: number[] = [];
   const counts: number[] = [];
   const send = (item: BlockItem): BlockItem => {
-    firsts.push(item[0].first);
-    counts.push(item[0].count);
+    if (job.trace === true) {
+      // Kept only for the trace (a number per block would otherwise grow with the run).
+      firsts.push(item[0].first);
+      counts.push(item[0].count);
+    }
     sent.set(nextSent++, item);
     inFlight++;
     return item;
@@ -186,6 +240,10 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
     for await (const piece of lineBlocks(job.input, size, job.skip, parseLine)) {
       while (redo.length > 0) yield send(redo.shift()!);
       if (sink.congested) await sink.drain();
+      if ('skippedRange' in piece) {
+        sink.skipRange(piece.skippedRange.first, piece.skippedRange.count);
+        continue;
+      }
       if ('skipped' in piece) {
         sink.skip(piece.skipped, piece.skipped.index);
         continue;
@@ -204,10 +262,12 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
 
   const stream = cliStream(job);
   const { options } = stream;
+  // Results wait for the main thread in blocks, not items: the library's default window (4096 results) would let
+  // up to 4096 blocks of replies pile up when the main thread is the slower side (failures cost it the most).
+  options.highWaterMark = RESULT_WINDOW;
 
   try {
     job.onStart(threads);
-    const wrapper = defineTask<BlockItem, BlockReply>(WORKER_MODULE, 'runBlock');
     for await (const r of rt.stream(items(), wrapper, options)) {
       const item = sent.get(r.index)!;
       sent.delete(r.index);

@@ -1,13 +1,13 @@
 /**
  * The `run`, `resume` and `retry` commands: their options, help texts (formats, exit codes, examples) and
- * actions. Parsing only; the work is in run.ts, resume.ts and retry.ts.
+ * actions. Parsing only; the work is in run.ts, resume.ts and retry.ts, loaded when their command runs.
  */
 import type { Command } from 'commander';
 import { addConnectionOptions } from './connection-options.ts';
 import { integerOption } from './flags.ts';
-import { resumeCommand, type ResumeOptions } from './resume.ts';
-import { retryCommand, type RetryOptions } from './retry.ts';
-import { runCommand, type RunOptions } from './run.ts';
+import type { ResumeOptions } from './resume.ts';
+import type { RetryOptions } from './retry.ts';
+import type { RunOptions } from './run.ts';
 import { stageOption, type StageArg } from './stages.ts';
 
 /** The exit codes, as `--help` shows them. */
@@ -92,6 +92,7 @@ Examples:
       if (opts.input === '-' && process.stdin.isTTY === true) {
         process.stderr.write('batchtools: reading JSON Lines items from standard input (Ctrl-D ends the input)\n');
       }
+      const { runCommand } = await import('./run.ts');
       process.exitCode = await runCommand(module, opts);
     });
 
@@ -119,6 +120,7 @@ Examples:
   $ batchtools resume .ckpt --connection redis://:secret@redis.internal:6379 --queue scores`,
     )
     .action(async (dir: string, opts: ResumeOptions) => {
+      const { resumeCommand } = await import('./resume.ts');
       process.exitCode = await resumeCommand(dir, opts);
     });
 
@@ -144,6 +146,7 @@ Examples:
   $ batchtools retry ./score.mjs --failed-items failed.jsonl --output out.jsonl --retries 2`,
     )
     .action(async (module: string | undefined, opts: RetryOptions) => {
+      const { retryCommand } = await import('./retry.ts');
       process.exitCode = await retryCommand(module, opts);
     });
 }

@@ -57,8 +57,11 @@ export interface EngineJob {
   stopSignal?: AbortSignal | undefined;
   /** Name of the input for messages about bad lines. */
   inputDisplay: string;
-  /** The run's id, written into failure lines. */
-  runId: string;
+  /**
+   * The run's id, written into failure lines; asked for only when an item fails (for a run without a checkpoint
+   * it comes from the input's hash, which a run with no failure then never computes).
+   */
+  runId: () => string;
   /** Keep the library's per-chunk trace, bounded (for --json-report, --report, --trace-events). Default false. */
   trace?: boolean | undefined;
   sink: EngineSink;
@@ -143,7 +146,7 @@ export async function runEngine(job: EngineJob): Promise<EngineResult> {
   };
   const failed = (entry: Entry, seq: number, error: ErrorInfo, input: { input: unknown } | { raw: string }): void => {
     const failure: FailureRecord = { index: entry.index, line: entry.line, ...input, error };
-    decide(entry, seq, failureLine(entry.index, entry.line, error, job.runId), error, failure);
+    decide(entry, seq, failureLine(entry.index, entry.line, error, job.runId()), error, failure);
   };
 
   // Stream index -> entry and its sequence number, for the items in flight.

@@ -8,9 +8,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { CliError } from './cli-error.ts';
-import { MAX_DEPTH, unrepresentable } from './json-fidelity.ts';
+import { firstInvalid, parseLine, type ParsedLine } from './line-text.ts';
 import { lineBlocks } from './line-blocks.ts';
 import { printable } from './summary.ts';
+
+export { firstInvalid, parseLine } from './line-text.ts';
 
 /** One line of text: its 1-based number and its text without the line end, or why it has none. */
 export interface Line {
@@ -25,7 +27,7 @@ export interface Entry {
   index: number;
   line: number;
   raw: string;
-  parsed: { ok: true; value: unknown } | { ok: false; message: string };
+  parsed: ParsedLine;
 }
 
 /** Bytes of one input line accepted; a longer line fails as BT_INVALID_INPUT (or stops a --strict run). */
@@ -87,41 +89,9 @@ export async function* readLines(
   if (held > 0 || tooLong) yield finish(Buffer.alloc(0));
 }
 
-/** Offset of the first byte that is not valid UTF-8 (for messages): the longest prefix that decodes. */
-export function firstInvalid(bytes: Buffer): number {
-  let lo = 0;
-  let hi = bytes.length;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    try {
-      utf8.decode(bytes.subarray(0, mid), { stream: true });
-      lo = mid;
-    } catch {
-      hi = mid - 1;
-    }
-  }
-  utf8.decode(); // reset the streaming state
-  return lo;
-}
-
 /** True for a line that is not an item. */
 export function isBlank(text: string): boolean {
   return text.trim().length === 0;
-}
-
-/** Parse one line as JSON, refusing what JSON.parse would silently change (see json-fidelity.ts). */
-export function parseLine(text: string): Entry['parsed'] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text) as unknown;
-  } catch (error) {
-    const deep = text.length > MAX_DEPTH ? unrepresentable(text) : undefined;
-    if (deep !== undefined) return { ok: false, message: `cannot be read exactly: ${deep}` };
-    return { ok: false, message: `invalid JSON: ${error instanceof Error ? error.message : String(error)}` };
-  }
-  const why = unrepresentable(text);
-  if (why !== undefined) return { ok: false, message: `cannot be read exactly: ${why}` };
-  return { ok: true, value };
 }
 
 /** The items of a stream of lines, numbered from 0. */

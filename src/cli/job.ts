@@ -12,14 +12,16 @@
 import { isAbsolute, relative } from 'node:path';
 import { checkpointPaths, removeCheckpoint, type RunSettings } from './checkpoint.ts';
 import { ExitCode } from './cli-error.ts';
-import { runBlockEngine, type BlockSink } from './block-engine.ts';
-import { runEngine, type EngineResult } from './engine.ts';
+import type { Runtime } from '../runtime.ts';
+import { onBytePath, runBlockEngine, type BlockSink } from './block-engine.ts';
+import type { EngineResult } from './engine.ts';
 import { entries as entriesOf, readLines, type Entry } from './input.ts';
 import { watchInterrupts } from './interrupt.ts';
-import { JournalReader, JournalWriter, type JournalIndex } from './journal.ts';
+import { JournalWriter } from './journal.ts';
+import { JournalReader, type JournalIndex } from './journal-index.ts';
 import type { Lock } from './lock.ts';
 import { fileTarget, OrderedOutput, stdoutTarget, type OutputTarget, type Prefilled } from './ordered-output.ts';
-import { chooseProgress } from './progress.ts';
+import { chooseProgress, showsBar, silentProgress } from './progress.ts';
 import { failureRecordLine, parseOutputLine, type FailureRecord } from './records.ts';
 import { wantsTrace, writeReportFiles } from './report-files.ts';
 import { formatSummary, writeReport, type Summary } from './summary.ts';
@@ -44,8 +46,8 @@ export interface EarlierLines extends Prefilled {
 export interface JobPlan {
   command: 'run' | 'resume' | 'retry';
   settings: RunSettings;
-  /** The run's id, written into failure lines. */
-  runId: string;
+  /** The run's id, written into failure lines (read only when an item fails: it may be computed then). */
+  readonly runId: string;
   /** Lines of the output, when known before the run (always with a checkpoint, and for retry). */
   total: number | null;
   /** The items this job decides (retry: the listed failures), with their input index; or `bytes`. */
@@ -63,6 +65,8 @@ export interface JobPlan {
   /** Mode of a new output or failures file (the input's). */
   fileMode?: number | undefined;
   quiet: boolean;
+  /** Workers started ahead for the byte path ({@link startBlockWorkers}); the job closes them. */
+  runtime?: Runtime | undefined;
 }
 
 /** Failures kept for the HTML report. */
@@ -91,30 +95,22 @@ export async function executeJob(plan: JobPlan): Promise<number> {
     throw error;
   } finally {
     plan.earlier?.close();
+    await plan.runtime?.close();
   }
 }
 
 function journalCounts(plan: JobPlan): JournalCounts {
-  const before: JournalCounts = { decided: 0, failed: 0, byCode: {} };
-  for (const [index, entry] of plan.checkpoint?.journal.entries ?? []) {
-    if (plan.total !== null && index >= plan.total) continue;
-    before.decided++;
-    if (!entry.ok) {
-      before.failed++;
-      const code = entry.code ?? 'unknown';
-      before.byCode[code] = (before.byCode[code] ?? 0) + 1;
-    }
-  }
-  return before;
+  const journal = plan.checkpoint?.journal;
+  return journal ? { decided: journal.decided, failed: journal.failed, byCode: { ...journal.byCode } } : { decided: 0, failed: 0, byCode: {} };
 }
 
 async function runJob(plan: JobPlan): Promise<number> {
   const { settings, checkpoint } = plan;
   // A bar and output lines on the same terminal would garble each other.
-  const progress = chooseProgress(plan.quiet || (settings.output === '-' && process.stdout.isTTY === true));
+  const progress = showsBar(plan.quiet, settings.output) ? chooseProgress(false) : silentProgress;
   const paths = checkpoint ? checkpointPaths(checkpoint.dir) : undefined;
-  const journaled = checkpoint?.journal.entries ?? new Map();
-  const reader = paths && checkpoint && journaled.size > 0 ? new JournalReader(paths.journal, checkpoint.journal) : undefined;
+  const journal = checkpoint?.journal;
+  const reader = paths && journal && journal.decided > 0 ? new JournalReader(paths.journal, journal) : undefined;
   let writer: JournalWriter | undefined;
   let target: OutputTarget | undefined;
   let failuresFile: OutputTarget | undefined;
@@ -179,7 +175,7 @@ async function runJob(plan: JobPlan): Promise<number> {
     skip(entry, seq) {
       if (!reader?.has(entry.index)) return false;
       let line: string | null = null;
-      if (!journaled.get(entry.index)?.ok) {
+      if (journal?.failedAt(entry.index)) {
         const record = parseOutputLine(reader.read(entry.index) ?? '');
         if (record && !record.ok) {
           const base = { index: entry.index, line: entry.line, error: record.error };
@@ -190,6 +186,9 @@ async function runJob(plan: JobPlan): Promise<number> {
       }
       failuresOut?.put(seq, line);
       return true;
+    },
+    skipRange(first, count) {
+      failuresOut?.putRange(first, count, null);
     },
     get congested() {
       return target!.congested;
@@ -227,7 +226,7 @@ async function runJob(plan: JobPlan): Promise<number> {
       signal: watch.signal,
       stopSignal: watch.stopSignal,
       inputDisplay: settings.inputDisplay,
-      runId: plan.runId,
+      runId: () => plan.runId,
       trace: wantsTrace(settings),
       sink,
       onStart: (threads: number) => progress.start(progressTotal, plan.command === 'retry' ? 0 : before.decided, threads),
@@ -235,12 +234,16 @@ async function runJob(plan: JobPlan): Promise<number> {
         plan.command === 'retry' ? progress.update(decided, failed) : progress.update(before.decided + decided, before.failed + failed),
       onNote: (text: string) => progress.note(text),
     };
-    // The byte path: for run and resume on this machine (a cluster's workers get parsed items; with --retries,
-    // the library retries each item on its own, as it counts the attempts).
     result =
-      plan.bytes !== undefined && settings.connection === undefined && !(settings.retries !== undefined && settings.retries > 0)
-        ? await runBlockEngine({ ...common, input: plan.bytes, skip: reader ? (index) => reader.has(index) : undefined, sink })
-        : await runEngine({ ...common, entries: plan.entries ?? entriesOf(readLines(plan.bytes!)), sink });
+      plan.bytes !== undefined && onBytePath(settings)
+        ? await runBlockEngine({
+            ...common,
+            input: plan.bytes,
+            skip: reader ? (index) => reader.has(index) && (journal!.failedAt(index) ? 'entry' : true) : undefined,
+            sink,
+            runtime: plan.runtime,
+          })
+        : await (await import('./engine.ts')).runEngine({ ...common, entries: plan.entries ?? entriesOf(readLines(plan.bytes!)), sink });
     output.advance();
     if (plan.total !== null && (output.written !== plan.total || output.waiting > 0)) {
       throw new Error(`internal error: ${output.written} of ${plan.total} output lines written, ${output.waiting} waiting`);
@@ -279,7 +282,7 @@ async function runJob(plan: JobPlan): Promise<number> {
 function dropOrKeep(plan: JobPlan, ranNow: number): void {
   const { checkpoint } = plan;
   if (!checkpoint) return;
-  if (plan.command === 'run' && ranNow === 0 && checkpoint.journal.entries.size === 0) {
+  if (plan.command === 'run' && ranNow === 0 && checkpoint.journal.decided === 0) {
     try {
       removeCheckpoint(checkpoint.dir, checkpoint.ownsDir, checkpoint.lock);
       return;

@@ -6,17 +6,16 @@
  *   it (and at once when 64 KiB are waiting). A `kill -9` therefore loses only the chunks in flight (running in
  *   a worker, or whose results had not reached the main thread yet) and nothing the run had received.
  * - The journal is fsync'd at most {@link SYNC_MS} ms after a write (checked on every write and by a timer), and
- *   at the end; a power cut loses at most the results of the last {@link SYNC_MS} ms (plus a torn last line,
- *   which resume cuts off). The manifest is fsync'd, with its folder, before the first journal record.
+ *   at the end; a power cut loses at most the results of the last {@link SYNC_MS} ms plus the time one fsync takes
+ *   (and a torn last line, which resume cuts off). The periodic fsync runs in the thread pool, so the main thread
+ *   keeps dispatching while the disk works; the last one, at the end, is synchronous. The manifest is fsync'd, with its folder, before the first journal record.
  * - Every write's byte count is checked (a short write is continued; no progress = ENOSPC). A failed write or
  *   fsync stops the run with that error; nothing after a failed write is appended.
  * - The file is opened with O_NOFOLLOW, created 0600, and must belong to the user.
  */
-import { closeSync, ftruncateSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { APPEND_NOFOLLOW, fileSystem, writeAll } from '../base/atomic-file.ts';
-import { CliError } from './cli-error.ts';
-import { openOwned, READ_ONLY, READ_WRITE } from './owned.ts';
-import { parseOutputLine } from './records.ts';
+import { openOwned } from './owned.ts';
 
 /** Bytes waiting before a write, whatever the timing. */
 const FLUSH_BYTES = 1 << 16;
@@ -34,6 +33,8 @@ export class JournalWriter {
   #immediate: NodeJS.Immediate | undefined;
   readonly #timer: NodeJS.Timeout;
   #failed: unknown;
+  /** An fsync is running in the thread pool. */
+  #syncing = false;
   #records = 0;
 
   constructor(path: string) {
@@ -75,7 +76,7 @@ export class JournalWriter {
     if (this.#failed !== undefined) return;
     try {
       this.flush();
-      if (this.#unsynced && performance.now() - this.#lastSync >= SYNC_MS) this.sync();
+      if (this.#unsynced && performance.now() - this.#lastSync >= SYNC_MS) this.#syncSoon();
     } catch (error) {
       this.#failed = error;
     }
@@ -97,13 +98,37 @@ export class JournalWriter {
       throw error;
     }
     this.#unsynced = true;
-    if (performance.now() - this.#lastSync >= SYNC_MS) this.sync();
+    if (performance.now() - this.#lastSync >= SYNC_MS) this.#syncSoon();
+  }
+
+  /**
+   * Start an fsync in the thread pool (one at a time); a file system without one (a test double) fsyncs now.
+   * Its error is kept and thrown by the next append or close.
+   */
+  #syncSoon(): void {
+    const fs = fileSystem();
+    if (fs.fsync === undefined) {
+      this.sync();
+      return;
+    }
+    const fd = this.#fd;
+    if (fd === undefined || !this.#unsynced || this.#syncing) return;
+    this.#syncing = true;
+    this.#unsynced = false;
+    const started = performance.now();
+    fs.fsync(fd, (error) => {
+      this.#syncing = false;
+      if (this.#fd !== fd) return; // closed meanwhile: close() fsync'd everything itself
+      if (error) this.#failed ??= error;
+      else this.#lastSync = started;
+    });
   }
 
   /** Write and fsync what is buffered. */
   sync(): void {
     this.flush();
-    if (this.#fd === undefined || !this.#unsynced) return;
+    // An fsync still running in the thread pool does not count: this one returns only once the bytes are down.
+    if (this.#fd === undefined || (!this.#unsynced && !this.#syncing)) return;
     try {
       fileSystem().fsyncSync(this.#fd);
     } catch (error) {
@@ -134,108 +159,5 @@ export class JournalWriter {
     } catch {
       // the run already ends with an error of its own
     }
-  }
-}
-
-/** Where one journaled outcome is. */
-export interface JournalEntry {
-  offset: number;
-  /** Bytes, without the newline. */
-  length: number;
-  ok: boolean;
-  /** The failure's code, for `ok: false`. */
-  code?: string;
-}
-
-/** What a journal holds. */
-export interface JournalIndex {
-  entries: Map<number, JournalEntry>;
-  /** Bytes up to the end of the last good record. */
-  validBytes: number;
-  /** Bytes after it (a torn last write), dropped by {@link truncateJournal}. */
-  tornBytes: number;
-}
-
-const READ_BYTES = 1 << 20;
-
-/** Index a journal: item index to record position. A torn tail is tolerated; damage before good records is not. */
-export function readJournal(path: string): JournalIndex {
-  const entries = new Map<number, JournalEntry>();
-  const fd = openOwned(path, READ_ONLY, 'checkpoint journal', true);
-  if (fd === undefined) return { entries, validBytes: 0, tornBytes: 0 };
-  let validBytes = 0;
-  let damagedAt: number | undefined;
-  let carry = Buffer.alloc(0);
-  let base = 0; // file offset of carry[0]
-  try {
-    const chunk = Buffer.allocUnsafe(READ_BYTES);
-    for (;;) {
-      const n = readSync(fd, chunk, 0, READ_BYTES, base + carry.length);
-      if (n === 0) break;
-      const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : Buffer.from(chunk.subarray(0, n));
-      let start = 0;
-      for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-        const record = parseOutputLine(buf.toString('utf8', start, nl));
-        if (record === undefined) damagedAt ??= base + start;
-        else {
-          if (damagedAt !== undefined) {
-            throw new CliError(`checkpoint journal is damaged at byte ${damagedAt}: ${path}`, 'it cannot be resumed; start the run again');
-          }
-          if (!entries.has(record.index)) {
-            const entry: JournalEntry = { offset: base + start, length: nl - start, ok: record.ok };
-            if (!record.ok) entry.code = record.error.code;
-            entries.set(record.index, entry);
-          }
-          validBytes = base + nl + 1;
-        }
-        start = nl + 1;
-      }
-      carry = buf.subarray(start);
-      base += start;
-    }
-    const size = base + carry.length;
-    return { entries, validBytes, tornBytes: size - validBytes };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Cut a journal's torn tail, so new records start on a line of their own. */
-export function truncateJournal(path: string, validBytes: number): void {
-  const fd = openOwned(path, READ_WRITE, 'checkpoint journal')!;
-  try {
-    ftruncateSync(fd, validBytes);
-    fileSystem().fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Reads journaled output lines back by item index. */
-export class JournalReader {
-  readonly #fd: number;
-  readonly #entries: Map<number, JournalEntry>;
-
-  constructor(path: string, index: JournalIndex) {
-    this.#fd = openOwned(path, READ_ONLY, 'checkpoint journal')!;
-    this.#entries = index.entries;
-  }
-
-  /** Whether the item has a journaled outcome. */
-  has(index: number): boolean {
-    return this.#entries.has(index);
-  }
-
-  /** The journaled output line of an item, or undefined. */
-  read(index: number): string | undefined {
-    const entry = this.#entries.get(index);
-    if (!entry) return undefined;
-    const buf = Buffer.allocUnsafe(entry.length);
-    readSync(this.#fd, buf, 0, entry.length, entry.offset);
-    return buf.toString('utf8');
-  }
-
-  close(): void {
-    closeSync(this.#fd);
   }
 }

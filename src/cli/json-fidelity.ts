@@ -10,6 +10,21 @@ export const MAX_DEPTH = 1000;
 
 const MAYBE_BIG_NUMBER = /\d{16}|[eE][+-]?\d{3}/;
 
+const MAYBE_BIG_NUMBER_ALL = new RegExp(MAYBE_BIG_NUMBER.source, 'g');
+
+/**
+ * Where in `text` (any number of lines) a number {@link unrepresentable} may refuse can start: the offsets of the
+ * cheap test's matches, ascending. One native scan of a whole block instead of one per line; a line holds one of
+ * these offsets exactly when the per-line test matches it (a match never spans a line end, and the first match
+ * at or after a line's start is that line's leftmost). Depth is not covered (lines longer than MAX_DEPTH).
+ */
+export function bigNumberSuspects(text: string): number[] {
+  const at: number[] = [];
+  MAYBE_BIG_NUMBER_ALL.lastIndex = 0;
+  for (let m = MAYBE_BIG_NUMBER_ALL.exec(text); m !== null; m = MAYBE_BIG_NUMBER_ALL.exec(text)) at.push(m.index);
+  return at;
+}
+
 /** Why a JSON line cannot be represented exactly, or `undefined` when it can. */
 export function unrepresentable(text: string): string | undefined {
   const deep = text.length > MAX_DEPTH;

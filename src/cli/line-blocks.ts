@@ -6,7 +6,8 @@
  * order mark at the very start and a `\r` before a line end are not part of a line; a line that is empty or only
  * white space is not an item; a line longer than `maxLineBytes` becomes an item with a problem (its bytes are not
  * kept). Items of a block have consecutive input indices: an item the caller skips (already journaled) ends the
- * block before it and is handed out on its own.
+ * block before it; consecutive skipped items are handed out as one range (not decoded), or one by one, as an
+ * entry, when the caller asks for their text.
  */
 import { isBlank, MAX_LINE_BYTES, type Entry } from './input.ts';
 
@@ -25,8 +26,14 @@ export interface LineBlock {
   problems: Array<[number, string]> | null;
 }
 
-/** What the reader hands out: a block to run, or one item decided before (the caller's `skip` said so). */
-export type BlockPiece = { block: LineBlock } | { skipped: Entry };
+/**
+ * What the reader hands out: a block to run, one item decided before with its text (the caller's `skip` said
+ * `'entry'`), or a range of items decided before (`skip` said `true`).
+ */
+export type BlockPiece = { block: LineBlock } | { skipped: Entry } | { skippedRange: { first: number; count: number } };
+
+/** Whether to leave item `index` out of the blocks: false (run it), true (skip it), `'entry'` (skip it, hand out its text). */
+export type SkipVerdict = (index: number) => boolean | 'entry';
 
 /** How large blocks are: the caller may change `lines` between blocks (it adapts it to the measured cost). */
 export interface BlockSize {
@@ -79,13 +86,13 @@ function skippedEntry(index: number, line: number, bytes: Uint8Array | null, pro
 }
 
 /**
- * Split a byte stream into blocks of items. `skip(index)` true: the item is not run (it is handed out as a
- * `skipped` entry, for the caller's bookkeeping); `parse` turns a skipped line's text into its parsed value on demand.
+ * Split a byte stream into blocks of items. Items `skip` leaves out are not run: handed out in ranges, or as
+ * `skipped` entries (for the caller's bookkeeping); `parse` turns a skipped line's text into its parsed value on demand.
  */
 export async function* lineBlocks(
   source: AsyncIterable<Buffer | string>,
   size: BlockSize,
-  skip: ((index: number) => boolean) | undefined,
+  skip: SkipVerdict | undefined,
   parse: (text: string) => Entry['parsed'],
   maxLineBytes = MAX_LINE_BYTES,
 ): AsyncGenerator<BlockPiece> {
@@ -100,6 +107,14 @@ export async function* lineBlocks(
   let numbers: number[] = [];
   let problems: Array<[number, string]> | null = null;
   let blockFirst = 0;
+  // Skipped items not handed out yet (a range), and the pieces ready to be handed out, in order.
+  let skipFirst = 0;
+  let skipCount = 0;
+  const ready: BlockPiece[] = [];
+  const endSkips = (): void => {
+    if (skipCount > 0) ready.push({ skippedRange: { first: skipFirst, count: skipCount } });
+    skipCount = 0;
+  };
 
   /** Drop bytes [0, end): the bytes after it move to the front. */
   const discard = (end: number): void => {
@@ -129,10 +144,10 @@ export async function* lineBlocks(
   const full = (): boolean => numbers.length >= size.lines || lineStart >= size.bytes;
 
   /**
-   * One complete line [s, e) (e: the newline's offset): added to the block, or not an item (blank), or to skip.
-   * Returns the skipped item's entry (the caller hands out the block so far first), else undefined.
+   * One complete line [s, e) (e: the newline's offset): added to the block, or not an item (blank), or skipped
+   * (the block so far, then the skipped item, go to `ready`).
    */
-  const line = (s: number, e: number, tooLong: boolean): { skipped: Entry; at: number } | undefined => {
+  const line = (s: number, e: number, tooLong: boolean): void => {
     number++;
     let a = s;
     let b = e;
@@ -140,23 +155,32 @@ export async function* lineBlocks(
       if (first && b - a >= 3 && acc[a] === 0xef && acc[a + 1] === 0xbb && acc[a + 2] === 0xbf) a += 3;
       first = false;
       if (b > a && acc[b - 1] === 13) b--;
-      if (blankBytes(acc, a, b)) return undefined;
+      if (blankBytes(acc, a, b)) return;
     }
     first = false;
     const problem = tooLong ? `the line is longer than ${maxLineBytes} bytes` : undefined;
-    if (skip?.(index)) {
-      const text = tooLong ? null : Buffer.from(acc.subarray(a, b));
-      const skipped = skippedEntry(index, number, text, problem, parse);
+    const verdict = skip?.(index) ?? false;
+    if (verdict !== false) {
+      const text = verdict === true || tooLong ? null : Buffer.from(acc.subarray(a, b));
+      if (numbers.length > 0) ready.push({ block: take(s) });
+      if (verdict === true) {
+        if (skipCount === 0) skipFirst = index;
+        skipCount++;
+      } else {
+        endSkips();
+        ready.push({ skipped: skippedEntry(index, number, text, problem, parse) });
+      }
       index++;
-      return { skipped, at: s };
+      blockFirst = index;
+      return;
     }
+    endSkips();
     if (problem !== undefined) {
       (problems ??= []).push([numbers.length, problem]);
       bounds.push(a, a);
     } else bounds.push(a, b);
     numbers.push(number);
     index++;
-    return undefined;
   };
 
   for await (const piece of source) {
@@ -169,13 +193,9 @@ export async function* lineBlocks(
       at = nl + 1;
       // The too-long line, as an empty range at the current end.
       lineStart = len;
-      const skipped = line(len, len, true);
-      if (skipped) {
-        if (numbers.length > 0) yield { block: take(skipped.at) };
-        blockFirst = index;
-        yield { skipped: skipped.skipped };
-      }
-      if (numbers.length > 0 && full()) yield { block: take(lineStart) };
+      line(len, len, true);
+      if (numbers.length > 0 && full()) ready.push({ block: take(lineStart) });
+      yield* ready.splice(0);
     }
     const rest = chunk.length - at;
     if (len + rest > acc.length) {
@@ -192,18 +212,10 @@ export async function* lineBlocks(
       if (nl === -1) break;
       const s = lineStart;
       lineStart = nl + 1;
-      const skipped = line(s, nl, nl - s > maxLineBytes);
-      if (skipped !== undefined) {
-        // Items before it go as a block; it goes on its own (its text was copied out).
-        if (numbers.length > 0) {
-          yield { block: take(skipped.at) };
-          view = acc.subarray(0, len);
-        }
-        blockFirst = index;
-        yield { skipped: skipped.skipped };
-      }
-      if (numbers.length > 0 && full()) {
-        yield { block: take(lineStart) };
+      line(s, nl, nl - s > maxLineBytes);
+      if (numbers.length > 0 && full()) ready.push({ block: take(lineStart) });
+      if (ready.length > 0) {
+        yield* ready.splice(0);
         view = acc.subarray(0, len);
       }
       scan = lineStart;
@@ -212,7 +224,9 @@ export async function* lineBlocks(
     if (numbers.length === 0 && lineStart > 0) discard(lineStart);
     if (len - lineStart > maxLineBytes) {
       // Too long already: hand out the items before it, then throw its bytes away up to its end.
-      if (numbers.length > 0) yield { block: take(lineStart) };
+      endSkips();
+      if (numbers.length > 0) ready.push({ block: take(lineStart) });
+      yield* ready.splice(0);
       len = lineStart;
       dropping = true;
     }
@@ -220,12 +234,10 @@ export async function* lineBlocks(
   if (dropping || len > lineStart) {
     const s = lineStart;
     lineStart = len;
-    const skipped = dropping ? line(len, len, true) : line(s, len, false);
-    if (skipped) {
-      if (numbers.length > 0) yield { block: take(skipped.at) };
-      blockFirst = index;
-      yield { skipped: skipped.skipped };
-    }
+    if (dropping) line(len, len, true);
+    else line(s, len, false);
   }
-  if (numbers.length > 0) yield { block: take(lineStart) };
+  endSkips();
+  if (numbers.length > 0) ready.push({ block: take(lineStart) });
+  yield* ready.splice(0);
 }

@@ -13,7 +13,8 @@ import type { TaskContext, TaskSpec } from '../task.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { DROPPED, decodeValue } from '../worker/composite.ts';
 import { loadTask, type LoadedTask } from '../worker/load-task.ts';
-import { firstInvalid, parseLine } from './input.ts';
+import { firstInvalid, parseLine } from './line-text.ts';
+import { bigNumberSuspects, MAX_DEPTH } from './json-fidelity.ts';
 import type { LineBlock } from './line-blocks.ts';
 import { filteredLine, successLine } from './records.ts';
 
@@ -46,18 +47,39 @@ const keyOf = (spec: TaskSpec): string => JSON.stringify(spec);
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 
-/** The block's text decoder: all ASCII (slice the one string), or per line. */
+/**
+ * The block's text decoder: all ASCII (slice the one string), or per line. For an all-ASCII block, `suspects`
+ * holds where a number JSON.parse would change may start (one scan of the block, see bigNumberSuspects): a line
+ * of at most MAX_DEPTH characters with none of them in its range needs no fidelity check of its own. `next` is
+ * the first suspect not before the line being read (lines are read in order).
+ */
 interface Texts {
   whole: string | null;
   bytes: Uint8Array;
+  suspects: number[] | null;
+  next: number;
 }
 
 function texts(bytes: Uint8Array): Texts {
   try {
     const whole = utf8.decode(bytes);
-    return { whole: whole.length === bytes.length ? whole : null, bytes };
+    if (whole.length !== bytes.length) return { whole: null, bytes, suspects: null, next: 0 };
+    return { whole, bytes, suspects: bigNumberSuspects(whole), next: 0 };
   } catch {
-    return { whole: null, bytes };
+    return { whole: null, bytes, suspects: null, next: 0 };
+  }
+}
+
+/** {@link parseLine} of the line at [s, e), with the fidelity check left out where the block's scan found nothing. */
+function parseIn(t: Texts, text: string, s: number, e: number): ReturnType<typeof parseLine> {
+  const suspects = t.suspects;
+  if (suspects === null || text.length > MAX_DEPTH) return parseLine(text);
+  while (t.next < suspects.length && suspects[t.next]! < s) t.next++;
+  if (t.next < suspects.length && suspects[t.next]! < e) return parseLine(text);
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return parseLine(text); // the same message as ever
   }
 }
 
@@ -128,8 +150,10 @@ function runFrom(item: BlockItem, context: TaskContext, fn: LoadedTask, t: Texts
       (state.failures ??= []).push({ k, kind: 'invalid', message: problem[1], raw: '' });
       continue;
     }
-    const { text, problem: bad } = textAt(t, block.bounds[2 * k]!, block.bounds[2 * k + 1]!);
-    const parsed = bad === undefined ? parseLine(text) : { ok: false as const, message: bad };
+    const s = block.bounds[2 * k]!;
+    const e = block.bounds[2 * k + 1]!;
+    const { text, problem: bad } = textAt(t, s, e);
+    const parsed = bad === undefined ? parseIn(t, text, s, e) : { ok: false as const, message: bad };
     if (!parsed.ok) {
       (state.failures ??= []).push({ k, kind: 'invalid', message: parsed.message, raw: text });
       continue;

@@ -2,6 +2,9 @@
  * The `batchtools` command. Argument parsing and terminal output live in src/cli and never leak into the library.
  * Exit codes: 0 success; 1 some items failed; 2 usage or input error; 3 disk full or I/O error; 130 interrupted
  * (SIGINT); 143 terminated (SIGTERM).
+ *
+ * Start-up matters (a short `run` is mostly start-up): this module and the command declarations load only
+ * commander and small modules; each command's work loads when that command runs.
  */
 import { Command, CommanderError } from 'commander';
 import { isBatchtoolsError } from '../errors.ts';
@@ -10,7 +13,6 @@ import { EXIT_CODES_HELP, registerJobCommands } from './commands.ts';
 import { integerOption } from './flags.ts';
 import { printable } from './summary.ts';
 import { registerBenchCommand } from './bench-command.ts';
-import { runInfo } from './info.ts';
 import { packageVersion } from './version.ts';
 import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
 import { clusterInfoCommand, registerWorkerCommand } from './worker-command.ts';
@@ -53,7 +55,8 @@ Examples:
     .addHelpText('after', '\nExamples:\n  $ batchtools info\n  $ batchtools info --json --max-heap-mb 512\n  $ batchtools info --connection redis://localhost:6379')
     .action(async (opts: { json?: boolean; threads?: number; maxHeapMb?: number } & ConnectionFlags) => {
       const { connection } = opts;
-      process.exitCode = connection === undefined ? await runInfo(opts) : await clusterInfoCommand({ ...opts, connection });
+      process.exitCode =
+        connection === undefined ? await (await import('./info.ts')).runInfo(opts) : await clusterInfoCommand({ ...opts, connection });
     });
 
   registerJobCommands(program);

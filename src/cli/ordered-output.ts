@@ -82,6 +82,8 @@ export function stdoutTarget(stream: NodeJS.WriteStream = process.stdout): Outpu
 /** Source of lines already decided before this run (the journal of an interrupted one). */
 export interface Prefilled {
   read(index: number): string | undefined;
+  /** Item `index`'s line and those of the items after it that are read along with it (each with its newline). */
+  readRun?(index: number): { text: string; count: number } | undefined;
 }
 
 /** Characters of waiting lines kept in memory before further ones go to a spill file. */
@@ -187,8 +189,15 @@ export class OrderedOutput {
       const span = held === undefined ? undefined : this.#spans.get(this.#next);
       if (span !== undefined) this.#spans.delete(this.#next);
       const count = span === undefined || span === -1 ? 1 : span;
-      if (held === undefined) line = this.#prefilled?.read(this.#next);
-      else if (held === null) {
+      if (held === undefined) {
+        const run = this.#prefilled?.readRun?.(this.#next);
+        if (run !== undefined) {
+          this.#target.write(run.text);
+          this.#next += run.count;
+          continue;
+        }
+        line = this.#prefilled?.read(this.#next);
+      } else if (held === null) {
         this.#waiting.delete(this.#next);
         this.#next += count;
         continue;

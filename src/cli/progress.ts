@@ -8,7 +8,8 @@
  * 130 stay ours. Rejected: @clack/prompts (puts stdin in raw mode and exits 0 on Ctrl-C, breaking `--input -` and
  * the checkpoint on interrupt; needs Node >= 20.12) and log-update 8 (needs Node >= 22).
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
 import { progressLine, wrapNote, type ProgressFields } from './progress-layout.ts';
 
 /** The live view of a run. */
@@ -25,6 +26,9 @@ export interface ProgressView {
 
 /** A view that shows nothing (not a terminal, or `--quiet`). */
 export const silentProgress: ProgressView = { start() {}, update() {}, note() {}, stop() {} };
+
+/** cli-progress (CommonJS), loaded when a bar is first shown: a run without one does not pay for its modules. */
+const load = (): typeof cliProgress => createRequire(import.meta.url)('cli-progress') as typeof cliProgress;
 
 /** Redraws per second. */
 const FPS = 8;
@@ -75,7 +79,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       // Laid out per redraw for the terminal's current width (progress-layout.ts): nothing is cut off.
       const format = (_options: unknown, _params: unknown, data: Record<string, unknown>): string =>
         progressLine(data['fields'] as ProgressFields, columns());
-      multi = new cliProgress.MultiBar({
+      multi = new (load().MultiBar)({
         stream,
         format,
         fps: FPS,
@@ -109,4 +113,12 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
 /** The view for these settings: a bar on a terminal, else nothing. */
 export function chooseProgress(quiet: boolean, stream: NodeJS.WriteStream = process.stderr): ProgressView {
   return !quiet && stream.isTTY === true ? terminalProgress(stream) : silentProgress;
+}
+
+/**
+ * Whether a job shows a bar (then it wants the item count up front): not with `--quiet`, nor when the output goes
+ * to the terminal the bar would be drawn on, nor when stderr is not a terminal.
+ */
+export function showsBar(quiet: boolean, output: string): boolean {
+  return !(quiet || (output === '-' && process.stdout.isTTY === true)) && process.stderr.isTTY === true;
 }

@@ -9,7 +9,7 @@ import { CliError } from './cli-error.ts';
 import { fingerprint, requireModuleFile, requireParentDir } from './files.ts';
 import { openInput, scanInput } from './input.ts';
 import { executeJob } from './job.ts';
-import { readJournal, truncateJournal } from './journal.ts';
+import { readJournal, truncateJournal } from './journal-index.ts';
 import { acquireLock } from './lock.ts';
 import { assertApart, inputMode, runIdOf } from './run.ts';
 import { checkReportFiles } from './report-files.ts';
@@ -79,7 +79,7 @@ export async function resumeCommand(dirArg: string, o: ResumeOptions): Promise<n
     const tlsCa = checkTlsCa({ connection: settings.connection, tlsCa: settings.tlsCa });
     if (tlsCa !== undefined) settings.tlsCa = tlsCa;
     checkReportFiles(settings);
-    const journal = readJournal(paths.journal);
+    const journal = readJournal(paths.journal, manifest.input.items);
     if (journal.tornBytes > 0) truncateJournal(paths.journal, journal.validBytes);
     return await executeJob({
       command: 'resume',

@@ -4,7 +4,7 @@
  * checkpoint (lock, copy of standard input, manifest with fingerprints), then runs the job.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, realpathSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { fileSystem, PRIVATE_CREATE, writeAll } from '../base/atomic-file.ts';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -20,7 +20,10 @@ import {
 import { CliError } from './cli-error.ts';
 import { fingerprint, requireModuleFile, requireParentDir, type Fingerprint } from './files.ts';
 import { inputError, openInput, scanInput } from './input.ts';
-import { executeJob, type JobCheckpoint } from './job.ts';
+import { onBytePath, startBlockWorkers } from './block-engine.ts';
+import type { JobCheckpoint } from './job.ts';
+import { JournalIndex } from './journal-index.ts';
+import { showsBar } from './progress.ts';
 import { acquireLock } from './lock.ts';
 import { redactUrl } from '../cluster/url.ts';
 import { checkReportFiles } from './report-files.ts';
@@ -254,7 +257,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
       ownsDir,
       runId,
     });
-    const checkpoint = { dir: dirArg, lock, ownsDir, journal: { entries: new Map(), validBytes: 0, tornBytes: 0 } };
+    const checkpoint = { dir: dirArg, lock, ownsDir, journal: new JournalIndex() };
     return { checkpoint, total: scan.items, size: scan.size, runId };
   } catch (error) {
     removeCheckpoint(dir, ownsDir, lock);
@@ -262,11 +265,64 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
   }
 }
 
+/**
+ * The run id of a run without a checkpoint that reads a file with no pre-pass: the input's hash is computed from
+ * the file's first `size` bytes (those the run reads) the first time an item fails, through a descriptor opened
+ * now (so a file renamed or removed meanwhile still hashes as it was). A run where nothing fails never reads the
+ * input twice.
+ */
+class LazyRunId {
+  readonly #fd: number;
+  readonly #size: number;
+  readonly #module: Fingerprint;
+  readonly #exportName: string;
+  #id: string | undefined;
+
+  constructor(path: string, display: string, module: Fingerprint, exportName: string) {
+    try {
+      this.#fd = openSync(path, 'r');
+      this.#size = fstatSync(this.#fd).size;
+    } catch (error) {
+      throw inputError(error, display);
+    }
+    this.#module = module;
+    this.#exportName = exportName;
+  }
+
+  /** Bytes of the input this run reads (lines appended later are not items). */
+  get size(): number {
+    return this.#size;
+  }
+
+  get id(): string {
+    if (this.#id === undefined) {
+      const hash = createHash('sha256');
+      const buffer = Buffer.allocUnsafe(Math.min(this.#size, 1 << 20));
+      let at = 0;
+      while (at < this.#size) {
+        const n = readSync(this.#fd, buffer, 0, Math.min(buffer.length, this.#size - at), at);
+        if (n === 0) break;
+        hash.update(buffer.subarray(0, n));
+        at += n;
+      }
+      this.#id = runIdOf({ size: this.#size, sha256: hash.digest('hex') }, this.#module, this.#exportName);
+    }
+    return this.#id;
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
+
 /** `batchtools run`. Returns the exit code. */
 export async function runCommand(modulePath: string | undefined, o: RunOptions): Promise<number> {
   const settings = checkRunSettings(modulePath, o);
   const fileMode = inputMode(settings.input);
+  // The workers boot and load the task while the input is checked and the files are opened.
+  const runtime = onBytePath(settings) ? startBlockWorkers(settings) : undefined;
   let spooled: string | undefined;
+  let lazy: LazyRunId | undefined;
   try {
     let prepared: Prepared;
     if (o.checkpoint !== undefined) {
@@ -278,23 +334,36 @@ export async function runCommand(modulePath: string | undefined, o: RunOptions):
         await spoolStdin(spooled);
       }
       const path = spooled ?? settings.input;
-      const scan = path === '-' ? undefined : await scanInput(path, spooled ? 'stdin' : settings.inputDisplay, settings.strict);
+      // A pre-pass over the input only when something needs it before the run: --strict, or the total of a bar.
+      const prePass = path !== '-' && (settings.strict || showsBar(o.quiet === true, settings.output));
+      const scan = prePass ? await scanInput(path, spooled ? 'stdin' : settings.inputDisplay, settings.strict) : undefined;
       const module = await fingerprint(settings.module);
-      prepared = { checkpoint: undefined, total: scan?.items ?? null, size: scan?.size, runId: runIdOf(scan, module, settings.exportName) };
+      if (path !== '-' && !prePass) {
+        lazy = new LazyRunId(path, settings.inputDisplay, module, settings.exportName);
+        prepared = { checkpoint: undefined, total: null, size: lazy.size, runId: '' };
+      } else prepared = { checkpoint: undefined, total: scan?.items ?? null, size: scan?.size, runId: runIdOf(scan, module, settings.exportName) };
     }
     const path = spooled ?? settings.input;
     const source = path === '-' ? process.stdin : openInput(path, settings.inputDisplay, prepared.size);
+    const runId = lazy;
+    // Loaded once the workers are starting: the output, journal and progress modules are not needed before.
+    const { executeJob } = await import('./job.ts');
     return await executeJob({
       command: 'run',
       settings,
-      runId: prepared.runId,
+      get runId() {
+        return runId ? runId.id : prepared.runId;
+      },
       total: prepared.total,
       bytes: source,
       checkpoint: prepared.checkpoint,
       fileMode,
       quiet: o.quiet === true,
+      runtime,
     });
   } finally {
+    lazy?.close();
+    await runtime?.close();
     if (spooled !== undefined) {
       try {
         unlinkSync(spooled);

@@ -98,6 +98,11 @@ export class ClusterEngine implements RunEngine {
     return Math.max(1, this.#capacity);
   }
 
+  /** A job of `task` was encoded to `bytes` (base64 text): later jobs stay under the payload cap. */
+  noteBytes(task: TaskSpec, items: number, bytes: number): void {
+    this.#policies.noteBytes(task, items, bytes);
+  }
+
   /** Jobs sized by time from measured rates, starting from what earlier runs of the task learned (fleet-policy.ts). */
   policy(task: TaskSpec): ChunkPolicy {
     return this.#policies.forRun(task, () => this.threads());
@@ -179,6 +184,7 @@ class ClusterRun implements ChunkRunner {
       : ArrayBuffer.isView(message.items) ? Array.from(message.items as ArrayLike<unknown>)
       : unpackValues(message.items);
     const items = encodeItems(list);
+    this.#engine.noteBytes(this.#run.task, list.length, items.length);
     const shared = await this.#start();
     if (this.#ended) throw new Error('the run has ended');
     const jobId = `${this.id}-${++this.#seq}`;

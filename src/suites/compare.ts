@@ -34,13 +34,14 @@
  * or else their run means; when a side has a single run, the test falls back to Welch's t-test on that run's
  * samples, with a warning that it is prone to false alarms.
  */
+import { DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from './defaults.ts';
 import { LOW_QUANTILE, lowShift, sortedQuantile } from './low-shift.ts';
 import { welchTest } from './statistics.ts';
 import type { BenchDocument, SampleStatistics, TaskRecord } from './types.ts';
 
 /** Options of {@link compareResults}. */
 export interface CompareOptions {
-  /** A significant regression larger than this (percent of the baseline mean latency) fails. Default 10. */
+  /** A significant regression larger than this (percent of the baseline latency as compared) fails. Default 10. */
   threshold?: number | undefined;
   /** Confidence level of the test and of the intervals; significance is p < 1 − confidence. Default 0.95. */
   confidence?: number | undefined;
@@ -129,10 +130,7 @@ export interface Comparison {
   warnings: string[];
 }
 
-/** Default of {@link CompareOptions.threshold}. */
-export const DEFAULT_THRESHOLD = 10;
-/** Default of {@link CompareOptions.confidence}. */
-export const DEFAULT_CONFIDENCE = 0.95;
+export { DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from './defaults.ts';
 
 /**
  * Compare `current` with `baseline`, task by task.

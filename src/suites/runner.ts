@@ -5,6 +5,7 @@
 import { relative, sep } from 'node:path';
 import { checkFunction, checkNumber, checkSignal, checkString, Rules } from '../base/validate.ts';
 import { InvalidInputError } from '../errors.ts';
+import { DEFAULT_MAX_SAMPLES, DEFAULT_RUNS } from './defaults.ts';
 import { expandFiles } from './glob.ts';
 import { describeMachine } from './machine.ts';
 import { mergeSuiteRuns } from './merge-runs.ts';
@@ -51,10 +52,7 @@ export type SuiteProgress =
   /** After the suite's last run: the record of all its runs. */
   | { type: 'suite-end'; file: string; index: number; total: number; record: SuiteRecord };
 
-/** Default of {@link RunSuitesOptions.runs}. */
-export const DEFAULT_RUNS = 10;
-/** Default of {@link RunSuitesOptions.maxSamples}. */
-export const DEFAULT_MAX_SAMPLES = 1000;
+export { DEFAULT_MAX_SAMPLES, DEFAULT_RUNS } from './defaults.ts';
 
 /**
  * Run tinybench suite files. A suite file default-exports a configured tinybench `Bench`, or a function (possibly

@@ -46,7 +46,8 @@ const compiled = new Map<string, Compiled>();
 const CACHE = 64;
 
 function entry(keys: readonly string[], kinds: readonly ColumnKind[]): Compiled {
-  const id = `${kinds.join(',')}\u0001${keys.join('\u0000')}`;
+  // JSON: keys may hold any character, a separator could make two shapes one.
+  const id = JSON.stringify([kinds, keys]);
   let found = compiled.get(id);
   if (found === undefined) {
     if (compiled.size >= CACHE) compiled.delete(compiled.keys().next().value!);

@@ -86,6 +86,20 @@ describe('a producer keeps what runs of a task learned', () => {
     expect(second.length).toBeLessThan(first.length);
   });
 
+  it('keeps the encoded items of a job under 1 MiB, whatever the items are', () => {
+    const policies = new FleetPolicies();
+    runJob(policies.forRun(task, fleet), 300_000, 2, 0.01, 5);
+    // Items of ~20 KB each (as the jobs sent so far were encoded): at most 52 per job, though time would allow more.
+    policies.noteBytes(task, 10, 200_000);
+    const sizes = runJob(policies.forRun(task, fleet), 10_000, 2, 0.01, 5);
+    expect(Math.max(...sizes)).toBe(Math.floor((1024 * 1024) / 20_000));
+    // Tiny numbers: time sets the size, up to 65,536 items (512 KiB of numbers).
+    const small = new FleetPolicies();
+    small.noteBytes(task, 1000, 8000);
+    runJob(small.forRun(task, fleet), 2_000_000, 2, 0.001, 5);
+    expect(Math.max(...runJob(small.forRun(task, fleet), 2_000_000, 2, 0.001, 5))).toBe(65_536);
+  });
+
   it('stops the tail at a job worth a few round trips', () => {
     const policies = new FleetPolicies();
     runJob(policies.forRun(task, fleet), 300_000, 2, 0.01, 5);

@@ -1,0 +1,92 @@
+// The byte path's worker side (src/cli/line-worker.ts), run in process: a block's reply is what the line-by-line
+// rules give for each of its lines, also where the block-wide scan for numbers JSON.parse would change (one scan of
+// the block instead of one per line) finds suspects in some lines and not in others.
+import { describe, expect, it } from 'vitest';
+import { entries, parseLine, readLines } from '../src/cli/input.ts';
+import { lineBlocks, type LineBlock } from '../src/cli/line-blocks.ts';
+import { runBlock, type BlockReply } from '../src/cli/line-worker.ts';
+import { successLine } from '../src/cli/records.ts';
+import { bigNumberSuspects } from '../src/cli/json-fidelity.ts';
+import { defineTask, type TaskContext } from '../src/task.ts';
+
+const task = defineTask(new URL('./fixtures/cli/work.mjs', import.meta.url), 'listed').spec;
+const context = { signal: new AbortController().signal, workerId: 0, host: undefined, index: 0 } as unknown as TaskContext;
+
+async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
+}
+
+/** Every line of `text` as one block each of at most `lines` lines, run; the replies in order. */
+async function run(text: string, lines: number): Promise<Array<{ block: LineBlock; reply: BlockReply }>> {
+  const out: Array<{ block: LineBlock; reply: BlockReply }> = [];
+  for await (const piece of lineBlocks(once(Buffer.from(text)), { lines, bytes: 1 << 20 }, undefined, parseLine)) {
+    if (!('block' in piece)) throw new Error('nothing is skipped here');
+    out.push({ block: piece.block, reply: await runBlock([piece.block, task, false], context) });
+  }
+  return out;
+}
+
+/** What the line-by-line rules make of each item: its output line, or its failure message. */
+async function expected(text: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of entries(readLines(once(Buffer.from(text))))) {
+    if (!e.parsed.ok) out.push(`invalid: ${e.parsed.message}`);
+    else {
+      const item = e.parsed.value as { n: number };
+      out.push(successLine(e.index, e.line, { n: item.n, double: item.n * 2 })!);
+    }
+  }
+  return out;
+}
+
+function seen(replies: Array<{ block: LineBlock; reply: BlockReply }>): string[] {
+  const out: string[] = [];
+  for (const { block, reply } of replies) {
+    const [text, failures] = reply;
+    const ok = text === '' ? [] : text.slice(0, -1).split('\n');
+    let o = 0;
+    for (let k = 0; k < block.count; k++) {
+      const failure = failures?.find((f) => f.k === k);
+      if (failure === undefined) out.push(ok[o++]!);
+      else out.push(failure.kind === 'invalid' ? `invalid: ${failure.message}` : `other: ${failure.kind}`);
+    }
+  }
+  return out;
+}
+
+describe('runBlock', () => {
+  const suspectLines = [
+    '{"n":1,"tag":"e123 is text, not a number"}', // a suspect that is fine
+    '{"n":2,"big":1e400}', // beyond a double
+    '{"n":3,"id":12345678901234567890}', // beyond 2^53
+    '{"n":4,"id":1234567890123456}', // 16 digits, still exact
+    '{"n":5,"x":2E-308}', // an exponent of three digits, representable
+    '{"n":6,"tag":"plain"}',
+    'not json at all',
+    `{"n":7,"deep":${'['.repeat(1001)}${']'.repeat(1001)}}`, // deeper than MAX_DEPTH
+    '{"n":8,"tag":"après"}', // not ASCII: the block is read line by line
+  ];
+
+  it('gives for every line what the line-by-line rules give, whatever the block size', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 63; i++) lines.push(i % 7 === 3 ? suspectLines[Math.floor(i / 7)]! : JSON.stringify({ n: 100 + i, tag: `t${i}` }));
+    lines.push(...suspectLines);
+    const text = `${lines.join('\n')}\n`;
+    const want = await expected(text);
+    expect(want.filter((w) => w.startsWith('invalid'))).toHaveLength(8); // four refused lines, each twice
+    for (const size of [1, 2, 5, 64, 4096]) expect(seen(await run(text, size))).toEqual(want);
+  });
+
+  it('scans a block for suspects once: a line has one exactly when the per-line test matches it', () => {
+    const lines = [...suspectLines, 'e12', 'x e+12 y', 'E-999', '123456789012345', '1234567890123456', 'a1e1000b'];
+    const text = lines.join('\n');
+    const at = bigNumberSuspects(text);
+    let start = 0;
+    for (const line of lines) {
+      const end = start + line.length;
+      const inLine = at.some((p) => p >= start && p < end);
+      expect(inLine, line).toBe(/\d{16}|[eE][+-]?\d{3}/.test(line));
+      start = end + 1;
+    }
+  });
+});
