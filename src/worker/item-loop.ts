@@ -168,7 +168,7 @@ function warmCallSite(): void {
         startedAt: new Float64Array(1), slot: 0, itemAt: 8, timed: false, yieldable: false, out: null, inline: null,
         values: null, errors: [], k: 0, end: RAN_ALL,
       };
-      runSync(loop, () => {});
+      void runSync(loop, () => {});
     }
   }
 }
