@@ -56,9 +56,9 @@ const generator = (seed) => () => {
   seed ^= seed << 5;
   return (seed >>> 0) / 2 ** 32;
 };
-/** Permutation test of the difference of a quantile (two-sided), 999 seeded permutations. */
-const permutation = (q) => (x, y) => {
-  const observed = quantile(y, q) - quantile(x, q);
+/** Permutation test (two-sided, 999 seeded permutations) of a statistic `stat(x, y)` of two sets. */
+const permutationOf = (stat) => (x, y) => {
+  const observed = stat(x, y);
   const pooled = [...x, ...y];
   const random = generator(0x9e3779b9);
   let extreme = 1;
@@ -67,11 +67,12 @@ const permutation = (q) => (x, y) => {
       const j = Math.floor(random() * (i + 1));
       [pooled[i], pooled[j]] = [pooled[j], pooled[i]];
     }
-    const d = quantile(pooled.slice(x.length), q) - quantile(pooled.slice(0, x.length), q);
-    if (Math.abs(d) >= Math.abs(observed) - 1e-12) extreme++;
+    if (Math.abs(stat(pooled.slice(0, x.length), pooled.slice(x.length))) >= Math.abs(observed) - 1e-12) extreme++;
   }
   return { p: extreme / 1000, change: observed };
 };
+/** Permutation test of the difference of a quantile. */
+const permutation = (q) => permutationOf((x, y) => quantile(y, q) - quantile(x, q));
 const fastest = (v) => [...v].sort((a, b) => a - b).slice(0, Math.ceil(v.length / 2));
 /** Hodges–Lehmann shift between the fastest halves of two sets. */
 const halfShift = (x, y) => {
@@ -79,21 +80,8 @@ const halfShift = (x, y) => {
   for (const a of fastest(x)) for (const b of fastest(y)) d.push(b - a);
   return quantile(d, 0.5);
 };
-/** Permutation test of {@link halfShift} (two-sided), 999 seeded permutations. */
-const permutationHalf = (x, y) => {
-  const observed = halfShift(x, y);
-  const pooled = [...x, ...y];
-  const random = generator(0x9e3779b9);
-  let extreme = 1;
-  for (let k = 0; k < 999; k++) {
-    for (let i = pooled.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [pooled[i], pooled[j]] = [pooled[j], pooled[i]];
-    }
-    if (Math.abs(halfShift(pooled.slice(0, x.length), pooled.slice(x.length))) >= Math.abs(observed) - 1e-12) extreme++;
-  }
-  return { p: extreme / 1000, change: observed };
-};
+/** Permutation test of {@link halfShift}. */
+const permutationHalf = permutationOf(halfShift);
 /** Tests: (log values of the baseline runs, of the current runs) → { p, change as a log ratio }. */
 const tests = {
   /** The shipped test (compare.ts): the near-best run (10th percentile of the runs), permutation p. */
