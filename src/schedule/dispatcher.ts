@@ -399,9 +399,10 @@ export class Run {
     }
     // A graceful stop does not wait for a read still unanswered once the rest is done (an input that stalls, a
     // terminal, a pipe in the middle of a long line): it is abandoned, and the source closed.
-    const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#timers.retriesWaiting === 0 && (!this.#pulling || this.#draining);
     const { source } = this.#s;
-    if ((source.done || (this.#draining && source.held !== true)) && idle) {
+    const unheld = this.#draining && source.held !== true;
+    const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#timers.retriesWaiting === 0 && (!this.#pulling || unheld);
+    if ((source.done || unheld) && idle) {
       this.#finished = true;
       this.#cleanup();
       if (this.#draining) void this.#s.source.close().catch(() => {});

@@ -173,6 +173,8 @@ class AsyncIteratorSource implements Source {
   #halted = false;
   /** `#pending` has answered. */
   #answered = false;
+  /** The take under way (or the last one) holds an item the input answered: it is on its way to the dispatcher. */
+  #carrying = false;
 
   constructor(it: AsyncIterator<unknown>) {
     this.#it = it;
@@ -182,8 +184,13 @@ class AsyncIteratorSource implements Source {
     this.#halted = true;
   }
 
+  /**
+   * An answer of the input not yet in the dispatcher's hands: one kept for the next take, or items a take under way
+   * already holds. It stays true after that take returns, until the next take starts: the dispatcher gets the batch
+   * a few microtasks later, and must not count the stop complete in between.
+   */
   get held(): boolean {
-    return this.#pending !== undefined && this.#answered && !this.done;
+    return (this.#pending !== undefined && this.#answered) || this.#carrying;
   }
 
   /** Keep `next` for the next batch and note when it answers. */
@@ -204,18 +211,24 @@ class AsyncIteratorSource implements Source {
   async take(n: number): Promise<Batch> {
     const start = this.taken;
     const items: unknown[] = [];
+    this.#carrying = false;
     while (!this.done && items.length < n) {
       // Halted: only the answer already asked for is taken.
       if (this.#halted && this.#pending === undefined) break;
-      const next = this.#pending ?? this.#it.next();
-      this.#pending = undefined;
-      if (items.length > 0 && !(await answersSoon(next))) {
+      const kept = this.#pending;
+      const next = kept ?? this.#it.next();
+      if (kept === undefined && items.length > 0 && !(await answersSoon(next))) {
         this.#hold(next);
         break;
       }
+      // A kept read stays `#pending` (so `held` turns true when it answers) until its answer is in hand.
       const r = await next;
+      if (kept !== undefined) this.#pending = undefined;
       if (r.done) this.done = true;
-      else items.push(r.value);
+      else {
+        items.push(r.value);
+        this.#carrying = true;
+      }
     }
     this.taken += items.length;
     return { start, items };
