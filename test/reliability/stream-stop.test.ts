@@ -94,6 +94,7 @@ describe('stream with a stopSignal', () => {
     let answer: IteratorResult<Gated> | undefined;
     let calls = 0;
     const fifth = {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose, to see and hold each reader of the read
       then(onAnswer: (r: IteratorResult<Gated>) => void): void {
         if (answer === undefined) waiting.push(onAnswer);
         else {
