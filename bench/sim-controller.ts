@@ -76,7 +76,8 @@ export function simulate(costs: Float64Array, options: SimOptions = {}): SimResu
   const overheadMs = options.overheadMs ?? 0.06;
   const coldFactor = options.coldFactor ?? 2;
   const knownLength = options.knownLength ?? true;
-  const adaptive = options.policy === undefined ? createAdaptivePolicy(options.policyOptions ?? {}) : null;
+  // A stealing run gives the policy the tail it has in batchtools (it stops halving at the floor duration).
+  const adaptive = options.policy === undefined ? createAdaptivePolicy({ ...(options.steal ? { stealing: true } : {}), ...options.policyOptions }) : null;
   const policy: ChunkPolicy = options.policy ?? adaptive!;
   const n = costs.length;
   const prefix = new Float64Array(n + 1);

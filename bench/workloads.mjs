@@ -369,6 +369,8 @@ export const WORKLOADS = {
   '1us': { ...uniform(1), weight: 1.5 },
   '1us-rec': records,
   '1us-rec5': records5,
+  // A short map (20 k records at the default --seconds): what a fixed cost per map (start, probe, tail) weighs
+  '1us-rec-short': { ...records, name: '1us-rec-short', description: `${records.description}; a short map (50× fewer items)`, weight: 0.02 },
   '10us': uniform(10),
   '100us': uniform(100),
   '1ms': uniform(1000),

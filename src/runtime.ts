@@ -19,6 +19,7 @@ import { probeMachine } from './plan/probe.ts';
 import type { PoolPlan } from './plan/types.ts';
 import { createPool } from './pool.ts';
 import { createAdaptivePolicy } from './schedule/adaptive.ts';
+import { CostMemory } from './schedule/cost-memory.ts';
 import type { OpenedRunner, RunEngine } from './schedule/chunk-runner.ts';
 import { Run, type RunSink } from './schedule/dispatcher.ts';
 import { FixedPolicy } from './schedule/fixed.ts';
@@ -49,6 +50,8 @@ export class Runtime implements AsyncDisposable {
   #hosts: HostLinks | undefined;
   #closed = false;
   readonly #runs = new Set<Run>();
+  /** Per-item costs of the tasks this runtime ran (a later map of one starts from it). */
+  readonly #costs = new CostMemory();
   readonly #dedicated = new Set<Dedicated<unknown>>();
   /** Aborted by close(): stops dedicated workers still loading. */
   readonly #closing = new AbortController();
@@ -265,6 +268,8 @@ export class Runtime implements AsyncDisposable {
       });
     } else this.#pool ??= createPool(this.#plan);
     const threads = engine ? engine.threads() : this.#plan.threads;
+    // A local map of a task this runtime ran before starts from the cost it measured then.
+    const learning = opts.chunkSize === undefined && !engine && policy === undefined ? this.#costs.policyFor(handle.spec) : undefined;
     const run = new Run({
       pool: opened ? opened.runner : this.#pool!,
       local: !engine,
@@ -276,7 +281,7 @@ export class Runtime implements AsyncDisposable {
           ? new FixedPolicy(opts.chunkSize)
           : engine?.policy
             ? engine.policy(handle.spec)
-            : (policy ?? createAdaptivePolicy()),
+            : (learning ?? policy ?? createAdaptivePolicy()),
       sink,
       stopOnFailure,
       signal: opts.signal,
@@ -301,7 +306,13 @@ export class Runtime implements AsyncDisposable {
       if (opts.host !== undefined) this.#hosts?.unregister(run.id);
       opened?.end(error);
     };
-    run.done.then(() => forget(), (error: unknown) => forget(error ?? new Error('the run was stopped')));
+    run.done.then(
+      () => {
+        if (learning) this.#costs.learn(handle.spec, learning);
+        forget();
+      },
+      (error: unknown) => forget(error ?? new Error('the run was stopped')),
+    );
     return run;
   }
 }

@@ -148,6 +148,49 @@ describe('AdaptivePolicy: FAC2 cap and tail', () => {
   });
 });
 
+describe('AdaptivePolicy: a prior cost, and a tail with stealing', () => {
+  it('with a prior cost there is no probe: the first chunks last half the target by that cost', () => {
+    const p = createAdaptivePolicy({ priorCostMs: 0.001 });
+    const target = p.stats().targetMs;
+    const size = p.next({ remaining: 1_000_000, inFlight: 0, threads: P, elapsedMs: 0 });
+    expect(size).toBe(Math.ceil(target / 2 / 0.001));
+    expect(p.trace()[0]!.reason).toBe('time-target');
+    expect(p.stats().probing).toBe(false);
+    // Two chunks per worker in flight at once (the probe allows one).
+    expect(p.maxInFlight(P)).toBe(2 * P);
+    expect(() => createAdaptivePolicy({ priorCostMs: 0 })).toThrow(InvalidOptionError);
+  });
+
+  it('a warm sample replaces the prior: items 100x dearer shrink the next sizes', () => {
+    const p = createAdaptivePolicy({ priorCostMs: 0.001 });
+    const first = p.next({ remaining: 1_000_000, inFlight: 0, threads: P, elapsedMs: 0 });
+    for (let w = 0; w < P; w++) {
+      p.observe({ items: first, runMs: first * 0.1, roundTripMs: first * 0.1 + 0.1, heapRatio: 0.1, workerId: w, cold: false, outcome: 'ok' });
+    }
+    expect(p.warmCostMs()).toBeCloseTo(0.1);
+    const next = p.next({ remaining: 900_000, inFlight: 0, threads: P, elapsedMs: 10 });
+    expect(next).toBeLessThanOrEqual(Math.ceil(first / 4));
+  });
+
+  it('with stealing, the tail stops halving at the floor duration; without, it goes down to one item', () => {
+    const costs = new Float64Array(5000).fill(0.1);
+    const plain = simulate(costs).trace.map((e) => e.size);
+    const stealing = simulate(costs, { policyOptions: { stealing: true } });
+    expect(plain.at(-1)).toBe(1);
+    // Each tail chunk is at least the floor size by the estimate of its decision, or what was left.
+    const tail = stealing.trace.filter((e) => e.reason === 'tail');
+    expect(tail.length).toBeGreaterThan(0);
+    for (const e of tail) {
+      const floorMs = Math.min(e.targetMs / 4, Math.max(1, (20 * e.overheadUs) / 1000));
+      const floorItems = Math.floor(floorMs / (e.estCostUs! / 1000));
+      expect(floorItems).toBeGreaterThan(4);
+      expect(e.size).toBeGreaterThanOrEqual(Math.min(floorItems, e.remaining!));
+    }
+    expect(stealing.chunks.length).toBeLessThan(plain.length);
+    expect(stealing.chunks.reduce((s, c) => s + c.size, 0)).toBe(5000);
+  });
+});
+
 describe('AdaptivePolicy: damping', () => {
   const noisyRun = (deadBand: number) => {
     const rnd = mulberry32(42);

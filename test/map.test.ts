@@ -96,8 +96,11 @@ describe('map', () => {
 
   it('traces the adaptive policy\'s decisions with their reasons', async () => {
     let trace: RunTrace | undefined;
+    // A task this runtime never ran (so the probe starts from one item).
+    const fresh = defineTask<number, number>(fixture('square-again.mjs'), 'square');
+    const items = Array.from({ length: 20_000 }, (_, i) => i);
     // A deadline keeps the dispatcher cutting the chunks (numbers are otherwise self-scheduled: no policy decisions).
-    await rt.map(Array.from({ length: 20_000 }, (_, i) => i), square, { trace: true, timeout: 60_000, onTrace: (t) => (trace = t) });
+    await rt.map(items, fresh, { trace: true, timeout: 60_000, onTrace: (t) => (trace = t) });
     const { decisions, chunks } = trace!;
     expect(chunks.reduce((s, c) => s + c.items, 0)).toBe(20_000);
     // One decision per chunk sent, and the chunks are the sizes decided. Pieces of a rest handed to an idle worker
@@ -118,6 +121,12 @@ describe('map', () => {
     expect(chunks.length).toBeLessThan(20_000 / 20);
     expect(decisions.at(-1)!.estCostUs).toBeGreaterThan(0);
     expect(decisions.every((d, i) => i === 0 || d.t >= decisions[i - 1]!.t)).toBe(true);
+    // A second map of the same task starts from the cost the first one measured: no probe, sized chunks at once.
+    let again: RunTrace | undefined;
+    expect(await rt.map(items, fresh, { trace: true, timeout: 60_000, onTrace: (t) => (again = t) })).toEqual(items.map((i) => i * i));
+    expect(again!.decisions.some((d) => d.reason === 'probe')).toBe(false);
+    expect(again!.decisions[0]!.size).toBeGreaterThanOrEqual(64);
+    expect(again!.chunks.length).toBeLessThan(chunks.length);
   });
 });
 

@@ -29,7 +29,7 @@
  *   'oom'/'crash'/'timeout' forget the worker's heap state (its replacement starts green).
  * - Main-thread pressure (`setMainPressure`): above the threshold, growth freezes and in-flight drops to `threads`.
  */
-import { checkNumber, conflicting, type NumberRule, Rules } from '../base/validate.ts';
+import { checkBoolean, checkNumber, conflicting, type NumberRule, Rules } from '../base/validate.ts';
 import { HeapBands, type HeapBandOptions } from './heap-bands.ts';
 import type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './policy.ts';
 
@@ -89,9 +89,21 @@ export interface AdaptivePolicyOptions {
   mainPressureThreshold?: number | undefined;
   /** Decisions kept in the trace ring (0 disables tracing). Default `10_000`. */
   traceLimit?: number | undefined;
+  /**
+   * Per-item cost in ms learned by an earlier run of the same task (a runtime remembers it, see cost-memory.ts):
+   * there is no probe, the first chunks last half the target duration by that cost, instead of ten or so round
+   * trips of doubling sizes with one chunk per worker. The first warm measurement replaces it; if the items became
+   * much dearer, the first chunks run long (stealing splits them among idle workers). Default: none.
+   */
+  priorCostMs?: number | undefined;
+  /**
+   * Workers give way to idle ones at item granularity (work stealing, as local runs do): the tail then stops
+   * halving at the floor duration instead of going down to one item. Default `false`.
+   */
+  stealing?: boolean | undefined;
 }
 
-type Resolved = { [K in Exclude<keyof AdaptivePolicyOptions, 'heap'>]-?: Exclude<AdaptivePolicyOptions[K], undefined> };
+type Resolved = { [K in Exclude<keyof AdaptivePolicyOptions, 'heap' | 'priorCostMs' | 'stealing'>]-?: Exclude<AdaptivePolicyOptions[K], undefined> };
 
 const DEFAULTS: Resolved = {
   inFlightPerWorker: 2, probeInFlightPerWorker: 1, overheadFactor: 100, minTargetMs: 5, maxTargetMs: 50,
@@ -145,6 +157,7 @@ export class AdaptivePolicy implements ChunkPolicy {
   /** Sizes of chunks dispatched while a worker was idle, not yet completed (size → count). */
   readonly #cleanPending = new Map<number, number>();
   #probing = true;
+  readonly #stealing: boolean;
   #probeDispatches = 0;
   #base: number;
   #baseReason: DecisionReason = 'time-target';
@@ -160,7 +173,22 @@ export class AdaptivePolicy implements ChunkPolicy {
   constructor(options: AdaptivePolicyOptions = {}) {
     this.options = Object.freeze(resolve(options));
     this.#heap = new HeapBands(options.heap ?? {});
+    this.#stealing = checkBoolean('options.stealing', options.stealing) ?? false;
     this.#base = this.options.initialChunk;
+    const prior = checkNumber('options.priorCostMs', options.priorCostMs, POS);
+    if (prior !== undefined) {
+      // No probe: half the target duration by the prior cost, counted as a cold estimate (the first warm sample
+      // replaces it, and the size follows from the next recompute).
+      this.#est = Math.max(MIN_COST_MS, prior);
+      this.#probing = false;
+      this.#base = Math.min(this.options.maxChunk, Math.max(this.options.initialChunk, Math.ceil(this.#targetMs() / 2 / this.#est)));
+      this.#baseReason = 'time-target';
+    }
+  }
+
+  /** The per-item cost (ms) measured on warm workers, or null before such a measurement: what a later run may start from. */
+  warmCostMs(): number | null {
+    return this.#estWarm ? this.#est : null;
   }
 
   /** Items for the next chunk (integer >= 1). Mutates state: probe doubling, periodic recompute, trace. */
@@ -195,7 +223,11 @@ export class AdaptivePolicy implements ChunkPolicy {
     if (size >= o.maxChunk) [size, reason] = [o.maxChunk, 'max-cap'];
     const remaining = request.remaining;
     if (remaining !== null) {
-      const fac2 = Math.max(1, Math.ceil(remaining / (2 * threads)));
+      // The tail halves per batch of chunks. With stealing, not below the floor duration by the estimate: smaller
+      // chunks cost more in round trips than the imbalance they would save, since a worker left with a long chunk
+      // gives way to an idle one item by item (see item-loop.ts).
+      const floorItems = !this.#stealing || this.#est === null ? 1 : Math.floor(this.#floorMs() / this.#est);
+      const fac2 = Math.max(1, Math.ceil(remaining / (2 * threads)), Math.min(this.#base, floorItems, remaining));
       if (size > fac2) [size, reason] = [fac2, this.#steadySeen ? 'tail' : 'fac2-cap'];
     }
     if (!this.#probing && reason !== 'fac2-cap' && reason !== 'tail') this.#steadySeen = true;
