@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:short [-- --n 5000,20000,100000 --maps 15 --dist DIR]`: short maps of small records on a warm
+ * runtime, where a fixed cost per map (chunk-size probe, round trips, the tail) weighs most. For each size: three
+ * warm-up rounds, then `--maps` rounds of one plain loop and one `rt.map` of the same `{ id, text }` records (~1 µs
+ * each, the task of `1us-rec`); prints the medians and the speedup. `--dist` measures another build (an older
+ * checkout's dist/) for an A/B in turns.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { calibrate, workRecord } from './workloads.mjs';
+
+const args = process.argv.slice(2);
+const opt = (/** @type {string} */ k, /** @type {string} */ d) => {
+  const i = args.indexOf(`--${k}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : d;
+};
+const sizes = opt('n', '5000,20000,100000').split(',').map(Number);
+const maps = Number(opt('maps', '15'));
+const distArg = opt('dist', '');
+const dist = distArg ? pathToFileURL(`${resolve(distArg)}/`) : new URL('../dist/', import.meta.url);
+const bt = await import(new URL('src/index.js', dist).href);
+
+const iters = Math.max(1, Math.round(970 / calibrate().nsPerIter));
+const tag = (/** @type {number} */ i) => ((i * 2654435761) >>> 0).toString(36);
+const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const rt = bt.createRuntime();
+const task = bt.defineTask(new URL('./workloads.mjs', import.meta.url), 'workRecord');
+for (const n of sizes) {
+  const items = Array.from({ length: n }, (_, i) => ({ id: iters * 2 ** 20 + (i % 4096), text: `rec-${tag(i)}-abcdefghij`.slice(0, 20) }));
+  const expected = items.map(workRecord);
+  for (let w = 0; w < 3; w++) {
+    items.map(workRecord);
+    await rt.map(items, task);
+  }
+  const mapMs = [];
+  const plainMs = [];
+  for (let r = 0; r < maps; r++) {
+    let t = performance.now();
+    items.map(workRecord);
+    plainMs.push(performance.now() - t);
+    t = performance.now();
+    const out = await rt.map(items, task);
+    mapMs.push(performance.now() - t);
+    if (out.some((v, i) => v !== expected[i])) throw new Error(`${n} records: results differ from the plain loop`);
+  }
+  const m = median(mapMs);
+  const p = median(plainMs);
+  process.stdout.write(`${String(n).padStart(7)} records  map ${m.toFixed(2)} ms  plain ${p.toFixed(2)} ms  speedup ${(p / m).toFixed(2)}x (medians of ${maps})\n`);
+}
+await rt.close();
