@@ -149,11 +149,11 @@ describe('AdaptivePolicy: FAC2 cap and tail', () => {
 });
 
 describe('AdaptivePolicy: a prior cost, and a tail with stealing', () => {
-  it('with a prior cost there is no probe: the first chunks last half the target by that cost', () => {
+  it('with a prior cost there is no probe: the first chunks last the floor duration by that cost', () => {
     const p = createAdaptivePolicy({ priorCostMs: 0.001 });
-    const target = p.stats().targetMs;
+    const floor = p.stats().floorMs;
     const size = p.next({ remaining: 1_000_000, inFlight: 0, threads: P, elapsedMs: 0 });
-    expect(size).toBe(Math.ceil(target / 2 / 0.001));
+    expect(size).toBe(Math.ceil(floor / 0.001));
     expect(p.trace()[0]!.reason).toBe('time-target');
     expect(p.stats().probing).toBe(false);
     // Two chunks per worker in flight at once (the probe allows one).

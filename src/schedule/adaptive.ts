@@ -91,9 +91,10 @@ export interface AdaptivePolicyOptions {
   traceLimit?: number | undefined;
   /**
    * Per-item cost in ms learned by an earlier run of the same task (a runtime remembers it, see cost-memory.ts):
-   * there is no probe, the first chunks last half the target duration by that cost, instead of ten or so round
-   * trips of doubling sizes with one chunk per worker. The first warm measurement replaces it; if the items became
-   * much dearer, the first chunks run long (stealing splits them among idle workers). Default: none.
+   * there is no probe (ten or so round trips of doubling sizes with one chunk per worker): the first chunks last
+   * the floor duration by that cost, two per worker in flight, and grow from there as measured. The first warm
+   * measurement replaces it; items that became much dearer make only those first chunks run long (and stealing
+   * splits them among idle workers). Default: none.
    */
   priorCostMs?: number | undefined;
   /**
@@ -177,11 +178,11 @@ export class AdaptivePolicy implements ChunkPolicy {
     this.#base = this.options.initialChunk;
     const prior = checkNumber('options.priorCostMs', options.priorCostMs, POS);
     if (prior !== undefined) {
-      // No probe: half the target duration by the prior cost, counted as a cold estimate (the first warm sample
-      // replaces it, and the size follows from the next recompute).
+      // No probe: the floor duration by the prior cost, counted as a cold estimate (the first warm sample replaces
+      // it, and the size follows from the next recompute).
       this.#est = Math.max(MIN_COST_MS, prior);
       this.#probing = false;
-      this.#base = Math.min(this.options.maxChunk, Math.max(this.options.initialChunk, Math.ceil(this.#targetMs() / 2 / this.#est)));
+      this.#base = Math.min(this.options.maxChunk, Math.max(this.options.initialChunk, Math.ceil(this.#floorMs() / this.#est)));
       this.#baseReason = 'time-target';
     }
   }
