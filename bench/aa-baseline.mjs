@@ -24,15 +24,10 @@ import { fileURLToPath } from 'node:url';
 import { compareResults, DEFAULT_CONFIDENCE, DEFAULT_THRESHOLD } from '../dist/src/suites/compare.js';
 import { DEFAULT_RUNS, runSuites } from '../dist/src/suites/runner.js';
 import { rankShift } from '../dist/src/suites/rank-shift.js';
+import { wholeFlag } from './lib/args.mjs';
 
 const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(args[i + 1]);
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`--${name} must be a whole number ≥ 0, got ${args[i + 1]}`);
-  return value;
-};
+const flag = (/** @type {string} */ name, /** @type {number} */ fallback) => wholeFlag(args, name, fallback, 0);
 const aaPairs = flag('pairs', 10);
 const slowPairs = flag('slow', 5);
 const runs = flag('runs', DEFAULT_RUNS);

@@ -15,18 +15,13 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from '../dist/src/suites/machine.js';
 import { runSuiteFile } from '../dist/src/suites/spawn.js';
+import { wholeFlag } from './lib/args.mjs';
 
 /** The quantile grid kept per run (probabilities). */
 export const GRID = [0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 0.95, 0.99, 1];
 
 const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(args[i + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`--${name} must be a whole number ≥ 1, got ${args[i + 1]}`);
-  return value;
-};
+const flag = (/** @type {string} */ name, /** @type {number} */ fallback) => wholeFlag(args, name, fallback, 1);
 const blocks = flag('blocks', 12);
 const runs = flag('runs', 10);
 const outIndex = args.indexOf('--out');

@@ -318,50 +318,50 @@ const bimodal = {
 };
 
 /**
- * ~1 µs items that are small objects `{ id, text }` (text of ~20 characters), not numbers: what moving records
- * costs. The id encodes the cost as for the number workloads; the result (a number) also hashes the text.
+ * A ~1 µs workload whose items are records: `record(i, iters)` makes item i, `usOfWork` is what the mixing rounds
+ * cost (the rest of the microsecond goes to hashing the record's strings). Results are numbers.
+ * @param {string} name @param {string} description @param {number} usOfWork
+ * @param {(i: number, iters: number, tag: string) => object} record
+ * @returns {WorkloadSpec}
  */
-const records = {
-  name: '1us-rec',
-  description: '~1 µs per item, items are small records { id, text } (text ~20 characters); results are numbers',
-  uniform: true,
-  meanUs: 1,
-  task: 'workRecord',
-  /** @param {number} n @param {{nsPerIter: number}} cal */
-  make(n, cal) {
-    // The text hash costs ~20 ns more than the number workloads' items; take it off the mixing rounds.
-    const iters = itersFor(0.97, cal);
-    const items = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const tag = ((i * 2654435761) >>> 0).toString(36);
-      items[i] = { id: encode(iters, 0, i), text: `rec-${tag}-${'abcdefghij'.slice(0, 20 - 5 - tag.length)}`.slice(0, 24) };
-    }
-    return items;
-  },
-};
+function recordWorkload(name, description, usOfWork, record) {
+  return {
+    name,
+    description,
+    uniform: true,
+    meanUs: 1,
+    task: 'workRecord',
+    make(n, cal) {
+      const iters = itersFor(usOfWork, cal);
+      const items = new Array(n);
+      for (let i = 0; i < n; i++) items[i] = record(i, iters, ((i * 2654435761) >>> 0).toString(36));
+      return items;
+    },
+  };
+}
+
+/**
+ * ~1 µs items that are small objects `{ id, text }` (text of ~20 characters), not numbers: what moving records
+ * costs. The id encodes the cost as for the number workloads; the result (a number) also hashes the text, which
+ * costs ~20 ns more than the number workloads' items (taken off the mixing rounds).
+ */
+const records = recordWorkload(
+  '1us-rec',
+  '~1 µs per item, items are small records { id, text } (text ~20 characters); results are numbers',
+  0.97,
+  (i, iters, tag) => ({ id: encode(iters, 0, i), text: `rec-${tag}-${'abcdefghij'.slice(0, 20 - 5 - tag.length)}`.slice(0, 24) }),
+);
 
 /**
  * ~1 µs items that are records of five fields of mixed kinds `{ id, name, score, ok, text }` (name ~10 characters,
- * text ~20): a wider shape than `1us-rec`, every field read by the task.
+ * text ~20): a wider shape than `1us-rec`, every field read by the task; hashing both strings costs ~35 ns more.
  */
-const records5 = {
-  name: '1us-rec5',
-  description: '~1 µs per item, items are records { id, name, score, ok, text } (two strings, two numbers, a boolean); results are numbers',
-  uniform: true,
-  meanUs: 1,
-  task: 'workRecord',
-  /** @param {number} n @param {{nsPerIter: number}} cal */
-  make(n, cal) {
-    // The hashing of both strings costs ~35 ns more than the number workloads' items; take it off the mixing rounds.
-    const iters = itersFor(0.95, cal);
-    const items = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const tag = ((i * 2654435761) >>> 0).toString(36);
-      items[i] = { id: encode(iters, 0, i), name: `user-${i % 100000}`, score: (i % 1000) * 0.25 - 7, ok: i % 3 === 0, text: `rec-${tag}-abcdefghij`.slice(0, 20) };
-    }
-    return items;
-  },
-};
+const records5 = recordWorkload(
+  '1us-rec5',
+  '~1 µs per item, items are records { id, name, score, ok, text } (two strings, two numbers, a boolean); results are numbers',
+  0.95,
+  (i, iters, tag) => ({ id: encode(iters, 0, i), name: `user-${i % 100000}`, score: (i % 1000) * 0.25 - 7, ok: i % 3 === 0, text: `rec-${tag}-abcdefghij`.slice(0, 20) }),
+);
 
 /** Every workload, by name. @type {Record<string, WorkloadSpec>} */
 export const WORKLOADS = {

@@ -25,7 +25,7 @@ import type { EngineJob, EngineResult, EngineSink } from './engine.ts';
 import { parseLine } from './input.ts';
 import { lineBlocks, type BlockSize, type LineBlock, type SkipVerdict } from './line-blocks.ts';
 import type { BlockItem, BlockReply, LineFailure } from './line-worker.ts';
-import { errorInfo, failureLine, invalidInputInfo, notJsonInfo, type ErrorInfo, type FailureRecord } from './records.ts';
+import { errorInfo, failureLine, invalidInputInfo, NAMED_INVALID_LINES, notJsonInfo, type ErrorInfo, type FailureRecord } from './records.ts';
 import { stagesTask } from './stages.ts';
 import { cliStream } from './stream-options.ts';
 import { printable } from './summary.ts';
@@ -69,7 +69,6 @@ export type BlockTaskJob = Pick<BlockJob, 'module' | 'exportName' | 'stages' | '
 const BLOCK_MS = 2;
 const MAX_BLOCK_LINES = 4096;
 const MAX_BLOCK_BYTES = 1 << 20;
-const NAMED_INVALID_LINES = 5;
 /** Block results that may wait for the main thread before the library stops sending blocks. */
 const RESULT_WINDOW = 256;
 

@@ -18,6 +18,7 @@ import {
   failureLine,
   filteredLine,
   invalidInputInfo,
+  NAMED_INVALID_LINES,
   notJsonInfo,
   successLine,
   type ErrorInfo,
@@ -90,8 +91,6 @@ export interface EngineResult {
   invalidLines: string[];
 }
 
-/** How many bad lines are named one by one. */
-const NAMED_INVALID_LINES = 5;
 
 /**
  * The library names an item by its position in the stream it was given; the CLI feeds it only the entries that

@@ -20,6 +20,9 @@ export const RESULT_NOT_JSON = 'BT_RESULT_NOT_JSON';
 /** Code of an input line that is not valid JSON (the library's code for unusable input). */
 export const INVALID_INPUT = 'BT_INVALID_INPUT';
 
+/** How many bad input lines a run's summary names one by one (`file:line: message`); the rest are counted. */
+export const NAMED_INVALID_LINES = 5;
+
 /** Why an item failed, as written in output and failure lines. */
 export interface ErrorInfo {
   /** Stable code: a library code (`BT_TASK_FAILED`, `BT_TIMEOUT`, …), `BT_INVALID_INPUT` or `BT_RESULT_NOT_JSON`. */

@@ -20,6 +20,7 @@
  * a percentile bootstrap of the same statistic ({@link BOOTSTRAPS} seeded resamples of each side). Everything is
  * seeded, so the same documents always give the same verdict.
  */
+import { checkTwoSets } from './statistics.ts';
 
 /** The outcome of {@link lowShift}: the second set (current) against the first (baseline). */
 export interface LowShiftResult {
@@ -108,12 +109,7 @@ function binomial(n: number, k: number): number {
  * @throws {RangeError} for an empty set, a value that is not finite, or a confidence outside (0, 1).
  */
 export function lowShift(x: readonly number[], y: readonly number[], confidence = 0.95): LowShiftResult {
-  for (const [label, set] of [['x', x], ['y', y]] as const) {
-    if (set.length === 0) throw new RangeError(`lowShift: set ${label} is empty`);
-    const bad = set.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new RangeError(`lowShift: set ${label}[${bad}] is ${set[bad]}, expected a finite number`);
-  }
-  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`lowShift: confidence must be between 0 and 1, got ${confidence}`);
+  checkTwoSets('lowShift', x, y, confidence);
   const n = x.length;
   const m = y.length;
   const shift = low(y) - low(x);

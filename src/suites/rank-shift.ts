@@ -20,7 +20,7 @@
  *   differences, with c the largest count such that P(U ≤ c) ≤ (1 − confidence)/2 (exact), or
  *   c = ⌊n·m/2 − z·σ⌋ (normal). When no c exists (too few runs for that confidence) there is no interval.
  */
-import { normalCdf } from './statistics.ts';
+import { checkTwoSets, normalCdf } from './statistics.ts';
 
 /** The outcome of {@link rankShift}: the second set (current) against the first (baseline). */
 export interface RankShiftResult {
@@ -105,12 +105,7 @@ function median(sorted: ArrayLike<number>): number {
  * @throws {RangeError} for an empty set, a value that is not finite, or a confidence outside (0, 1).
  */
 export function rankShift(x: readonly number[], y: readonly number[], confidence = 0.95): RankShiftResult {
-  for (const [label, set] of [['x', x], ['y', y]] as const) {
-    if (set.length === 0) throw new RangeError(`rankShift: set ${label} is empty`);
-    const bad = set.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new RangeError(`rankShift: set ${label}[${bad}] is ${set[bad]}, expected a finite number`);
-  }
-  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`rankShift: confidence must be between 0 and 1, got ${confidence}`);
+  checkTwoSets('rankShift', x, y, confidence);
   const n = x.length;
   const m = y.length;
   const pairs = n * m;

@@ -218,3 +218,17 @@ export function summarize(values: ArrayLike<number>): SampleSummary {
   }
   return { mean, variance: values.length > 1 ? m2 / (values.length - 1) : 0, count: values.length };
 }
+
+/**
+ * The arguments of a two-sample test: each set non-empty and finite, the confidence inside (0, 1).
+ * @param test The test's name, for the messages.
+ * @throws {RangeError} naming the test, the set and the value.
+ */
+export function checkTwoSets(test: string, x: readonly number[], y: readonly number[], confidence: number): void {
+  for (const [label, set] of [['x', x], ['y', y]] as const) {
+    if (set.length === 0) throw new RangeError(`${test}: set ${label} is empty`);
+    const bad = set.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new RangeError(`${test}: set ${label}[${bad}] is ${set[bad]}, expected a finite number`);
+  }
+  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`${test}: confidence must be between 0 and 1, got ${confidence}`);
+}
