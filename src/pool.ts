@@ -6,7 +6,7 @@ import { Piscina } from 'piscina';
 import { workerEntryUrl } from './base/entry-url.ts';
 import type { PoolPlan } from './plan/types.ts';
 
-/** Where the batch worker entry lives: `dist/workers/batch.js` when built, the TypeScript sources otherwise. */
+/** Where the batch worker entry lives: `dist/workers/batch-entry.cjs` when built, the TypeScript sources otherwise. */
 export function batchWorkerUrl(): URL {
   return workerEntryUrl('batch');
 }

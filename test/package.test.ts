@@ -45,7 +45,7 @@ beforeAll(async () => {
   const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: Array<{ path: string }> }];
   const paths = files.map((f) => f.path);
   // Built by prepack, whatever state dist/ was in: the library, the CLI, the worker entries, the licence.
-  for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/bin.js', 'dist/workers/batch.js', 'LICENSE', 'README.md']) {
+  for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/bin.js', 'dist/workers/batch.js', 'dist/workers/batch-entry.cjs', 'LICENSE', 'README.md']) {
     expect(paths).toContain(file);
   }
   expect(paths.filter((p) => p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')))).toEqual([]);

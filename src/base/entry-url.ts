@@ -1,13 +1,13 @@
 /**
- * Where each worker entry lives: `dist/workers/<name>.js` when batchtools runs built, the `workers/` development
- * entries (which register the TypeScript loader first) when it runs from its sources. The one resolver for every
- * kind of worker; a new kind adds a row.
+ * Where each worker entry lives: `dist/workers/<name>.js` (the batch worker: `batch-entry.cjs`) when batchtools
+ * runs built, the `workers/` development entries (which register the TypeScript loader first) when it runs from its
+ * sources. The one resolver for every kind of worker; a new kind adds a row.
  */
 
 /** The worker entries: the built file and the development entry, both in `workers/`. */
 const ENTRIES = {
-  /** The pool's batch worker (piscina runs it). */
-  batch: { built: 'batch.js', source: 'dev-entry.mjs' },
+  /** The pool's batch worker (piscina runs it; a CommonJS entry that imports `batch.js`, see batch-entry.cts). */
+  batch: { built: 'batch-entry.cjs', source: 'dev-entry.mjs' },
   /** A dedicated worker of `rt.spawn()`. */
   dedicated: { built: 'dedicated.js', source: 'dedicated-dev.mjs' },
   /** One bench suite in a fresh worker. */
