@@ -15,8 +15,7 @@ export class CostMemory {
 
   /** A fresh adaptive policy for a local run of `task` (workers steal), starting from what earlier runs of it learned. */
   policyFor(task: TaskSpec): AdaptivePolicy {
-    const prior = this.#costs.get(keyOf(task));
-    return new AdaptivePolicy(prior === undefined ? { stealing: true } : { stealing: true, priorCostMs: prior });
+    return new AdaptivePolicy({ stealing: true, priorCostMs: this.#costs.get(keyOf(task)) });
   }
 
   /** Keep what a completed run of `task` learned (nothing when it never measured a warm chunk). */

@@ -86,8 +86,8 @@ export class ResultRuns implements RunSink {
   /**
    * The results in input order (a map that completed has no gap): an array of the final length, every piece copied
    * into place by a loop of its own kind (a Float64Array of numbers, or an array), so that a few small unpacked
-   * pieces (the first chunks of a run) do not send every number through the generic loop. Pushing a few hundred
-   * thousand results one by one cost the main thread ~50 ns each; this costs ~15.
+   * pieces (the first chunks of a run) do not send every number through the generic loop, nor results through
+   * `push` one by one (`npm run bench:main` measures the main thread's cost per record).
    */
   toArray(): unknown[] {
     const pieces = this.#pieces.splice(0).sort((a, b) => a.at - b.at);
