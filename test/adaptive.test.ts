@@ -172,6 +172,53 @@ describe('AdaptivePolicy: a prior cost, and a tail with stealing', () => {
     expect(next).toBeLessThanOrEqual(Math.ceil(first / 4));
   });
 
+  it('with stealing and a prior, a run that fits in one target duration per worker is split evenly, one chunk per worker', () => {
+    const threads = 4;
+    const p = createAdaptivePolicy({ priorCostMs: 0.001, stealing: true });
+    const target = p.stats().targetMs;
+    const n = Math.floor((threads * target) / 0.001) - 1; // just within threads × target
+    const sizes: number[] = [];
+    for (let left = n, inFlight = 0; left > 0; inFlight++) {
+      const size = p.next({ remaining: left, inFlight, threads, elapsedMs: 0 });
+      sizes.push(size);
+      left -= size;
+    }
+    expect(sizes).toHaveLength(threads);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(n);
+    expect(p.trace().every((d) => d.reason === 'split')).toBe(true);
+  });
+
+  it('no split for a longer run, without stealing, or without a prior', () => {
+    const threads = 4;
+    const cases = [
+      { options: { priorCostMs: 0.001, stealing: true }, work: 3 },
+      { options: { priorCostMs: 0.001 }, work: 0.5 },
+      { options: { stealing: true }, work: 0.5 },
+    ];
+    for (const { options, work } of cases) {
+      const p = createAdaptivePolicy(options);
+      const n = Math.floor((work * threads * p.stats().targetMs) / 0.001);
+      const size = p.next({ remaining: n, inFlight: 0, threads, elapsedMs: 0 });
+      expect(p.trace()[0]!.reason).not.toBe('split');
+      expect(size).toBeLessThan(n / threads);
+    }
+  });
+
+  it('the cost a later run starts from is the mean over warm chunks, not the estimate that follows the last small pieces', () => {
+    const p = createAdaptivePolicy({ stealing: true });
+    const obs = (items: number, costMs: number, cold = false): void =>
+      p.observe({ items, runMs: items * costMs, roundTripMs: items * costMs + 0.5, heapRatio: 0.1, workerId: 0, cold, outcome: 'ok' });
+    expect(p.warmCostMs()).toBeNull();
+    obs(100, 0.05, true); // a cold chunk is not counted
+    expect(p.warmCostMs()).toBeNull();
+    obs(10_000, 0.001);
+    obs(10_000, 0.001);
+    for (let i = 0; i < 6; i++) obs(5, 0.02); // tail pieces: a fixed cost per chunk over few items
+    expect(p.stats().estCostUs!).toBeGreaterThan(5);
+    expect(p.warmCostMs()).toBeCloseTo((20_000 * 0.001 + 30 * 0.02) / 20_030, 9);
+  });
+
   it('with stealing, the tail stops halving at the floor duration; without, it goes down to one item', () => {
     const costs = new Float64Array(5000).fill(0.1);
     const plain = simulate(costs).trace.map((e) => e.size);

@@ -188,4 +188,5 @@ ${failuresCard(counts.failed, failures)}
 const REASON_SWATCH: Record<string, string> = {
   probe: '#9fb7ef', 'time-target': '#2a9d8f', 'dead-band': '#b7d7c9', 'fac2-cap': '#c8a2e8', tail: '#8e5bd0',
   'heap-freeze': '#f2b705', 'heap-shrink': '#e07b39', 'pressure-freeze': '#d1495b', 'oom-cap': '#8b1a1a', 'max-cap': '#5d6675',
+  split: '#3d7dd8',
 };

@@ -28,6 +28,9 @@
  * - OOM: memCap = min(memCap, max(1, floor(items / 2))), never raised again. 'crash'/'timeout' teach nothing;
  *   'oom'/'crash'/'timeout' forget the worker's heap state (its replacement starts green).
  * - Main-thread pressure (`setMainPressure`): above the threshold, growth freezes and in-flight drops to `threads`.
+ * - Split (with stealing and a prior cost): a run whose predicted work fits in one target duration per worker is
+ *   cut at its first decision into one chunk per idle worker (ceil(R / idle workers)). Round trips then cost more
+ *   than any imbalance could, and stealing corrects the imbalance item by item.
  */
 import { checkBoolean, checkNumber, conflicting, type NumberRule, Rules } from '../base/validate.ts';
 import { HeapBands, type HeapBandOptions } from './heap-bands.ts';
@@ -36,7 +39,7 @@ import type { ChunkCompletion, ChunkPolicy, ChunkRequest } from './policy.ts';
 /** Why a decision came out the way it did: the last constraint that set the size. */
 export type DecisionReason =
   | 'probe' | 'time-target' | 'dead-band' | 'fac2-cap' | 'tail' | 'heap-freeze' | 'heap-shrink'
-  | 'pressure-freeze' | 'oom-cap' | 'max-cap';
+  | 'pressure-freeze' | 'oom-cap' | 'max-cap' | 'split';
 
 /** One decision, as plain JSON. */
 export interface TraceEntry {
@@ -168,6 +171,11 @@ export class AdaptivePolicy implements ChunkPolicy {
   #steadySeen = false;
   #memCap = Infinity;
   #mainPressure = 0;
+  /** The run is split evenly among the workers (decided at the first decision; null before it). */
+  #split: boolean | null = null;
+  /** In-worker time and items of the warm chunks that completed: their ratio is the run's mean cost. */
+  #warmRunMs = 0;
+  #warmItems = 0;
   readonly #ring: TraceEntry[] = [];
   #ringStart = 0;
 
@@ -187,9 +195,13 @@ export class AdaptivePolicy implements ChunkPolicy {
     }
   }
 
-  /** The per-item cost (ms) measured on warm workers, or null before such a measurement: what a later run may start from. */
+  /**
+   * The mean per-item cost (ms) measured on warm workers (their in-worker time over their items), or null before
+   * such a measurement: what a later run may start from. Not the estimate itself: that follows the last chunks, and
+   * a run's last chunks are the small pieces of its tail, whose fixed cost per chunk weighs on few items.
+   */
   warmCostMs(): number | null {
-    return this.#estWarm ? this.#est : null;
+    return this.#warmItems > 0 ? Math.max(MIN_COST_MS, this.#warmRunMs / this.#warmItems) : null;
   }
 
   /** Items for the next chunk (integer >= 1). Mutates state: probe doubling, periodic recompute, trace. */
@@ -197,6 +209,15 @@ export class AdaptivePolicy implements ChunkPolicy {
     const o = this.options;
     const threads = Math.max(1, Math.floor(request.threads));
     this.#threads = threads;
+    const remaining = request.remaining;
+    if (this.#split === null) {
+      this.#split = this.#stealing && !this.#probing && this.#est !== null && remaining !== null &&
+        remaining * this.#est <= threads * this.#targetMs();
+    }
+    if (this.#split && remaining !== null && remaining > 0 && request.inFlight < threads) {
+      const even = Math.ceil(remaining / (threads - request.inFlight));
+      return this.#decided(request, Math.max(1, Math.min(even, this.#memCap, o.maxChunk)), 'split');
+    }
     const frozen = this.#frozenReason();
     let reason: DecisionReason;
     if (this.#probing && this.#est !== null && (this.#estWarm || this.#okCount >= 2 * threads) &&
@@ -222,7 +243,6 @@ export class AdaptivePolicy implements ChunkPolicy {
     let size = this.#base;
     if (size >= this.#memCap) [size, reason] = [this.#memCap, 'oom-cap'];
     if (size >= o.maxChunk) [size, reason] = [o.maxChunk, 'max-cap'];
-    const remaining = request.remaining;
     if (remaining !== null) {
       // The tail halves per batch of chunks. With stealing, not below the floor duration by the estimate: smaller
       // chunks cost more in round trips than the imbalance they would save, since a worker left with a long chunk
@@ -232,10 +252,13 @@ export class AdaptivePolicy implements ChunkPolicy {
       if (size > fac2) [size, reason] = [fac2, this.#steadySeen ? 'tail' : 'fac2-cap'];
     }
     if (!this.#probing && reason !== 'fac2-cap' && reason !== 'tail') this.#steadySeen = true;
-    size = Math.max(1, Math.floor(size));
-    if (request.inFlight < threads) this.#cleanPending.set(size, (this.#cleanPending.get(size) ?? 0) + 1);
+    return this.#decided(request, Math.max(1, Math.floor(size)), reason);
+  }
+
+  #decided(request: ChunkRequest, size: number, reason: DecisionReason): number {
+    if (request.inFlight < this.#threads) this.#cleanPending.set(size, (this.#cleanPending.get(size) ?? 0) + 1);
     this.#record({
-      t: request.elapsedMs, size, remaining, estCostUs: this.#est === null ? null : this.#est * 1000,
+      t: request.elapsedMs, size, remaining: request.remaining, estCostUs: this.#est === null ? null : this.#est * 1000,
       targetMs: this.#targetMs(), overheadUs: this.#overheadMs() * 1000, reason,
     });
     return size;
@@ -269,7 +292,11 @@ export class AdaptivePolicy implements ChunkPolicy {
       const sample = Math.max(MIN_COST_MS, c.runMs / c.items);
       if (this.#est === null || (!c.cold && !this.#estWarm)) this.#est = sample; // a warm sample replaces cold ones
       else this.#est += this.options.costAlpha * (c.cold ? this.options.coldWeight : 1) * (sample - this.#est);
-      if (!c.cold) this.#estWarm = true;
+      if (!c.cold) {
+        this.#estWarm = true;
+        this.#warmRunMs += c.runMs;
+        this.#warmItems += c.items;
+      }
       const gap = c.roundTripMs - c.runMs;
       if (!c.cold && Number.isFinite(gap)) {
         const window = pending > 0 ? this.#cleanGaps : this.#queuedGaps;

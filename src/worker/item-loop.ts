@@ -54,6 +54,13 @@ type OnAbort = () => void;
 /** While an item awaits, poll the shared abort flag so 'abort' listeners fire. */
 const ABORT_POLL_MS = 10;
 
+/**
+ * A chunk gives way only when the items it has left would take at least this long at the pace it ran so far:
+ * giving way costs a round trip through the main thread (its reply, then the pieces sent out again: about a
+ * millisecond on a busy machine), which less work than this would not pay back.
+ */
+export const MIN_YIELD_MS = 1;
+
 /** Run the loop to its end: the synchronous part, and every awaited item in between. */
 export async function runItems(loop: ItemLoop, onAbort: OnAbort): Promise<void> {
   let poll: NodeJS.Timeout | undefined;
@@ -87,6 +94,8 @@ export async function runItems(loop: ItemLoop, onAbort: OnAbort): Promise<void> 
 function runSync(loop: ItemLoop, onAbort: OnAbort): PromiseLike<unknown> | undefined {
   const { fn, item, list, n, start, context, control, startedAt, slot, itemAt, timed, yieldable, out } = loop;
   const origin = performance.timeOrigin;
+  const k0 = loop.k;
+  const t0 = performance.now();
   for (let k = loop.k; k < n; k++) {
     if (Atomics.load(control, STATE_ABORTED) !== 0) {
       onAbort();
@@ -94,8 +103,10 @@ function runSync(loop: ItemLoop, onAbort: OnAbort): PromiseLike<unknown> | undef
       loop.end = ABORTED;
       return undefined;
     }
-    // One shared read per item; only a worker that finished something and has at least 2 items left gives way.
-    if (yieldable && k > 0 && n - k >= 2 && Atomics.load(control, STATE_HUNGRY) > 0 && claimHunger(control)) {
+    // One shared read per item; only a worker that finished something and has at least 2 items left, worth
+    // MIN_YIELD_MS at its pace, gives way.
+    if (yieldable && k > k0 && n - k >= 2 && Atomics.load(control, STATE_HUNGRY) > 0 &&
+      ((n - k) * (performance.now() - t0)) / (k - k0) >= MIN_YIELD_MS && claimHunger(control)) {
       loop.k = k;
       loop.end = YIELDED;
       return undefined;
