@@ -28,8 +28,8 @@ export interface ChunkContext {
   out: Float64Array | undefined;
 }
 
-/** What every chunk of a run carries, from the run's settings. */
-export function chunkContext(s: RunSettings, slots: RunState, runId: number): ChunkContext {
+/** What every chunk of a run carries, from the run's settings (`selfScheduled`: workers claim ranges, see claims.ts). */
+export function chunkContext(s: RunSettings, slots: RunState, runId: number, selfScheduled = false): ChunkContext {
   const local = s.local === true;
   return {
     task: s.task,
@@ -38,7 +38,7 @@ export function chunkContext(s: RunSettings, slots: RunState, runId: number): Ch
     host: s.host === true,
     timed: s.timeout !== undefined,
     runId,
-    out: local && s.source instanceof SharedNumberSource ? sharedOutput(s.source.total) : undefined,
+    out: local && (selfScheduled || s.source instanceof SharedNumberSource) ? sharedOutput(s.source.total!) : undefined,
   };
 }
 

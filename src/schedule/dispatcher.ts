@@ -95,8 +95,8 @@ export class Run {
     this.#failures = new FailureHandling(settings.retry, settings.breaker);
     this.#local = settings.local === true;
     this.#startup = new StartupGuard(settings.threads, this.#local);
-    this.#chunk = chunkContext(settings, this.#slots, this.#id);
     this.#claims = ClaimBoard.open(settings);
+    this.#chunk = chunkContext(settings, this.#slots, this.#id, this.#claims !== null);
     this.done = new Promise<RunSummary>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -236,7 +236,10 @@ export class Run {
   #send(work: Work & { claims?: boolean }, probe: boolean): void {
     const slot = this.#slots.take();
     const { message, transfer } = chunkMessage(work, slot, this.#chunk);
-    if (work.claims) message.claims = this.#claims!.message();
+    if (work.claims) {
+      message.claims = this.#claims!.message();
+      message.items = this.#claims!.whole;
+    }
     const flight: InFlight = { ...work, slot, sentAt: performance.now() };
     if (probe) this.#failures.probeSent(flight);
     this.#inFlight.add(flight);

@@ -5,7 +5,8 @@
 import { InvalidInputError } from '../errors.ts';
 import { formatValue } from '../task.ts';
 import type { ItemArray } from '../transport/protocol.ts';
-import { sharedSnapshot } from '../transport/shared-input.ts';
+import type { PackedRecords } from '../transport/records.ts';
+import { sharedRecords, sharedSnapshot } from '../transport/shared-input.ts';
 
 /** Items of a batch: an array, or a typed array (a view over shared memory for numeric input). */
 export type ItemList = unknown[] | ItemArray;
@@ -77,15 +78,23 @@ export function toSource(items: unknown, options: { shareNumbers?: boolean } = {
   );
 }
 
-/** Input of known length: batches are consecutive ranges; subclasses only say how a range becomes items. */
+/**
+ * Input of known length: batches are consecutive ranges; subclasses only say how a range becomes items. The input
+ * may be handed over to self-scheduling (workers claim its ranges themselves, see schedule/claims.ts): `take` is then
+ * not called any more, and the input is done once every range is claimed.
+ */
 abstract class RangeSource implements Source {
   readonly total: number;
   taken = 0;
+  #claims: { readonly exhausted: boolean } | undefined;
   constructor(total: number) {
     this.total = total;
   }
   get done(): boolean {
-    return this.taken >= this.total;
+    return this.#claims ? this.#claims.exhausted : this.taken >= this.total;
+  }
+  selfScheduled(claims: { readonly exhausted: boolean }): void {
+    this.#claims = claims;
   }
   take(n: number): Batch {
     const start = this.taken;
@@ -99,11 +108,25 @@ abstract class RangeSource implements Source {
 }
 
 /** An array (a copy per batch) or an unshared typed array (read item by item into an array). */
-class ArraySource extends RangeSource {
+export class ArraySource extends RangeSource {
   readonly #items: ArrayLike<unknown>;
   constructor(items: ArrayLike<unknown>) {
     super(items.length);
     this.#items = items;
+  }
+  /** A snapshot of the input in shared memory when it is an array of records of one shape (see shared-input.ts). */
+  sharedRecords(): PackedRecords | null {
+    if (!Array.isArray(this.#items)) return null;
+    try {
+      return sharedRecords(this.#items);
+    } catch {
+      // A getter that throws, say: ordinary chunks carry such items as they always did.
+      return null;
+    }
+  }
+  /** Items `start..end` (a copy). */
+  range(start: number, end: number): ItemList {
+    return this.slice(start, end);
   }
   protected slice(start: number, end: number): ItemList {
     const src = this.#items;
@@ -114,18 +137,9 @@ class ArraySource extends RangeSource {
 /** Numbers in shared memory: a batch is a view (no copy, no per-item work); `shared` is the whole input. */
 export class SharedNumberSource extends RangeSource {
   readonly shared: ItemArray;
-  /** Workers claim the ranges themselves (schedule/claims.ts): the input is done once every range is claimed. */
-  #claims: { readonly exhausted: boolean } | undefined;
   constructor(shared: ItemArray) {
     super(shared.length);
     this.shared = shared;
-  }
-  override get done(): boolean {
-    return this.#claims ? this.#claims.exhausted : super.done;
-  }
-  /** Hand the input over to self-scheduling: `take` is not called any more. */
-  selfScheduled(claims: { readonly exhausted: boolean }): void {
-    this.#claims = claims;
   }
   protected slice(start: number, end: number): ItemList {
     return this.shared.subarray(start, end);

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { BatchtoolsError, ErrorCodes } from '../errors.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { packValues, type Payload } from '../transport/pack.ts';
-import { isPackedRecords, recordReader } from '../transport/records.ts';
+import { isPackedRecords, recordReader, type RecordReader } from '../transport/records.ts';
 import {
   runStateViews,
   slotItemAt,
@@ -42,6 +42,8 @@ interface RunLocal {
   signal: AbortSignal;
   /** Fire the signal (the run's abort flag is set). */
   abort(): void;
+  /** The reader of the run's shared records (self-scheduled chunks of one run carry the same columns). */
+  shared?: RecordReader;
 }
 let current: RunLocal | undefined;
 
@@ -94,7 +96,8 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkR
   const cold = !warm;
   warm = true;
   const { task, start, items, slot } = message;
-  const records = isPackedRecords(items) ? recordReader(items) : null;
+  // The records of a self-scheduled chunk are the whole input in shared memory: its text is decoded once per run.
+  const records = isPackedRecords(items) ? (message.claims ? (run.shared ??= recordReader(items)) : recordReader(items)) : null;
   const list = records === null ? (items as ArrayLike<unknown>) : null;
   const n = records === null ? list!.length : records.length;
   const { ints: control, startedAt } = run.views;
@@ -140,8 +143,10 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkR
   let loop: ItemLoop | null;
   let claimed: Claimed | undefined;
   if (message.claims) {
-    const shared = items as ItemArray;
-    claimed = await runClaims({ ...message, claims: message.claims }, control, itemAt, (from, to) => loopOver(from, to, shared.subarray(from, to), null), run.abort);
+    const shared = records === null ? (items as ItemArray) : null;
+    const rangeLoop = (from: number, to: number): ItemLoop =>
+      shared !== null ? loopOver(from, to, shared.subarray(from, to), null) : loopOver(from, to, null, (k) => records!.at(from + k));
+    claimed = await runClaims({ ...message, claims: message.claims }, control, itemAt, rangeLoop, run.abort);
     loop = claimed.held;
   } else {
     loop = loopOver(start, start + n, list, records === null ? null : records.at);

@@ -1,0 +1,111 @@
+/**
+ * Self-scheduled runs over arrays of records of one shape: the records are packed once into shared memory at the
+ * call (a snapshot) and the workers claim ranges of them, as for numbers (schedule/claims.ts). Every item still
+ * ends as exactly one outcome, in input order, with a failure, a crash, a result that is not a number, an abort and
+ * object results inside claimed ranges; records that do not fit one shape go in ordinary chunks. Deterministic:
+ * Atomics gates, no sleeps.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, defineTask, ErrorCodes, type RunTrace } from '../src/index.ts';
+import { MIN_SHARED_RECORDS } from '../src/transport/shared-input.ts';
+
+const fixture = new URL('./fixtures/claims-task.mjs', import.meta.url);
+// A type alias (not an interface), so a record is also a Record<string, unknown>.
+type Rec = { x: number; tag: string; shape: boolean };
+const gated = defineTask<Rec, number | string | { x2: number; tag: string }>(fixture, 'gatedRecord');
+const install = defineTask<{ g: SharedArrayBuffer }, number>(fixture, 'install');
+
+const rt = createRuntime({ threads: 2, maxHeapMb: 128 });
+let gate: Int32Array;
+beforeAll(async () => {
+  const g = new SharedArrayBuffer(12);
+  gate = new Int32Array(g);
+  await rt.map([{ g }, { g }], install, { chunkSize: 1 });
+});
+afterAll(() => rt.close());
+
+const recs = (n: number, special: Record<number, number> = {}, shape = false): Rec[] =>
+  Array.from({ length: n }, (_, i) => ({ x: special[i] ?? i, tag: `t${i}`, shape }));
+
+/** Whether the run went through the claims: the policy then decided nothing (numbers and records alike). */
+function selfScheduled(trace: RunTrace | undefined): boolean {
+  return trace !== undefined && trace.decisions.length === 0;
+}
+
+describe('self-scheduled record runs', () => {
+  it('numeric results of records come back in order through the claims', async () => {
+    let trace: RunTrace | undefined;
+    const input = recs(5000);
+    expect(await rt.map(input, gated, { onTrace: (t) => (trace = t) })).toEqual(input.map((r) => 2 * r.x));
+    expect(selfScheduled(trace)).toBe(true);
+    expect(trace!.chunks.reduce((s, c) => s + c.items, 0)).toBe(5000);
+  });
+
+  it('object results: each range comes back in its reply, every item once, in order', async () => {
+    let trace: RunTrace | undefined;
+    const input = recs(3000, {}, true);
+    const out = await rt.map(input, gated, { onTrace: (t) => (trace = t) });
+    expect(out).toEqual(input.map((r) => ({ x2: 2 * r.x, tag: `${r.tag}!` })));
+    expect(selfScheduled(trace)).toBe(true);
+  });
+
+  it('a snapshot: records changed after the call do not change the results', async () => {
+    const input = recs(4000);
+    const run = rt.map(input, gated);
+    for (const r of input) r.x = -3; // would throw in the task
+    input.length = 10;
+    const out = await run;
+    expect(out).toEqual(Array.from({ length: 4000 }, (_, i) => 2 * i));
+  });
+
+  it('a throw, a crash and a string result inside claimed ranges each end as one outcome, in order, at its index', async () => {
+    const n = 6000;
+    const input = recs(n, { 1111: -3, 2500: -2, 4444: -4 });
+    const out = await rt.mapSettled(input, gated);
+    expect(out).toHaveLength(n);
+    for (let i = 0; i < n; i++) {
+      const o = out[i]!;
+      if (i === 2500) expect(o.status === 'rejected' && o.reason.code).toBe(ErrorCodes.WORKER_CRASHED);
+      else if (i === 1111) {
+        expect(o.status === 'rejected' && o.reason.message).toContain('item at 1111 throws');
+        expect(o.status === 'rejected' && o.reason.index).toBe(1111);
+      } else expect(o).toEqual({ status: 'fulfilled', value: i === 4444 ? 'text' : 2 * i });
+    }
+  });
+
+  it('an abort while a worker blocks inside a claimed range rejects the run; the runtime goes on', async () => {
+    Atomics.store(gate, 0, 0);
+    Atomics.store(gate, 1, 0);
+    const controller = new AbortController();
+    const run = rt.map(recs(4000, { 1500: -1 }), gated, { signal: controller.signal });
+    const started = Atomics.waitAsync(gate, 0, 0);
+    if (started.async) await started.value;
+    controller.abort(new Error('stop now'));
+    await expect(run).rejects.toThrow('stop now');
+    expect(await rt.map(recs(100), gated)).toEqual(recs(100).map((r) => 2 * r.x));
+  });
+
+  it('text beyond Latin-1 (lone surrogates included) arrives exactly', async () => {
+    const tags = ['plain', 'é ü', '日本語', '\u{1F600}', '\ud800', 'x\udfffy'];
+    const input = Array.from({ length: 600 }, (_, i) => ({ x: i, tag: tags[i % tags.length]!, shape: true }));
+    const out = await rt.map(input, gated);
+    expect(out).toEqual(input.map((r) => ({ x2: 2 * r.x, tag: `${r.tag}!` })));
+  });
+
+  it('records that do not fit one shape, or too few of them, go in ordinary chunks with the same results', async () => {
+    const cases: Array<Array<Record<string, unknown>>> = [
+      // A field of mixed kinds (a number among strings).
+      recs(2000).map((r, i) => (i === 1200 ? { ...r, tag: 7 } : r)),
+      // Another key order in the middle.
+      recs(2000).map((r, i) => (i === 900 ? { tag: r.tag, x: r.x, shape: r.shape } : r)),
+      // Fewer records than a board is worth.
+      recs(MIN_SHARED_RECORDS - 1),
+    ];
+    for (const input of cases) {
+      let trace: RunTrace | undefined;
+      const out = await rt.map(input as unknown as Rec[], gated, { onTrace: (t) => (trace = t) });
+      expect(out).toEqual(input.map((r) => 2 * (r['x'] as number)));
+      expect(selfScheduled(trace)).toBe(false);
+    }
+  });
+});
