@@ -14,7 +14,7 @@ import { BatchtoolsError, ErrorCodes, InvalidOptionError } from '../errors.ts';
 import type { ChunkRunner, EngineRun, OpenedRunner, RunEngine } from '../schedule/chunk-runner.ts';
 import type { ChunkPolicy } from '../schedule/policy.ts';
 import type { TaskSpec } from '../task.ts';
-import { unpackValues } from '../transport/pack.ts';
+import { unpackValues, type Payload } from '../transport/pack.ts';
 import { runStateViews, STATE_LOADED, type ChunkMessage, type ChunkReply } from '../transport/protocol.ts';
 import { checkServer, clusterKeys, openRedis, PREFIX, type ClusterKeys, type RedisTarget } from './connection.ts';
 import { encodeItems, decodeReply, type ChunkJobData, type ChunkJobReply, type TaskIdentity } from './protocol.ts';
@@ -182,7 +182,7 @@ class ClusterRun implements ChunkRunner {
     const list =
       message.items instanceof Float64Array ? message.items
       : ArrayBuffer.isView(message.items) ? Array.from(message.items as ArrayLike<unknown>)
-      : unpackValues(message.items);
+      : unpackValues(message.items as Payload); // shared records go only to local workers
     const items = encodeItems(list);
     this.#engine.noteBytes(this.#run.task, list.length, items.length);
     const shared = await this.#start();

@@ -1,8 +1,9 @@
 /**
  * Self-scheduling for input in shared memory, numbers or records of one shape (the dispatcher's side of
- * src/transport/claims.ts): instead
- * of the dispatcher cutting chunks and sending one message per chunk, it plans the ranges once, sends each worker
- * one self-scheduled chunk, and the workers claim ranges from the board themselves. The main thread is then off
+ * src/transport/claims.ts): instead of the dispatcher cutting chunks and sending one message per chunk, it plans
+ * the ranges once, sends each worker one self-scheduled chunk, and the workers claim ranges from the board
+ * themselves. Numbers are in shared memory before the run starts; records are written there range by range
+ * (record-writing.ts), the first ones before the first chunk goes out and the rest while the workers run. The main thread is then off
  * the critical path: it hears from a worker when the worker ran out of ranges, when its time budget passed, or
  * when a range did not finish cleanly (a failure, a result that is not a number, a yield to a hungry worker), and
  * delivers the finished ranges from the shared output in one step.
@@ -13,10 +14,24 @@
  * thread before the next range: no deadline, no retries, no breaker, no graceful stop, no host object, no consumer
  * backpressure and no fixed chunk size.
  */
-import { claimBoardBytes, claimedBy, claimsLeft, claimViews, DELIVERED, doneBy, owner, rangeStart, setOwner, setRangeStart, type ClaimViews } from '../transport/claims.ts';
+import {
+  claimBoardBytes,
+  claimedBy,
+  claimsLeft,
+  claimViews,
+  DELIVERED,
+  doneBy,
+  owner,
+  publish,
+  rangeStart,
+  setOwner,
+  setRangeStart,
+  type ClaimViews,
+} from '../transport/claims.ts';
 import type { ChunkMessage, ItemArray } from '../transport/protocol.ts';
-import type { PackedRecords } from '../transport/records.ts';
+import type { SharedRecords } from '../transport/shared-records.ts';
 import { deliverReply } from './chunk-io.ts';
+import { RecordWriting } from './record-writing.ts';
 import type { RunSettings, RunSink } from './run-types.ts';
 import { ArraySource, SharedNumberSource, type Batch, type ItemList } from './source.ts';
 
@@ -24,12 +39,14 @@ import { ArraySource, SharedNumberSource, type Batch, type ItemList } from './so
 const BUDGET_MS = 100;
 /** A range holds at most 1 / (CAP_SHARE · threads) of the input, so no single range holds a large share of it. */
 const CAP_SHARE = 8;
+/** Items of the first range of records (the sizes double from there; see cutRanges). */
+const RAMP_FROM = 1024;
 
 /** What the ranges are cut from: the whole input as the workers get it, and a range of it as a batch. */
 interface ClaimInput {
   readonly length: number;
   /** Shared numbers (a typed array over a SharedArrayBuffer), or records as columns in shared memory. */
-  readonly whole: ItemArray | PackedRecords;
+  readonly whole: ItemArray | SharedRecords;
   /** Items `start..end`, for a range that goes on as an ordinary chunk. */
   range(start: number, end: number): ItemList;
 }
@@ -41,48 +58,60 @@ export class ClaimBoard {
   readonly #views: ClaimViews;
   readonly #buffer: SharedArrayBuffer;
   readonly #input: ClaimInput;
+  /** The records still being written into shared memory, if any. */
+  #writing: RecordWriting | null = null;
   /** Self-scheduled chunks in flight. */
   inFlight = 0;
 
   /**
-   * The board for a run, or null when the run is not one to self-schedule (see the module comment). Records are
-   * packed into shared memory here, at the call: a snapshot, as numbers are.
+   * The board for a run, or null when the run is not one to self-schedule (see the module comment). Numbers are
+   * in shared memory already (a snapshot taken at the call); of records, the array is copied at the call and the
+   * records are written into shared memory from it. Ranges of records that turn out not to fit the shape go to
+   * `takeBack` as ordinary work.
    */
-  static open(s: RunSettings): ClaimBoard | null {
+  static open(s: RunSettings, takeBack: (batches: Batch[]) => void): ClaimBoard | null {
     const { source } = s;
     const retries = s.retry?.retries ?? 0;
     if (!s.local || !s.selfSchedule || source.taken > 0) return null;
     if (!(source instanceof SharedNumberSource) && !(source instanceof ArraySource)) return null;
     if (s.timeout !== undefined || retries > 0 || s.breaker !== undefined || s.stopSignal !== undefined || s.host || s.sink.ready) return null;
-    let input: ClaimInput;
+    let board: ClaimBoard;
     if (source instanceof SharedNumberSource) {
       const shared = source.shared;
-      input = { length: shared.length, whole: shared, range: (start, end) => shared.subarray(start, end) };
+      board = new ClaimBoard({ length: shared.length, whole: shared, range: (start, end) => shared.subarray(start, end) }, s.threads);
+      publish(board.#views, board.#views.ranges);
     } else {
-      const records = source.sharedRecords();
-      if (records === null) return null;
-      input = { length: records.length, whole: records, range: (start, end) => source.range(start, end) };
+      const array = source.array();
+      if (array === null) return null;
+      const values = array.slice();
+      const starts = cutRanges(values.length, s.threads, RAMP_FROM);
+      const writing = RecordWriting.start(values, starts, takeBack);
+      if (writing === null) return null;
+      const range = (start: number, end: number): ItemList => values.slice(start, end);
+      board = new ClaimBoard({ length: values.length, whole: writing.records, range }, s.threads, starts);
+      board.#writing = writing;
+      writing.attach(board.#views);
     }
-    const board = new ClaimBoard(input, s.threads);
     source.selfScheduled(board);
     return board;
   }
 
-  private constructor(input: ClaimInput, threads: number) {
+  private constructor(input: ClaimInput, threads: number, starts = cutRanges(input.length, threads)) {
     this.#input = input;
-    const n = input.length;
-    const starts = [0];
-    const cap = Math.max(1, Math.ceil(n / (CAP_SHARE * threads)));
-    for (let at = 0; at < n; starts.push(at)) at += Math.max(1, Math.min(cap, Math.ceil((n - at) / (2 * threads))));
     const ranges = starts.length - 1;
     this.#buffer = new SharedArrayBuffer(claimBoardBytes(ranges));
     this.#views = claimViews(this.#buffer, ranges);
     for (let r = 0; r < starts.length; r++) setRangeStart(this.#views, r, starts[r]!);
   }
 
-  /** Every range was claimed. */
+  /** Every range was claimed (or, of records that stopped fitting, every range written). */
   get exhausted(): boolean {
-    return !claimsLeft(this.#views);
+    return !claimsLeft(this.#views, this.#writing?.usable ?? this.#views.ranges);
+  }
+
+  /** Stop writing records (the run ended). */
+  stop(): void {
+    this.#writing?.stop();
   }
 
   /** What a self-scheduled chunk message carries. */
@@ -96,7 +125,7 @@ export class ClaimBoard {
   }
 
   /** The whole input, which every self-scheduled chunk carries (shared memory: nothing is copied). */
-  get whole(): ItemArray | PackedRecords {
+  get whole(): ItemArray | SharedRecords {
     return this.#input.whole;
   }
 
@@ -128,4 +157,21 @@ export class ClaimBoard {
     const finished = succeeded > 0 ? { start: first, items: new Array<unknown>(succeeded) } : null;
     return { succeeded, finished, held };
   }
+}
+
+/**
+ * Input indices where the ranges start, and n: guided sizes (the remaining items ÷ (2 · threads), capped), down to
+ * one. With `ramp`, the first range holds that many items and each next one twice the one before until the guided
+ * size is reached: records are written into shared memory range by range, and a small first range lets the workers
+ * start after a fraction of a millisecond of writing instead of after a sixteenth of the input.
+ */
+function cutRanges(n: number, threads: number, ramp = Infinity): number[] {
+  const starts = [0];
+  const cap = Math.max(1, Math.ceil(n / (CAP_SHARE * threads)));
+  let ramped = ramp;
+  for (let at = 0; at < n; starts.push(at)) {
+    at += Math.max(1, Math.min(ramped, cap, Math.ceil((n - at) / (2 * threads))));
+    ramped *= 2;
+  }
+  return starts;
 }

@@ -95,7 +95,11 @@ export class Run {
     this.#failures = new FailureHandling(settings.retry, settings.breaker);
     this.#local = settings.local === true;
     this.#startup = new StartupGuard(settings.threads, this.#local);
-    this.#claims = ClaimBoard.open(settings);
+    // Ranges of records that turned out not to fit go on as ordinary chunks.
+    this.#claims = ClaimBoard.open(settings, (batches) => {
+      for (const batch of batches) if (batch.items.length > 0) this.#again.push({ batch, attempts: 1, isolating: false });
+      this.#pump();
+    });
     this.#chunk = chunkContext(settings, this.#slots, this.#id, this.#claims !== null);
     this.done = new Promise<RunSummary>((resolve, reject) => {
       this.#resolve = resolve;
@@ -432,6 +436,7 @@ export class Run {
     this.#s.stopSignal?.removeEventListener('abort', this.#onStopAsked);
     this.#timers.clear();
     this.#stopper.unwatch();
+    this.#claims?.stop();
   }
 
   #elapsed(): number {

@@ -5,8 +5,7 @@
 import { InvalidInputError } from '../errors.ts';
 import { formatValue } from '../task.ts';
 import type { ItemArray } from '../transport/protocol.ts';
-import type { PackedRecords } from '../transport/records.ts';
-import { sharedRecords, sharedSnapshot } from '../transport/shared-input.ts';
+import { sharedSnapshot } from '../transport/shared-input.ts';
 
 /** Items of a batch: an array, or a typed array (a view over shared memory for numeric input). */
 export type ItemList = unknown[] | ItemArray;
@@ -114,15 +113,9 @@ export class ArraySource extends RangeSource {
     super(items.length);
     this.#items = items;
   }
-  /** A snapshot of the input in shared memory when it is an array of records of one shape (see shared-input.ts). */
-  sharedRecords(): PackedRecords | null {
-    if (!Array.isArray(this.#items)) return null;
-    try {
-      return sharedRecords(this.#items);
-    } catch {
-      // A getter that throws, say: ordinary chunks carry such items as they always did.
-      return null;
-    }
+  /** The input when it is an array (it may hold records to share, see schedule/claims.ts), else null. */
+  array(): readonly unknown[] | null {
+    return Array.isArray(this.#items) ? this.#items : null;
   }
   /** Items `start..end` (a copy). */
   range(start: number, end: number): ItemList {

@@ -5,6 +5,7 @@
 import type { TaskSpec } from '../task.ts';
 import type { ErrorEnvelope } from './envelope.ts';
 import type { Payload } from './pack.ts';
+import type { SharedRecords } from './shared-records.ts';
 
 /** Typed arrays that can carry items (a view over a SharedArrayBuffer crosses threads without a copy). */
 export type ItemArray =
@@ -20,7 +21,7 @@ export interface ChunkMessage {
    * The items: as they are; a Float64Array when every item is a number (moved, not cloned); records of one shape
    * as columns (see records.ts); or a view over the run's shared input (a typed array over a SharedArrayBuffer).
    */
-  items: Payload | ItemArray;
+  items: Payload | ItemArray | SharedRecords;
   /**
    * The run's shared numeric output, indexed by input index: a worker whose results are all numbers writes them
    * there instead of sending them back (the reply then has `values: null`).
@@ -29,7 +30,7 @@ export interface ChunkMessage {
   /** The worker may stop early, at an item boundary, when another worker is hungry (work stealing). */
   yieldable?: boolean | undefined;
   /**
-   * A self-scheduled chunk (see claims.ts): `items` is the whole shared input (`start` 0) and the worker claims
+   * A self-scheduled chunk (see claims.ts): `items` is the whole shared input, numbers or records (`start` 0), and the worker claims
    * ranges of it from the board itself, one after the other, until none is left or `budgetMs` has passed.
    */
   claims?: { board: SharedArrayBuffer; ranges: number; budgetMs: number } | undefined;

@@ -8,7 +8,10 @@
  * and a key that an object literal cannot hold as an own property ('__proto__') never gets here.
  */
 
-import type { TextSink } from './text-sink.ts';
+/** Where an encoder writes the text of one string column (text-sink.ts, or a region of shared memory). */
+export interface TextOut {
+  put(piece: string): void;
+}
 
 /** How a column travels: a typed array (numbers, booleans), units of text with offsets (strings), or cloned. */
 export type ColumnKind = 'number' | 'boolean' | 'string' | 'any';
@@ -19,26 +22,34 @@ export const MISFIT = -2;
 
 /**
  * Fills the columns from `values[from..to)`: `cols[c]` is a Float64Array (numbers), a Uint8Array (booleans, 0 or
- * 1), the Uint32Array of end offsets (strings; `cols[c][0]` stays 0) or an array (cloned values, appended). The
+ * 1), the Uint32Array of end offsets (strings; `cols[c][0]` is where the text starts, 0 for a chunk of its own,
+ * and stays as it is) or an array (cloned values, appended). The
  * text of string column c, every value joined, goes to the sink `texts[c]` in pieces of about TEXT_PIECE units
  * (one joined string would be a large object: fresh pages for every chunk, and a long life in GC terms). Returns FITTED, MISFIT, or the
  * index of the first column found holding a value of another kind (the caller demotes it to 'any' and encodes
  * again).
  */
-export type Encoder = (values: ArrayLike<unknown>, from: number, to: number, cols: unknown[], texts: TextSink[]) => number;
+export type Encoder = (values: ArrayLike<unknown>, from: number, to: number, cols: unknown[], texts: TextOut[]) => number;
 
 /** Units of text per piece (well below V8's large-object size, in one or two bytes per unit). */
 export const TEXT_PIECE = 16384;
 
-/** Builds record `k` from columns (`cols` as the encoder filled them, `texts[c]` the text of string column c). */
+/**
+ * Builds record `k` from columns (`cols` as the encoder filled them, `texts[c]` the text of string column c, which
+ * starts at offset `cols[c][0]`).
+ */
 export type ReaderMaker = (cols: readonly unknown[], texts: readonly string[]) => (k: number) => Record<string, unknown>;
 
 /** Units of text one string column of one chunk may hold (V8 strings end near 2^29); more makes it 'any'. */
 export const MAX_TEXT_UNITS = 1 << 27;
 
+/** Adds to `units[c]` the length of every string in string column c of `values[from..to)` (other values count 0). */
+export type TextCounter = (values: ArrayLike<unknown>, from: number, to: number, units: number[]) => void;
+
 interface Compiled {
   encoder?: Encoder;
   reader?: ReaderMaker;
+  counter?: TextCounter;
 }
 
 /** Shapes seen lately (both threads see few; compiling per chunk would defeat the JIT). Oldest dropped first. */
@@ -78,7 +89,7 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
         body.push(read, `if (typeof v${c} !== 'boolean') return ${c};`, `c${c}[i] = v${c} ? 1 : 0;`);
         break;
       case 'string':
-        head.push(`let s${c} = '';`, `let p${c} = 0;`);
+        head.push(`let s${c} = '';`, `let p${c} = c${c}[0];`);
         body.push(
           read,
           `if (typeof v${c} !== 'string') return ${c};`,
@@ -118,6 +129,33 @@ return function encode(values, from, to, cols, texts) {
   return e.encoder;
 }
 
+/** The text counter of one shape (a first pass that sizes shared text columns; see shared-records.ts). */
+export function textCounterFor(keys: readonly string[], kinds: readonly ColumnKind[]): TextCounter {
+  const e = entry(keys, kinds);
+  if (e.counter) return e.counter;
+  const head: string[] = [];
+  const body: string[] = [];
+  const tail: string[] = [];
+  for (let c = 0; c < keys.length; c++) {
+    if (kinds[c] !== 'string') continue;
+    head.push(`let u${c} = 0;`);
+    body.push(`const v${c} = r === null || typeof r !== 'object' ? undefined : r[${lit(keys[c]!)}];`, `if (typeof v${c} === 'string') u${c} += v${c}.length;`);
+    tail.push(`units[${c}] += u${c};`);
+  }
+  const source = `'use strict';
+return function count(values, from, to, units) {
+  ${head.join('\n  ')}
+  for (let i = from; i < to; i++) {
+    const r = values[i];
+    ${body.join('\n    ')}
+  }
+  ${tail.join('\n  ')}
+};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- keys are quoted with JSON.stringify; no code from data
+  e.counter = new Function(source)() as TextCounter;
+  return e.counter;
+}
+
 /** The reader maker of one shape. */
 export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[]): ReaderMaker {
   const e = entry(keys, kinds);
@@ -132,8 +170,8 @@ export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[])
         value = `c${c}[k] === 1`;
         break;
       case 'string':
-        head.push(`const t${c} = texts[${c}];`);
-        value = `t${c}.slice(c${c}[k], c${c}[k + 1])`;
+        head.push(`const t${c} = texts[${c}];`, `const o${c} = c${c}[0];`);
+        value = `t${c}.slice(c${c}[k] - o${c}, c${c}[k + 1] - o${c})`;
         break;
       default:
         value = `c${c}[k]`;

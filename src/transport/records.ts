@@ -36,7 +36,7 @@ export const MIN_PACKED_RECORDS = 8;
 const OBJECT_PROTO = Object.prototype;
 
 /** The own enumerable keys of `value` when it is a plain object, else null. */
-function plainKeys(value: unknown): string[] | null {
+export function plainKeys(value: unknown): string[] | null {
   if (typeof value !== 'object' || value === null) return null;
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== OBJECT_PROTO && proto !== null) return null;
@@ -47,39 +47,23 @@ function plainKeys(value: unknown): string[] | null {
 }
 
 /** Kind of a value for column purposes. */
-function kindOf(v: unknown): ColumnKind {
+export function kindOf(v: unknown): ColumnKind {
   const t = typeof v;
   return t === 'number' || t === 'boolean' || t === 'string' ? t : 'any';
 }
 
-/** Memory of `bytes` bytes: shared (every thread sees it, nothing to move) or the thread's own (to be moved). */
-const memory = (bytes: number, shared: boolean): ArrayBuffer | SharedArrayBuffer =>
-  shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-
 /** Fresh column buffers for `n` records of these kinds (string columns: their offsets). */
-function columnBuffers(kinds: readonly ColumnKind[], n: number, shared: boolean): unknown[] {
+function columnBuffers(kinds: readonly ColumnKind[], n: number): unknown[] {
   return kinds.map((kind) =>
-    kind === 'number'
-      ? new Float64Array(memory(8 * n, shared))
-      : kind === 'boolean'
-        ? new Uint8Array(memory(n, shared))
-        : kind === 'string'
-          ? new Uint32Array(memory(4 * (n + 1), shared))
-          : [],
+    kind === 'number' ? new Float64Array(n) : kind === 'boolean' ? new Uint8Array(n) : kind === 'string' ? new Uint32Array(n + 1) : [],
   );
 }
 
 /**
  * Pack `values[from..to)` as columns, or null when they are not records of one shape (or too few). Returns the
- * packed form and the buffers to move with it. With `shared`, every buffer is a SharedArrayBuffer (nothing to move:
- * the same columns can go to every worker).
+ * packed form and the buffers to move with it.
  */
-export function packRecords(
-  values: ArrayLike<unknown>,
-  from = 0,
-  to = values.length,
-  shared = false,
-): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
+export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.length): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
   const n = to - from;
   if (n < MIN_PACKED_RECORDS) return null;
   const keys = plainKeys(values[from]);
@@ -90,17 +74,15 @@ export function packRecords(
   // per column).
   for (;;) {
     if (kinds.every((k) => k === 'any')) return null;
-    const cols = columnBuffers(kinds, n, shared);
-    const texts = kinds.map((kind, c) =>
-      kind === 'string' ? new TextSink(c, shared ? textUnits(values, from, to, keys[c]!) : undefined) : null,
-    ) as TextSink[];
+    const cols = columnBuffers(kinds, n);
+    const texts = kinds.map((kind, c) => (kind === 'string' ? new TextSink(c) : null)) as TextSink[];
     const answer = encoderFor(keys, kinds)(values, from, to, cols, texts);
     if (answer === MISFIT) return null;
     if (answer !== FITTED) {
       kinds[answer] = 'any';
       continue;
     }
-    return finish(keys, kinds, cols, texts, values, from, to, shared);
+    return finish(keys, kinds, cols, texts, values, from, to);
   }
 }
 
@@ -113,7 +95,6 @@ function finish(
   values: ArrayLike<unknown>,
   from: number,
   to: number,
-  shared: boolean,
 ): { packed: PackedRecords; transfer: ArrayBuffer[] } {
   const columns: Column[] = [];
   const transfer: ArrayBuffer[] = [];
@@ -129,26 +110,16 @@ function finish(
         continue;
       }
       columns.push({ type: 'string', data, offsets });
-      if (!shared) transfer.push(data.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer);
+      transfer.push(data.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer);
     } else if (kind === 'any') {
       columns.push({ type: 'any', data: cols[c] as unknown[] });
     } else {
       const data = cols[c] as Float64Array | Uint8Array;
       columns.push(kind === 'number' ? { type: 'number', data: data as Float64Array } : { type: 'boolean', data: data as Uint8Array });
-      if (!shared) transfer.push(data.buffer as ArrayBuffer);
+      transfer.push(data.buffer as ArrayBuffer);
     }
   }
   return { packed: { kind: 'records', length: to - from, keys, columns }, transfer };
-}
-
-/** Units of text in field `key` of `values[from..to)` (what is not a string counts 0: the encoder rejects it). */
-function textUnits(values: ArrayLike<unknown>, from: number, to: number, key: string): number {
-  let units = 0;
-  for (let i = from; i < to; i++) {
-    const v = (values[i] as Record<string, unknown>)[key];
-    if (typeof v === 'string') units += v.length;
-  }
-  return units;
 }
 
 function pluck(values: ArrayLike<unknown>, from: number, to: number, key: string): unknown[] {

@@ -3,12 +3,9 @@
  * into a SharedArrayBuffer when the map starts, and chunks travel as views over it (a view over shared memory
  * crosses threads without a copy). The copy is taken at call time even when the caller's array is already backed
  * by a SharedArrayBuffer: a caller that keeps writing to its array after the call cannot change the results.
- * Numeric results go the other way through a shared Float64Array indexed by input index. Arrays of records of one
- * shape are snapshotted the same way, as columns in shared memory (`sharedRecords`), for runs whose workers claim
- * ranges themselves.
+ * Numeric results go the other way through a shared Float64Array indexed by input index.
  */
 import type { ItemArray } from './protocol.ts';
-import { packRecords, type PackedRecords } from './records.ts';
 
 type ItemArrayConstructor = new (buffer: SharedArrayBuffer) => ItemArray;
 
@@ -61,20 +58,6 @@ export function sharedSnapshot(items: unknown): ItemArray | null {
     copy[i] = v;
   }
   return copy;
-}
-
-/** Fewer records than this are not worth a board of ranges: they go in ordinary chunks. */
-export const MIN_SHARED_RECORDS = 64;
-
-/**
- * A snapshot of an array of records of one shape in shared memory (see records.ts: every field a column of
- * numbers, booleans or text; `recordAt` rebuilds each record), or null when the items are not such records or a
- * field holds mixed kinds of values (that column could not be shared).
- */
-export function sharedRecords(items: readonly unknown[]): PackedRecords | null {
-  if (items.length < MIN_SHARED_RECORDS) return null;
-  const packed = packRecords(items, 0, items.length, true)?.packed;
-  return packed === undefined || packed.columns.some((c) => c.type === 'any') ? null : packed;
 }
 
 /** A shared output for `n` numeric results (NaN until written). */

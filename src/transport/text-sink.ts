@@ -5,15 +5,10 @@
  * per unit while every unit fits in a byte (latin1); the first piece with a wider unit widens what is written so
  * far to UTF-16, which keeps every unit exactly, lone surrogates included. `finish` copies the units into a buffer
  * of their own, to be moved to the other thread; the scratch stays for the next chunk.
- *
- * A sink for shared memory (a whole input packed at once) is told how many units will come and writes them
- * straight into a SharedArrayBuffer of that size, which `finish` hands over as it is: no scratch growing by doubling
- * to the size of the input, no copy. Large buffers count as external memory, and V8 answers a fast growth of it
- * with a full garbage collection: over a heap of a million records, ~170 ms per map.
  */
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
 
 /** Scratch memory that only grows (per column position: columns of one chunk fill theirs side by side). */
 const scratches: Buffer[] = [];
@@ -29,17 +24,13 @@ function scratchFor(column: number, bytes: number, keep: number): Buffer {
 
 export class TextSink {
   readonly #column: number;
-  /** Shared memory the units are written into, sized by the units announced (else null: the scratch). */
-  #shared: Buffer | null;
   #units = 0;
   #wide = false;
   /** A piece beyond Latin-1 on a big-endian machine: the column cannot travel as units. */
   failed = false;
 
-  /** With `sharedUnits`, the sink writes that many units (exactly) into shared memory. */
-  constructor(column: number, sharedUnits?: number) {
+  constructor(column: number) {
     this.#column = column;
-    this.#shared = sharedUnits === undefined ? null : Buffer.from(new SharedArrayBuffer(sharedUnits));
   }
 
   /** Append one piece of text. */
@@ -50,12 +41,7 @@ export class TextSink {
     if (this.failed) return;
     const width = this.#wide ? 2 : 1;
     const at = this.#units * width;
-    if (this.#shared !== null && at + piece.length * width > this.#shared.length) {
-      // More text than announced (a getter answering differently on a second read): the column cannot be shared.
-      this.failed = true;
-      return;
-    }
-    const scratch = this.#shared ?? scratchFor(this.#column, at + piece.length * width, at);
+    const scratch = scratchFor(this.#column, at + piece.length * width, at);
     scratch.write(piece, at, piece.length * width, this.#wide ? 'utf16le' : 'latin1');
     this.#units += piece.length;
   }
@@ -64,10 +50,6 @@ export class TextSink {
   finish(): Uint8Array | Uint16Array | null {
     if (this.failed) return null;
     const width = this.#wide ? 2 : 1;
-    if (this.#shared !== null) {
-      const units = this.#units;
-      return this.#wide ? new Uint16Array(this.#shared.buffer, 0, units) : new Uint8Array(this.#shared.buffer, 0, units);
-    }
     const bytes = Buffer.allocUnsafeSlow(this.#units * width);
     const scratch = scratches[this.#column];
     if (scratch !== undefined) scratch.copy(bytes, 0, 0, bytes.length);
@@ -80,12 +62,11 @@ export class TextSink {
       return;
     }
     const n = this.#units;
-    const narrow = this.#shared ?? scratchFor(this.#column, n, n);
-    const wide = this.#shared ? Buffer.from(new SharedArrayBuffer(2 * this.#shared.length)) : Buffer.allocUnsafeSlow(Math.max(2 * n, 1 << 16));
+    const narrow = scratchFor(this.#column, n, n);
+    const wide = Buffer.allocUnsafeSlow(Math.max(2 * n, 1 << 16));
     const units = new Uint16Array(wide.buffer, 0, n);
     for (let i = 0; i < n; i++) units[i] = narrow[i]!;
-    if (this.#shared) this.#shared = wide;
-    else scratches[this.#column] = wide;
+    scratches[this.#column] = wide;
     this.#wide = true;
   }
 }

@@ -5,7 +5,7 @@
  * and it returns at once with a range that did not finish cleanly (a failure, a result that is not a number, a
  * yield to a hungry worker): that range's outcome travels in the reply like any chunk's.
  */
-import { claimRange, claimViews, doneBy, rangeStart, setOwner } from '../transport/claims.ts';
+import { awaitReady, claimRange, claimViews, doneBy, rangeStart, setOwner } from '../transport/claims.ts';
 import { SLOT_NOT_STARTED, STATE_ABORTED, type ChunkMessage } from '../transport/protocol.ts';
 import { RAN_ALL, runItems, type ItemLoop } from './item-loop.ts';
 
@@ -19,19 +19,21 @@ export interface Claimed {
 }
 
 /**
- * Run ranges until none is left. `loopOver(start, end)` makes the item loop of input items `start..end`.
- * Between ranges the progress slot says no item is running, so a death there is charged to no item.
+ * Run ranges until none is left. `loopOver(r, start, end)` makes the item loop of range r, input items
+ * `start..end`. Between ranges, and while waiting for a range to be ready, the progress slot says no item is
+ * running, so a death there is charged to no item. A range that will never be ready is left to the dispatcher.
  */
 export async function runClaims(
   message: ChunkMessage & { claims: NonNullable<ChunkMessage['claims']> },
   control: Int32Array,
   itemAt: number,
-  loopOver: (start: number, end: number) => ItemLoop,
+  loopOver: (r: number, start: number, end: number) => ItemLoop,
   onAbort: () => void,
 ): Promise<Claimed> {
   const views = claimViews(message.claims.board, message.claims.ranges);
   const t0 = performance.now();
   let claimed = 0;
+  const aborted = (): boolean => Atomics.load(control, STATE_ABORTED) !== 0;
   for (;;) {
     if (Atomics.load(control, STATE_ABORTED) !== 0) {
       onAbort();
@@ -41,7 +43,9 @@ export async function runClaims(
     Atomics.store(control, itemAt, SLOT_NOT_STARTED);
     const r = claimRange(views, message.slot);
     if (r < 0) break;
-    const loop = loopOver(rangeStart(views, r), rangeStart(views, r + 1));
+    // Not ready, and never will be (the board closed; the dispatcher takes it and the rest), or the run was aborted.
+    if (!awaitReady(views, r, aborted)) continue;
+    const loop = loopOver(r, rangeStart(views, r), rangeStart(views, r + 1));
     await runItems(loop, onAbort);
     if (loop.end !== RAN_ALL || loop.errors.length > 0 || loop.values !== null) return { held: loop, range: r, claimed };
     claimed += loop.n;

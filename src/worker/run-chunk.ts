@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { BatchtoolsError, ErrorCodes } from '../errors.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { packValues, type Payload } from '../transport/pack.ts';
-import { isPackedRecords, recordReader, type RecordReader } from '../transport/records.ts';
+import { isPackedRecords, recordReader } from '../transport/records.ts';
+import { isSharedRecords, SharedRecordReader } from '../transport/shared-records.ts';
 import {
   runStateViews,
   slotItemAt,
@@ -43,7 +44,7 @@ interface RunLocal {
   /** Fire the signal (the run's abort flag is set). */
   abort(): void;
   /** The reader of the run's shared records (self-scheduled chunks of one run carry the same columns). */
-  shared?: RecordReader;
+  shared?: SharedRecordReader;
 }
 let current: RunLocal | undefined;
 
@@ -96,8 +97,7 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkR
   const cold = !warm;
   warm = true;
   const { task, start, items, slot } = message;
-  // The records of a self-scheduled chunk are the whole input in shared memory: its text is decoded once per run.
-  const records = isPackedRecords(items) ? (message.claims ? (run.shared ??= recordReader(items)) : recordReader(items)) : null;
+  const records = isPackedRecords(items) ? recordReader(items) : null;
   const list = records === null ? (items as ArrayLike<unknown>) : null;
   const n = records === null ? list!.length : records.length;
   const { ints: control, startedAt } = run.views;
@@ -143,9 +143,11 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkR
   let loop: ItemLoop | null;
   let claimed: Claimed | undefined;
   if (message.claims) {
-    const shared = records === null ? (items as ItemArray) : null;
-    const rangeLoop = (from: number, to: number): ItemLoop =>
-      shared !== null ? loopOver(from, to, shared.subarray(from, to), null) : loopOver(from, to, null, (k) => records!.at(from + k));
+    // The whole input in shared memory: numbers (a view per range) or records (read per range from the columns).
+    const sharedRecords = isSharedRecords(items) ? (run.shared ??= new SharedRecordReader(items)) : null;
+    const numbers = sharedRecords === null ? (items as ItemArray) : null;
+    const rangeLoop = (r: number, from: number, to: number): ItemLoop =>
+      numbers !== null ? loopOver(from, to, numbers.subarray(from, to), null) : loopOver(from, to, null, sharedRecords!.range(r, from, to));
     claimed = await runClaims({ ...message, claims: message.claims }, control, itemAt, rangeLoop, run.abort);
     loop = claimed.held;
   } else {
