@@ -41,12 +41,26 @@ describe('self-scheduled record runs', () => {
     expect(trace!.chunks.reduce((s, c) => s + c.items, 0)).toBe(5000);
   });
 
-  it('object results: each range comes back in its reply, every item once, in order', async () => {
+  it('object results: the ranges claimed come back in their replies, the rest goes in sized chunks; every item once, in order', async () => {
     let trace: RunTrace | undefined;
     const input = recs(3000, {}, true);
     const out = await rt.map(input, gated, { onTrace: (t) => (trace = t) });
     expect(out).toEqual(input.map((r) => ({ x2: 2 * r.x, tag: `${r.tag}!` })));
-    expect(selfScheduled(trace)).toBe(true);
+    // The first range back with objects ended the claims: the policy cut the rest.
+    expect(selfScheduled(trace)).toBe(false);
+    expect(trace!.decisions.length).toBeLessThan(trace!.chunks.length);
+    expect(trace!.chunks.reduce((s, c) => s + c.items, 0)).toBe(3000);
+  });
+
+  it('numbers: a few results that are not numbers leave the claims going; mostly such results end them', async () => {
+    const numbersTask = defineTask<number, number | string>(fixture, 'gated');
+    for (const [every, claimsGoOn] of [[997, true], [1, false]] as const) {
+      let trace: RunTrace | undefined;
+      const input = Array.from({ length: 20_000 }, (_, i) => (i % every === 0 ? -4 : i));
+      const out = await rt.map(input, numbersTask, { onTrace: (t) => (trace = t) });
+      expect(out).toEqual(input.map((x) => (x === -4 ? 'text' : 2 * x)));
+      expect(selfScheduled(trace)).toBe(claimsGoOn);
+    }
   });
 
   it('the array is copied at the call: records replaced or removed from it afterwards change nothing', async () => {

@@ -21,6 +21,7 @@ import {
   claimViews,
   DELIVERED,
   doneBy,
+  endClaims,
   owner,
   publish,
   rangeStart,
@@ -29,11 +30,13 @@ import {
   type ClaimViews,
 } from '../transport/claims.ts';
 import type { ChunkMessage, ItemArray } from '../transport/protocol.ts';
-import type { SharedRecords } from '../transport/shared-records.ts';
+import type { Payload } from '../transport/pack.ts';
+import { isPackedRecords, plainKeys } from '../transport/records.ts';
+import { MIN_SHARED_RECORDS, type SharedRecords } from '../transport/shared-records.ts';
 import { deliverReply } from './chunk-io.ts';
 import { RecordWriting } from './record-writing.ts';
 import type { RunSettings, RunSink } from './run-types.ts';
-import { ArraySource, SharedNumberSource, type Batch, type ItemList } from './source.ts';
+import { ArraySource, SharedNumberSource, type Batch, type ItemList, type RangeSource } from './source.ts';
 
 /** How long a self-scheduled chunk claims ranges before it reports back (the run's progress is heard that often). */
 const BUDGET_MS = 100;
@@ -58,6 +61,8 @@ export class ClaimBoard {
   readonly #views: ClaimViews;
   readonly #buffer: SharedArrayBuffer;
   readonly #input: ClaimInput;
+  /** The input, handed back to the dispatcher by `handOver`. */
+  #source: RangeSource | undefined;
   /** The records still being written into shared memory, if any. */
   #writing: RecordWriting | null = null;
   /** Self-scheduled chunks in flight. */
@@ -81,9 +86,10 @@ export class ClaimBoard {
       board = new ClaimBoard({ length: shared.length, whole: shared, range: (start, end) => shared.subarray(start, end) }, s.threads);
       publish(board.#views, board.#views.ranges);
     } else {
+      // Not worth a copy of the array unless it may hold records to share.
       const array = source.array();
-      if (array === null) return null;
-      const values = array.slice();
+      if (array === null || array.length < MIN_SHARED_RECORDS || plainKeys(array[0]) === null) return null;
+      const values = source.snapshot()!;
       const starts = cutRanges(values.length, s.threads, RAMP_FROM);
       const writing = RecordWriting.start(values, starts, takeBack);
       if (writing === null) return null;
@@ -93,6 +99,7 @@ export class ClaimBoard {
       writing.attach(board.#views);
     }
     source.selfScheduled(board);
+    board.#source = source;
     return board;
   }
 
@@ -112,6 +119,30 @@ export class ClaimBoard {
   /** Stop writing records (the run ended). */
   stop(): void {
     this.#writing?.stop();
+  }
+
+  /** Claims ended early (see `handOver`): the rest of the input goes in chunks the dispatcher cuts. */
+  handedOver = false;
+
+  /**
+   * A range came back with its results (not all were numbers). When most of them are not numbers, every range
+   * would come back the same way, one reply each: the claims end (see `handOver`).
+   */
+  resultsCameBack(values: Payload): void {
+    if (!this.handedOver && mostlyNotNumbers(values)) this.handOver();
+  }
+
+  /**
+   * End self-scheduling: no range not claimed yet will be claimed; ranges claimed keep going, and the input goes on
+   * from the first range not claimed, in ordinary chunks (the source takes batches again). Used when
+   * results come back that are not numbers: each range then costs a reply, and chunks sized by the policy cost
+   * fewer round trips than the guided ranges, which go down to one item.
+   */
+  handOver(): void {
+    this.handedOver = true;
+    const r = endClaims(this.#views);
+    this.#writing?.limit(r);
+    this.#source?.resumeFrom(rangeStart(this.#views, r));
   }
 
   /** What a self-scheduled chunk message carries. */
@@ -174,4 +205,13 @@ function cutRanges(n: number, threads: number, ramp = Infinity): number[] {
     ramped *= 2;
   }
   return starts;
+}
+
+/** More than half of the values are not numbers (records, or a plain array of mostly other things). */
+function mostlyNotNumbers(values: Payload): boolean {
+  if (isPackedRecords(values)) return true;
+  if (!Array.isArray(values)) return false;
+  let numbers = 0;
+  for (const v of values) if (typeof v === 'number') numbers++;
+  return numbers * 2 < values.length;
 }

@@ -177,7 +177,7 @@ export class Run {
           continue;
         }
         if (!this.#mayPull()) break;
-        if (this.#claims) {
+        if (this.#claims && !this.#claims.handedOver) {
           // One self-scheduled chunk per worker; each claims ranges until none is left.
           if (this.#claims.inFlight >= this.#s.threads) break;
           this.#claims.inFlight++;
@@ -338,8 +338,10 @@ export class Run {
    * (a failure, a result that is not a number, a yield, a death) is returned to go on as an ordinary chunk.
    */
   #settleClaims(landed: InFlight, reply: ChunkReply | undefined): InFlight | null {
-    const { succeeded, finished, held } = this.#claims!.settle(landed.slot, this.#chunk.out!, this.#s.sink);
+    const claims = this.#claims!;
+    const { succeeded, finished, held } = claims.settle(landed.slot, this.#chunk.out!, this.#s.sink);
     this.#done += succeeded;
+    if (held && reply?.values) claims.resultsCameBack(reply.values);
     if (held) return { ...landed, batch: held, claims: false };
     // Recorded as one chunk of all it ran (the policy learns the cost per item; the trace shows the work).
     if (reply && finished) {

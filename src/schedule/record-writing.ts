@@ -32,6 +32,8 @@ export class RecordWriting {
   #usable: number | null = null;
   #timer: NodeJS.Immediate | undefined;
   #stopped = false;
+  /** Ranges to write at most (fewer once claims ended early, see `limit`). */
+  #limit = Infinity;
 
   /**
    * Start writing `values` cut at `starts` (range r is `starts[r]..starts[r + 1]`), for `firstMs` before the
@@ -75,6 +77,11 @@ export class RecordWriting {
     this.#schedule();
   }
 
+  /** Write no range from `r` on (nobody will claim them). */
+  limit(r: number): void {
+    this.#limit = Math.min(this.#limit, r);
+  }
+
   /** The run ended: write no more. */
   stop(): void {
     this.#stopped = true;
@@ -83,7 +90,7 @@ export class RecordWriting {
   }
 
   #schedule(): void {
-    if (this.#stopped || this.#written >= this.#starts.length - 1) return;
+    if (this.#stopped || this.#written >= Math.min(this.#limit, this.#starts.length - 1)) return;
     this.#timer = setImmediate(() => {
       this.#timer = undefined;
       if (this.#stopped) return;
@@ -95,7 +102,7 @@ export class RecordWriting {
   /** Write ranges for `ms` at most (at least one); false when a range does not fit. */
   #writeFor(ms: number): boolean {
     const t0 = performance.now();
-    const ranges = this.#starts.length - 1;
+    const ranges = Math.min(this.#limit, this.#starts.length - 1);
     while (this.#written < ranges) {
       const r = this.#written;
       let fits: boolean;
@@ -118,7 +125,8 @@ export class RecordWriting {
     this.#usable = this.#written;
     closeBoard(views);
     const batches: Batch[] = [];
-    for (let r = this.#written; r < this.#starts.length - 1; r++) {
+    // Ranges from the limit on are the dispatcher's already (claims ended early).
+    for (let r = this.#written; r < Math.min(this.#limit, this.#starts.length - 1); r++) {
       takeRange(views, r);
       const start = this.#starts[r]!;
       batches.push({ start, items: this.#values.slice(start, this.#starts[r + 1]) });

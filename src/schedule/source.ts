@@ -82,7 +82,7 @@ export function toSource(items: unknown, options: { shareNumbers?: boolean } = {
  * may be handed over to self-scheduling (workers claim its ranges themselves, see schedule/claims.ts): `take` is then
  * not called any more, and the input is done once every range is claimed.
  */
-abstract class RangeSource implements Source {
+export abstract class RangeSource implements Source {
   readonly total: number;
   taken = 0;
   #claims: { readonly exhausted: boolean } | undefined;
@@ -94,6 +94,11 @@ abstract class RangeSource implements Source {
   }
   selfScheduled(claims: { readonly exhausted: boolean }): void {
     this.#claims = claims;
+  }
+  /** Self-scheduling ended early: batches are taken from `from` on (the items before it were claimed). */
+  resumeFrom(from: number): void {
+    this.#claims = undefined;
+    this.taken = from;
   }
   take(n: number): Batch {
     const start = this.taken;
@@ -108,14 +113,24 @@ abstract class RangeSource implements Source {
 
 /** An array (a copy per batch) or an unshared typed array (read item by item into an array). */
 export class ArraySource extends RangeSource {
-  readonly #items: ArrayLike<unknown>;
+  #items: ArrayLike<unknown>;
   constructor(items: ArrayLike<unknown>) {
     super(items.length);
     this.#items = items;
   }
-  /** The input when it is an array (it may hold records to share, see schedule/claims.ts), else null. */
+  /** The input when it is an array, else null. */
   array(): readonly unknown[] | null {
     return Array.isArray(this.#items) ? this.#items : null;
+  }
+
+  /**
+   * When the input is an array: from now on, a copy of it (so changes the caller makes to the array later change
+   * nothing), returned to share its records (see schedule/claims.ts). Else null.
+   */
+  snapshot(): readonly unknown[] | null {
+    if (!Array.isArray(this.#items)) return null;
+    this.#items = this.#items.slice();
+    return this.#items as unknown[];
   }
   /** Items `start..end` (a copy). */
   range(start: number, end: number): ItemList {

@@ -114,6 +114,14 @@ export function awaitReady(views: ClaimViews, r: number, aborted: () => boolean)
   }
 }
 
+/**
+ * No range from the first one not claimed yet will ever be claimed: returns its index (`ranges` when every range
+ * was claimed). Ranges claimed before keep their owners.
+ */
+export function endClaims(views: ClaimViews): number {
+  return Math.min(views.ranges, Atomics.exchange(views.ints, NEXT, views.ranges));
+}
+
 /** Claim the next free range for `slot`: its index, or -1 when every range is taken. */
 export function claimRange(views: ClaimViews, slot: number): number {
   const { ints, ranges } = views;
