@@ -3,10 +3,10 @@
  * src/transport/claims.ts): instead of the dispatcher cutting chunks and sending one message per chunk, it plans
  * the ranges once, sends each worker one self-scheduled chunk, and the workers claim ranges from the board
  * themselves. Numbers are in shared memory before the run starts; records are written there range by range
- * (record-writing.ts), the first ones before the first chunk goes out and the rest while the workers run. The main thread is then off
- * the critical path: it hears from a worker when the worker ran out of ranges, when its time budget passed, or
- * when a range did not finish cleanly (a failure, a result that is not a number, a yield to a hungry worker), and
- * delivers the finished ranges from the shared output in one step.
+ * (record-writing.ts), the first ones before the first chunk goes out and the rest while the workers run. The main
+ * thread is then off the critical path: it hears from a worker when the worker ran out of ranges, when its time
+ * budget passed, or when a range did not finish cleanly (a failure, a result that is not a number, a yield to a
+ * hungry worker), and delivers the finished ranges from the shared output in one step.
  *
  * A range that did not finish cleanly, or that a dead worker held, becomes an ordinary chunk again for the
  * dispatcher (its outcome, isolation and stealing work as for any chunk); finished ranges are in the shared output
