@@ -132,10 +132,6 @@ export class ArraySource extends RangeSource {
     this.#items = this.#items.slice();
     return this.#items as unknown[];
   }
-  /** Items `start..end` (a copy). */
-  range(start: number, end: number): ItemList {
-    return this.slice(start, end);
-  }
   protected slice(start: number, end: number): ItemList {
     const src = this.#items;
     return Array.isArray(src) ? src.slice(start, end) : Array.from({ length: end - start }, (_, k) => src[start + k]);

@@ -44,6 +44,11 @@ export function isSharedRecords(value: unknown): value is SharedRecords {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'shared-records';
 }
 
+/** Per column, a Buffer over a string column's bytes (to write or decode text), null for the others. */
+function textBytes(columns: readonly SharedColumn[]): Array<Buffer | null> {
+  return columns.map((col) => (col.type === 'string' ? Buffer.from(col.data.buffer, col.data.byteOffset, col.data.byteLength) : null));
+}
+
 /** The main thread's side: writes ranges of `values` into the shared columns, in input order. */
 export class SharedRecordWriter {
   readonly records: SharedRecords;
@@ -84,7 +89,7 @@ export class SharedRecordWriter {
         wide: new Uint8Array(new SharedArrayBuffer(Math.max(1, ranges))),
       };
     });
-    this.#bytes = columns.map((col) => (col.type === 'string' ? Buffer.from(col.data.buffer, col.data.byteOffset, col.data.byteLength) : null));
+    this.#bytes = textBytes(columns);
     this.records = { kind: 'shared-records', length: n, keys, columns };
   }
 
@@ -162,7 +167,7 @@ export class SharedRecordReader {
   constructor(records: SharedRecords) {
     this.#records = records;
     this.#kinds = records.columns.map((col) => col.type);
-    this.#bytes = records.columns.map((col) => (col.type === 'string' ? Buffer.from(col.data.buffer, col.data.byteOffset, col.data.byteLength) : null));
+    this.#bytes = textBytes(records.columns);
   }
 
   /** Record `k` of range `r` (input items `start..end`), as a function of k. */

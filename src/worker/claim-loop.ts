@@ -35,7 +35,7 @@ export async function runClaims(
   let claimed = 0;
   const aborted = (): boolean => Atomics.load(control, STATE_ABORTED) !== 0;
   for (;;) {
-    if (Atomics.load(control, STATE_ABORTED) !== 0) {
+    if (aborted()) {
       onAbort();
       break;
     }
