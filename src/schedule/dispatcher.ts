@@ -284,11 +284,12 @@ export class Run {
       this.#stop(new TaskLoadError(remote.message, remote.cause === undefined ? undefined : { cause: remote.cause }));
       return;
     }
-    const flight = landed.claims ? this.#settleClaims(landed, reply) : landed;
-    if (!flight) {
+    const settled = landed.claims ? this.#settleClaims(landed, reply) : { flight: landed, reply };
+    if (!settled) {
       this.#afterChunk();
       return;
     }
+    const { flight } = settled;
     const { batch, attempts } = flight;
     const { errors } = reply;
     // The hunger is set again by the pump that follows.
@@ -296,7 +297,7 @@ export class Run {
     const { succeeded, failures } = deliverReply(batch, attempts, reply, this.#chunk.out, this.#s.sink);
     this.#done += succeeded;
     this.#chunks++;
-    this.#recorder.observe(flight, 'ok', reply);
+    this.#recorder.observe(flight, 'ok', settled.reply);
     if (reply.yielded && reply.ran < batch.items.length) {
       // It gave way to hungry workers: its untouched rest goes out again at once, split among them and itself.
       const idle = this.#s.threads - this.#inFlight.size;
@@ -318,7 +319,7 @@ export class Run {
       return;
     }
     // A self-scheduled chunk: what it finished is delivered; the range it held is judged like any chunk.
-    const flight = landed.claims ? this.#settleClaims(landed, undefined) : landed;
+    const flight = landed.claims ? this.#settleClaims(landed, undefined)?.flight : landed;
     if (!flight) {
       this.#afterChunk();
       return;
@@ -335,20 +336,27 @@ export class Run {
 
   /**
    * A self-scheduled chunk landed: the ranges it finished go to the sink from the shared output; the range it held
-   * (a failure, a result that is not a number, a yield, a death) is returned to go on as an ordinary chunk.
+   * (a failure, a result that is not a number, a yield, a death) is returned to go on as an ordinary chunk, with the
+   * reply's share of the time for it.
    */
-  #settleClaims(landed: InFlight, reply: ChunkReply | undefined): InFlight | null {
+  #settleClaims(landed: InFlight, reply: ChunkReply | undefined): { flight: InFlight; reply: ChunkReply | undefined } | null {
     const claims = this.#claims!;
     const { succeeded, finished, held } = claims.settle(landed.slot, this.#chunk.out!, this.#s.sink);
     this.#done += succeeded;
     if (held && reply?.values) claims.resultsCameBack(reply.values);
-    if (held) return { ...landed, batch: held, claims: false };
-    // Recorded as one chunk of all it ran (the policy learns the cost per item; the trace shows the work).
+    let rest = reply;
     if (reply && finished) {
+      // The finished ranges are recorded as one chunk of all they ran (the policy learns the cost per item; the trace
+      // shows the work). The reply's time covers the held range too: each side gets its share by items.
+      // The reply's errors and give-way are the held range's.
+      const heldRan = held === null ? 0 : reply.ran;
+      const share = finished.items.length / (finished.items.length + heldRan);
       this.#chunks++;
-      this.#recorder.observe({ ...landed, batch: finished }, 'ok', reply);
+      const own = held === null ? reply : { ...reply, runMs: reply.runMs * share, yielded: false, errors: [] };
+      this.#recorder.observe({ ...landed, batch: finished }, 'ok', own);
+      if (held !== null) rest = { ...reply, runMs: reply.runMs * (1 - share) };
     }
-    return null;
+    return held === null ? null : { flight: { ...landed, batch: held, claims: false }, reply: rest };
   }
 
   /** Carry out what failures.ts decided for a landed chunk. False when that ended the run. */
