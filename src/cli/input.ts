@@ -89,6 +89,9 @@ export async function* readLines(
   if (held > 0 || tooLong) yield finish(Buffer.alloc(0));
 }
 
+/** Bytes per read of an input file: a few reads per run, not one per 64 KiB (each read is a trip to the thread pool). */
+const READ_BYTES = 1 << 20;
+
 /** True for a line that is not an item. */
 export function isBlank(text: string): boolean {
   return text.trim().length === 0;
@@ -111,7 +114,7 @@ export async function* entries(lines: AsyncIterable<Line>): AsyncGenerator<Entry
  */
 export function openInput(path: string, display: string, size?: number): AsyncIterable<Buffer> {
   if (size === 0) return { async *[Symbol.asyncIterator]() {} };
-  const stream = createReadStream(path, size === undefined ? {} : { end: size - 1 });
+  const stream = createReadStream(path, size === undefined ? { highWaterMark: READ_BYTES } : { end: size - 1, highWaterMark: READ_BYTES });
   return {
     async *[Symbol.asyncIterator]() {
       try {

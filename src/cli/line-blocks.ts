@@ -98,6 +98,8 @@ export async function* lineBlocks(
 ): AsyncGenerator<BlockPiece> {
   let acc = Buffer.allocUnsafeSlow(1 << 17);
   let len = 0;
+  // Bytes before `base` are done with (handed out, blank or skipped); item bounds are relative to it.
+  let base = 0;
   let lineStart = 0;
   let number = 0;
   let index = 0;
@@ -116,16 +118,25 @@ export async function* lineBlocks(
     skipCount = 0;
   };
 
-  /** Drop bytes [0, end): the bytes after it move to the front. */
+  /**
+   * Drop bytes [base, end): nothing before `end` is needed any more. No bytes move here (a block per few KiB of a
+   * MiB read would move the rest of the read each time); {@link compact} moves what is left once per read.
+   */
   const discard = (end: number): void => {
-    acc.copyWithin(0, end, len);
-    len -= end;
-    lineStart -= end;
+    base = end;
   };
-  /** The block of the items so far (bytes [0, end)). */
+  /** Move the bytes still needed, [base, len), to the front of the buffer. */
+  const compact = (): void => {
+    if (base === 0) return;
+    acc.copyWithin(0, base, len);
+    len -= base;
+    lineStart -= base;
+    base = 0;
+  };
+  /** The block of the items so far (bytes [base, end)). */
   const take = (end: number): LineBlock => {
-    const bytes = new Uint8Array(end);
-    bytes.set(acc.subarray(0, end));
+    const bytes = new Uint8Array(end - base);
+    bytes.set(acc.subarray(base, end));
     const block: LineBlock = {
       bytes,
       bounds: Int32Array.from(bounds),
@@ -177,8 +188,8 @@ export async function* lineBlocks(
     endSkips();
     if (problem !== undefined) {
       (problems ??= []).push([numbers.length, problem]);
-      bounds.push(a, a);
-    } else bounds.push(a, b);
+      bounds.push(a - base, a - base);
+    } else bounds.push(a - base, b - base);
     numbers.push(number);
     index++;
   };
@@ -198,6 +209,7 @@ export async function* lineBlocks(
       yield* ready.splice(0);
     }
     const rest = chunk.length - at;
+    compact();
     if (len + rest > acc.length) {
       const grown = Buffer.allocUnsafeSlow(Math.max(acc.length * 2, len + rest));
       acc.copy(grown, 0, 0, len);
