@@ -67,6 +67,27 @@ describe('self-scheduled record runs', () => {
     }
   });
 
+  it('arrays of strings are self-scheduled as text: results in order, a throw and a number among them each end as one outcome', async () => {
+    const texts = defineTask<unknown, number | string>(fixture, 'gatedText');
+    const input: unknown[] = Array.from({ length: 6000 }, (_, i) => (i % 5 === 0 ? `é${i}\u{1F600}` : `t${i}`));
+    let trace: RunTrace | undefined;
+    const expected = input.map((s) => (s as string).length);
+    expect(await rt.map(input, texts, { onTrace: (t) => (trace = t) })).toEqual(expected);
+    expect(selfScheduled(trace)).toBe(true);
+    expect(trace!.chunks.reduce((s, c) => s + c.items, 0)).toBe(6000);
+    // A throw inside a claimed range fails the map naming its item; settled, every other item succeeds.
+    const throwing = [...input];
+    throwing[4321] = '-3';
+    const settled = await rt.mapSettled(throwing, texts);
+    expect(settled.filter((r) => r.status === 'rejected').map((r) => r.status === 'rejected' && r.reason.index)).toEqual([4321]);
+    expect(settled.map((r) => (r.status === 'fulfilled' ? r.value : -1))).toEqual(expected.map((v, i) => (i === 4321 ? -1 : v)));
+    // A number among the strings: the strings from its range on go in ordinary chunks; results are the same.
+    const mixed = [...input];
+    mixed[3000] = 7;
+    const out = await rt.map(mixed, texts);
+    expect(out).toEqual(expected.map((v, i) => (i === 3000 ? 1 : v)));
+  });
+
   it('the array is copied at the call: records replaced or removed from it afterwards change nothing', async () => {
     const input = recs(40_000);
     const run = rt.map(input, gated);

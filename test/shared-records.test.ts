@@ -2,7 +2,7 @@
  * Records in shared memory, written range by range (transport/shared-records.ts, schedule/record-writing.ts):
  * every record comes back as it went in, text of any width included; a range that does not fit closes the board,
  * and that range and the rest are taken from it and handed back as ordinary work; a worker waiting for a range
- * learns it will never be ready.
+ * learns it will never be ready. Arrays of strings travel the same way, as one text column.
  */
 import { describe, expect, it } from 'vitest';
 import { RecordWriting } from '../src/schedule/record-writing.ts';
@@ -44,6 +44,27 @@ describe('shared records', () => {
       const at = reader.range(r, starts[r]!, starts[r + 1]!);
       for (let k = 0; k < 100; k++) expect(at(k)).toStrictEqual(values[starts[r]! + k]);
     }
+  });
+
+  it('round-trips an array of strings (one text column, no keys), each range in the width it needs', () => {
+    const values = records(1000).map((r) => r.text);
+    const writer = SharedRecordWriter.open(values, 10)!;
+    expect(writer.records.bare).toBe(true);
+    for (let r = 0; r < 10; r++) expect(writer.write(r, starts[r]!, starts[r + 1]!)).toBe(true);
+    const text = writer.records.columns[0]!;
+    expect(text.type === 'string' && Array.from(text.wide)).toEqual([0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+    const reader = new SharedRecordReader(structuredClone(writer.records));
+    for (let r = 0; r < 10; r++) {
+      const at = reader.range(r, starts[r]!, starts[r + 1]!);
+      for (let k = 0; k < 100; k++) expect(at(k)).toBe(values[starts[r]! + k]);
+    }
+    // An item that is not a string: its range does not fit (and is not written).
+    const mixed: unknown[] = [...values];
+    mixed[450] = 450;
+    const second = SharedRecordWriter.open(mixed, 10)!;
+    for (let r = 0; r < 4; r++) expect(second.write(r, starts[r]!, starts[r + 1]!)).toBe(true);
+    expect(second.write(4, 400, 500)).toBe(false);
+    expect(SharedRecordWriter.open(values.slice(0, 63), 1)).toBeNull();
   });
 
   it('is not for too few records, nor for fields that are not numbers, booleans or strings', () => {

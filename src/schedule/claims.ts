@@ -1,5 +1,5 @@
 /**
- * Self-scheduling for input in shared memory, numbers or records of one shape (the dispatcher's side of
+ * Self-scheduling for input in shared memory, numbers, records of one shape or strings (the dispatcher's side of
  * src/transport/claims.ts): instead of the dispatcher cutting chunks and sending one message per chunk, it plans
  * the ranges once, sends each worker one self-scheduled chunk, and the workers claim ranges from the board
  * themselves. Numbers are in shared memory before the run starts; records are written there range by range
@@ -86,9 +86,9 @@ export class ClaimBoard {
       board = new ClaimBoard({ length: shared.length, whole: shared, range: (start, end) => shared.subarray(start, end) }, s.threads);
       publish(board.#views, board.#views.ranges);
     } else {
-      // Not worth a copy of the array unless it may hold records to share.
+      // Not worth a copy of the array unless it may hold records (or strings) to share.
       const array = source.array();
-      if (array === null || array.length < MIN_SHARED_RECORDS || plainKeys(array[0]) === null) return null;
+      if (array === null || array.length < MIN_SHARED_RECORDS || (typeof array[0] !== 'string' && plainKeys(array[0]) === null)) return null;
       const values = source.snapshot()!;
       const starts = cutRanges(values.length, s.threads, RAMP_FROM);
       const writing = RecordWriting.start(values, starts, takeBack);

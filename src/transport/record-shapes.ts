@@ -187,3 +187,44 @@ return function reader(cols, texts) {
   e.reader = new Function(source)() as ReaderMaker;
   return e.reader;
 }
+
+/**
+ * The codec of an array of strings (a "bare" shape: each item is the text itself, one string column, no keys):
+ * the same columns and text sinks as records, without the objects. An item that is not a string is a misfit.
+ */
+export const bareStrings: { encoder: Encoder; reader: (cols: readonly unknown[], texts: readonly string[]) => (k: number) => string; counter: TextCounter } = {
+  encoder(values, from, to, cols, texts) {
+    const c0 = cols[0] as Uint32Array;
+    const t0 = texts[0]!;
+    let s = '';
+    let p = c0[0]!;
+    for (let i = 0; i < to - from; i++) {
+      const v = values[from + i];
+      if (typeof v !== 'string') return MISFIT;
+      p += v.length;
+      if (p > MAX_TEXT_UNITS) return 0;
+      s += v;
+      if (s.length >= TEXT_PIECE) {
+        t0.put(s);
+        s = '';
+      }
+      c0[i + 1] = p;
+    }
+    t0.put(s);
+    return FITTED;
+  },
+  reader(cols, texts) {
+    const c0 = cols[0] as Uint32Array;
+    const t0 = texts[0]!;
+    const o0 = c0[0]!;
+    return (k) => t0.slice(c0[k]! - o0, c0[k + 1]! - o0);
+  },
+  counter(values, from, to, units) {
+    let u = 0;
+    for (let i = from; i < to; i++) {
+      const v = values[i];
+      if (typeof v === 'string') u += v.length;
+    }
+    units[0] = (units[0] ?? 0) + u;
+  },
+};

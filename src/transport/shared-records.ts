@@ -10,8 +10,10 @@
  * fits in a byte, else two (UTF-16, lone surrogates kept), and says which in its flag. A record that does not fit
  * the shape of the first one (other keys, another key order, a field of another kind) stops the writing at its
  * range: that range and the rest are never published, and go as ordinary chunks.
+ *
+ * An array of strings is shared the same way, as one string column with no keys (`bare`): each item is its text.
  */
-import { encoderFor, FITTED, MAX_TEXT_UNITS, readerFor, textCounterFor, type ColumnKind, type TextOut } from './record-shapes.ts';
+import { bareStrings, encoderFor, FITTED, MAX_TEXT_UNITS, readerFor, textCounterFor, type ColumnKind, type Encoder, type TextOut } from './record-shapes.ts';
 import { kindOf, plainKeys } from './records.ts';
 import { BEYOND_LATIN1, LITTLE_ENDIAN } from './text-sink.ts';
 
@@ -37,6 +39,8 @@ export interface SharedRecords {
   readonly length: number;
   readonly keys: readonly string[];
   readonly columns: readonly SharedColumn[];
+  /** The items are strings, not records: one string column, no keys. */
+  readonly bare: boolean;
 }
 
 /** True for a value a {@link SharedRecordWriter} made (after it crossed a thread, so by shape). */
@@ -53,8 +57,8 @@ function textBytes(columns: readonly SharedColumn[]): Array<Buffer | null> {
 export class SharedRecordWriter {
   readonly records: SharedRecords;
   readonly #values: readonly unknown[];
-  readonly #kinds: ColumnKind[];
   readonly #bytes: Array<Buffer | null>;
+  readonly #encoder: Encoder;
 
   /**
    * A writer for `values` cut into `ranges` ranges, or null when they are not worth sharing or cannot be: fewer
@@ -63,6 +67,13 @@ export class SharedRecordWriter {
    */
   static open(values: readonly unknown[], ranges: number): SharedRecordWriter | null {
     if (values.length < MIN_SHARED_RECORDS) return null;
+    if (typeof values[0] === 'string') {
+      // Strings: one string column of the items themselves.
+      const units = [0];
+      bareStrings.counter(values, 0, values.length, units);
+      if (units[0]! > MAX_TEXT_UNITS) return null;
+      return new SharedRecordWriter(values, [], ['string'], units, ranges, bareStrings.encoder);
+    }
     const keys = plainKeys(values[0]);
     if (keys === null || keys.length === 0) return null;
     const first = values[0] as Record<string, unknown>;
@@ -72,13 +83,13 @@ export class SharedRecordWriter {
     const units = keys.map(() => 0);
     textCounterFor(keys, kinds)(values, 0, values.length, units);
     if (units.some((u) => u > MAX_TEXT_UNITS)) return null;
-    return new SharedRecordWriter(values, keys, kinds, units, ranges);
+    return new SharedRecordWriter(values, keys, kinds, units, ranges, encoderFor(keys, kinds));
   }
 
-  private constructor(values: readonly unknown[], keys: string[], kinds: ColumnKind[], units: number[], ranges: number) {
+  private constructor(values: readonly unknown[], keys: string[], kinds: ColumnKind[], units: number[], ranges: number, encoder: Encoder) {
     const n = values.length;
     this.#values = values;
-    this.#kinds = kinds;
+    this.#encoder = encoder;
     const columns = kinds.map((kind, c): SharedColumn => {
       if (kind === 'number') return { type: 'number', data: new Float64Array(new SharedArrayBuffer(8 * n)) };
       if (kind === 'boolean') return { type: 'boolean', data: new Uint8Array(new SharedArrayBuffer(n)) };
@@ -90,7 +101,7 @@ export class SharedRecordWriter {
       };
     });
     this.#bytes = textBytes(columns);
-    this.records = { kind: 'shared-records', length: n, keys, columns };
+    this.records = { kind: 'shared-records', length: n, keys, columns, bare: keys.length === 0 };
   }
 
   /**
@@ -98,10 +109,10 @@ export class SharedRecordWriter {
    * shape: then nothing of this range may be read.
    */
   write(r: number, from: number, to: number): boolean {
-    const { columns, keys } = this.records;
+    const { columns } = this.records;
     const cols = columns.map((col) => (col.type === 'string' ? col.offsets.subarray(from, to + 1) : col.data.subarray(from, to)));
     const texts = columns.map((col, c) => (col.type === 'string' ? new RegionText(this.#bytes[c]!, 2 * col.offsets[from]!) : null));
-    const answer = encoderFor(keys, this.#kinds)(this.#values, from, to, cols, texts as TextOut[]);
+    const answer = this.#encoder(this.#values, from, to, cols, texts as TextOut[]);
     if (answer !== FITTED) return false;
     for (let c = 0; c < columns.length; c++) {
       const col = columns[c]!;
@@ -170,8 +181,8 @@ export class SharedRecordReader {
     this.#bytes = textBytes(records.columns);
   }
 
-  /** Record `k` of range `r` (input items `start..end`), as a function of k. */
-  range(r: number, start: number, end: number): (k: number) => Record<string, unknown> {
+  /** Record (or string) `k` of range `r` (input items `start..end`), as a function of k. */
+  range(r: number, start: number, end: number): (k: number) => unknown {
     const { columns, keys } = this.#records;
     const cols: unknown[] = [];
     const texts: string[] = [];
@@ -188,6 +199,6 @@ export class SharedRecordReader {
       cols.push(col.offsets.subarray(start, end + 1));
       texts.push(col.wide[r] === 1 ? bytes.toString('utf16le', 2 * u0, 2 * u1) : bytes.toString('latin1', 2 * u0, 2 * u0 + (u1 - u0)));
     }
-    return readerFor(keys, this.#kinds)(cols, texts);
+    return (this.#records.bare ? bareStrings.reader : readerFor(keys, this.#kinds))(cols, texts);
   }
 }
