@@ -170,7 +170,7 @@ describe('records codec', () => {
         packedRounds++;
         const out = unpackRecords(cross(packed.packed, packed.transfer));
         expect(out).toEqual(structuredClone(records));
-        for (let i = 0; i < out.length; i++) for (const k of keys) expect(Object.is(out[i]![k], records[i]![k])).toBe(true);
+        for (let i = 0; i < out.length; i++) for (const k of keys) expect(Object.is((out[i] as Record<string, unknown>)[k], records[i]![k])).toBe(true);
       }
     }
     expect(packedRounds).toBeGreaterThanOrEqual(10);
@@ -196,8 +196,25 @@ describe('packValues', () => {
     expect(nums.payload).toBeInstanceOf(Float64Array);
     const recs = packValues(many(8, (i) => ({ i })))!;
     expect(isPackedRecords(recs.payload)).toBe(true);
-    expect(packValues(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])).toBeNull();
+    const strs = packValues(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])!;
+    expect(isPackedRecords(strs.payload) && strs.payload.bare).toBe(true);
+    expect(packValues(['a', 'b', 'c', 'd', 'e', 'f', 'g', 8])).toBeNull();
     expect(packValues([1, 2, 3])).toBeNull();
+  });
+
+  it('packs strings as one text column of themselves: every string exactly, in one width or two', () => {
+    const narrow = many(40, (i) => (i % 3 === 0 ? '' : `s${i}-ÿ`));
+    const wide = [...narrow.slice(0, 20), '日本語', '\u{1F600}', '\ud800', 'x\udfffy', ...narrow.slice(20)];
+    for (const values of [narrow, wide]) {
+      const packed = packRecords(values)!;
+      expect(packed.packed.bare).toBe(true);
+      const out = unpackRecords(cross(packed.packed, packed.transfer));
+      expect(out).toEqual(values);
+      const reader = recordReader(cross(packRecords(values)!.packed, packRecords(values)!.transfer));
+      expect(many(reader.length, (k) => reader.at(k))).toEqual(values);
+    }
+    expect(packRecords(['a', 'b', 'c', 'd', 'e', 'f', 'g', { h: 1 }])).toBeNull(); // not all strings
+    expect(packRecords(['a', 'b', 'c', 'd', 'e', 'f', 'g'])).toBeNull(); // too few
   });
 
   it('reads and unpacks every payload kind the same way', () => {

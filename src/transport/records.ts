@@ -10,10 +10,11 @@
  * then the own keys in order), then each field read by name into its column; each string column's text is then
  * written by one native call. Anything irregular (a class instance, an array, a record with other keys or another
  * key order, a key that cannot be an object-literal property) makes `packRecords` answer null, and the caller falls
- * back to structured clone, so what arrives is always what structured clone would have delivered.
+ * back to structured clone, so what arrives is always what structured clone would have delivered. An array of
+ * strings travels the same way, as one string column of the strings themselves (`bare`).
  */
 import { TextSink } from './text-sink.ts';
-import { encoderFor, FITTED, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
+import { bareStrings, encoderFor, FITTED, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
 
 /** A column of one field across the records of a chunk. */
 export type Column =
@@ -28,6 +29,8 @@ export interface PackedRecords {
   readonly length: number;
   readonly keys: readonly string[];
   readonly columns: readonly Column[];
+  /** Strings, not records: one string column (the values themselves), no keys. */
+  readonly bare?: true;
 }
 
 /** Fewer records than this are cloned as they are (the columns would not pay for themselves). */
@@ -66,6 +69,7 @@ function columnBuffers(kinds: readonly ColumnKind[], n: number): unknown[] {
 export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.length): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
   const n = to - from;
   if (n < MIN_PACKED_RECORDS) return null;
+  if (typeof values[from] === 'string') return packStrings(values, from, to);
   const keys = plainKeys(values[from]);
   if (keys === null || keys.length === 0) return null;
   const first = values[from] as Record<string, unknown>;
@@ -84,6 +88,17 @@ export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.le
     }
     return finish(keys, kinds, cols, texts, values, from, to);
   }
+}
+
+/** Strings as one text column (null when one of them is not a string, or wide text cannot travel as units). */
+function packStrings(values: ArrayLike<unknown>, from: number, to: number): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
+  const offsets = new Uint32Array(to - from + 1);
+  const text = new TextSink(0);
+  if (bareStrings.encoder(values, from, to, [offsets], [text]) !== FITTED) return null;
+  const data = text.finish();
+  if (data === null) return null;
+  const columns: Column[] = [{ type: 'string', data, offsets }];
+  return { packed: { kind: 'records', length: to - from, keys: [], columns, bare: true }, transfer: [data.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer] };
 }
 
 /** The packed form from filled column buffers: each string column's text written into its own buffer. */
@@ -136,8 +151,8 @@ export function isPackedRecords(value: unknown): value is PackedRecords {
 /** Rebuilds records one by one from their columns. */
 export interface RecordReader {
   readonly length: number;
-  /** Record `k` (a new plain object with the original keys in the original order). */
-  at(k: number): Record<string, unknown>;
+  /** Record `k` (a new plain object with the original keys in the original order), or string `k`. */
+  at(k: number): unknown;
 }
 
 const latin1 = (data: Uint8Array): string => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
@@ -157,13 +172,13 @@ export function recordReader(packed: PackedRecords): RecordReader {
       cols.push(column.data);
     }
   }
-  return { length: packed.length, at: readerFor(packed.keys, kinds)(cols, texts) };
+  return { length: packed.length, at: (packed.bare === true ? bareStrings.reader : readerFor(packed.keys, kinds))(cols, texts) };
 }
 
-/** Every record, as an array (for the side that needs them all at once). */
-export function unpackRecords(packed: PackedRecords): Record<string, unknown>[] {
+/** Every record (or string), as an array (for the side that needs them all at once). */
+export function unpackRecords(packed: PackedRecords): unknown[] {
   const { length, at } = recordReader(packed);
-  const out: Record<string, unknown>[] = [];
+  const out: unknown[] = [];
   for (let k = 0; k < length; k++) out.push(at(k));
   return out;
 }
