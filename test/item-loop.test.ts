@@ -6,19 +6,19 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TaskContext } from '../src/task.ts';
 import { STATE_HUNGRY } from '../src/transport/protocol.ts';
-import { MIN_YIELD_MS, RAN_ALL, runItems, YIELDED, type ItemLoop } from '../src/worker/item-loop.ts';
+import { MIN_YIELD_MS, RAN_ALL, results, runItems, YIELDED, type ItemLoop } from '../src/worker/item-loop.ts';
 
 let clock = 0;
 afterEach(() => vi.restoreAllMocks());
 
 /** A yieldable loop over `n` items whose item k advances the clock by `msPerItem` (and may raise the hunger). */
-function loopOf(n: number, msPerItem: number, hungerAt: number | null): ItemLoop {
+function loopOf(n: number, msPerItem: number, hungerAt: number | null, async = false): ItemLoop {
   const control = new Int32Array(new SharedArrayBuffer(64));
   if (hungerAt === null) Atomics.store(control, STATE_HUNGRY, 1);
   const fn = (item: unknown): unknown => {
     clock += msPerItem;
     if (item === hungerAt) Atomics.store(control, STATE_HUNGRY, 1);
-    return item;
+    return async ? Promise.resolve(item) : item;
   };
   return {
     fn, item: null, list: Array.from({ length: n }, (_, k) => k), n, start: 0,
@@ -45,6 +45,15 @@ describe('item loop: giving way to a hungry worker', () => {
     expect([loop.end, loop.k]).toEqual([RAN_ALL, 50]);
     expect(loop.values).toEqual(Array.from({ length: 50 }, (_, k) => k));
     expect(Atomics.load(loop.control, STATE_HUNGRY)).toBe(1);
+  });
+
+  it('an async task (every item awaited) gives way the same: the pace counts from the chunk start', async () => {
+    const per = MIN_YIELD_MS / 20;
+    const early = await run(loopOf(50, per, 10, true));
+    expect([early.end, early.k]).toEqual([YIELDED, 11]);
+    expect(results(early)).toEqual(Array.from({ length: 11 }, (_, k) => k));
+    const late = await run(loopOf(50, per, 35, true));
+    expect([late.end, late.k]).toEqual([RAN_ALL, 50]);
   });
 
   it('judges the rest when the hunger comes: worth it early in the chunk, not near its end', async () => {

@@ -64,9 +64,12 @@ export const MIN_YIELD_MS = 1;
 /** Run the loop to its end: the synchronous part, and every awaited item in between. */
 export async function runItems(loop: ItemLoop, onAbort: OnAbort): Promise<void> {
   let poll: NodeJS.Timeout | undefined;
+  // The pace a give-way is judged by: from here, over every item, the awaited ones and their waits included.
+  const k0 = loop.k;
+  const t0 = performance.now();
   try {
     for (;;) {
-      const pending = runSync(loop, onAbort);
+      const pending = runSync(loop, onAbort, k0, t0);
       if (pending === undefined) return;
       poll ??= setInterval(() => {
         if (Atomics.load(loop.control, STATE_ABORTED) !== 0) onAbort();
@@ -89,13 +92,12 @@ export async function runItems(loop: ItemLoop, onAbort: OnAbort): Promise<void> 
 
 /**
  * Run items from `loop.k` until the end, an abort, a yield, or an item that returns a promise (returned, with
- * `loop.k` at that item; its result is the caller's to await).
+ * `loop.k` at that item; its result is the caller's to await). The pace is that of items `k0..` since `t0`, so a
+ * task whose every item is awaited (one item per call here) gives way like any other.
  */
-function runSync(loop: ItemLoop, onAbort: OnAbort): PromiseLike<unknown> | undefined {
+function runSync(loop: ItemLoop, onAbort: OnAbort, k0: number, t0: number): PromiseLike<unknown> | undefined {
   const { fn, item, list, n, start, context, control, startedAt, slot, itemAt, timed, yieldable, out } = loop;
   const origin = performance.timeOrigin;
-  const k0 = loop.k;
-  const t0 = performance.now();
   for (let k = loop.k; k < n; k++) {
     if (Atomics.load(control, STATE_ABORTED) !== 0) {
       onAbort();
@@ -179,7 +181,7 @@ function warmCallSite(): void {
         startedAt: new Float64Array(1), slot: 0, itemAt: 8, timed: false, yieldable: false, out: null, inline: null,
         values: null, errors: [], k: 0, end: RAN_ALL,
       };
-      void runSync(loop, () => {});
+      void runSync(loop, () => {}, 0, 0);
     }
   }
 }
