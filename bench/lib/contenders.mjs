@@ -28,7 +28,7 @@ export const BATCHTOOLS_ENTRY = new URL('../../dist/src/index.js', import.meta.u
  * @property {number} cores      logical CPUs (os.availableParallelism())
  * @property {number} n          the workload's full N (sets N/(4·threads) chunks)
  * @property {number} nsPerIter  calibration, for warm-up items
- * @property {'work' | 'workRecord'} [task]  the task export of the workload (default 'work')
+ * @property {'work' | 'workRecord' | 'workText'} [task]  the task export of the workload (default 'work')
  */
 
 /**
@@ -44,13 +44,14 @@ export const BATCHTOOLS_ENTRY = new URL('../../dist/src/index.js', import.meta.u
 function warmItems(ctx) {
   const iters = Math.max(1, Math.round(10_000 / ctx.nsPerIter));
   const numbers = Array.from({ length: 64 }, (_, i) => encode(iters, 0, i));
+  if (ctx.task === 'workText') return numbers.map((id, i) => `${id}:warm-${i}-abcdefghijk`);
   return ctx.task === 'workRecord' ? numbers.map((id, i) => ({ id, text: `warm-${i}-abcdefghijk` })) : numbers;
 }
 
 /** @param {CreateContext} ctx */
 const taskOf = (ctx) => ctx.task ?? 'work';
 /** @param {CreateContext} ctx */
-const chunkTaskOf = (ctx) => (taskOf(ctx) === 'work' ? 'workChunk' : 'workRecordChunk');
+const chunkTaskOf = (ctx) => `${taskOf(ctx)}Chunk`;
 
 /** @param {number[][]} parts @param {number} n */
 function flatten(parts, n) {
@@ -85,7 +86,7 @@ export function allContenders(cores) {
       // see one workload's items only. Shared by every workload, they ran slower after the first ones, as the
       // other contenders' fresh workers do not (speedups above 2 on 2 cores in the record workloads).
       const fresh = await import(`../workloads.mjs?plain=${++plainInstances}`);
-      const chunk = ctx?.task === 'workRecord' ? fresh.workRecordChunk : fresh.workChunk;
+      const chunk = fresh[chunkTaskOf(ctx ?? /** @type {CreateContext} */ ({}))];
       return {
         async run(items) {
           return chunk(items);
@@ -239,7 +240,7 @@ export function allContenders(cores) {
     how:
       `practical limit: ${t} bare worker_threads, guided self-scheduling on an atomic counter (chunk = remaining/(2·${t}), ` +
       `min 1), results into a shared Float64Array, one start and one done message per worker; numbers are copied into a ` +
-      `shared Float64Array inside the timing, records are handed to each worker once before it (structured clone, untimed)`,
+      `shared Float64Array inside the timing, records and strings are handed to each worker once before it (structured clone, untimed)`,
     async create(ctx) {
       const workers = Array.from({ length: t }, () => new Worker(SAB_WORKER));
       /** @param {Worker} w @param {object} msg @param {string} type */
@@ -255,8 +256,10 @@ export function allContenders(cores) {
           w.once('error', reject);
           w.postMessage(msg);
         });
-      const records = taskOf(ctx) === 'workRecord';
-      await Promise.all(workers.map((w) => ask(w, { type: 'ping', item: warmItems(ctx)[0] }, 'pong')));
+      // Records and strings are handed to the workers before the timing (the numbers inside it).
+      const task = taskOf(ctx);
+      const records = task !== 'work';
+      await Promise.all(workers.map((w) => ask(w, { type: 'ping', item: warmItems(ctx)[0], task }, 'pong')));
       const prepare = async (/** @type {any[]} */ items) => {
         if (records) await Promise.all(workers.map((w) => ask(w, { type: 'load', records: items }, 'loaded')));
       };
@@ -270,7 +273,7 @@ export function allContenders(cores) {
           const inView = new Float64Array(input);
           for (let i = 0; i < n; i++) inView[i] = items[i];
         }
-        await Promise.all(workers.map((w, id) => ask(w, { type: 'run', input, output, counter, n, threads: t, id, records }, 'done')));
+        await Promise.all(workers.map((w, id) => ask(w, { type: 'run', input, output, counter, n, threads: t, id, records, task }, 'done')));
         const outView = new Float64Array(output);
         const out = new Array(n);
         for (let i = 0; i < n; i++) out[i] = outView[i];

@@ -1,9 +1,10 @@
 /** poolifier worker script: the bench task functions, selected by name in `pool.execute(item, name)`. */
 import { ThreadWorker } from 'poolifier';
-import { noop, work, workRecord } from '../workloads.mjs';
+import { noop, work, workRecord, workText } from '../workloads.mjs';
 
 export default new ThreadWorker({
   work: (x) => work(/** @type {number} */ (x)),
   workRecord: (x) => workRecord(/** @type {{ id: number, text: string }} */ (x)),
+  workText: (x) => workText(/** @type {string} */ (x)),
   noop: (x) => noop(x),
 });

@@ -1,18 +1,21 @@
 /**
- * The practical-limit worker: items in a shared Float64Array (numbers) or handed over once beforehand (records),
- * results out to a shared Float64Array, guided self-scheduling over one shared atomic counter
+ * The practical-limit worker: items in a shared Float64Array (numbers) or handed over once beforehand (records,
+ * strings), results out to a shared Float64Array, guided self-scheduling over one shared atomic counter
  * (chunk = remaining / (2 · threads), at least 1). One message starts a run and one says it is done; nothing is
  * sent per chunk.
  */
 import { parentPort } from 'node:worker_threads';
-import { work, workRecord } from '../workloads.mjs';
+import { work, workRecord, workText } from '../workloads.mjs';
+
+/** The task of a run, by name (numbers: `work`). */
+const TASKS = { work, workRecord, workText };
 
 /** Records handed over by a 'load' message (outside the timing), for the next 'run' with `records: true`. */
 let loaded = null;
 
 parentPort.on('message', (msg) => {
   if (msg.type === 'ping') {
-    parentPort.postMessage({ type: 'pong', value: typeof msg.item === 'number' ? work(msg.item) : workRecord(msg.item) });
+    parentPort.postMessage({ type: 'pong', value: TASKS[msg.task ?? 'work'](msg.item) });
     return;
   }
   if (msg.type === 'load') {
@@ -20,12 +23,13 @@ parentPort.on('message', (msg) => {
     parentPort.postMessage({ type: 'loaded' });
     return;
   }
-  /** @type {{ input: SharedArrayBuffer | null, output: SharedArrayBuffer, counter: SharedArrayBuffer, n: number, threads: number, id: number, records?: boolean }} */
+  /** @type {{ input: SharedArrayBuffer | null, output: SharedArrayBuffer, counter: SharedArrayBuffer, n: number, threads: number, id: number, records?: boolean, task?: 'work' | 'workRecord' | 'workText' }} */
   const { input, output, counter, n, threads, id } = msg;
   const out = new Float64Array(output);
   const next = new Int32Array(counter);
   const div = 2 * threads;
   const records = msg.records ? loaded : null;
+  const fn = msg.task === 'workText' ? workText : workRecord;
   const items = records ? null : new Float64Array(/** @type {SharedArrayBuffer} */ (input));
   let chunks = 0;
   let done = 0;
@@ -35,7 +39,7 @@ parentPort.on('message', (msg) => {
     const size = Math.max(1, Math.floor((n - cur) / div));
     const end = Math.min(n, cur + size);
     if (Atomics.compareExchange(next, 0, cur, end) !== cur) continue; // lost the race: re-read
-    if (records) for (let i = cur; i < end; i++) out[i] = workRecord(records[i]);
+    if (records) for (let i = cur; i < end; i++) out[i] = fn(records[i]);
     else for (let i = cur; i < end; i++) out[i] = work(/** @type {Float64Array} */ (items)[i]);
     chunks++;
     done += end - cur;
