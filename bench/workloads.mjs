@@ -116,6 +116,27 @@ export function workRecord(record) {
 }
 
 /**
+ * The async task: `work` behind an `async` function, so every item returns a promise (a task written `async` out
+ * of habit, or awaiting nothing slow): what awaiting each item costs a contender.
+ * @param {number} item
+ * @returns {Promise<number>}
+ */
+export async function workAsync(item) {
+  return work(item);
+}
+
+/**
+ * A chunk of items in, each awaited in turn (the plain loop and the manual-chunk piscina contender).
+ * @param {ArrayLike<number>} items
+ * @returns {Promise<number[]>}
+ */
+export async function workAsyncChunk(items) {
+  const out = new Array(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = await workAsync(items[i]);
+  return out;
+}
+
+/**
  * The strings task: an item is a string `<id>:<text>` whose leading digits encode its cost as `work`'s items do;
  * the whole string is hashed into the result.
  * @param {string} s
@@ -207,7 +228,7 @@ export function calibrate() {
  * @property {boolean} uniform  every item costs the same (per-item dispatch may be timed on a prefix)
  * @property {(n: number, cal: {nsPerIter: number, nsPerAllocMb: number}) => unknown[]} make  build n items
  * @property {number} meanUs nominal mean cost per item, µs (used to size N before the real baseline is timed)
- * @property {'work' | 'workRecord' | 'workText'} [task] the task export (default 'work': items are numbers)
+ * @property {'work' | 'workRecord' | 'workText' | 'workAsync'} [task] the task export (default 'work': items are numbers)
  * @property {number} [weight] the plain loop's target time is `--seconds` × this (default 1)
  */
 
@@ -422,6 +443,8 @@ export const WORKLOADS = {
   '1us-rec': records,
   '1us-rec5': records5,
   '1us-str': strings,
+  // The same items as 1us, the task an async function: every item returns a promise, and every contender awaits it.
+  '1us-async': { ...uniform(1), name: '1us-async', description: 'uniform, ~1 µs per item, the task an async function (every item returns a promise)', task: 'workAsync' },
   // A short map (20 k records at the default --seconds): what a fixed cost per map (start, probe, tail) weighs. As
   // for every workload, the timed map is the first one after the contender's 64-item warm-up, so here the workers'
   // JIT is still warming (`npm run bench:short` measures short maps on a warm runtime).

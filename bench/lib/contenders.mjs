@@ -28,7 +28,7 @@ export const BATCHTOOLS_ENTRY = new URL('../../dist/src/index.js', import.meta.u
  * @property {number} cores      logical CPUs (os.availableParallelism())
  * @property {number} n          the workload's full N (sets N/(4·threads) chunks)
  * @property {number} nsPerIter  calibration, for warm-up items
- * @property {'work' | 'workRecord' | 'workText'} [task]  the task export of the workload (default 'work')
+ * @property {'work' | 'workRecord' | 'workText' | 'workAsync'} [task]  the task export of the workload (default 'work')
  */
 
 /**
@@ -258,7 +258,7 @@ export function allContenders(cores) {
         });
       // Records and strings are handed to the workers before the timing (the numbers inside it).
       const task = taskOf(ctx);
-      const records = task !== 'work';
+      const records = task === 'workRecord' || task === 'workText';
       await Promise.all(workers.map((w) => ask(w, { type: 'ping', item: warmItems(ctx)[0], task }, 'pong')));
       const prepare = async (/** @type {any[]} */ items) => {
         if (records) await Promise.all(workers.map((w) => ask(w, { type: 'load', records: items }, 'loaded')));

@@ -5,17 +5,17 @@
  * sent per chunk.
  */
 import { parentPort } from 'node:worker_threads';
-import { work, workRecord, workText } from '../workloads.mjs';
+import { work, workAsync, workRecord, workText } from '../workloads.mjs';
 
-/** The task of a run, by name (numbers: `work`). */
-const TASKS = { work, workRecord, workText };
+/** The task of a run, by name (numbers: `work`, or `workAsync`, each item awaited). */
+const TASKS = { work, workRecord, workText, workAsync };
 
 /** Records handed over by a 'load' message (outside the timing), for the next 'run' with `records: true`. */
 let loaded = null;
 
-parentPort.on('message', (msg) => {
+parentPort.on('message', async (msg) => {
   if (msg.type === 'ping') {
-    parentPort.postMessage({ type: 'pong', value: TASKS[msg.task ?? 'work'](msg.item) });
+    parentPort.postMessage({ type: 'pong', value: await TASKS[msg.task ?? 'work'](msg.item) });
     return;
   }
   if (msg.type === 'load') {
@@ -23,7 +23,7 @@ parentPort.on('message', (msg) => {
     parentPort.postMessage({ type: 'loaded' });
     return;
   }
-  /** @type {{ input: SharedArrayBuffer | null, output: SharedArrayBuffer, counter: SharedArrayBuffer, n: number, threads: number, id: number, records?: boolean, task?: 'work' | 'workRecord' | 'workText' }} */
+  /** @type {{ input: SharedArrayBuffer | null, output: SharedArrayBuffer, counter: SharedArrayBuffer, n: number, threads: number, id: number, records?: boolean, task?: 'work' | 'workRecord' | 'workText' | 'workAsync' }} */
   const { input, output, counter, n, threads, id } = msg;
   const out = new Float64Array(output);
   const next = new Int32Array(counter);
@@ -40,6 +40,7 @@ parentPort.on('message', (msg) => {
     const end = Math.min(n, cur + size);
     if (Atomics.compareExchange(next, 0, cur, end) !== cur) continue; // lost the race: re-read
     if (records) for (let i = cur; i < end; i++) out[i] = fn(records[i]);
+    else if (msg.task === 'workAsync') for (let i = cur; i < end; i++) out[i] = await workAsync(/** @type {Float64Array} */ (items)[i]);
     else for (let i = cur; i < end; i++) out[i] = work(/** @type {Float64Array} */ (items)[i]);
     chunks++;
     done += end - cur;
