@@ -114,7 +114,7 @@ export async function* entries(lines: AsyncIterable<Line>): AsyncGenerator<Entry
  */
 export function openInput(path: string, display: string, size?: number): AsyncIterable<Buffer> {
   if (size === 0) return { async *[Symbol.asyncIterator]() {} };
-  const stream = createReadStream(path, size === undefined ? { highWaterMark: READ_BYTES } : { end: size - 1, highWaterMark: READ_BYTES });
+  const stream = createReadStream(path, { highWaterMark: READ_BYTES, ...(size === undefined ? {} : { end: size - 1 }) });
   return {
     async *[Symbol.asyncIterator]() {
       try {

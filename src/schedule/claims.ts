@@ -31,8 +31,8 @@ import {
 } from '../transport/claims.ts';
 import type { ChunkMessage, ItemArray } from '../transport/protocol.ts';
 import type { Payload } from '../transport/pack.ts';
-import { isPackedRecords, plainKeys } from '../transport/records.ts';
-import { MIN_SHARED_RECORDS, type SharedRecords } from '../transport/shared-records.ts';
+import { isPackedRecords } from '../transport/records.ts';
+import { mayShare, MIN_SHARED_RECORDS, type SharedRecords } from '../transport/shared-records.ts';
 import { deliverReply } from './chunk-io.ts';
 import { RecordWriting } from './record-writing.ts';
 import type { RunSettings, RunSink } from './run-types.ts';
@@ -88,7 +88,7 @@ export class ClaimBoard {
     } else {
       // Not worth a copy of the array unless it may hold records (or strings) to share.
       const array = source.array();
-      if (array === null || array.length < MIN_SHARED_RECORDS || (typeof array[0] !== 'string' && plainKeys(array[0]) === null)) return null;
+      if (array === null || array.length < MIN_SHARED_RECORDS || !mayShare(array[0])) return null;
       const values = source.snapshot()!;
       const starts = cutRanges(values.length, s.threads, RAMP_FROM);
       const writing = RecordWriting.start(values, starts, takeBack);

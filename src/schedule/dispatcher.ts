@@ -347,8 +347,8 @@ export class Run {
     let rest = reply;
     if (reply && finished) {
       // The finished ranges are recorded as one chunk of all they ran (the policy learns the cost per item; the trace
-      // shows the work). The reply's time covers the held range too: each side gets its share by items.
-      // The reply's errors and give-way are the held range's.
+      // shows the work). The reply's time covers the held range too: each side gets its share by items; the reply's
+      // errors and give-way are the held range's.
       const heldRan = held === null ? 0 : reply.ran;
       const share = finished.items.length / (finished.items.length + heldRan);
       this.#chunks++;

@@ -43,6 +43,16 @@ export interface SharedRecords {
   readonly bare: boolean;
 }
 
+/**
+ * Whether an array whose first item is `first` may be shared (a string, or a plain object with keys); the writer
+ * then checks every item. A cheap test before the array is copied.
+ */
+export function mayShare(first: unknown): boolean {
+  if (typeof first === 'string') return true;
+  const keys = plainKeys(first);
+  return keys !== null && keys.length > 0;
+}
+
 /** True for a value a {@link SharedRecordWriter} made (after it crossed a thread, so by shape). */
 export function isSharedRecords(value: unknown): value is SharedRecords {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'shared-records';
