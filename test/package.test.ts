@@ -7,7 +7,7 @@
 // commonjs project; the other two are directories inside it with their own package.json, resolving the same
 // node_modules as Node does for any nested package.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,8 +39,21 @@ function run(file: string, args: string[], cwd: string, timeout = 120_000): Prom
 }
 const sh = (command: string, cwd: string): Promise<Ran> => run('/bin/sh', ['-c', command], cwd);
 
+/**
+ * A copy of what the package is built from, where `npm pack` builds it: packing the repository itself would
+ * rebuild its dist/ (prepack), which the command-line tests running beside this file start the CLI from.
+ */
+function packableCopy(): string {
+  const copy = join(work, 'source');
+  for (const path of ['src', 'workers', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE']) {
+    cpSync(join(root, path), join(copy, path), { recursive: true });
+  }
+  symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
+  return copy;
+}
+
 beforeAll(async () => {
-  const packed = await run('npm', ['pack', '--json', '--pack-destination', work], root, 240_000);
+  const packed = await run('npm', ['pack', '--json', '--pack-destination', work], packableCopy(), 240_000);
   expect(packed.code, packed.stderr).toBe(0);
   const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: Array<{ path: string }> }];
   const paths = files.map((f) => f.path);

@@ -20,8 +20,25 @@ export type WorkerEntry = keyof typeof ENTRIES;
 /** True when this module runs from the TypeScript sources (tests, `src/` imports), not from `dist/`. */
 export const fromSource = import.meta.url.endsWith('.ts');
 
+/**
+ * Whether worker threads start from the built files. From the sources they do when `BT_DEV_BUILT_WORKERS=1`: the
+ * test suite sets it, having rebuilt `dist/` from the same sources (test/fixtures/built.ts), because a worker that
+ * compiles the sources through tsx at every start made each new pool ~0.4 s slower.
+ */
+const builtWorkers = !fromSource || process.env['BT_DEV_BUILT_WORKERS'] === '1';
+
 /** The `file:` URL of a worker entry. `src/base/` and `dist/src/base/` are both two levels below the root. */
 export function workerEntryUrl(kind: WorkerEntry): URL {
   const entry = ENTRIES[kind];
-  return new URL(`../../workers/${fromSource ? entry.source : entry.built}`, import.meta.url);
+  if (!builtWorkers) return new URL(`../../workers/${entry.source}`, import.meta.url);
+  return new URL(`../../${fromSource ? 'dist/' : ''}workers/${entry.built}`, import.meta.url);
+}
+
+/**
+ * The `file:` URL of a module of `src/` that worker threads import by path, named without its extension
+ * (`cli/line-worker`): the built file when the workers are built ({@link workerEntryUrl}), else the source.
+ */
+export function workerModuleUrl(path: string): URL {
+  if (!builtWorkers) return new URL(`../${path}.ts`, import.meta.url);
+  return new URL(`../${fromSource ? '../dist/src/' : ''}${path}.js`, import.meta.url);
 }

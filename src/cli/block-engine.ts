@@ -13,7 +13,7 @@
  * they do on items.
  */
 import { fileURLToPath } from 'node:url';
-import { fromSource } from '../base/entry-url.ts';
+import { workerModuleUrl } from '../base/entry-url.ts';
 import { TaskLoadError, type ItemError } from '../errors.ts';
 import { toStageError } from '../pipeline/errors.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
@@ -72,7 +72,7 @@ const MAX_BLOCK_BYTES = 1 << 20;
 /** Block results that may wait for the main thread before the library stops sending blocks. */
 const RESULT_WINDOW = 256;
 
-const WORKER_MODULE = fileURLToPath(new URL(fromSource ? './line-worker.ts' : './line-worker.js', import.meta.url));
+const WORKER_MODULE = fileURLToPath(workerModuleUrl('cli/line-worker'));
 
 /** The item a library message names by its stream position is renamed to its input index. */
 function renamed(info: ErrorInfo, streamIndex: number, inputIndex: number): ErrorInfo {

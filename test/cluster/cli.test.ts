@@ -14,6 +14,8 @@ import { freePort, startRedis } from './redis-server.ts';
 
 const ITEMS = 4000;
 const GATE_AT = 3000;
+// Last: after the describe blocks' own afterAll (which stops the cluster workers gracefully) and the later describes.
+afterAll(cleanUp);
 
 describe('batchtools run --connection', () => {
   const queue = queueName();
@@ -37,7 +39,6 @@ describe('batchtools run --connection', () => {
   afterAll(async () => {
     expect(await stopWorkers(workers)).toEqual([0, 0]);
     redis?.disconnect();
-    cleanUp();
   }, 60_000);
 
   it('killed with -9 mid-run (a job held at a gate), then resumed, writes byte for byte the output of a clean local run', async () => {
