@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TaskContext } from '../src/task.ts';
-import { STATE_HUNGRY } from '../src/transport/protocol.ts';
-import { MIN_YIELD_MS, RAN_ALL, results, runItems, YIELDED, type ItemLoop } from '../src/worker/item-loop.ts';
+import { ABORTED_BIT, claimHunger, setAborted, STATE_SIGNALS } from '../src/transport/protocol.ts';
+import { ABORTED, MIN_YIELD_MS, RAN_ALL, results, runItems, YIELDED, type ItemLoop } from '../src/worker/item-loop.ts';
 
 let clock = 0;
 afterEach(() => vi.restoreAllMocks());
@@ -14,10 +14,10 @@ afterEach(() => vi.restoreAllMocks());
 /** A yieldable loop over `n` items whose item k advances the clock by `msPerItem` (and may raise the hunger). */
 function loopOf(n: number, msPerItem: number, hungerAt: number | null, async = false): ItemLoop {
   const control = new Int32Array(new SharedArrayBuffer(64));
-  if (hungerAt === null) Atomics.store(control, STATE_HUNGRY, 1);
+  if (hungerAt === null) Atomics.store(control, STATE_SIGNALS, 1);
   const fn = (item: unknown): unknown => {
     clock += msPerItem;
-    if (item === hungerAt) Atomics.store(control, STATE_HUNGRY, 1);
+    if (item === hungerAt) Atomics.store(control, STATE_SIGNALS, 1);
     return async ? Promise.resolve(item) : item;
   };
   return {
@@ -37,14 +37,14 @@ describe('item loop: giving way to a hungry worker', () => {
   it('gives way after its first item when the rest is worth more than MIN_YIELD_MS', async () => {
     const loop = await run(loopOf(50, (2 * MIN_YIELD_MS) / 49, null));
     expect([loop.end, loop.k]).toEqual([YIELDED, 1]);
-    expect(Atomics.load(loop.control, STATE_HUNGRY)).toBe(0); // it claimed the hunger
+    expect(Atomics.load(loop.control, STATE_SIGNALS)).toBe(0); // it claimed the hunger
   });
 
   it('keeps a rest worth less than MIN_YIELD_MS and leaves the hunger to another chunk', async () => {
     const loop = await run(loopOf(50, MIN_YIELD_MS / 100, null));
     expect([loop.end, loop.k]).toEqual([RAN_ALL, 50]);
     expect(loop.values).toEqual(Array.from({ length: 50 }, (_, k) => k));
-    expect(Atomics.load(loop.control, STATE_HUNGRY)).toBe(1);
+    expect(Atomics.load(loop.control, STATE_SIGNALS)).toBe(1);
   });
 
   it('an async task (every item awaited) gives way the same: the pace counts from the chunk start', async () => {
@@ -62,5 +62,16 @@ describe('item loop: giving way to a hungry worker', () => {
     expect([early.end, early.k]).toEqual([YIELDED, 11]);
     const late = await run(loopOf(50, per, 35)); // 14 items left at item 36
     expect([late.end, late.k]).toEqual([RAN_ALL, 50]);
+  });
+
+  it('stops at an abort, which shares the word with the hunger: the abort wins, the hunger is left unclaimed', async () => {
+    const loop = loopOf(50, (2 * MIN_YIELD_MS) / 49, null); // hunger 1 from the start
+    setAborted(loop.control);
+    let aborts = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    await runItems(loop, () => aborts++);
+    expect([loop.end, loop.k, aborts]).toEqual([ABORTED, 0, 1]);
+    expect(Atomics.load(loop.control, STATE_SIGNALS)).toBe(ABORTED_BIT | 1);
+    expect(claimHunger(loop.control)).toBe(false);
   });
 });

@@ -184,8 +184,9 @@ export class ClaimBoard {
         if (first < 0) first = start;
       }
     }
-    // For the trace and the policy: how many items ran (the items themselves are not needed).
-    const finished = succeeded > 0 ? { start: first, items: new Array<unknown>(succeeded) } : null;
+    // For the trace and the policy: how many items ran, as a list of that length. Only its length is read, so it is
+    // a view of the shared output (the finished ranges start at `first` or later, so it fits): nothing is allocated.
+    const finished = succeeded > 0 ? { start: first, items: out.subarray(first, first + succeeded) } : null;
     return { succeeded, finished, held };
   }
 }

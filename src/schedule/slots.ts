@@ -13,8 +13,8 @@ import {
   SLOT_NO_STAGE,
   SLOT_NOT_STARTED,
   slotThreadAt,
-  STATE_ABORTED,
-  STATE_HUNGRY,
+  setAborted,
+  setHungerCount,
   STATE_LOADED,
   type RunStateViews,
 } from '../transport/protocol.ts';
@@ -87,7 +87,7 @@ export class RunState {
    * unit and gives way. Returns how many units were claimed since the last call (each is a chunk giving way).
    */
   setHunger(hungry: number): number {
-    const left = Atomics.exchange(this.#views.ints, STATE_HUNGRY, hungry);
+    const left = setHungerCount(this.#views.ints, hungry);
     const claimed = Math.max(0, this.#hunger - left);
     this.#hunger = hungry;
     return claimed;
@@ -109,7 +109,7 @@ export class RunState {
 
   /** Tell workers to stop between items. */
   abort(): void {
-    Atomics.store(this.#views.ints, STATE_ABORTED, 1);
+    setAborted(this.#views.ints);
   }
 
   /** Chunks that began with the task loaded in their worker (0: no worker has loaded the task yet). */

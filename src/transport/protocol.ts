@@ -94,21 +94,25 @@ export interface ChunkReply {
   loadError?: ErrorEnvelope;
 }
 
-/** Int32 index of the abort flag: set to 1 when the run stops (workers stop between items; `ctx.signal` fires). */
-export const STATE_ABORTED = 0;
+/**
+ * Int32 index of the run's signal word, which a worker reads once per item. Bit 30 is the abort flag (set when the
+ * run stops: workers stop between items; `ctx.signal` fires). The bits below it are the hunger count: how many
+ * workers are idle with nothing queued and nothing left to send. A worker running a yieldable chunk that sees it
+ * above 0 claims one unit (compare-and-swap) and returns early with the prefix it finished; the dispatcher splits
+ * the rest among the hungry. One word for both, so that an item costs one shared read, not two (~25 ns each,
+ * measured against a ~1 µs task: 2 % of its time); it is 0 while nothing is asked of the workers.
+ */
+export const STATE_SIGNALS = 0;
+/** The abort flag of the signal word. */
+export const ABORTED_BIT = 1 << 30;
+const HUNGER_MASK = ABORTED_BIT - 1;
 /**
  * Int32 index of a count of chunks whose worker had the task loaded when they began (one per chunk, not per load):
  * 0 means no worker has loaded the task yet, which tells workers dying at start-up apart from items killing them.
  */
 export const STATE_LOADED = 1;
-/**
- * Int32 index of the hunger count: how many workers are idle with nothing queued and nothing left to send. A worker
- * running a yieldable chunk that sees it above 0 claims one unit (compare-and-swap) and returns early with the
- * prefix it finished; the dispatcher splits the rest among the hungry.
- */
-export const STATE_HUNGRY = 2;
 /** Int32 words before the first slot. */
-const HEADER_INTS = 3;
+const HEADER_INTS = 2;
 /** Int32 words per progress slot: item offset, thread id, stage. */
 const SLOT_INTS = 3;
 /** Int32 index of a slot's current item offset (SLOT_NOT_STARTED before the first item, the chunk length once replying). */
@@ -166,11 +170,29 @@ export function runStateViews(buffer: SharedArrayBuffer, slots: number): RunStat
   return { ints: new Int32Array(buffer, 0, HEADER_INTS + SLOT_INTS * slots), startedAt: new Float64Array(buffer, timesOffset(slots), slots) };
 }
 
-/** Claim one unit of hunger (true: this worker is to yield its chunk's rest to a hungry one). */
+/** Whether the run was aborted (the signal word's flag). */
+export function isAborted(ints: Int32Array): boolean {
+  return (Atomics.load(ints, STATE_SIGNALS) & ABORTED_BIT) !== 0;
+}
+
+/** Set the abort flag, keeping the hunger count. */
+export function setAborted(ints: Int32Array): void {
+  Atomics.or(ints, STATE_SIGNALS, ABORTED_BIT);
+}
+
+/** Set the hunger count, keeping the abort flag. Returns the count it replaced (less the units claimed since). */
+export function setHungerCount(ints: Int32Array, hungry: number): number {
+  for (;;) {
+    const word = Atomics.load(ints, STATE_SIGNALS);
+    if (Atomics.compareExchange(ints, STATE_SIGNALS, word, (word & ABORTED_BIT) | hungry) === word) return word & HUNGER_MASK;
+  }
+}
+
+/** Claim one unit of hunger (true: this worker is to yield its chunk's rest to a hungry one). Never after an abort. */
 export function claimHunger(ints: Int32Array): boolean {
   for (;;) {
-    const h = Atomics.load(ints, STATE_HUNGRY);
-    if (h <= 0) return false;
-    if (Atomics.compareExchange(ints, STATE_HUNGRY, h, h - 1) === h) return true;
+    const word = Atomics.load(ints, STATE_SIGNALS);
+    if ((word & ABORTED_BIT) !== 0 || (word & HUNGER_MASK) === 0) return false;
+    if (Atomics.compareExchange(ints, STATE_SIGNALS, word, word - 1) === word) return true;
   }
 }

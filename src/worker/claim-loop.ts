@@ -6,7 +6,7 @@
  * yield to a hungry worker): that range's outcome travels in the reply like any chunk's.
  */
 import { awaitReady, claimRange, claimViews, doneBy, rangeStart, setOwner } from '../transport/claims.ts';
-import { SLOT_NOT_STARTED, STATE_ABORTED, type ChunkMessage } from '../transport/protocol.ts';
+import { isAborted, SLOT_NOT_STARTED, type ChunkMessage } from '../transport/protocol.ts';
 import { RAN_ALL, runItems, type ItemLoop } from './item-loop.ts';
 
 /** What a self-scheduled chunk leaves for its reply. */
@@ -33,7 +33,7 @@ export async function runClaims(
   const views = claimViews(message.claims.board, message.claims.ranges);
   const t0 = performance.now();
   let claimed = 0;
-  const aborted = (): boolean => Atomics.load(control, STATE_ABORTED) !== 0;
+  const aborted = (): boolean => isAborted(control);
   for (;;) {
     if (aborted()) {
       onAbort();

@@ -9,7 +9,7 @@
  * is kept aside by position, and the reply then carries every result (see `results`).
  */
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
-import { awaitingCode, claimHunger, STATE_ABORTED, STATE_HUNGRY } from '../transport/protocol.ts';
+import { ABORTED_BIT, awaitingCode, claimHunger, isAborted, STATE_SIGNALS } from '../transport/protocol.ts';
 import type { TaskContext } from '../task.ts';
 import { explainInlineError } from './load-task.ts';
 
@@ -72,7 +72,7 @@ export async function runItems(loop: ItemLoop, onAbort: OnAbort): Promise<void> 
       const pending = runSync(loop, onAbort, k0, t0);
       if (pending === undefined) return;
       poll ??= setInterval(() => {
-        if (Atomics.load(loop.control, STATE_ABORTED) !== 0) onAbort();
+        if (isAborted(loop.control)) onAbort();
       }, ABORT_POLL_MS);
       // While it awaits, the event loop runs other code (timers of earlier items, say): a crash now is not
       // surely this item's doing, and the slot says so.
@@ -99,19 +99,22 @@ function runSync(loop: ItemLoop, onAbort: OnAbort, k0: number, t0: number): Prom
   const { fn, item, list, n, start, context, control, startedAt, slot, itemAt, timed, yieldable, out } = loop;
   const origin = performance.timeOrigin;
   for (let k = loop.k; k < n; k++) {
-    if (Atomics.load(control, STATE_ABORTED) !== 0) {
-      onAbort();
-      loop.k = k;
-      loop.end = ABORTED;
-      return undefined;
-    }
-    // One shared read per item; only a worker that finished something and has at least 2 items left, worth
-    // MIN_YIELD_MS at its pace, gives way.
-    if (yieldable && k > k0 && n - k >= 2 && Atomics.load(control, STATE_HUNGRY) > 0 &&
-      ((n - k) * (performance.now() - t0)) / (k - k0) >= MIN_YIELD_MS && claimHunger(control)) {
-      loop.k = k;
-      loop.end = YIELDED;
-      return undefined;
+    // One shared read per item: the abort flag and the hunger count share a word, 0 while nothing is asked.
+    const signals = Atomics.load(control, STATE_SIGNALS);
+    if (signals !== 0) {
+      if ((signals & ABORTED_BIT) !== 0) {
+        onAbort();
+        loop.k = k;
+        loop.end = ABORTED;
+        return undefined;
+      }
+      // Someone is hungry: only a worker that finished something and has at least 2 items left, worth
+      // MIN_YIELD_MS at its pace, gives way.
+      if (yieldable && k > k0 && n - k >= 2 && ((n - k) * (performance.now() - t0)) / (k - k0) >= MIN_YIELD_MS && claimHunger(control)) {
+        loop.k = k;
+        loop.end = YIELDED;
+        return undefined;
+      }
     }
     context.index = start + k;
     if (timed) {

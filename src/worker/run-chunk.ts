@@ -20,7 +20,7 @@ import {
   slotStageAt,
   slotThreadAt,
   SLOT_NOT_STARTED,
-  STATE_ABORTED,
+  isAborted,
   STATE_LOADED,
   type ChunkMessage,
   type ChunkReply,
@@ -70,7 +70,7 @@ function signalFor(control: Int32Array, own: AbortController): AbortSignal {
   const signal = own.signal;
   const aborted = (): boolean => {
     if (nativeAborted.call(signal)) return true;
-    if (Atomics.load(control, STATE_ABORTED) === 0) return false;
+    if (!isAborted(control)) return false;
     own.abort(abortReason());
     return true;
   };
