@@ -3,9 +3,8 @@
  * chunks in flight on the pool, and hands every item's outcome to the sink.
  *
  * Every send passes one admission check, `#admit()`: the run is not finished, the breaker's gate lets work (or one
- * single-item probe) through, the policy's in-flight bound and a free progress slot allow one more chunk. New input
- * is pulled only while not draining, the input has more and the consumer keeps up (`#mayPull()`); a batch from an
- * async source waits at the front of the re-run queue and is admitted like any other work once it arrives.
+ * single-item probe) through, the policy's in-flight bound and a free progress slot allow one more chunk. What is
+ * sent is the feeder's choice (feeder.ts): work to run again first, then self-scheduled chunks, then new input.
  *
  * What it asks others: chunk sizes (the policy), what a failed chunk becomes (outcomes.ts), what failed items
  * become and whether the breaker tripped (failures.ts, returned as values keyed by the chunk). What it decides
@@ -19,12 +18,12 @@ import { chunkContext, chunkMessage, deliverReply, type ChunkContext } from './c
 import { ClaimBoard } from './claims.ts';
 import { ChunkStopper } from './deadlines.ts';
 import { FailureHandling, type ItemFailure, type Verdict } from './failures.ts';
-import { classifyChunkError, decideChunkFailure, splitFirst, splitRest, type ChunkFailure, type Work } from './outcomes.ts';
+import { Feeder } from './feeder.ts';
+import { classifyChunkError, decideChunkFailure, splitRest, type ChunkFailure, type Work } from './outcomes.ts';
 import { ChunkRecorder } from './recorder.ts';
 import { RunTimers } from './run-timers.ts';
 import type { RunSettings, RunSummary } from './run-types.ts';
 import { RunState } from './slots.ts';
-import type { Batch } from './source.ts';
 import { StartupGuard } from './startup-guard.ts';
 
 export type { ChunkTrace, Progress, RunSettings, RunSink, RunSummary, RunTrace, TraceFailure } from './run-types.ts';
@@ -59,8 +58,8 @@ export class Run {
   readonly #slots: RunState;
   readonly #inFlight = new Set<InFlight>();
   readonly #stopper: ChunkStopper;
-  /** Work to send before new input: pieces of failed chunks, due retries, a batch that arrived from an async pull. */
-  readonly #again: Work[] = [];
+  /** What to send next; its `again` is the work to send before new input. */
+  readonly #feeder: Feeder;
   readonly #failures: FailureHandling;
   /** Retries waiting for their backoff, the breaker's cool-down. */
   readonly #timers = new RunTimers();
@@ -70,15 +69,11 @@ export class Run {
   #reject!: (error: unknown) => void;
   #finished = false;
   #pumping = false;
-  /** An async pull from the source is under way. */
-  #pulling = false;
   #done = 0;
   #failed = 0;
   #chunks = 0;
   readonly #startup: StartupGuard;
   readonly #onAbort = (): void => this.#stop(this.#s.signal?.reason);
-  /** A graceful stop was asked for: no more input is taken; what was taken finishes. */
-  #draining = false;
   /** The runner's workers are threads of this process: shared memory, packed payloads and stealing apply. */
   readonly #local: boolean;
   /** What every chunk carries besides its items (numeric input in shared memory: `out`, the shared output). */
@@ -97,9 +92,10 @@ export class Run {
     this.#startup = new StartupGuard(settings.threads, this.#local);
     // Ranges of records that turned out not to fit go on as ordinary chunks.
     this.#claims = ClaimBoard.open(settings, (batches) => {
-      for (const batch of batches) if (batch.items.length > 0) this.#again.push({ batch, attempts: 1, isolating: false });
+      for (const batch of batches) if (batch.items.length > 0) this.#feeder.again.push({ batch, attempts: 1, isolating: false });
       this.#pump();
     });
+    this.#feeder = new Feeder(settings, this.#claims, { pulled: () => this.#pump(), failed: (error) => this.#stop(error) });
     this.#chunk = chunkContext(settings, this.#slots, this.#id, this.#claims !== null);
     this.done = new Promise<RunSummary>((resolve, reject) => {
       this.#resolve = resolve;
@@ -110,10 +106,8 @@ export class Run {
       return;
     }
     settings.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    if (settings.stopSignal?.aborted) {
-      this.#draining = true;
-      settings.source.halt?.();
-    } else settings.stopSignal?.addEventListener('abort', this.#onStopAsked, { once: true });
+    if (settings.stopSignal?.aborted) this.#feeder.drain();
+    else settings.stopSignal?.addEventListener('abort', this.#onStopAsked, { once: true });
     if (settings.timeout !== undefined) this.#stopper.watch(settings.timeout);
     this.#pump();
   }
@@ -135,8 +129,7 @@ export class Run {
 
   /** A graceful stop: the source asks its input for nothing more; what was read (or asked for) still runs. */
   #drain(): void {
-    this.#draining = true;
-    this.#s.source.halt?.();
+    this.#feeder.drain();
     this.#pump();
   }
 
@@ -148,58 +141,16 @@ export class Run {
     return gate === 'open' ? ANY : gate === 'probe' ? PROBE : NONE;
   }
 
-  /**
-   * May new input be pulled: no pull under way, input left, the consumer keeping up, and no stop asked (after a
-   * stop: only an answer the source already asked its input for, so every item read gets an outcome).
-   */
-  #mayPull(): boolean {
-    const { source, sink } = this.#s;
-    return !this.#pulling && (!this.#draining || source.held === true) && !source.done && (sink.ready?.() ?? true);
-  }
-
-  /**
-   * Send work while `#admit()` allows. Work to run again goes first and ignores the consumer's backpressure: it is
-   * what the consumer waits for. A pull from an async source runs in the background (one at a time), so re-runs
-   * are never held up by a slow input.
-   */
+  /** Send what the feeder gives while `#admit()` allows. */
   #pump(): void {
     if (this.#pumping || this.#finished) return;
     this.#pumping = true;
     try {
       for (let admission = this.#admit(); admission !== NONE; admission = this.#admit()) {
         const probe = admission === PROBE;
-        const again = this.#again.shift();
-        if (again) {
-          // The half-open probe is one item: the rest keeps its place at the front of the queue.
-          const [first, rest] = probe ? splitFirst(again) : [again, null];
-          if (rest) this.#again.unshift(rest);
-          this.#send(first, probe);
-          continue;
-        }
-        if (!this.#mayPull()) break;
-        if (this.#claims && !this.#claims.handedOver) {
-          // One self-scheduled chunk per worker; each claims ranges until none is left.
-          if (this.#claims.inFlight >= this.#s.threads) break;
-          this.#claims.inFlight++;
-          this.#send({ batch: this.#claims.batch(), attempts: 1, isolating: false, claims: true }, false);
-          continue;
-        }
-        const { source, policy, threads } = this.#s;
-        const remaining = source.total === null ? null : source.total - source.taken;
-        const wanted = probe ? 1 : policy.next({ remaining, inFlight: this.#inFlight.size, threads, elapsedMs: this.#elapsed() });
-        const taken = source.take(Math.max(1, Math.floor(wanted)));
-        if (taken instanceof Promise) {
-          this.#pulling = true;
-          taken.then(
-            (batch) => this.#pulled(batch),
-            (error: unknown) => {
-              this.#pulling = false;
-              this.#stop(error);
-            },
-          );
-          break;
-        }
-        if (taken.items.length > 0) this.#send({ batch: taken, attempts: 1, isolating: false }, probe);
+        const work = this.#feeder.next(probe, this.#inFlight.size, this.#elapsed());
+        if (work === null) break;
+        this.#send(work, probe);
       }
       this.#feedHunger();
       this.#maybeFinish();
@@ -212,28 +163,15 @@ export class Run {
   }
 
   /**
-   * An async pull answered. The gate may have closed while it was under way (the breaker tripped), so the batch is
-   * not sent from here: it goes to the front of the re-run queue and `#pump()` admits it like any other work.
-   */
-  #pulled(batch: Batch): void {
-    this.#pulling = false;
-    if (this.#finished) return;
-    if (batch.items.length > 0) this.#again.unshift({ batch, attempts: 1, isolating: false });
-    this.#pump();
-  }
-
-  /**
    * Tell the workers how many of them are hungry: idle (fewer chunks in flight than threads) with nothing left to
    * send them (no re-runs, no input left, no pull or retry pending). Chunks that already gave way for a hungry
    * worker and have not landed yet count against it. Local runners only.
    */
   #feedHunger(): void {
     if (!this.#local || this.#finished) return;
-    const { source, threads } = this.#s;
-    const nothingLeft =
-      this.#again.length === 0 && (source.done || (this.#draining && source.held !== true)) && !this.#pulling && this.#timers.retriesWaiting === 0;
+    const nothingLeft = this.#feeder.nothingToSend && this.#timers.retriesWaiting === 0;
     const inFlight = this.#inFlight.size;
-    this.#slots.feedHunger(nothingLeft && inFlight > 0 ? threads - inFlight : 0);
+    this.#slots.feedHunger(nothingLeft && inFlight > 0 ? this.#s.threads - inFlight : 0);
   }
 
   /** Send one chunk. Called only from `#pump()` after `#admit()`, so a slot is free. */
@@ -301,7 +239,7 @@ export class Run {
     if (reply.yielded && reply.ran < batch.items.length) {
       // It gave way to hungry workers: its untouched rest goes out again at once, split among them and itself.
       const idle = this.#s.threads - this.#inFlight.size;
-      this.#again.unshift(...splitRest(flight, reply.ran, Math.max(2, idle)));
+      this.#feeder.again.unshift(...splitRest(flight, reply.ran, Math.max(2, idle)));
     }
     if (this.#carryOut(this.#failures.landed(flight, reply.ran - errors.length, failures))) this.#afterChunk();
   }
@@ -328,7 +266,7 @@ export class Run {
     const at = flight.timedOut === undefined ? position : { item: flight.timedOut, awaiting: false, stage: position.stage };
     const decision = decideChunkFailure(flight, failure, at);
     // Pieces go to the front, in input order, so isolation finishes before new input piles up.
-    this.#again.unshift(...decision.requeue);
+    this.#feeder.again.unshift(...decision.requeue);
     const { start, items } = flight.batch;
     const failures = decision.failed.map((e): ItemFailure => ({ error: e, item: items[e.index - start] }));
     if (this.#carryOut(this.#failures.landed(flight, 0, failures))) this.#afterChunk();
@@ -374,7 +312,7 @@ export class Run {
     }
     for (const { work, delayMs } of verdict.retries) {
       this.#timers.retryAfter(delayMs, () => {
-        this.#again.push(work);
+        this.#feeder.again.push(work);
         this.#pump();
       });
     }
@@ -414,15 +352,11 @@ export class Run {
       if (this.#inFlight.size === 0) this.#stopper.clearGrace();
       return;
     }
-    // A graceful stop does not wait for a read still unanswered once the rest is done (an input that stalls, a
-    // terminal, a pipe in the middle of a long line): it is abandoned, and the source closed.
-    const { source } = this.#s;
-    const unheld = this.#draining && source.held !== true;
-    const idle = this.#again.length === 0 && this.#inFlight.size === 0 && this.#timers.retriesWaiting === 0 && (!this.#pulling || unheld);
-    if ((source.done || unheld) && idle) {
+    // After a graceful stop, a read still unanswered is abandoned (see Feeder.mayFinish), and the source closed.
+    if (this.#feeder.mayFinish && this.#inFlight.size === 0 && this.#timers.retriesWaiting === 0) {
       this.#finished = true;
       this.#cleanup();
-      if (this.#draining) void this.#s.source.close().catch(() => {});
+      if (this.#feeder.draining) void this.#s.source.close().catch(() => {});
       const summary: RunSummary = { items: this.#done, failed: this.#failed, chunks: this.#chunks, elapsedMs: this.#elapsed() };
       const trace = this.#recorder.trace(this.#s.threads, summary.elapsedMs);
       this.#resolve(trace ? { ...summary, trace } : summary);
@@ -447,6 +381,7 @@ export class Run {
     this.#timers.clear();
     this.#stopper.unwatch();
     this.#claims?.stop();
+    this.#feeder.close();
   }
 
   #elapsed(): number {
