@@ -78,7 +78,7 @@ export class Runtime implements AsyncDisposable {
 
   /** Map `task` over `items` in parallel. Resolves with the results in input order; rejects on the first failure. */
   async map<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Awaited<O>[]> {
-    const results = new ResultRuns(Array.isArray(items) || ArrayBuffer.isView(items) ? (items as ArrayLike<unknown>).length : undefined);
+    const results = new ResultRuns();
     await this.#run(items, task, resolveMapOptions(options), true, results);
     return results.toArray() as Awaited<O>[];
   }

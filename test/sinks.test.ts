@@ -30,7 +30,8 @@ describe('ResultRuns', () => {
   const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
   it('with the length known, copies numeric pieces while the run goes on, and the rest at the end', async () => {
-    const sink = new ResultRuns(15);
+    const sink = new ResultRuns();
+    sink.total(15);
     const late = new Float64Array([0, 0, 12.5, 13, 14, 0]);
     sink.values(10, late, 2, 5); // 12..14
     await turn(); // copied now: a later change of the shared output is not seen
@@ -44,7 +45,8 @@ describe('ResultRuns', () => {
   });
 
   it('with the length known, drops the numbers copied early when a later piece holds something else', async () => {
-    const sink = new ResultRuns(6);
+    const sink = new ResultRuns();
+    sink.total(6);
     sink.values(3, new Float64Array([3, 4, 5]), 0, 3);
     await turn();
     const record = { id: 1 };
@@ -56,7 +58,8 @@ describe('ResultRuns', () => {
   });
 
   it('with a length that the pieces do not add up to (the input changed), builds the array from the pieces', async () => {
-    const sink = new ResultRuns(4);
+    const sink = new ResultRuns();
+    sink.total(4);
     sink.values(0, new Float64Array([7, 8, 9]), 0, 3);
     await turn();
     expect(sink.toArray()).toEqual([7, 8, 9]);

@@ -84,6 +84,7 @@ export class Run {
 
   constructor(settings: RunSettings) {
     this.#s = settings;
+    settings.sink.total?.(settings.source.total);
     this.#recorder = new ChunkRecorder(settings.policy, settings.trace === true, this.#t0);
     this.#slots = new RunState(Math.max(16, SLOTS_PER_THREAD * settings.threads));
     this.#stopper = new ChunkStopper(this.#slots, settings.pool, this.#inFlight);

@@ -93,18 +93,25 @@ export class Feeder {
 
   /** Nothing queued and no input left to take (or none to be taken after a stop), no pull under way. */
   get nothingToSend(): boolean {
-    const { source } = this.#s;
-    return this.again.length === 0 && (source.done || (this.#draining && source.held !== true)) && !this.#pulling;
+    return this.again.length === 0 && this.#inputOver() && !this.#pulling;
   }
 
   /**
-   * Nothing queued, and the input done, or a stop asked and no answer the source is held to (a read still
-   * unanswered then is abandoned: an input that stalls, a terminal, a pipe in the middle of a long line).
+   * Nothing queued, the input over, and no pull under way unless a stop was asked and the source is not held to
+   * its answer (a read still unanswered then is abandoned: an input that stalls, a terminal, a pipe in the middle
+   * of a long line).
    */
   get mayFinish(): boolean {
-    const { source } = this.#s;
-    const unheld = this.#draining && source.held !== true;
-    return this.again.length === 0 && (!this.#pulling || unheld) && (source.done || unheld);
+    return this.again.length === 0 && this.#inputOver() && (!this.#pulling || this.#unheld());
+  }
+
+  /** The input is done, or a stop was asked and the source is not held to an answer it asked for. */
+  #inputOver(): boolean {
+    return this.#s.source.done || this.#unheld();
+  }
+
+  #unheld(): boolean {
+    return this.#draining && this.#s.source.held !== true;
   }
 
   /**

@@ -93,6 +93,8 @@ export interface RunTrace {
 
 /** Where a run's outcomes go. */
 export interface RunSink {
+  /** Optional: how many items the run has (`Source.total`, null when not known up front); told once, first. */
+  total?(count: number | null): void;
   value(index: number, value: unknown): void;
   /** Optional, faster: a run of successes, `values[from..to)` being the results of input items `start + from...`. */
   values?(start: number, values: ArrayLike<unknown>, from: number, to: number): void;

@@ -76,11 +76,12 @@ interface Piece {
  * reply is handled (an immediate, so the worker that replied gets its next work first): copied at the end instead,
  * they were on the critical path with every worker idle (17-49 ms of a 0.9 s map of 1.5 M numbers), while during
  * the run the copy takes a share of one core from workers that are busy anyway. The array is born as doubles of the
- * final length (the input's length, when known); anything else is copied at the end (`toArray`).
+ * final length (the run's item count, when known up front: `total`); anything else is copied at the end (`toArray`).
  */
 export class ResultRuns implements RunSink {
   readonly #pieces: Piece[] = [];
-  readonly #length: number | undefined;
+  /** The run's item count, when known up front (`total`). */
+  #length: number | undefined;
   #count = 0;
   /** Every piece so far holds numbers only (a Float64Array, or an array of numbers). */
   #numbers = true;
@@ -90,9 +91,9 @@ export class ResultRuns implements RunSink {
   #pending: Piece[] = [];
   #draining = false;
 
-  /** `length`: how many results the run has (an array's length), which lets numbers be copied as they land. */
-  constructor(length?: number) {
-    this.#length = length;
+  /** How many results the run has, when known: numbers may then be copied as they land. */
+  total(count: number | null): void {
+    this.#length = count ?? undefined;
   }
   values(start: number, values: ArrayLike<unknown>, from: number, to: number): void {
     this.#add({ at: start + from, values, from, to, copied: false });
