@@ -58,8 +58,12 @@ async function byBlocks(
     const b = p.block;
     expect(b.first).toBe(next);
     expect(b.count).toBeLessThanOrEqual(lines);
-    expect(b.bytes.byteOffset).toBe(0);
-    expect(b.bytes.buffer.byteLength).toBe(b.bytes.length);
+    // One shared buffer per block, holding only this block: sent to a worker without a copy, and nothing of
+    // another block kept alive with it.
+    expect(b.bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(b.bounds.buffer).toBe(b.bytes.buffer);
+    expect(b.numbers.buffer).toBe(b.bytes.buffer);
+    expect(b.bytes.buffer.byteLength).toBe(b.bytes.length + b.bounds.byteLength + b.numbers.byteLength);
     for (let k = 0; k < b.count; k++) {
       const raw = b.bytes.subarray(b.bounds[2 * k], b.bounds[2 * k + 1]);
       const problem = b.problems?.find((x) => x[0] === k)?.[1];

@@ -155,7 +155,17 @@ export interface AtomicFileOptions {
   bufferBytes?: number;
   /** Replace a symlink at `path` instead of writing through it (private folders). Default: false. */
   replaceLinks?: boolean;
+  /**
+   * Bytes written between two fsyncs started in the thread pool while the file is written, so that the fsync of
+   * {@link AtomicFile.commit} finds little left to flush; 0: none (only the one at commit). Their errors are not
+   * reported (the fsync at commit reports what matters). Default: 4 MiB.
+   */
+  syncBytes?: number;
 }
+
+const EMPTY = Buffer.alloc(0);
+/** The largest encoding buffer an {@link AtomicFile} keeps between writes, bytes. */
+const SCRATCH_KEPT = 8 << 20;
 
 /** Temporary-file name of `target` for this process. */
 export function tempNameFor(target: string): string {
@@ -177,10 +187,15 @@ export class AtomicFile {
   #buffer: Buffer[] = [];
   #buffered = 0;
   #bytes = 0;
+  #scratch: Buffer = EMPTY;
+  readonly #syncBytes: number;
+  #unsynced = 0;
+  #syncing = false;
 
   constructor(path: string, options: AtomicFileOptions = {}) {
     this.path = path;
     this.#bufferBytes = options.bufferBytes ?? 1 << 16;
+    this.#syncBytes = options.syncBytes ?? 4 << 20;
     const { target, stats } = options.replaceLinks === true ? lstatTarget(path) : resolveTarget(path);
     this.target = target;
     if (isSpecial(stats)) {
@@ -205,6 +220,18 @@ export class AtomicFile {
   /** Append text or bytes (buffered). */
   write(data: string | Uint8Array): void {
     if (this.#fd === undefined) throw new Error(`${this.path}: already closed`);
+    if (typeof data === 'string' && data.length >= this.#bufferBytes) {
+      // Large text is encoded into one reused buffer and written from there: no Buffer per write to collect, no
+      // concatenation.
+      this.#flush();
+      const most = data.length * 3;
+      if (this.#scratch.length < most) this.#scratch = Buffer.allocUnsafeSlow(Math.max(most, 2 * this.#scratch.length));
+      const n = this.#scratch.write(data, 0, 'utf8');
+      this.#bytes += writeAll(this.#fd, this.#scratch.subarray(0, n), null, this.tempPath ?? this.target);
+      if (this.#scratch.length > SCRATCH_KEPT) this.#scratch = EMPTY;
+      this.#wrote(n);
+      return;
+    }
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.#buffer.push(bytes);
     this.#buffered += bytes.length;
@@ -218,6 +245,24 @@ export class AtomicFile {
     this.#buffer = [];
     this.#buffered = 0;
     writeAll(this.#fd, data, null, this.tempPath ?? this.target);
+    this.#wrote(data.length);
+  }
+
+  /**
+   * Count bytes written; past `syncBytes` since the last one, start an fsync in the thread pool (one at a time).
+   * One still queued when the file is closed may find its descriptor number reused by another file: an fsync of
+   * that file is harmless, and the result is ignored either way.
+   */
+  #wrote(n: number): void {
+    this.#unsynced += n;
+    if (this.#syncBytes <= 0 || this.#unsynced < this.#syncBytes || this.#syncing) return;
+    const fd = this.#fd;
+    if (fd === undefined || this.tempPath === undefined || fs.fsync === undefined) return;
+    this.#unsynced = 0;
+    this.#syncing = true;
+    fs.fsync(fd, () => {
+      this.#syncing = false;
+    });
   }
 
   /** Flush, set the mode, fsync, close and rename over the target; then fsync the directory. */

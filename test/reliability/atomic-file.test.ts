@@ -22,10 +22,14 @@ afterAll(() => {
 /** 200 KiB in several buffered writes. */
 const big = Array.from({ length: 4000 }, (_, i) => `{"index":${i},"value":"${'x'.repeat(40)}"}\n`).join('');
 
+/** Pieces of 10,000 and 40,000 characters in turn: buffered writes, and text larger than the buffer (written from the file's reused encoding buffer). */
 function writeWith(path: string, text: string): void {
   const file = new AtomicFile(path, { bufferBytes: 16 * 1024 });
   try {
-    for (let i = 0; i < text.length; i += 10_000) file.write(text.slice(i, i + 10_000));
+    for (let i = 0, n = 0; i < text.length; i += n) {
+      n = n === 10_000 ? 40_000 : 10_000;
+      file.write(text.slice(i, i + n));
+    }
     file.commit();
   } catch (error) {
     file.abort();
@@ -99,6 +103,52 @@ describe('AtomicFile under injected faults', () => {
     } finally {
       restore();
     }
+  });
+
+  it('fsyncs in the thread pool every syncBytes while writing; their failures lose nothing (the fsync at commit decides)', async () => {
+    const started: number[] = [];
+    let answered = 0;
+    const restore = useFileSystem({
+      ...faultyFs(0, 'fail'),
+      fsync(fd, callback) {
+        started.push(fd);
+        setImmediate(() => {
+          answered++;
+          callback(Object.assign(new Error('EIO: i/o error, fsync (injected)'), { code: 'EIO' }));
+        });
+      },
+    });
+    try {
+      const path = join(tempDir(), 'synced.jsonl');
+      const file = new AtomicFile(path, { bufferBytes: 16 * 1024, syncBytes: 48 * 1024 });
+      for (let i = 0; i < big.length; i += 10_000) file.write(big.slice(i, i + 10_000));
+      // One at a time: none answered yet, so only the first was started.
+      expect(started.length).toBe(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(answered).toBe(1);
+      file.write(big);
+      expect(started.length).toBe(2);
+      file.commit();
+      expect(readFileSync(path, 'utf8')).toBe(big + big);
+      // Without syncBytes' background fsyncs: none started.
+      const none = new AtomicFile(join(tempDir(), 'unsynced.jsonl'), { syncBytes: 0 });
+      none.write(big);
+      none.commit();
+      expect(started.length).toBe(2);
+    } finally {
+      restore();
+    }
+  });
+
+  it('text of any size and any characters lands byte for byte, in order (small, large, then small again)', () => {
+    const path = join(tempDir(), 'mixed.jsonl');
+    const line = (i: number): string => `{"i":${i},"t":"ünïcödé ${'€'.repeat(i % 7)} 🙂 ${'x'.repeat(i % 50)}"}\n`;
+    const pieces = [line(1), Array.from({ length: 3000 }, (_, i) => line(i)).join(''), line(2), 'é'.repeat(70_000), line(3)];
+    const file = new AtomicFile(path, { bufferBytes: 16 * 1024 });
+    for (const piece of pieces) file.write(piece);
+    expect(file.bytes).toBe(Buffer.byteLength(pieces.join('')));
+    file.commit();
+    expect(readFileSync(path, 'utf8')).toBe(pieces.join(''));
   });
 });
 
