@@ -1,7 +1,8 @@
 /**
  * `npm run bench:cli`: `batchtools run` on JSON Lines of small records `{ id, text }` against a plain single-threaded
  * script that reads, parses, computes, stringifies and writes the same lines (both timed as whole processes, node
- * start-up included; runs interleaved, the order alternating), at ~1 µs and ~100 µs per item; at ~100 µs also
+ * start-up included; runs interleaved, the order alternating), at ~1 µs (ASCII text, and a third of the texts
+ * outside ASCII) and ~100 µs per item; at ~100 µs also
  * rt.map's speedup on the same records (in one process, bench/child/map-records.mjs). Reports medians of the
  * repeats and their ratio, with the load average before and after (the machine may be shared: rerun when quiet).
  *

@@ -17,7 +17,7 @@ async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
 }
 
 /** Every line of `text` as one block each of at most `lines` lines, run; the replies in order. */
-async function run(text: string, lines: number): Promise<Array<{ block: LineBlock; reply: BlockReply }>> {
+async function run(text: string | Buffer, lines: number): Promise<Array<{ block: LineBlock; reply: BlockReply }>> {
   const out: Array<{ block: LineBlock; reply: BlockReply }> = [];
   for await (const piece of lineBlocks(once(Buffer.from(text)), { lines, bytes: 1 << 20 }, undefined, parseLine)) {
     if (!('block' in piece)) throw new Error('nothing is skipped here');
@@ -27,7 +27,7 @@ async function run(text: string, lines: number): Promise<Array<{ block: LineBloc
 }
 
 /** What the line-by-line rules make of each item: its output line, or its failure message. */
-async function expected(text: string): Promise<string[]> {
+async function expected(text: string | Buffer): Promise<string[]> {
   const out: string[] = [];
   for await (const e of entries(readLines(once(Buffer.from(text))))) {
     if (!e.parsed.ok) out.push(`invalid: ${e.parsed.message}`);
@@ -64,7 +64,7 @@ describe('runBlock', () => {
     '{"n":6,"tag":"plain"}',
     'not json at all',
     `{"n":7,"deep":${'['.repeat(1001)}${']'.repeat(1001)}}`, // deeper than MAX_DEPTH
-    '{"n":8,"tag":"après"}', // not ASCII: the block is read line by line
+    '{"n":8,"tag":"après"}', // not ASCII: text offsets differ from byte offsets after it
   ];
 
   it('gives for every line what the line-by-line rules give, whatever the block size', async () => {
@@ -75,6 +75,25 @@ describe('runBlock', () => {
     const want = await expected(text);
     expect(want.filter((w) => w.startsWith('invalid'))).toHaveLength(8); // four refused lines, each twice
     for (const size of [1, 2, 5, 64, 4096]) expect(seen(await run(text, size))).toEqual(want);
+  });
+
+  it('reads text outside ASCII (2-, 3- and 4-byte characters, a byte order mark, CRLF) as the line-by-line rules do', async () => {
+    const wide = ['é', '€', '🙂', 'ünïcödé 🙂🙂 €€', '\u2028', '日本語'];
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      lines.push(JSON.stringify({ n: 200 + i, tag: `${wide[i % wide.length]!.repeat(1 + (i % 3))}-${i}` }));
+      if (i % 4 === 1) lines.push(suspectLines[(i >> 2) % suspectLines.length]!);
+      if (i % 9 === 2) lines.push('   ');
+    }
+    const text = `\ufeff${lines.map((l, i) => (i % 5 === 0 ? `${l}\r` : l)).join('\n')}\n`;
+    const want = await expected(text);
+    expect(want.filter((w) => w.startsWith('invalid'))).toHaveLength(4); // 1e400, 2^64, not JSON, too deep
+    for (const size of [1, 3, 7, 64, 4096]) expect(seen(await run(text, size))).toEqual(want);
+    // One line that is not valid UTF-8 in the block: it alone fails, and the lines around it are read as before.
+    const broken = Buffer.concat([Buffer.from(text.slice(0, 400).replace(/\n[^\n]*$/, '\n')), Buffer.from([0x7b, 0xff, 0x7d, 0x0a]), Buffer.from(text.slice(400).replace(/^[^\n]*\n/, ''))]);
+    const wantBroken = await expected(broken);
+    expect(wantBroken.filter((w) => w.includes('invalid UTF-8'))).toHaveLength(1);
+    for (const size of [1, 7, 4096]) expect(seen(await run(broken, size))).toEqual(wantBroken);
   });
 
   it('scans a block for suspects once: a line has one exactly when the per-line test matches it', () => {

@@ -120,8 +120,8 @@ export async function measureCold(o) {
 
 /**
  * The CLI on JSON Lines of small records against a plain single-threaded script that reads, parses, computes,
- * stringifies and writes the same lines (both timed as whole processes, node start-up included), at ~1 µs and
- * ~100 µs per item. Outputs are compared line by line.
+ * stringifies and writes the same lines (both timed as whole processes, node start-up included), at ~1 µs (ASCII
+ * text, and a third of the texts outside ASCII) and ~100 µs per item. Outputs are compared line by line.
  * With `withMap`, also rt.map's speedup on the ~100 µs records (bench/child/map-records.mjs).
  * @param {{ runs: number, lines1us: number, lines100us: number, nsPerIter: number, withMap?: boolean, log: (s: string) => void }} o
  */
@@ -135,13 +135,16 @@ export async function measureCli(o) {
   /** @type {Record<string, any>} */
   const out = {};
   try {
-    for (const [label, us, lines] of /** @type {Array<[string, number, number]>} */ ([['1us', 1, o.lines1us], ['100us', 100, o.lines100us]])) {
+    // 1us-utf8: the same records, a third of them with text outside ASCII (2-, 3- and 4-byte characters).
+    for (const [label, us, lines] of /** @type {Array<[string, number, number]>} */ ([['1us', 1, o.lines1us], ['1us-utf8', 1, o.lines1us], ['100us', 100, o.lines100us]])) {
       const iters = Math.max(1, Math.round((us * 1000 - 30) / o.nsPerIter));
       const input = join(dir, `in-${label}.jsonl`);
       const body = [];
+      const wide = ['é', '€', '🙂'];
       for (let i = 0; i < lines; i++) {
         const tag = ((i * 2654435761) >>> 0).toString(36);
-        body.push(JSON.stringify({ id: encode(iters, 0, i), text: `rec-${tag}-abcdefghij`.slice(0, 20) }));
+        const text = label === '1us-utf8' && i % 3 === 0 ? `${wide[i % 9 === 0 ? 0 : i % 9 === 3 ? 1 : 2]}c-${tag}-abcdefghij` : `rec-${tag}-abcdefghij`;
+        body.push(JSON.stringify({ id: encode(iters, 0, i), text: text.slice(0, 20) }));
       }
       writeFileSync(input, body.join('\n') + '\n');
       o.log(`  cli: ${lines} lines of ~${us} µs records, ${o.runs} runs each of the plain script and batchtools run`);

@@ -48,29 +48,48 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 
 /**
- * The block's text decoder: all ASCII (slice the one string), or per line. For an all-ASCII block, `suspects`
- * holds where a number JSON.parse would change may start (one scan of the block, see bigNumberSuspects): a line
- * of at most MAX_DEPTH characters with none of them in its range needs no fidelity check of its own. `next` is
- * the first suspect not before the line being read (lines are read in order).
+ * The block's text: the whole block decoded once when it is valid UTF-8 (an item's text is then a slice of it),
+ * or per line. `suspects` holds where in the whole text a number JSON.parse would change may start (one scan of
+ * the block, see bigNumberSuspects): a line of at most MAX_DEPTH characters with none of them in its range needs
+ * no fidelity check of its own. `next` is the first suspect not before the line being read. Outside ASCII, byte
+ * offsets become text offsets through a cursor (`byte`, `char`) that moves forward only, as items are read in order.
  */
 interface Texts {
   whole: string | null;
   bytes: Uint8Array;
+  ascii: boolean;
   suspects: number[] | null;
   next: number;
+  byte: number;
+  char: number;
 }
 
 function texts(bytes: Uint8Array): Texts {
+  let whole: string | null = null;
   try {
-    const whole = utf8.decode(bytes);
-    if (whole.length !== bytes.length) return { whole: null, bytes, suspects: null, next: 0 };
-    return { whole, bytes, suspects: bigNumberSuspects(whole), next: 0 };
+    whole = utf8.decode(bytes);
   } catch {
-    return { whole: null, bytes, suspects: null, next: 0 };
+    // Some line is not valid UTF-8: each line is decoded on its own, so that only that line fails.
   }
+  return { whole, bytes, ascii: whole !== null && whole.length === bytes.length, suspects: whole === null ? null : bigNumberSuspects(whole), next: 0, byte: 0, char: 0 };
 }
 
-/** {@link parseLine} of the line at [s, e), with the fidelity check left out where the block's scan found nothing. */
+/** The offset in `t.whole` of byte `b` (not before the last one asked; `b` starts a character). */
+function charAt(t: Texts, b: number): number {
+  if (t.ascii) return b;
+  const bytes = t.bytes;
+  let c = t.char;
+  for (let i = t.byte; i < b; i++) {
+    const x = bytes[i]!;
+    // A character starts at each byte that is not a continuation byte; one of four bytes is two UTF-16 units.
+    if ((x & 0xc0) !== 0x80) c += x >= 0xf0 ? 2 : 1;
+  }
+  t.byte = b;
+  t.char = c;
+  return c;
+}
+
+/** {@link parseLine} of the text at [s, e) of the whole text, with the fidelity check left out where the block's scan found nothing. */
 function parseIn(t: Texts, text: string, s: number, e: number): ReturnType<typeof parseLine> {
   const suspects = t.suspects;
   if (suspects === null || text.length > MAX_DEPTH) return parseLine(text);
@@ -83,15 +102,21 @@ function parseIn(t: Texts, text: string, s: number, e: number): ReturnType<typeo
   }
 }
 
-/** Item k's text, or its problem (invalid UTF-8) with a lossy text. */
-function textAt(t: Texts, s: number, e: number): { text: string; problem?: string } {
-  if (t.whole !== null) return { text: t.whole.slice(s, e) };
+/** The item at bytes [s, e): its text, or its problem (invalid UTF-8) with a lossy text, and the parse. */
+function readItem(t: Texts, s: number, e: number): { text: string; parsed: ReturnType<typeof parseLine> } {
+  if (t.whole !== null) {
+    const cs = charAt(t, s);
+    const ce = charAt(t, e);
+    const text = t.whole.slice(cs, ce);
+    return { text, parsed: parseIn(t, text, cs, ce) };
+  }
   const bytes = t.bytes.subarray(s, e);
   try {
-    return { text: utf8.decode(bytes) };
+    const text = utf8.decode(bytes);
+    return { text, parsed: parseLine(text) };
   } catch {
-    const problem = `invalid UTF-8 at byte ${firstInvalid(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length))} of the line`;
-    return { text: lossy.decode(bytes), problem };
+    const message = `invalid UTF-8 at byte ${firstInvalid(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length))} of the line`;
+    return { text: lossy.decode(bytes), parsed: { ok: false, message } };
   }
 }
 
@@ -152,8 +177,7 @@ function runFrom(item: BlockItem, context: TaskContext, fn: LoadedTask, t: Texts
     }
     const s = block.bounds[2 * k]!;
     const e = block.bounds[2 * k + 1]!;
-    const { text, problem: bad } = textAt(t, s, e);
-    const parsed = bad === undefined ? parseIn(t, text, s, e) : { ok: false as const, message: bad };
+    const { text, parsed } = readItem(t, s, e);
     if (!parsed.ok) {
       (state.failures ??= []).push({ k, kind: 'invalid', message: parsed.message, raw: text });
       continue;
