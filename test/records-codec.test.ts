@@ -90,6 +90,65 @@ describe('records codec', () => {
     roundTrip(values);
   });
 
+  it('packs nested records and arrays as columns of their own, and rebuilds what structured clone would', () => {
+    const values = many(40, (i) => ({
+      id: i,
+      pos: { x: i & 7, y: -0, label: `p${i}` },
+      tags: i % 5 === 0 ? [] : [`t${i}`, 'x', 'é😀'.repeat(i % 3)],
+      scores: [i, NaN, -0, Infinity].slice(0, 1 + (i % 4)),
+      rows: [{ a: i, b: `b${i}` }, { a: -i, b: '' }],
+      meta: { deep: { n: i, deeper: { m: -i } } }, // three levels of records below the top one
+    }));
+    const packed = packRecords(values)!.packed;
+    const [id, pos, tags, scores, rows, meta] = packed.columns;
+    expect(id!.type).toBe('number');
+    for (const c of [pos, tags, scores, rows, meta]) expect(c!.type === 'any' && c!.data.length).toBe(0);
+    expect(pos!.type === 'any' && pos!.packed?.columns.map((c) => c.type)).toEqual(['number', 'number', 'string']);
+    expect(tags!.type === 'any' && tags!.list?.packed?.bare).toBe(true);
+    expect(scores!.type === 'any' && scores!.list?.numbers).toBeInstanceOf(Float64Array);
+    expect(rows!.type === 'any' && rows!.list?.packed?.keys).toEqual(['a', 'b']);
+    const out = roundTrip(values) as Array<(typeof values)[number]>;
+    expect(Object.is(out[3]!.pos.y, -0)).toBe(true);
+    expect(Object.is(out[3]!.scores[2], -0)).toBe(true);
+    expect(out[7]!.meta.deep.deeper.m).toBe(-7);
+    expect(Array.isArray(out[1]!.tags) && Object.getPrototypeOf(out[1]!.tags)).toBe(Array.prototype);
+  });
+
+  it('clones arrays that a list would change (holes, named properties, subclasses), and ends cycles', () => {
+    class Tuple extends Array<number> {}
+    for (const odd of [
+      (i: number) => {
+        const holey: unknown[] = [i];
+        holey[2] = i; // index 1 is a hole
+        return holey;
+      },
+      (i: number) => Object.assign([i, i], { note: 'kept' }),
+      (i: number) => Tuple.from([i, i]),
+    ]) {
+      const values = many(12, (i) => ({ id: i, list: i === 6 ? odd(i) : [i, i + 1, i + 2] }));
+      const packed = packRecords(values)!.packed;
+      const list = packed.columns[1]!;
+      expect(list.type === 'any' && list.list).toBeUndefined();
+      const out = unpackRecords(cross(packed, packRecords(values)!.transfer)) as Array<{ list: unknown[] }>;
+      const cloned = structuredClone(values) as Array<{ list: unknown[] }>;
+      expect(out[6]!.list).toEqual(cloned[6]!.list);
+      expect(Object.keys(out[6]!.list)).toEqual(Object.keys(cloned[6]!.list));
+    }
+    // A record that holds itself: packed to MAX_NESTING levels, cloned below; the chain still ends where it began.
+    const selfish = many(10, (i) => {
+      const r: Record<string, unknown> = { id: i };
+      r['self'] = r;
+      return r;
+    });
+    const packed = packRecords(selfish)!;
+    const out = unpackRecords(cross(packed.packed, packed.transfer)) as Array<{ id: number; self: { id: number; self: unknown } }>;
+    let r: { id: number; self: unknown } = out[4]!;
+    for (let level = 0; level < 6; level++) {
+      expect(r.id).toBe(4);
+      r = r.self as typeof r;
+    }
+  });
+
   it('accepts null-prototype records and odd keys (quotes, new lines, numeric, constructor)', () => {
     const values = many(8, (i) => {
       const r = Object.create(null) as Record<string, unknown>;
@@ -120,7 +179,7 @@ describe('records codec', () => {
     expect(packRecords(withOne(7))).toBeNull();
     expect(packRecords(many(8, () => JSON.parse('{"__proto__": 1, "a": 2}') as unknown))).toBeNull();
     expect(packRecords(many(8, () => ({})))).toBeNull(); // no fields
-    expect(packRecords(many(8, (i) => ({ o: { i } })))).toBeNull(); // nothing to column
+    expect(packRecords(many(8, (i) => ({ o: new Date(i), p: [i, 'mixed'] })))).toBeNull(); // nothing to column
   });
 
   it('reads records one at a time, each a fresh object', () => {

@@ -3,7 +3,10 @@
  * being structured-cloned object by object. Numbers go into a Float64Array, booleans into a Uint8Array, strings
  * into one buffer of UTF-16 code units (a Uint8Array when every unit is below 256, else a Uint16Array: every JS
  * string survives exactly, lone surrogates included) with one Uint32Array of end offsets. A column whose values
- * are of mixed kinds (or objects, null, undefined) stays a plain array and is cloned as usual. The buffers are
+ * are records of one shape themselves (`{ id, pos: { x, y } }`) is packed the same way, to MAX_NESTING levels; a
+ * column of plain arrays whose elements, end to end, are numbers, strings or records of one shape is packed as a
+ * list (the elements, and where each array ends). A column of anything else (mixed kinds, null, undefined, class
+ * instances) stays a plain array and is cloned as usual. The buffers are
  * moved, not copied, to the other thread, which rebuilds each record only when it is needed (`recordAt`).
  *
  * The work per record is one pass of code compiled for the shape (record-shapes.ts): a shape check (prototype,
@@ -21,7 +24,24 @@ export type Column =
   | { readonly type: 'number'; readonly data: Float64Array }
   | { readonly type: 'boolean'; readonly data: Uint8Array }
   | { readonly type: 'string'; readonly data: Uint8Array | Uint16Array; readonly offsets: Uint32Array }
-  | { readonly type: 'any'; readonly data: unknown[] };
+  | {
+      readonly type: 'any';
+      readonly data: unknown[];
+      /** The column's values when they are records of one shape themselves (or strings): packed, and `data` empty. */
+      readonly packed?: PackedRecords;
+      /** The column's values when they are arrays whose elements pack: packed end to end, and `data` empty. */
+      readonly list?: PackedList;
+    };
+
+/**
+ * A column of arrays, their elements end to end: array k is elements `[offsets[k], offsets[k + 1])`, and the
+ * elements are numbers (`numbers`) or records or strings (`packed`).
+ */
+export interface PackedList {
+  readonly offsets: Uint32Array;
+  readonly numbers?: Float64Array;
+  readonly packed?: PackedRecords;
+}
 
 /** Records of one shape, as columns. */
 export interface PackedRecords {
@@ -35,6 +55,12 @@ export interface PackedRecords {
 
 /** Fewer records than this are cloned as they are (the columns would not pay for themselves). */
 export const MIN_PACKED_RECORDS = 8;
+
+/**
+ * Levels of records inside records packed as columns (`{ id, pos: { x, y } }`: the `pos` column is packed records
+ * of its own); deeper values are cloned. The limit also ends a cycle (a record that holds itself).
+ */
+export const MAX_NESTING = 3;
 
 const OBJECT_PROTO = Object.prototype;
 
@@ -66,7 +92,7 @@ function columnBuffers(kinds: readonly ColumnKind[], n: number): unknown[] {
  * Pack `values[from..to)` as columns, or null when they are not records of one shape (or too few). Returns the
  * packed form and the buffers to move with it.
  */
-export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.length): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
+export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.length, depth = 0): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
   const n = to - from;
   if (n < MIN_PACKED_RECORDS) return null;
   if (typeof values[from] === 'string') return packStrings(values, from, to);
@@ -77,7 +103,6 @@ export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.le
   // A column found holding a value of another kind is cloned instead, and the chunk encoded again (at most once
   // per column).
   for (;;) {
-    if (kinds.every((k) => k === 'any')) return null;
     const cols = columnBuffers(kinds, n);
     const texts = kinds.map((kind, c) => (kind === 'string' ? new TextSink(c) : null)) as TextSink[];
     const answer = encoderFor(keys, kinds)(values, from, to, cols, texts);
@@ -86,7 +111,9 @@ export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.le
       kinds[answer] = 'any';
       continue;
     }
-    return finish(keys, kinds, cols, texts, values, from, to);
+    const packed = finish(keys, kinds, cols, texts, values, from, to, depth);
+    // Nothing went into columns (every field cloned as it is): the records are cloned as they are.
+    return packed.packed.columns.every((c) => c.type === 'any' && c.packed === undefined && c.list === undefined) ? null : packed;
   }
 }
 
@@ -110,6 +137,7 @@ function finish(
   values: ArrayLike<unknown>,
   from: number,
   to: number,
+  depth: number,
 ): { packed: PackedRecords; transfer: ArrayBuffer[] } {
   const columns: Column[] = [];
   const transfer: ArrayBuffer[] = [];
@@ -127,7 +155,18 @@ function finish(
       columns.push({ type: 'string', data, offsets });
       transfer.push(data.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer);
     } else if (kind === 'any') {
-      columns.push({ type: 'any', data: cols[c] as unknown[] });
+      // Values that are records of one shape themselves (nested objects) are packed in turn: cloning objects costs
+      // more per record, on both threads, than a small task.
+      const data = cols[c] as unknown[];
+      const nested = depth < MAX_NESTING ? packRecords(data, 0, data.length, depth + 1) : null;
+      const list = nested === null && depth < MAX_NESTING ? packList(data, depth + 1) : null;
+      if (nested !== null) {
+        columns.push({ type: 'any', data: [], packed: nested.packed });
+        transfer.push(...nested.transfer);
+      } else if (list !== null) {
+        columns.push({ type: 'any', data: [], list: list.list });
+        transfer.push(...list.transfer);
+      } else columns.push({ type: 'any', data });
     } else {
       const data = cols[c] as Float64Array | Uint8Array;
       columns.push(kind === 'number' ? { type: 'number', data: data as Float64Array } : { type: 'boolean', data: data as Uint8Array });
@@ -135,6 +174,50 @@ function finish(
     }
   }
   return { packed: { kind: 'records', length: to - from, keys, columns }, transfer };
+}
+
+/**
+ * Arrays as one list (null unless every value is a plain array, without holes or named properties, and their
+ * elements, end to end, are all numbers or pack as records or strings: else cloning them costs no more).
+ */
+function packList(values: readonly unknown[], depth: number): { list: PackedList; transfer: ArrayBuffer[] } | null {
+  const n = values.length;
+  if (n < MIN_PACKED_RECORDS) return null;
+  const offsets = new Uint32Array(n + 1);
+  const flat: unknown[] = [];
+  let numeric = true;
+  for (let k = 0; k < n; k++) {
+    const a = values[k];
+    if (!Array.isArray(a) || Object.getPrototypeOf(a) !== Array.prototype) return null;
+    const m = a.length;
+    for (let i = 0; i < m; i++) {
+      const v: unknown = a[i];
+      if (v === undefined && !(i in a)) return null; // a hole: structured clone keeps it
+      if (typeof v !== 'number') numeric = false;
+      flat.push(v);
+    }
+    if (Object.keys(a).length !== m) return null; // a named property: structured clone keeps it
+    offsets[k + 1] = flat.length;
+  }
+  if (numeric) {
+    const numbers = Float64Array.from(flat as number[]);
+    return { list: { offsets, numbers }, transfer: [offsets.buffer as ArrayBuffer, numbers.buffer as ArrayBuffer] };
+  }
+  const packed = packRecords(flat, 0, flat.length, depth);
+  return packed === null ? null : { list: { offsets, packed: packed.packed }, transfer: [offsets.buffer as ArrayBuffer, ...packed.transfer] };
+}
+
+/** The arrays of a packed list, rebuilt (plain arrays). */
+function unpackList(list: PackedList): unknown[][] {
+  const { offsets } = list;
+  const elements: ArrayLike<unknown> = list.numbers ?? unpackRecords(list.packed!);
+  const out: unknown[][] = [];
+  for (let k = 0; k + 1 < offsets.length; k++) {
+    const a: unknown[] = [];
+    for (let i = offsets[k]!; i < offsets[k + 1]!; i++) a.push(elements[i]);
+    out.push(a);
+  }
+  return out;
 }
 
 function pluck(values: ArrayLike<unknown>, from: number, to: number, key: string): unknown[] {
@@ -169,7 +252,7 @@ export function recordReader(packed: PackedRecords): RecordReader {
       cols.push(column.offsets);
     } else {
       texts.push('');
-      cols.push(column.data);
+      cols.push(column.type !== 'any' ? column.data : column.packed ? unpackRecords(column.packed) : column.list ? unpackList(column.list) : column.data);
     }
   }
   return { length: packed.length, at: (packed.bare === true ? bareStrings.reader : readerFor(packed.keys, kinds))(cols, texts) };
