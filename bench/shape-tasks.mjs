@@ -1,0 +1,31 @@
+/**
+ * Tasks of `npm run bench:shapes` (bench/shapes.mjs): ~1 µs of `work` per item, plus reading the fields of one
+ * item shape each, so that what an item costs to move, not to compute, decides the speedup.
+ */
+import { work } from './workloads.mjs';
+
+/** FNV-1a over a string's code units. @param {string} s */
+const h = (s) => {
+  let x = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) x = Math.imul(x ^ s.charCodeAt(i), 16777619);
+  return x;
+};
+
+/** `{ id, text }`. @param {{ id: number, text: string }} r */
+export const flat = (r) => (work(r.id) ^ h(r.text)) >>> 0;
+/** `{ id, email }`, email null in a third of them. @param {{ id: number, email: string | null }} r */
+export const nullable = (r) => (work(r.id) ^ (r.email === null ? 3 : h(r.email))) >>> 0;
+/** `{ id }` and `{ id, note }` in turn (an optional key). @param {{ id: number, note?: string }} r */
+export const optional = (r) => (work(r.id) ^ (r.note === undefined ? 7 : h(r.note))) >>> 0;
+/** `{ id, pos: { x, y } }`. @param {{ id: number, pos: { x: number, y: number } }} r */
+export const nestedObject = (r) => (work(r.id) ^ r.pos.x) >>> 0;
+/** `{ id, tags: [string, string] }`. @param {{ id: number, tags: string[] }} r */
+export const nestedArray = (r) => (work(r.id) ^ h(r.tags[0] ?? '')) >>> 0;
+/** `{ id, tags, pos }`. @param {{ id: number, tags: string[], pos: { x: number } }} r */
+export const nested = (r) => (work(r.id) ^ h(r.tags[0] ?? '') ^ r.pos.x) >>> 0;
+/** `[id, text]` tuples. @param {[number, string]} t */
+export const tuple = (t) => (work(t[0]) ^ h(t[1])) >>> 0;
+/** `{ id, text }` in, `{ id, score, label }` out. @param {{ id: number, text: string }} r */
+export const recordOut = (r) => ({ id: r.id, score: work(r.id) & 0xffff, label: r.text.slice(0, 6) });
+/** `{ id: bigint, text }`. @param {{ id: bigint, text: string }} r */
+export const bigId = (r) => (work(Number(r.id)) ^ h(r.text)) >>> 0;

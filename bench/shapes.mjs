@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:shapes [-- --n 600000 --maps 5 --only nested,tuple]`: item shapes no other workload has, each at
+ * ~1 µs of work per item, where moving an item can cost more than computing it: records with a null, an optional
+ * key, a nested object, a nested array, both; tuples; records as results; a bigint field; text outside ASCII.
+ * One warm runtime; per shape, two warm-up rounds, then `--maps` rounds of one plain loop and one `rt.map` (results
+ * checked against the loop's); prints the medians and the speedup (never below 1.00× is the aim). Writes
+ * `bench/results/shapes.{json,md}` with the machine's description (not with `--no-save`).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import os from 'node:os';
+import { describeMachine } from './lib/machine.mjs';
+import * as tasks from './shape-tasks.mjs';
+import { calibrate, encode } from './workloads.mjs';
+
+const args = process.argv.slice(2);
+const opt = (/** @type {string} */ k, /** @type {string} */ d) => {
+  const i = args.indexOf(`--${k}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : d;
+};
+const n = Number(opt('n', '600000'));
+const maps = Number(opt('maps', '5'));
+const only = opt('only', '').split(',').filter(Boolean);
+
+const iters = Math.max(1, Math.round((1000 - 60) / calibrate().nsPerIter));
+const tag = (/** @type {number} */ i) => ((i * 2654435761) >>> 0).toString(36);
+const id = (/** @type {number} */ i) => encode(iters, 0, i);
+const wide = ['é', '€', '🙂'];
+/** Shape name → [task export, item maker, description]. @type {Record<string, [keyof typeof tasks, (i: number) => unknown, string]>} */
+const SHAPES = {
+  flat: ['flat', (i) => ({ id: id(i), text: `rec-${tag(i)}-abcdefghij`.slice(0, 20) }), '{ id, text }'],
+  utf8: ['flat', (i) => ({ id: id(i), text: `${i % 3 ? 'r' : wide[i % 9 === 0 ? 0 : i % 9 === 3 ? 1 : 2]}c-${tag(i)}-abcdefghij`.slice(0, 20) }), '{ id, text }, a third of the texts outside ASCII'],
+  nullable: ['nullable', (i) => ({ id: id(i), email: i % 3 ? `u${tag(i)}@example.org` : null }), '{ id, email }, email null in a third'],
+  optional: ['optional', (i) => (i % 2 ? { id: id(i), note: `n${tag(i)}` } : { id: id(i) }), '{ id } and { id, note } in turn'],
+  nestedObject: ['nestedObject', (i) => ({ id: id(i), pos: { x: i & 255, y: 1 } }), '{ id, pos: { x, y } }'],
+  nestedArray: ['nestedArray', (i) => ({ id: id(i), tags: [`t${tag(i)}`, 'x'] }), '{ id, tags: [string, string] }'],
+  nested: ['nested', (i) => ({ id: id(i), tags: [`t${tag(i)}`, 'x'], pos: { x: i & 255, y: 1 } }), '{ id, tags: [..], pos: { x, y } }'],
+  tuple: ['tuple', (i) => [id(i), `rec-${tag(i)}`], '[id, text]'],
+  recordOut: ['recordOut', (i) => ({ id: id(i), text: `rec-${tag(i)}-abc` }), '{ id, text } in, { id, score, label } out'],
+  bigId: ['bigId', (i) => ({ id: BigInt(id(i)), text: `rec-${tag(i)}` }), '{ id: bigint, text }'],
+};
+
+const bt = await import(new URL('../dist/src/index.js', import.meta.url).href);
+const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const rt = bt.createRuntime();
+const loadBefore = os.loadavg();
+const rows = [];
+for (const [name, [exp, make, description]] of Object.entries(SHAPES)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  const items = Array.from({ length: n }, (_, i) => make(i));
+  const fn = /** @type {(x: unknown) => unknown} */ (tasks[exp]);
+  const task = bt.defineTask(new URL('./shape-tasks.mjs', import.meta.url), exp);
+  const expected = items.map(fn);
+  for (let w = 0; w < 2; w++) {
+    items.map(fn);
+    await rt.map(items, task);
+  }
+  const mapMs = [];
+  const plainMs = [];
+  for (let r = 0; r < maps; r++) {
+    let t = performance.now();
+    items.map(fn);
+    plainMs.push(performance.now() - t);
+    t = performance.now();
+    const out = await rt.map(items, task);
+    mapMs.push(performance.now() - t);
+    if (!isDeepStrictEqual(out, expected)) throw new Error(`${name}: results differ from the plain loop`);
+  }
+  const m = median(mapMs);
+  const p = median(plainMs);
+  rows.push({ shape: name, description, items: n, mapMs: m, plainMs: p, speedup: p / m, maps });
+  process.stdout.write(`${name.padEnd(13)} map ${m.toFixed(0).padStart(5)} ms  plain ${p.toFixed(0).padStart(5)} ms  speedup ${(p / m).toFixed(2)}x  (${description})\n`);
+}
+await rt.close();
+if (!args.includes('--no-save')) {
+  const machine = await describeMachine();
+  const load = [loadBefore, os.loadavg()].map((l) => l.map((x) => x.toFixed(2)).join(' '));
+  const out = new URL('./results/', import.meta.url);
+  mkdirSync(out, { recursive: true });
+  const date = new Date().toISOString();
+  writeFileSync(new URL('shapes.json', out), `${JSON.stringify({ date, machine, loadBefore: load[0], loadAfter: load[1], rows }, null, 2)}\n`);
+  const table = rows.map((r) => `| ${r.shape} | ${r.description} | ${r.mapMs.toFixed(0)} | ${r.plainMs.toFixed(0)} | **${r.speedup.toFixed(2)}×** |`).join('\n');
+  writeFileSync(
+    new URL('shapes.md', out),
+    `# Item shapes at ~1 µs per item (\`npm run bench:shapes\`)\n\n${date}; ${machine.nodeOs.cpus} × ${machine.nodeOs.cpuModel}, Node ${process.version}; ` +
+      `load average ${load[0]} before, ${load[1]} after\n\n` +
+      `${n.toLocaleString('en-US')} items per shape; a warm runtime (two maps first); medians of ${maps} rounds of one plain loop and one \`rt.map\`, results checked against the loop's.\n\n` +
+      `| shape | items | rt.map ms | plain loop ms | speedup |\n|---|---|---:|---:|---:|\n${table}\n`,
+  );
+}
