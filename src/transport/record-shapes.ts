@@ -56,9 +56,9 @@ interface Compiled {
 const compiled = new Map<string, Compiled>();
 const CACHE = 64;
 
-function entry(keys: readonly string[], kinds: readonly ColumnKind[]): Compiled {
+function entry(keys: readonly string[], kinds: readonly ColumnKind[], sparse = false): Compiled {
   // JSON: keys may hold any character, a separator could make two shapes one.
-  const id = JSON.stringify([kinds, keys]);
+  const id = JSON.stringify([kinds, keys, sparse]);
   let found = compiled.get(id);
   if (found === undefined) {
     if (compiled.size >= CACHE) compiled.delete(compiled.keys().next().value!);
@@ -70,9 +70,16 @@ function entry(keys: readonly string[], kinds: readonly ColumnKind[]): Compiled 
 
 const lit = (key: string): string => JSON.stringify(key);
 
-/** The encoder of one shape. */
-export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]): Encoder {
-  const e = entry(keys, kinds);
+/** Keys a sparse shape may have (its presence mask is one 32-bit integer per record). */
+export const MAX_SPARSE_KEYS = 30;
+
+/**
+ * The encoder of one shape. A sparse shape (`sparse`) admits any record whose own keys are some of `keys`, in the
+ * same order: `cols[keys.length]` is then a Uint32Array that receives each record's presence mask (bit c: key c),
+ * and an absent key leaves its column as for an empty value (0, 0, no text, `undefined` pushed).
+ */
+export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[], sparse = false): Encoder {
+  const e = entry(keys, kinds, sparse);
   if (e.encoder) return e.encoder;
   const m = keys.length;
   const head: string[] = ['const n = to - from;'];
@@ -81,16 +88,18 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
   for (let c = 0; c < m; c++) {
     head.push(`const c${c} = cols[${c}];`);
     const read = `const v${c} = r[${lit(keys[c]!)}];`;
+    const field: string[] = [];
+    let absent = '';
     switch (kinds[c]) {
       case 'number':
-        body.push(read, `if (typeof v${c} !== 'number') return ${c};`, `c${c}[i] = v${c};`);
+        field.push(read, `if (typeof v${c} !== 'number') return ${c};`, `c${c}[i] = v${c};`);
         break;
       case 'boolean':
-        body.push(read, `if (typeof v${c} !== 'boolean') return ${c};`, `c${c}[i] = v${c} ? 1 : 0;`);
+        field.push(read, `if (typeof v${c} !== 'boolean') return ${c};`, `c${c}[i] = v${c} ? 1 : 0;`);
         break;
       case 'string':
         head.push(`let s${c} = '';`, `let p${c} = c${c}[0];`);
-        body.push(
+        field.push(
           read,
           `if (typeof v${c} !== 'string') return ${c};`,
           `p${c} += v${c}.length;`,
@@ -99,13 +108,32 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
           `if (s${c}.length >= PIECE) { t${c}.put(s${c}); s${c} = ''; }`,
           `c${c}[i + 1] = p${c};`,
         );
+        absent = `c${c}[i + 1] = p${c};`;
         head.push(`const t${c} = texts[${c}];`);
         tail.push(`t${c}.put(s${c});`);
         break;
       default:
-        body.push(`c${c}.push(r[${lit(keys[c]!)}]);`);
+        field.push(`c${c}.push(r[${lit(keys[c]!)}]);`);
+        absent = `c${c}.push(undefined);`;
     }
+    if (sparse) body.push(`if ((M & ${2 ** c}) !== 0) { ${field.join(' ')} }${absent === '' ? '' : ` else { ${absent} }`}`);
+    else body.push(...field);
   }
+  // Own enumerable keys, exactly these and in this order (inherited ones would show too: none on a plain object);
+  // sparse: some of these, in this order, and which ones.
+  const keyCheck = sparse
+    ? `let j = 0;
+    let M = 0;
+    for (const k in r) {
+      while (j < ${m} && K[j] !== k) j++;
+      if (j === ${m}) return MISFIT;
+      M |= 1 << j++;
+    }
+    masks[i] = M;`
+    : `let j = 0;
+    for (const k in r) if (k !== K[j++]) return MISFIT;
+    if (j !== ${m}) return MISFIT;`;
+  if (sparse) head.push(`const masks = cols[${m}];`);
   const source = `'use strict';
 return function encode(values, from, to, cols, texts) {
   ${head.join('\n  ')}
@@ -114,10 +142,7 @@ return function encode(values, from, to, cols, texts) {
     if (typeof r !== 'object' || r === null) return MISFIT;
     const proto = getProto(r);
     if (proto !== OBJECT && proto !== null) return MISFIT;
-    // Own enumerable keys, exactly these and in this order (inherited ones would show too: none on a plain object).
-    let j = 0;
-    for (const k in r) if (k !== K[j++]) return MISFIT;
-    if (j !== ${m}) return MISFIT;
+    ${keyCheck}
     ${body.join('\n    ')}
   }
   ${tail.join('\n  ')}
@@ -156,9 +181,9 @@ return function count(values, from, to, units) {
   return e.counter;
 }
 
-/** The reader maker of one shape. */
-export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[]): ReaderMaker {
-  const e = entry(keys, kinds);
+/** The reader maker of one shape (sparse: `cols[keys.length]` holds the presence masks, see {@link encoderFor}). */
+export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[], sparse = false): ReaderMaker {
+  const e = entry(keys, kinds, sparse);
   if (e.reader) return e.reader;
   const head: string[] = [];
   const fields: string[] = [];
@@ -176,12 +201,14 @@ export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[])
       default:
         value = `c${c}[k]`;
     }
-    fields.push(`${lit(keys[c]!)}: ${value}`);
+    fields.push(sparse ? `if ((M & ${2 ** c}) !== 0) o[${lit(keys[c]!)}] = ${value};` : `${lit(keys[c]!)}: ${value}`);
   }
+  if (sparse) head.push(`const masks = cols[${keys.length}];`);
+  const build = sparse ? `(k) => {\n    const M = masks[k];\n    const o = {};\n    ${fields.join('\n    ')}\n    return o;\n  }` : `(k) => ({ ${fields.join(', ')} })`;
   const source = `'use strict';
 return function reader(cols, texts) {
   ${head.join('\n  ')}
-  return (k) => ({ ${fields.join(', ')} });
+  return ${build};
 };`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- keys are quoted with JSON.stringify; no code from data
   e.reader = new Function(source)() as ReaderMaker;

@@ -17,7 +17,7 @@
  * strings travels the same way, as one string column of the strings themselves (`bare`).
  */
 import { TextSink } from './text-sink.ts';
-import { bareStrings, encoderFor, FITTED, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
+import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
 
 /** A column of one field across the records of a chunk. */
 export type Column =
@@ -51,6 +51,11 @@ export interface PackedRecords {
   readonly columns: readonly Column[];
   /** Strings, not records: one string column (the values themselves), no keys. */
   readonly bare?: true;
+  /**
+   * Records of several shapes that are all some of `keys`, in that order (optional keys): per record, the mask of
+   * the keys it has (bit c: key c). An absent key is not rebuilt.
+   */
+  readonly masks?: Uint32Array;
 }
 
 /** Fewer records than this are cloned as they are (the columns would not pay for themselves). */
@@ -99,21 +104,88 @@ export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.le
   const keys = plainKeys(values[from]);
   if (keys === null || keys.length === 0) return null;
   const first = values[from] as Record<string, unknown>;
-  const kinds = keys.map((k) => kindOf(first[k]));
-  // A column found holding a value of another kind is cloned instead, and the chunk encoded again (at most once
-  // per column).
+  const strict = encodeAs(keys, keys.map((k) => kindOf(first[k])), false, values, from, to, depth);
+  if (strict !== MISFIT) return strict;
+  // Records of several shapes: as one sparse shape of every key they have, if their keys come in one order. The
+  // union found last for this first shape is tried first (chunks of one input repeat it).
+  const id = JSON.stringify(keys);
+  const known = unions.get(id);
+  if (known !== undefined) {
+    const sparse = encodeAs(known.keys, [...known.kinds], true, values, from, to, depth);
+    if (sparse !== MISFIT) return sparse;
+  }
+  const union = unionOf(values, from, to);
+  if (union === null) return null;
+  if (unions.size >= UNIONS) unions.delete(unions.keys().next().value!);
+  unions.set(id, union);
+  const sparse = encodeAs(union.keys, [...union.kinds], true, values, from, to, depth);
+  return sparse === MISFIT ? null : sparse;
+}
+
+/** The last key unions found, by the keys of a chunk's first record (a few inputs at a time). */
+const unions = new Map<string, { keys: string[]; kinds: ColumnKind[] }>();
+const UNIONS = 16;
+
+/**
+ * Every key of the records, in an order each record's keys follow (with the kind of its first value), or null: a
+ * value that is not a plain object, two records with keys in opposite orders, more than MAX_SPARSE_KEYS keys.
+ */
+function unionOf(values: ArrayLike<unknown>, from: number, to: number): { keys: string[]; kinds: ColumnKind[] } | null {
+  const keys: string[] = [];
+  const kinds: ColumnKind[] = [];
+  for (let i = from; i < to; i++) {
+    const r = values[i] as Record<string, unknown>;
+    const own = plainKeys(r);
+    if (own === null) return null;
+    let j = 0;
+    for (const k of own) {
+      const at = keys.indexOf(k, j);
+      if (at >= 0) {
+        j = at + 1;
+        continue;
+      }
+      if (keys.lastIndexOf(k, j - 1) >= 0) return null; // before the keys already matched: another order
+      if (keys.length === MAX_SPARSE_KEYS) return null;
+      keys.splice(j, 0, k);
+      kinds.splice(j, 0, kindOf(r[k]));
+      j++;
+    }
+  }
+  return { keys, kinds };
+}
+
+/**
+ * Encode as this shape: a column found holding a value of another kind is cloned instead, and the chunk encoded
+ * again (at most once per column). MISFIT when a record is not of the shape; null when nothing went into columns
+ * (every field cloned as it is: the records are then cloned as they are).
+ */
+function encodeAs(
+  keys: string[],
+  kinds: ColumnKind[],
+  sparse: boolean,
+  values: ArrayLike<unknown>,
+  from: number,
+  to: number,
+  depth: number,
+): { packed: PackedRecords; transfer: ArrayBuffer[] } | null | typeof MISFIT {
+  const n = to - from;
   for (;;) {
     const cols = columnBuffers(kinds, n);
+    const masks = sparse ? new Uint32Array(n) : undefined;
+    if (masks) cols.push(masks);
     const texts = kinds.map((kind, c) => (kind === 'string' ? new TextSink(c) : null)) as TextSink[];
-    const answer = encoderFor(keys, kinds)(values, from, to, cols, texts);
-    if (answer === MISFIT) return null;
+    const answer = encoderFor(keys, kinds, sparse)(values, from, to, cols, texts);
+    if (answer === MISFIT) return MISFIT;
     if (answer !== FITTED) {
       kinds[answer] = 'any';
       continue;
     }
     const packed = finish(keys, kinds, cols, texts, values, from, to, depth);
     // Nothing went into columns (every field cloned as it is): the records are cloned as they are.
-    return packed.packed.columns.every((c) => c.type === 'any' && c.packed === undefined && c.list === undefined) ? null : packed;
+    if (packed.packed.columns.every((c) => c.type === 'any' && c.packed === undefined && c.list === undefined)) return null;
+    if (masks === undefined) return packed;
+    packed.transfer.push(masks.buffer as ArrayBuffer);
+    return { packed: { ...packed.packed, masks }, transfer: packed.transfer };
   }
 }
 
@@ -255,7 +327,8 @@ export function recordReader(packed: PackedRecords): RecordReader {
       cols.push(column.type !== 'any' ? column.data : column.packed ? unpackRecords(column.packed) : column.list ? unpackList(column.list) : column.data);
     }
   }
-  return { length: packed.length, at: (packed.bare === true ? bareStrings.reader : readerFor(packed.keys, kinds))(cols, texts) };
+  if (packed.masks !== undefined) cols.push(packed.masks);
+  return { length: packed.length, at: (packed.bare === true ? bareStrings.reader : readerFor(packed.keys, kinds, packed.masks !== undefined))(cols, texts) };
 }
 
 /** Every record (or string), as an array (for the side that needs them all at once). */

@@ -1,0 +1,35 @@
+/**
+ * Records of the shapes the codec packs beyond one flat shape, through real workers and back: optional keys (one
+ * sparse shape), nested records, arrays of numbers, strings and records. What a worker receives is what structured
+ * clone would have delivered (keys in order, absent keys absent, -0 kept), and results of these shapes come back
+ * the same way.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRuntime, defineTask } from '../src/index.ts';
+import { describe as describeItem } from './fixtures/shapes-task.mjs';
+
+const fixture = new URL('./fixtures/shapes-task.mjs', import.meta.url);
+const seen = defineTask<unknown, string>(fixture, 'describe');
+const echo = defineTask<unknown, unknown>(fixture, 'echo');
+const rt = createRuntime({ threads: 2, maxHeapMb: 128 });
+afterAll(() => rt.close());
+
+const many = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
+
+const inputs: Record<string, unknown[]> = {
+  'optional keys': many(3000, (i) => (i % 3 === 0 ? { id: i } : i % 3 === 1 ? { id: i, note: `n${i}`, ok: i % 2 === 0 } : { note: '', ok: true })),
+  'present but undefined, and absent': many(3000, (i) => (i % 2 ? { id: i, v: undefined } : { id: i })),
+  'nested records': many(3000, (i) => ({ id: i, pos: { x: i & 7, y: -0, z: { w: `w${i}` } } })),
+  'arrays of numbers, strings and records': many(3000, (i) => ({ id: i, n: [i, -0, NaN].slice(i % 3), s: [`s${i}`, 'é🙂'], r: [{ a: i }, { a: -i }] })),
+  'all of them': many(3000, (i) => ({ ...(i % 4 ? { id: i } : {}), tags: i % 5 ? [`t${i}`] : [], pos: { x: i }, ...(i % 7 ? {} : { extra: [{ k: i }] }) })),
+};
+
+describe('records of other shapes through the workers', () => {
+  for (const [name, items] of Object.entries(inputs)) {
+    it(`${name}: each worker receives what structured clone would deliver, and results come back alike`, async () => {
+      expect(await rt.map(items, seen)).toEqual(items.map((item) => describeItem(structuredClone(item))));
+      const back = await rt.map(items, echo);
+      expect(back.map((item) => describeItem(item))).toEqual(items.map((item) => describeItem(item)));
+    });
+  }
+});
