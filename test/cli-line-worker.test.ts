@@ -6,7 +6,7 @@ import { entries, parseLine, readLines } from '../src/cli/input.ts';
 import { lineBlocks, type LineBlock } from '../src/cli/line-blocks.ts';
 import { runBlock, type BlockReply } from '../src/cli/line-worker.ts';
 import { successLine } from '../src/cli/records.ts';
-import { bigNumberSuspects } from '../src/cli/json-fidelity.ts';
+import { bigNumberSuspectBytes } from '../src/cli/json-fidelity.ts';
 import { defineTask, type TaskContext } from '../src/task.ts';
 
 const task = defineTask(new URL('./fixtures/cli/work.mjs', import.meta.url), 'listed').spec;
@@ -97,12 +97,13 @@ describe('runBlock', () => {
   });
 
   it('scans a block for suspects once: a line has one exactly when the per-line test matches it', () => {
-    const lines = [...suspectLines, 'e12', 'x e+12 y', 'E-999', '123456789012345', '1234567890123456', 'a1e1000b'];
+    const lines = [...suspectLines, 'e12', 'x e+12 y', 'E-999', '123456789012345', '1234567890123456', 'a1e1000b', 'é1234567890123456€', '€e-123', 'e+', '12345678901234567890123456789012345', 'E1', 'x'.repeat(3) + 'e99'];
     const text = lines.join('\n');
-    const at = bigNumberSuspects(text);
+    const at = bigNumberSuspectBytes(Buffer.from(text));
+    expect(at).toEqual([...at].sort((a, b) => a - b));
     let start = 0;
     for (const line of lines) {
-      const end = start + line.length;
+      const end = start + Buffer.byteLength(line);
       const inLine = at.some((p) => p >= start && p < end);
       expect(inLine, line).toBe(/\d{16}|[eE][+-]?\d{3}/.test(line));
       start = end + 1;

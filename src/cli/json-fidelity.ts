@@ -10,20 +10,35 @@ export const MAX_DEPTH = 1000;
 
 const MAYBE_BIG_NUMBER = /\d{16}|[eE][+-]?\d{3}/;
 
-const MAYBE_BIG_NUMBER_ALL = new RegExp(MAYBE_BIG_NUMBER.source, 'g');
-
 /**
- * Where in `text` (any number of lines) a number {@link unrepresentable} may refuse can start: the offsets of the
- * cheap test's matches, ascending. One native scan of a whole block instead of one per line; a line holds one of
- * these offsets exactly when the per-line test matches it (a match never spans a line end, and the first match
- * at or after a line's start is that line's leftmost). Depth is not covered (lines longer than MAX_DEPTH).
+ * Where in `bytes` (UTF-8, any number of lines) a number {@link unrepresentable} may refuse can start: byte offsets,
+ * ascending, of the cheap test's matches (`\d{16}|[eE][+-]?\d{3}`, both ASCII: no byte of a multi-byte character
+ * is part of one). One pass over a whole block instead of a test per line, and a loop, about half the cost of the
+ * regular expression; a line holds one of these offsets exactly when the per-line test matches it (a match never
+ * spans a line end). Depth is not covered (lines longer than MAX_DEPTH).
  */
-export function bigNumberSuspects(text: string): number[] {
+export function bigNumberSuspectBytes(bytes: Uint8Array): number[] {
   const at: number[] = [];
-  MAYBE_BIG_NUMBER_ALL.lastIndex = 0;
-  for (let m = MAYBE_BIG_NUMBER_ALL.exec(text); m !== null; m = MAYBE_BIG_NUMBER_ALL.exec(text)) at.push(m.index);
+  const n = bytes.length;
+  let run = 0;
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i]!;
+    if (c >= 48 && c <= 57) {
+      if (++run === 16) at.push(i - 15);
+      continue;
+    }
+    run = 0;
+    if (c !== 101 && c !== 69) continue;
+    // [eE][+-]?\d{3}
+    let j = i + 1;
+    const sign = bytes[j];
+    if (sign === 43 || sign === 45) j++;
+    if (j + 2 < n && isDigit(bytes[j]) && isDigit(bytes[j + 1]) && isDigit(bytes[j + 2])) at.push(i);
+  }
   return at;
 }
+
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 48 && c <= 57;
 
 /** Why a JSON line cannot be represented exactly, or `undefined` when it can. */
 export function unrepresentable(text: string): string | undefined {

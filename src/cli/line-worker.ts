@@ -14,7 +14,7 @@ import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { DROPPED, decodeValue } from '../worker/composite.ts';
 import { loadTask, type LoadedTask } from '../worker/load-task.ts';
 import { firstInvalid, parseLine } from './line-text.ts';
-import { bigNumberSuspects, MAX_DEPTH } from './json-fidelity.ts';
+import { bigNumberSuspectBytes, MAX_DEPTH } from './json-fidelity.ts';
 import type { LineBlock } from './line-blocks.ts';
 import { filteredLine, successLine } from './records.ts';
 
@@ -49,8 +49,8 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 
 /**
  * The block's text: the whole block decoded once when it is valid UTF-8 (an item's text is then a slice of it),
- * or per line. `suspects` holds where in the whole text a number JSON.parse would change may start (one scan of
- * the block, see bigNumberSuspects): a line of at most MAX_DEPTH characters with none of them in its range needs
+ * or per line. `suspects` holds the byte offsets where a number JSON.parse would change may start (one scan of
+ * the block, see bigNumberSuspectBytes): a line of at most MAX_DEPTH characters with none of them in its range needs
  * no fidelity check of its own. `next` is the first suspect not before the line being read. Outside ASCII, byte
  * offsets become text offsets through a cursor (`byte`, `char`) that moves forward only, as items are read in order.
  */
@@ -71,7 +71,7 @@ function texts(bytes: Uint8Array): Texts {
   } catch {
     // Some line is not valid UTF-8: each line is decoded on its own, so that only that line fails.
   }
-  return { whole, bytes, ascii: whole !== null && whole.length === bytes.length, suspects: whole === null ? null : bigNumberSuspects(whole), next: 0, byte: 0, char: 0 };
+  return { whole, bytes, ascii: whole !== null && whole.length === bytes.length, suspects: whole === null ? null : bigNumberSuspectBytes(bytes), next: 0, byte: 0, char: 0 };
 }
 
 /** The offset in `t.whole` of byte `b` (not before the last one asked; `b` starts a character). */
@@ -89,7 +89,7 @@ function charAt(t: Texts, b: number): number {
   return c;
 }
 
-/** {@link parseLine} of the text at [s, e) of the whole text, with the fidelity check left out where the block's scan found nothing. */
+/** {@link parseLine} of the item at bytes [s, e), with the fidelity check left out where the block's scan found nothing. */
 function parseIn(t: Texts, text: string, s: number, e: number): ReturnType<typeof parseLine> {
   const suspects = t.suspects;
   if (suspects === null || text.length > MAX_DEPTH) return parseLine(text);
@@ -108,7 +108,7 @@ function readItem(t: Texts, s: number, e: number): { text: string; parsed: Retur
     const cs = charAt(t, s);
     const ce = charAt(t, e);
     const text = t.whole.slice(cs, ce);
-    return { text, parsed: parseIn(t, text, cs, ce) };
+    return { text, parsed: parseIn(t, text, s, e) };
   }
   const bytes = t.bytes.subarray(s, e);
   try {
