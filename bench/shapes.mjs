@@ -2,7 +2,8 @@
 /**
  * `npm run bench:shapes [-- --n 600000 --maps 5 --only nested,tuple]`: item shapes no other workload has, each at
  * ~1 µs of work per item, where moving an item can cost more than computing it: records with a null, an optional
- * key, a nested object, a nested array, both; tuples; records as results; a bigint field; text outside ASCII.
+ * key, a nested object, a nested array, both; tuples; records as results; a bigint field; text outside ASCII;
+ * byte arrays of 256 bytes and of 4 KiB.
  * One warm runtime; per shape, two warm-up rounds, then `--maps` rounds of one plain loop and one `rt.map` (results
  * checked against the loop's); prints the medians and the speedup (never below 1.00× is the aim). Writes
  * `bench/results/shapes.{json,md}` with the machine's description (not with `--no-save`).
@@ -38,6 +39,8 @@ const SHAPES = {
   nested: [tasks.nested, (i) => ({ id: id(i), tags: [`t${tag(i)}`, 'x'], pos: { x: i & 255, y: 1 } }), '{ id, tags: [..], pos: { x, y } }'],
   tuple: [tasks.tuple, (i) => [id(i), `rec-${tag(i)}`], '[id, text]'],
   recordOut: [tasks.recordOut, (i) => ({ id: id(i), text: `rec-${tag(i)}-abc` }), '{ id, text } in, { id, score, label } out'],
+  bytes256: [tasks.bytes, (i) => new Uint8Array(256).fill(i & 255), 'Uint8Array of 256 bytes (~0.4 µs to hash)'],
+  bytes4k: [tasks.bytes, (i) => new Uint8Array(4096).fill(i & 255), 'Uint8Array of 4 KiB (~6 µs to hash), a tenth as many items'],
   bigId: [tasks.bigId, (i) => ({ id: BigInt(id(i)), text: `rec-${tag(i)}` }), '{ id: bigint, text }'],
 };
 
@@ -48,7 +51,7 @@ const loadBefore = os.loadavg();
 const rows = [];
 for (const [name, [fn, make, description]] of Object.entries(SHAPES)) {
   if (only.length > 0 && !only.includes(name)) continue;
-  const items = Array.from({ length: n }, (_, i) => make(i));
+  const items = Array.from({ length: name === 'bytes4k' ? Math.round(n / 10) : n }, (_, i) => make(i));
   const task = bt.defineTask(new URL('./shape-tasks.mjs', import.meta.url), fn.name);
   const expected = items.map(fn);
   for (let w = 0; w < 2; w++) {
@@ -68,7 +71,7 @@ for (const [name, [fn, make, description]] of Object.entries(SHAPES)) {
   }
   const m = median(mapMs);
   const p = median(plainMs);
-  rows.push({ shape: name, description, items: n, mapMs: m, plainMs: p, speedup: p / m, maps });
+  rows.push({ shape: name, description, items: items.length, mapMs: m, plainMs: p, speedup: p / m, maps });
   process.stdout.write(`${name.padEnd(13)} map ${m.toFixed(0).padStart(5)} ms  plain ${p.toFixed(0).padStart(5)} ms  speedup ${(p / m).toFixed(2)}x  (${description})\n`);
 }
 await rt.close();
@@ -84,7 +87,7 @@ if (!args.includes('--no-save')) {
     new URL('shapes.md', out),
     `# Item shapes at ~1 µs per item (\`npm run bench:shapes\`)\n\n${date}; ${machine.nodeOs.cpus} × ${machine.nodeOs.cpuModel}, Node ${process.version}; ` +
       `load average ${load[0]} before, ${load[1]} after\n\n` +
-      `${n.toLocaleString('en-US')} items per shape; a warm runtime (two maps first); medians of ${maps} rounds of one plain loop and one \`rt.map\`, results checked against the loop's.\n\n` +
+      `${n.toLocaleString('en-US')} items per shape (bytes4k: a tenth as many); a warm runtime (two maps first); medians of ${maps} rounds of one plain loop and one \`rt.map\`, results checked against the loop's.\n\n` +
       `| shape | items | rt.map ms | plain loop ms | speedup |\n|---|---|---:|---:|---:|\n${table}\n`,
   );
 }

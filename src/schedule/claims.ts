@@ -30,8 +30,7 @@ import {
   type ClaimViews,
 } from '../transport/claims.ts';
 import type { ChunkMessage, ItemArray } from '../transport/protocol.ts';
-import type { Payload } from '../transport/pack.ts';
-import { isPackedRecords } from '../transport/records.ts';
+import { isPackedPayload, type Payload } from '../transport/pack.ts';
 import { mayShare, MIN_SHARED_RECORDS, type SharedRecords } from '../transport/shared-records.ts';
 import { deliverReply } from './chunk-io.ts';
 import { RecordWriting } from './record-writing.ts';
@@ -210,7 +209,7 @@ function cutRanges(n: number, threads: number, ramp = Infinity): number[] {
 
 /** More than half of the values are not numbers (records, or a plain array of mostly other things). */
 function mostlyNotNumbers(values: Payload): boolean {
-  if (isPackedRecords(values)) return true;
+  if (isPackedPayload(values)) return true;
   if (!Array.isArray(values)) return false;
   let numbers = 0;
   for (const v of values) if (typeof v === 'number') numbers++;

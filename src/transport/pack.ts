@@ -1,10 +1,11 @@
 /**
  * Packing items and results for the trip between threads. A chunk whose values are all numbers becomes one
  * Float64Array (NaN, -0 and infinities survive); records of one shape become columns, and strings one text column
- * (see records.ts). Both are moved to the other thread instead of cloned element by element. Anything else is
- * cloned as it is.
+ * (see records.ts), and typed arrays of one class one buffer of their bytes (views.ts). All are moved to the
+ * other thread instead of cloned element by element. Anything else is cloned as it is.
  */
 import { isPackedRecords, packRecords, recordReader, unpackRecords, type PackedRecords } from './records.ts';
+import { isPackedViews, packViews, viewsReader, type PackedViews } from './views.ts';
 
 /** A Float64Array of the values when every one is a number (and there are at least 8), else null. */
 export function packNumbers(values: ArrayLike<unknown>): Float64Array | null {
@@ -20,23 +21,32 @@ export function packNumbers(values: ArrayLike<unknown>): Float64Array | null {
 }
 
 /** What values travel as: as they are, a Float64Array of numbers, or records as columns. */
-export type Payload = unknown[] | Float64Array | PackedRecords;
+export type Payload = unknown[] | Float64Array | PackedRecords | PackedViews;
 
 /** Pack values for the trip: numbers or records when they fit, else null (send them as they are). */
-export function packValues(values: ArrayLike<unknown>): { payload: Float64Array | PackedRecords; transfer: ArrayBuffer[] } | null {
+export function packValues(values: ArrayLike<unknown>): { payload: Float64Array | PackedRecords | PackedViews; transfer: ArrayBuffer[] } | null {
   const numbers = packNumbers(values);
   if (numbers) return { payload: numbers, transfer: [numbers.buffer as ArrayBuffer] };
-  const records = packRecords(values);
-  return records ? { payload: records.packed, transfer: records.transfer } : null;
+  const packed = packRecords(values) ?? packViews(values);
+  return packed ? { payload: packed.packed, transfer: packed.transfer } : null;
+}
+
+/** True for a payload packed as records or typed arrays (read it with {@link payloadReader}). */
+export function isPackedPayload(payload: unknown): payload is PackedRecords | PackedViews {
+  return isPackedRecords(payload) || isPackedViews(payload);
 }
 
 /** The values of a payload as an array-like (records are all rebuilt: for the side that keeps them). */
 export function unpackValues(payload: Payload): ArrayLike<unknown> {
-  return isPackedRecords(payload) ? unpackRecords(payload) : payload;
+  if (isPackedRecords(payload)) return unpackRecords(payload);
+  if (!isPackedViews(payload)) return payload;
+  const { length, at } = viewsReader(payload);
+  return Array.from({ length }, (_, k) => at(k));
 }
 
 /** Read a payload item by item without unpacking it first (records are rebuilt as they are asked for). */
 export function payloadReader(payload: Payload): { length: number; at: (k: number) => unknown } {
   if (isPackedRecords(payload)) return recordReader(payload);
+  if (isPackedViews(payload)) return viewsReader(payload);
   return { length: payload.length, at: (k) => payload[k] };
 }

@@ -11,8 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BatchtoolsError, ErrorCodes } from '../errors.ts';
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
-import { packValues, type Payload } from '../transport/pack.ts';
-import { isPackedRecords, recordReader } from '../transport/records.ts';
+import { isPackedPayload, packValues, payloadReader, type Payload } from '../transport/pack.ts';
 import { isSharedRecords, SharedRecordReader } from '../transport/shared-records.ts';
 import {
   runStateViews,
@@ -97,7 +96,7 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkR
   const cold = !warm;
   warm = true;
   const { task, start, items, slot } = message;
-  const records = isPackedRecords(items) ? recordReader(items) : null;
+  const records = isPackedPayload(items) ? payloadReader(items) : null;
   const list = records === null ? (items as ArrayLike<unknown>) : null;
   const n = records === null ? list!.length : records.length;
   const { ints: control, startedAt } = run.views;
