@@ -1,17 +1,8 @@
-import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { cross } from './fixtures/cross.ts';
 import { describe, expect, it } from 'vitest';
 import { packValues, payloadReader, unpackValues } from '../src/transport/pack.ts';
 import { isPackedRecords, packRecords, recordReader, unpackRecords, type PackedRecords } from '../src/transport/records.ts';
 
-/** Send through a real MessagePort (structured clone + transfer), as between threads. */
-function cross<T>(value: T, transfer: ArrayBuffer[]): T {
-  const { port1, port2 } = new MessageChannel();
-  port1.postMessage(value, transfer);
-  const got = receiveMessageOnPort(port2)!.message as T;
-  port1.close();
-  port2.close();
-  return got;
-}
 
 /** Pack, move to "another thread", unpack; compare with what structured clone would deliver, key order included. */
 function roundTrip(values: unknown[]): unknown[] {

@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntime, defineTask } from '../src/index.ts';
 import { isSharedView, sharedSnapshot } from '../src/transport/shared-input.ts';
+import { TYPED_ARRAYS } from '../src/transport/typed-arrays.ts';
 
 const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
 const twice = defineTask<unknown, unknown>(fixture('numbers-task.mjs'), 'twice');
@@ -16,19 +17,7 @@ const rt = createRuntime({ threads: 2, maxHeapMb: 128 });
 afterAll(() => rt.close());
 
 const N = 5000;
-const CONSTRUCTORS = [
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-] as const;
+const CONSTRUCTORS = Object.values(TYPED_ARRAYS);
 
 /** Values that exercise each type's range (wrapping as the type does), plus NaN / -0 / infinities for floats. */
 function fill(Ctor: (typeof CONSTRUCTORS)[number]): ArrayLike<unknown> & { length: number } {

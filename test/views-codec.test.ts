@@ -1,22 +1,14 @@
 // Typed arrays as items or results (src/transport/views.ts): packed end to end and moved, each rebuilt in a buffer
 // of its own; anything the packing would change (subclasses, shared memory, mixed classes) is cloned as it is.
-import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { cross } from './fixtures/cross.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isPackedPayload, packValues, payloadReader, unpackValues } from '../src/transport/pack.ts';
 import { packViews } from '../src/transport/views.ts';
+import { TYPED_ARRAYS } from '../src/transport/typed-arrays.ts';
 import { createRuntime } from '../src/index.ts';
 
-function cross<T>(value: T, transfer: ArrayBuffer[]): T {
-  const { port1, port2 } = new MessageChannel();
-  port1.postMessage(value, transfer);
-  const got = receiveMessageOnPort(port2)!.message as T;
-  port1.close();
-  port2.close();
-  return got;
-}
-
 const many = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
-const CLASSES = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
+const CLASSES = Object.values(TYPED_ARRAYS);
 
 describe('typed arrays packed end to end', () => {
   it('every class round-trips, each array in a buffer of its own with exactly its elements', () => {

@@ -6,22 +6,11 @@
  * Numeric results go the other way through a shared Float64Array indexed by input index.
  */
 import type { ItemArray } from './protocol.ts';
+import { TYPED_ARRAYS } from './typed-arrays.ts';
 
 type ItemArrayConstructor = new (buffer: SharedArrayBuffer) => ItemArray;
 
-const CONSTRUCTORS: Record<string, ItemArrayConstructor> = {
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-};
+const CONSTRUCTORS: Record<string, ItemArrayConstructor> = TYPED_ARRAYS;
 
 /** The constructor of a typed array we can share (any built-in one; a subclass is shared as its base). */
 function itemArrayConstructor(value: ArrayBufferView): ItemArrayConstructor | null {

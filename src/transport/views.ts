@@ -7,21 +7,10 @@
  * it as it could a cloned one. Unlike structured clone, an array that viewed part of a larger buffer arrives in a
  * buffer of just its bytes. Arrays over shared memory are not packed (structured clone shares them).
  */
+import { TYPED_ARRAYS } from './typed-arrays.ts';
 
 /** The typed array classes, by the name a packed chunk carries. */
-const CLASSES = {
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-} as const;
+const CLASSES = TYPED_ARRAYS;
 
 type ClassName = keyof typeof CLASSES;
 type AnyTyped = InstanceType<(typeof CLASSES)[ClassName]>;
