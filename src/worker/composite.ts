@@ -39,8 +39,10 @@ export const STAGE_NAME_FIELD = 'batchtoolsStageName';
 /**
  * Hidden field of the context run-chunk.ts passes to a composite: where in the run's shared state to record the
  * stage about to run (see `slotStageAt`). Plain stores: the main thread reads the word only after the worker died.
+ * A registered symbol: the batch worker is one bundled file, and code loaded beside it (the CLI's line worker) has
+ * its own copy of this module; both must name the same key.
  */
-export const STAGE_SLOT = Symbol('batchtools.stageSlot');
+export const STAGE_SLOT = Symbol.for('batchtools.stageSlot');
 type StageWord = { ints: Int32Array; at: number } | undefined;
 
 interface Step {
