@@ -164,7 +164,7 @@ export interface AtomicFileOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** The largest encoding buffer an {@link AtomicFile} keeps between writes, bytes. */
+/** The largest encoding buffer an {@link AtomicFile} keeps (and reuses) between writes, bytes. */
 const SCRATCH_KEPT = 8 << 20;
 
 /** Temporary-file name of `target` for this process. */
@@ -220,15 +220,14 @@ export class AtomicFile {
   /** Append text or bytes (buffered). */
   write(data: string | Uint8Array): void {
     if (this.#fd === undefined) throw new Error(`${this.path}: already closed`);
-    if (typeof data === 'string' && data.length >= this.#bufferBytes) {
-      // Large text is encoded into one reused buffer and written from there: no Buffer per write to collect, no
-      // concatenation.
+    // Large text (up to what the kept buffer holds at three bytes per unit) is encoded into one reused buffer and
+    // written from there: no Buffer per write to collect, no concatenation. Larger text is encoded on its own.
+    if (typeof data === 'string' && data.length >= this.#bufferBytes && data.length * 3 <= SCRATCH_KEPT) {
       this.#flush();
       const most = data.length * 3;
-      if (this.#scratch.length < most) this.#scratch = Buffer.allocUnsafeSlow(Math.max(most, 2 * this.#scratch.length));
+      if (this.#scratch.length < most) this.#scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_KEPT, Math.max(most, 2 * this.#scratch.length)));
       const n = this.#scratch.write(data, 0, 'utf8');
       this.#bytes += writeAll(this.#fd, this.#scratch.subarray(0, n), null, this.tempPath ?? this.target);
-      if (this.#scratch.length > SCRATCH_KEPT) this.#scratch = EMPTY;
       this.#wrote(n);
       return;
     }

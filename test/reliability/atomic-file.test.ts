@@ -143,7 +143,8 @@ describe('AtomicFile under injected faults', () => {
   it('text of any size and any characters lands byte for byte, in order (small, large, then small again)', () => {
     const path = join(tempDir(), 'mixed.jsonl');
     const line = (i: number): string => `{"i":${i},"t":"ünïcödé ${'€'.repeat(i % 7)} 🙂 ${'x'.repeat(i % 50)}"}\n`;
-    const pieces = [line(1), Array.from({ length: 3000 }, (_, i) => line(i)).join(''), line(2), 'é'.repeat(70_000), line(3)];
+    // The fourth piece is larger than the reused encoding buffer holds: it is encoded on its own.
+    const pieces = [line(1), Array.from({ length: 3000 }, (_, i) => line(i)).join(''), line(2), `${'ü'.repeat(2_000_000)}${line(9)}`, 'é'.repeat(70_000), line(3)];
     const file = new AtomicFile(path, { bufferBytes: 16 * 1024 });
     for (const piece of pieces) file.write(piece);
     expect(file.bytes).toBe(Buffer.byteLength(pieces.join('')));
