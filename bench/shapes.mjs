@@ -39,8 +39,8 @@ const SHAPES = {
   nested: [tasks.nested, (i) => ({ id: id(i), tags: [`t${tag(i)}`, 'x'], pos: { x: i & 255, y: 1 } }), '{ id, tags: [..], pos: { x, y } }'],
   tuple: [tasks.tuple, (i) => [id(i), `rec-${tag(i)}`], '[id, text]'],
   recordOut: [tasks.recordOut, (i) => ({ id: id(i), text: `rec-${tag(i)}-abc` }), '{ id, text } in, { id, score, label } out'],
-  bytes256: [tasks.bytes, (i) => new Uint8Array(256).fill(i & 255), 'Uint8Array of 256 bytes (~0.4 µs to hash)'],
-  bytes4k: [tasks.bytes, (i) => new Uint8Array(4096).fill(i & 255), 'Uint8Array of 4 KiB (~6 µs to hash), a tenth as many items'],
+  bytes256: [tasks.bytes, (i) => new Uint8Array(256).fill(i & 255), 'Uint8Array of 256 bytes, hashed'],
+  bytes4k: [tasks.bytes, (i) => new Uint8Array(4096).fill(i & 255), 'Uint8Array of 4 KiB, hashed; a tenth as many items'],
   bigId: [tasks.bigId, (i) => ({ id: BigInt(id(i)), text: `rec-${tag(i)}` }), '{ id: bigint, text }'],
 };
 
