@@ -143,6 +143,19 @@ describe('lineBlocks', () => {
     expect(quiet.seen.map((s) => s.text)).toEqual(lines.slice(4990));
   });
 
+  it('sizes blocks by their own bytes, wherever they start in what was read', async () => {
+    // 40,000 lines of 50 bytes (2 MB) read as one piece, blocks of at most 64 KiB: each block but the last holds
+    // ~1,300 lines, however far into the piece it starts.
+    const lines = Array.from({ length: 40_000 }, (_, i) => JSON.stringify({ n: i, pad: 'x'.repeat(32 - String(i).length) }));
+    const input = Buffer.from(`${lines.join('\n')}\n`);
+    const counts: number[] = [];
+    for await (const piece of lineBlocks(chunks(input, input.length), { lines: 1 << 20, bytes: 1 << 16 }, undefined, parseLine)) {
+      if ('block' in piece) counts.push(piece.block.count);
+    }
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(40_000);
+    expect(Math.min(...counts.slice(0, -1))).toBeGreaterThan(1200);
+  });
+
   it('hands out consecutive skipped items as ranges, and those asked for as entries, in input order', async () => {
     const input = Buffer.from(['0', '', '1', '2', 'bad', '4', `${'z'.repeat(MAX + 5)}`, '6', '7', '8'].join('\n'));
     const verdict = (i: number): boolean | 'entry' => (i === 4 ? 'entry' : [0, 2, 3, 5, 6, 8].includes(i));

@@ -143,12 +143,9 @@ export async function* lineBlocks(
     const bytes = new Uint8Array(memory, 12 * count, end - base);
     bytes.set(acc.subarray(base, end));
     const boundsOf = new Int32Array(memory, 0, 2 * count);
+    boundsOf.set(bounds);
     const numbersOf = new Int32Array(memory, 8 * count, count);
-    for (let k = 0; k < count; k++) {
-      boundsOf[2 * k] = bounds[2 * k]!;
-      boundsOf[2 * k + 1] = bounds[2 * k + 1]!;
-      numbersOf[k] = numbers[k]!;
-    }
+    numbersOf.set(numbers);
     const block: LineBlock = {
       bytes,
       bounds: boundsOf,
@@ -164,7 +161,7 @@ export async function* lineBlocks(
     blockFirst = index;
     return block;
   };
-  const full = (): boolean => numbers.length >= size.lines || lineStart >= size.bytes;
+  const full = (): boolean => numbers.length >= size.lines || lineStart - base >= size.bytes;
 
   /**
    * One complete line [s, e) (e: the newline's offset): added to the block, or not an item (blank), or skipped
