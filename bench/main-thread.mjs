@@ -13,12 +13,10 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { calibrate, workRecord } from './workloads.mjs';
 import { median, startWindow, gc } from './lib/measure.mjs';
+import { flagReader } from './lib/args.mjs';
 
 const args = process.argv.slice(2);
-const opt = (/** @type {string} */ k, /** @type {string} */ d) => {
-  const i = args.indexOf(`--${k}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : d;
-};
+const opt = flagReader(args);
 const n = Number(opt('n', '300000'));
 const maps = Number(opt('maps', '5'));
 const cal = calibrate();

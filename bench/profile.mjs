@@ -10,12 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { calibrate } from './workloads.mjs';
+import { flagReader } from './lib/args.mjs';
 
 const args = process.argv.slice(2);
-const opt = (/** @type {string} */ k, /** @type {string} */ d) => {
-  const i = args.indexOf(`--${k}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : d;
-};
+const opt = flagReader(args);
 const workloads = opt('workloads', '1us,1us-rec').split(',');
 const n = Number(opt('n', '1000000'));
 const maps = Number(opt('maps', '2'));

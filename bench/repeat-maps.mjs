@@ -6,12 +6,10 @@
  * (`npm run build`), and alternate runs of this script with `--dist` pointing at each checkout's root.
  */
 import { WORKLOADS, calibrate } from './workloads.mjs';
+import { flagReader } from './lib/args.mjs';
 
 const args = process.argv.slice(2);
-const opt = (/** @type {string} */ k, /** @type {string} */ d) => {
-  const i = args.indexOf(`--${k}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : d;
-};
+const opt = flagReader(args);
 const root = new URL(`${opt('dist', new URL('..', import.meta.url).pathname).replace(/\/?$/, '/')}`, 'file:///');
 const name = opt('workload', '1us');
 const spec = WORKLOADS[/** @type {keyof typeof WORKLOADS} */ (name)];

@@ -1,25 +1,26 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:shapes [-- --n 600000 --maps 5 --only nested,tuple]`: item shapes no other workload has, each at
- * ~1 µs of work per item, where moving an item can cost more than computing it: records with a null, an optional
- * key, a nested object, a nested array, both; tuples; records as results; a bigint field; text outside ASCII;
- * byte arrays of 256 bytes and of 4 KiB.
- * One warm runtime; per shape, two warm-up rounds, then `--maps` rounds of one plain loop and one `rt.map` (results
- * checked against the loop's); prints the medians and the speedup (never below 1.00× is the aim). Writes
- * `bench/results/shapes.{json,md}` with the machine's description (not with `--no-save`).
+ * `npm run bench:shapes [-- --n 600000 --maps 5 --only nested,tuple --dist DIR]`: item shapes no other workload
+ * has, each at ~1 µs of work per item, where moving an item can cost more than computing it: records with a null,
+ * an optional key, a nested object, a nested array, both; tuples; records as results; a bigint field; text outside
+ * ASCII; byte arrays of 256 bytes and of 4 KiB. One warm runtime; per shape, two warm-up rounds, then `--maps`
+ * rounds of one plain loop and one `rt.map` (results checked against the loop's); prints the medians and the
+ * speedup (never below 1.00× is the aim). `--dist` measures another build (an older checkout's dist/, built) for an
+ * A/B in turns. Writes `bench/results/shapes.{json,md}` with the machine's description (not with `--dist`, or with
+ * `--no-save`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
 import os from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describeMachine } from './lib/machine.mjs';
 import * as tasks from './shape-tasks.mjs';
 import { calibrate, encode } from './workloads.mjs';
+import { flagReader } from './lib/args.mjs';
+import { plainVsMap } from './lib/plain-vs-map.mjs';
 
 const args = process.argv.slice(2);
-const opt = (/** @type {string} */ k, /** @type {string} */ d) => {
-  const i = args.indexOf(`--${k}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : d;
-};
+const opt = flagReader(args);
 const n = Number(opt('n', '600000'));
 const maps = Number(opt('maps', '5'));
 const only = opt('only', '').split(',').filter(Boolean);
@@ -44,8 +45,9 @@ const SHAPES = {
   bigId: [tasks.bigId, (i) => ({ id: BigInt(id(i)), text: `rec-${tag(i)}` }), '{ id: bigint, text }'],
 };
 
-const bt = await import(new URL('../dist/src/index.js', import.meta.url).href);
-const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const distArg = opt('dist', '');
+const dist = distArg ? pathToFileURL(`${resolve(distArg)}/`) : new URL('../dist/', import.meta.url);
+const bt = await import(new URL('src/index.js', dist).href);
 const rt = bt.createRuntime();
 const loadBefore = os.loadavg();
 const rows = [];
@@ -53,29 +55,12 @@ for (const [name, [fn, make, description]] of Object.entries(SHAPES)) {
   if (only.length > 0 && !only.includes(name)) continue;
   const items = Array.from({ length: name === 'bytes4k' ? Math.round(n / 10) : n }, (_, i) => make(i));
   const task = bt.defineTask(new URL('./shape-tasks.mjs', import.meta.url), fn.name);
-  const expected = items.map(fn);
-  for (let w = 0; w < 2; w++) {
-    items.map(fn);
-    await rt.map(items, task);
-  }
-  const mapMs = [];
-  const plainMs = [];
-  for (let r = 0; r < maps; r++) {
-    let t = performance.now();
-    items.map(fn);
-    plainMs.push(performance.now() - t);
-    t = performance.now();
-    const out = await rt.map(items, task);
-    mapMs.push(performance.now() - t);
-    if (!isDeepStrictEqual(out, expected)) throw new Error(`${name}: results differ from the plain loop`);
-  }
-  const m = median(mapMs);
-  const p = median(plainMs);
+  const { mapMs: m, plainMs: p } = await plainVsMap({ rt, task, fn, items, warmups: 2, rounds: maps, label: name });
   rows.push({ shape: name, description, items: items.length, mapMs: m, plainMs: p, speedup: p / m, maps });
   process.stdout.write(`${name.padEnd(13)} map ${m.toFixed(0).padStart(5)} ms  plain ${p.toFixed(0).padStart(5)} ms  speedup ${(p / m).toFixed(2)}x  (${description})\n`);
 }
 await rt.close();
-if (!args.includes('--no-save')) {
+if (!distArg && !args.includes('--no-save')) {
   const machine = await describeMachine();
   const load = [loadBefore, os.loadavg()].map((l) => l.map((x) => x.toFixed(2)).join(' '));
   const out = new URL('./results/', import.meta.url);

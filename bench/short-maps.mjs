@@ -13,12 +13,11 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeMachine } from './lib/machine.mjs';
 import { calibrate, workRecord } from './workloads.mjs';
+import { flagReader } from './lib/args.mjs';
+import { plainVsMap } from './lib/plain-vs-map.mjs';
 
 const args = process.argv.slice(2);
-const opt = (/** @type {string} */ k, /** @type {string} */ d) => {
-  const i = args.indexOf(`--${k}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : d;
-};
+const opt = flagReader(args);
 const sizes = opt('n', '5000,20000,100000').split(',').map(Number);
 const maps = Number(opt('maps', '15'));
 const distArg = opt('dist', '');
@@ -27,31 +26,13 @@ const bt = await import(new URL('src/index.js', dist).href);
 
 const iters = Math.max(1, Math.round(970 / calibrate().nsPerIter));
 const tag = (/** @type {number} */ i) => ((i * 2654435761) >>> 0).toString(36);
-const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const rt = bt.createRuntime();
 const task = bt.defineTask(new URL('./workloads.mjs', import.meta.url), 'workRecord');
 const loadBefore = os.loadavg();
 const rows = [];
 for (const n of sizes) {
   const items = Array.from({ length: n }, (_, i) => ({ id: iters * 2 ** 20 + (i % 4096), text: `rec-${tag(i)}-abcdefghij`.slice(0, 20) }));
-  const expected = items.map(workRecord);
-  for (let w = 0; w < 3; w++) {
-    items.map(workRecord);
-    await rt.map(items, task);
-  }
-  const mapMs = [];
-  const plainMs = [];
-  for (let r = 0; r < maps; r++) {
-    let t = performance.now();
-    items.map(workRecord);
-    plainMs.push(performance.now() - t);
-    t = performance.now();
-    const out = await rt.map(items, task);
-    mapMs.push(performance.now() - t);
-    if (out.some((v, i) => v !== expected[i])) throw new Error(`${n} records: results differ from the plain loop`);
-  }
-  const m = median(mapMs);
-  const p = median(plainMs);
+  const { mapMs: m, plainMs: p } = await plainVsMap({ rt, task, fn: workRecord, items, warmups: 3, rounds: maps, label: `${n} records` });
   rows.push({ records: n, mapMs: m, plainMs: p, speedup: p / m, maps });
   process.stdout.write(`${String(n).padStart(7)} records  map ${m.toFixed(2)} ms  plain ${p.toFixed(2)} ms  speedup ${(p / m).toFixed(2)}x (medians of ${maps})\n`);
 }

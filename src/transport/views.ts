@@ -38,10 +38,9 @@ const MAX_BYTES = 2 ** 31;
  */
 const MAX_MEAN_BYTES = 1024;
 
-/** The class of a typed array that may be packed (a Buffer's is Uint8Array: it clones as one), or null. */
+/** The class of a typed array (a Buffer's is Uint8Array: it clones as one), or null. */
 function classOf(v: unknown): ClassName | null {
   if (!ArrayBuffer.isView(v) || v instanceof DataView) return null;
-  if (!(v.buffer instanceof ArrayBuffer)) return null; // shared memory: clone shares it
   const proto: unknown = Object.getPrototypeOf(v);
   if (proto === Buffer.prototype) return 'Uint8Array';
   for (const name of Object.keys(CLASSES) as ClassName[]) if (proto === CLASSES[name].prototype) return name;
@@ -60,7 +59,8 @@ export function packViews(values: ArrayLike<unknown>, from = 0, to = values.leng
   let total = 0;
   for (let k = 0; k < n; k++) {
     const v = values[from + k] as AnyTyped;
-    // The first one's class exactly (a subclass or a Buffer among Uint8Arrays: cloned as they are).
+    // The first one's class exactly (a subclass or a Buffer among Uint8Arrays: cloned as they are), and not over
+    // shared memory (structured clone shares it).
     if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== proto || !(v.buffer instanceof ArrayBuffer)) return null;
     total += v.byteLength;
     if (total > MAX_BYTES) return null;
