@@ -1,7 +1,7 @@
 /**
  * What a run learns from every landed chunk: the measurements go to the chunk policy (with the main thread's heap
  * pressure, sampled at most every 50 ms), and, when a trace is kept, to the run's trace: one entry per chunk with
- * its timing and detail for reports and timelines, the failed items (counted by code, the first few kept), the
+ * its timing and detail for reports and timelines, the failed items (counted by code, the lowest-indexed few kept), the
  * main thread's load, and the policy's decisions. Without a trace nothing is recorded.
  */
 import type { EventLoopUtilization } from 'node:perf_hooks';
@@ -86,7 +86,12 @@ export class ChunkRecorder {
     if (!this.#detail) return;
     const { byCode, first } = this.#detail.failures;
     byCode[error.code] = (byCode[error.code] ?? 0) + 1;
-    if (first.length < TRACED_FAILURES) first.push({ index: error.index, code: error.code, message: error.message, attempts: error.attempts });
+    // Keep the lowest-indexed few, in item order, whatever order the chunks finished in.
+    if (first.length === TRACED_FAILURES && first[TRACED_FAILURES - 1]!.index < error.index) return;
+    let at = first.length;
+    while (at > 0 && first[at - 1]!.index > error.index) at--;
+    first.splice(at, 0, { index: error.index, code: error.code, message: error.message, attempts: error.attempts });
+    if (first.length > TRACED_FAILURES) first.pop();
   }
 
   /** Tell the policy how full the main thread's heap is (results and clones live there), at most every 50 ms. */

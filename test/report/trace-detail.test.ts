@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRuntime, defineTask, type RunTrace } from '../../src/index.ts';
+import { createRuntime, defineTask, ErrorCodes, ItemError, type RunTrace } from '../../src/index.ts';
+import { ChunkRecorder } from '../../src/schedule/recorder.ts';
 
 const fixture = (name: string): URL => new URL(`../fixtures/${name}`, import.meta.url);
 const failOnOdd = defineTask<number, number>(fixture('math.mjs'), 'failOnOdd');
@@ -20,13 +21,12 @@ describe('trace detail for reports', () => {
     expect(t.main!.utilization).toBeLessThanOrEqual(1);
     expect(t.failures!.byCode).toEqual({ BT_TASK_FAILED: 100 });
     expect(t.failures!.first).toHaveLength(20);
-    // the first 20 in the order they failed (chunks finish in any order), each with its own message
+    // the 20 lowest-indexed failures in item order, whatever order the chunks finished in, each with its own message
+    expect(t.failures!.first.map((f) => f.index)).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i + 1));
     for (const f of t.failures!.first) {
       expect(f).toMatchObject({ code: 'BT_TASK_FAILED', attempts: 1 });
-      expect(f.index % 2).toBe(1);
       expect(f.message).toContain(`odd item ${f.index}`);
     }
-    expect(new Set(t.failures!.first.map((f) => f.index)).size).toBe(20);
     // Chunks as dispatched: not the pieces of isolation, nor the rest of a chunk that gave way to an idle worker.
     const firsts = t.chunks.filter((c) => !c.isolated && !c.stolen).map((c) => c.first).sort((a, b) => a! - b!);
     expect(firsts).toEqual([0, 25, 50, 75, 100, 125, 150, 175]);
@@ -43,6 +43,18 @@ describe('trace detail for reports', () => {
     // The first chunk's odd items failed: 12 of 25, or half of the prefix it ran when it gave way to an idle worker.
     const first = t.chunks.find((c) => c.first === 0 && !c.isolated)!;
     expect(first.failedItems ?? 0).toBe(Math.floor(first.items / 2)); // absent when none failed
+  });
+
+  it('keeps the 20 lowest-indexed failures in item order when chunks land out of order', () => {
+    const policy = { next: () => 1, observe: () => undefined, maxInFlight: () => 2 };
+    const recorder = new ChunkRecorder(policy, true, performance.now());
+    // A late first chunk: its failures arrive after those of 40 later items; indices 0–9 come last.
+    const order = [...Array.from({ length: 40 }, (_, i) => 100 + i), 7, 3, 9, 0, 8, 1, 6, 2, 5, 4, 200];
+    for (const index of order) recorder.failure(new ItemError(ErrorCodes.TASK_FAILED, `item ${index} failed`, { index, attempts: 1 }));
+    const failures = recorder.trace(2, 1)!.failures!;
+    expect(failures.byCode).toEqual({ BT_TASK_FAILED: order.length });
+    expect(failures.first.map((f) => f.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109]);
+    expect(failures.first.map((f) => f.message)).toEqual(failures.first.map((f) => `item ${f.index} failed`));
   });
 
 });
