@@ -29,6 +29,18 @@ export const tuple = (t) => (work(t[0]) ^ h(t[1])) >>> 0;
 export const recordOut = (r) => ({ id: r.id, score: work(r.id) & 0xffff, label: r.text.slice(0, 6) });
 /** `{ id: bigint, text }`. @param {{ id: bigint, text: string }} r */
 export const bigId = (r) => (work(Number(r.id)) ^ h(r.text)) >>> 0;
+/** A string in, a string out (a text transform). @param {string} s */
+export const textOut = (s) => `${(work(Number.parseInt(s, 36)) & 0xffff).toString(16)}:${s.slice(-12).toUpperCase()}`;
+/** A line of ~1 KiB, hashed. @param {string} s */
+export const longText = (s) => (work(Number.parseInt(s, 36)) ^ h(s)) >>> 0;
+/** `[x, y, z]`, a vector as a plain array of numbers. @param {number[]} v */
+export const vector = (v) => (work(v[0] ?? 0) ^ (v[1] ?? 0) ^ (v[2] ?? 0)) >>> 0;
+/** A number in, `[a, b]` out. @param {number} x */
+export const pairOut = (x) => [work(x) & 0xffff, x & 7];
+/** `{ id, at: Date }`. @param {{ id: number, at: Date }} r */
+export const dated = (r) => (work(r.id) ^ r.at.getUTCDate()) >>> 0;
+/** Numbers and strings mixed. @param {number | string} x */
+export const mixed = (x) => (typeof x === 'number' ? work(x) : work(Number.parseInt(x, 10)) ^ 1) >>> 0;
 /** A Uint8Array (bytes of an image, a message…): FNV-1a over every byte. @param {Uint8Array} b */
 export const bytes = (b) => {
   let x = 0x811c9dc5;

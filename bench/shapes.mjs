@@ -42,6 +42,12 @@ const SHAPES = {
   recordOut: [tasks.recordOut, (i) => ({ id: id(i), text: `rec-${tag(i)}-abc` }), '{ id, text } in, { id, score, label } out'],
   bytes256: [tasks.bytes, (i) => new Uint8Array(256).fill(i & 255), 'Uint8Array of 256 bytes, hashed'],
   bytes4k: [tasks.bytes, (i) => new Uint8Array(4096).fill(i & 255), 'Uint8Array of 4 KiB, hashed; a tenth as many items'],
+  textOut: [tasks.textOut, (i) => `${id(i).toString(36)}-rec-${tag(i)}-abcdefghijklmnop`, 'a string of ~40 characters in, a string out'],
+  longText: [tasks.longText, (i) => `${id(i).toString(36)}-${tag(i).repeat(120)}`.slice(0, 1000), 'a string of ~1,000 characters, hashed'],
+  vector: [tasks.vector, (i) => [id(i), i & 255, 1.5], '[x, y, z], a plain array of numbers'],
+  pairOut: [tasks.pairOut, (i) => id(i), 'a number in, [a, b] out'],
+  dated: [tasks.dated, (i) => ({ id: id(i), at: new Date(1.7e12 + i * 1000) }), '{ id, at: Date }'],
+  mixed: [tasks.mixed, (i) => (i % 4 ? id(i) : String(id(i))), 'numbers with every fourth a numeric string'],
   bigId: [tasks.bigId, (i) => ({ id: BigInt(id(i)), text: `rec-${tag(i)}` }), '{ id: bigint, text }'],
 };
 

@@ -1,6 +1,6 @@
 /**
  * Records of the shapes the codec packs beyond one flat shape, through real workers and back: optional keys (one
- * sparse shape), nested records, arrays of numbers, strings and records. What a worker receives is what structured
+ * sparse shape), nested records, arrays of numbers, strings and records, and items that are arrays. What a worker receives is what structured
  * clone would have delivered (keys in order, absent keys absent, -0 kept), and results of these shapes come back
  * the same way.
  */
@@ -21,6 +21,11 @@ const inputs: Record<string, unknown[]> = {
   'present but undefined, and absent': many(3000, (i) => (i % 2 ? { id: i, v: undefined } : { id: i })),
   'nested records': many(3000, (i) => ({ id: i, pos: { x: i & 7, y: -0, z: { w: `w${i}` } } })),
   'arrays of numbers, strings and records': many(3000, (i) => ({ id: i, n: [i, -0, NaN].slice(i % 3), s: [`s${i}`, 'é🙂'], r: [{ a: i }, { a: -i }] })),
+  'vectors of numbers (items that are arrays)': many(3000, (i) => many(i % 5, (j) => (j === 1 ? -0 : i * 0.5 + j))),
+  'arrays of strings, of records, of arrays': many(3000, (i) => (i % 3 === 0 ? [`s${i}`, 'é🙂'] : i % 3 === 1 ? [{ a: i }, { a: -i }] : [[i], [i, -i]])),
+  'arrays a list would change: match arrays, named properties, a tuple': many(3000, (i) =>
+    i % 1000 === 999 ? /(\d)(\d)?/.exec(`n${i}`) : i % 1000 === 500 ? Object.assign([i], { note: 'kept' }) : i === 1200 ? [i, 'x'] : [i, i + 1],
+  ),
   'all of them': many(3000, (i) => ({ ...(i % 4 ? { id: i } : {}), tags: i % 5 ? [`t${i}`] : [], pos: { x: i }, ...(i % 7 ? {} : { extra: [{ k: i }] }) })),
 };
 

@@ -192,7 +192,7 @@ describe('records codec', () => {
     expect(packRecords(base.slice(0, 7))).toBeNull(); // too few
     expect(packRecords(withOne({ text: 'swapped', id: 4 }))).toBeNull(); // key order
     expect(packRecords(withOne(new Point()))).toBeNull(); // a class instance
-    expect(packRecords(withOne([4, 'x']))).toBeNull(); // an array
+    expect(packRecords(withOne([4, 'x']))).toBeNull(); // an array among records
     expect(packRecords(withOne(null))).toBeNull();
     expect(packRecords(withOne(undefined))).toBeNull();
     expect(packRecords(withOne(7))).toBeNull();
@@ -265,6 +265,90 @@ describe('records codec', () => {
     const values = many(100, (i) => ({ id: i, text: `w${i}` }));
     const packed = packRecords(values, 40, 60)!.packed;
     expect(unpackRecords(packed)).toEqual(values.slice(40, 60));
+  });
+});
+
+describe('arrays as items or results', () => {
+  /** Pack, move, unpack; every array arrives as structured clone would deliver it: a plain array, same elements. */
+  function arraysRoundTrip(values: unknown[][]): PackedRecords {
+    const packed = packRecords(values)!;
+    expect(packed).not.toBeNull();
+    const arrived = cross(packed.packed, packed.transfer) as PackedRecords;
+    const out = unpackRecords(arrived) as unknown[][];
+    expect(out).toEqual(structuredClone(values));
+    for (let k = 0; k < out.length; k++) {
+      expect(Object.getPrototypeOf(out[k])).toBe(Array.prototype);
+      expect(Object.keys(out[k]!)).toEqual(Object.keys(values[k]!));
+      expect(out[k]).not.toBe(values[k]);
+    }
+    return arrived;
+  }
+
+  it('packs vectors of numbers as one Float64Array: lengths 0 to 64, NaN, -0 and infinities kept', () => {
+    const values = many(200, (i) => many(i % 65, (j) => (j === 1 ? -0 : j === 2 ? NaN : j === 3 ? -Infinity : i * 1000.5 + j)));
+    const packed = arraysRoundTrip(values);
+    expect(packed.bare).toBe(true);
+    const column = packed.columns[0]!;
+    expect(column.type === 'any' && column.list?.numbers).toBeInstanceOf(Float64Array);
+    const out = unpackRecords(packRecords(values)!.packed) as number[][];
+    expect(Object.is(out[5]![1], -0)).toBe(true);
+    expect(out[5]![2]).toBeNaN();
+  });
+
+  it('packs arrays of strings, of records and of arrays; a reader gives the same arrays', () => {
+    const strings = many(30, (i) => [`t${i}`, 'é😀\ud800'.slice(0, i % 4), ''].slice(0, i % 4));
+    const records = many(30, (i) => [{ a: i, b: `b${i}` }, { a: -i, b: '' }]);
+    const nested = many(30, (i) => [[i, i + 0.5], [], [-i]]);
+    for (const values of [strings, records, nested]) {
+      const packed = arraysRoundTrip(values);
+      const reader = recordReader(packed);
+      expect(many(reader.length, (k) => reader.at(k))).toEqual(values);
+    }
+  });
+
+  it('chunks of empty arrays, one after another (no buffer is moved twice)', () => {
+    for (let r = 0; r < 3; r++) {
+      arraysRoundTrip(many(10, () => []));
+      arraysRoundTrip(many(10, (i) => (i < 9 ? [] : [i])));
+    }
+  });
+
+  it('clones what a list would change: mixed kinds, holes, named properties, match arrays, subclasses, long arrays', () => {
+    class Row extends Array<number> {}
+    const holey = (): unknown[] => {
+      const a: unknown[] = [1];
+      a[2] = 3;
+      return a;
+    };
+    const odd: Array<[string, () => unknown]> = [
+      ['a tuple of a number and a string', () => [4, 'x']],
+      ['a hole', holey],
+      ['undefined', () => [1, undefined]],
+      ['a named property', () => Object.assign([1, 2], { note: 'kept' })],
+      ['a match array', () => /(b)(c)/.exec('abc')],
+      ['a subclass', () => Row.from([1, 2])],
+      ['65 elements', () => many(65, (j) => j)],
+      ['booleans', () => [true, false]],
+      ['nulls', () => [null, null]],
+      ['a record', () => ({ 0: 1, 1: 2 })],
+    ];
+    for (const [what, make] of odd) {
+      for (const at of [0, 5, 9]) {
+        const values = many(10, (i) => (i === at ? make() : [i, i + 1]));
+        expect(packRecords(values), `${what} at ${at}`).toBeNull();
+        expect(packValues(values)).toBeNull();
+      }
+    }
+    expect(packRecords(many(7, (i) => [i]))).toBeNull(); // too few
+  });
+
+  it('packs arrays as results: packValues, then read or unpacked on the other side', () => {
+    const values = many(50, (i) => [i & 0xffff, i & 7]);
+    const packed = packValues(values)!;
+    const payload = cross(packed.payload, packed.transfer) as PackedRecords;
+    expect(unpackValues(payload)).toEqual(values);
+    const reader = payloadReader(payload);
+    expect(many(reader.length, (k) => reader.at(k))).toEqual(values);
   });
 });
 

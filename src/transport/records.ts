@@ -11,10 +11,11 @@
  *
  * The work per record is one pass of code compiled for the shape (record-shapes.ts): a shape check (prototype,
  * then the own keys in order), then each field read by name into its column; each string column's text is then
- * written by one native call. Anything irregular (a class instance, an array, a record with other keys or another
- * key order, a key that cannot be an object-literal property) makes `packRecords` answer null, and the caller falls
- * back to structured clone, so what arrives is always what structured clone would have delivered. An array of
- * strings travels the same way, as one string column of the strings themselves (`bare`).
+ * written by one native call. Anything irregular (a class instance, a record with other keys or another key order,
+ * a key that cannot be an object-literal property) makes `packRecords` answer null, and the caller falls back to
+ * structured clone, so what arrives is always what structured clone would have delivered. An array of strings
+ * travels the same way, as one string column of the strings themselves (`bare`); so does an array of arrays
+ * (vectors, pairs, rows: items or results that are arrays), as one list with no keys.
  */
 import { TextSink } from './text-sink.ts';
 import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
@@ -49,7 +50,7 @@ export interface PackedRecords {
   readonly length: number;
   readonly keys: readonly string[];
   readonly columns: readonly Column[];
-  /** Strings, not records: one string column (the values themselves), no keys. */
+  /** No keys: strings (one string column of the values themselves) or arrays (one list column of them). */
   readonly bare?: true;
   /**
    * Records of several shapes that are all some of `keys`, in that order (optional keys): per record, the mask of
@@ -66,6 +67,12 @@ export const MIN_PACKED_RECORDS = 8;
  * of its own); deeper values are cloned. The limit also ends a cycle (a record that holds itself).
  */
 export const MAX_NESTING = 3;
+
+/**
+ * Longest array packed as part of a list. Proving that an array has no named property costs a key per element
+ * (`Object.keys`), which for long arrays costs more than cloning them.
+ */
+export const MAX_LIST_LENGTH = 64;
 
 const OBJECT_PROTO = Object.prototype;
 
@@ -101,6 +108,7 @@ export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.le
   const n = to - from;
   if (n < MIN_PACKED_RECORDS) return null;
   if (typeof values[from] === 'string') return packStrings(values, from, to);
+  if (Array.isArray(values[from])) return packArrays(values, from, to, depth);
   const keys = plainKeys(values[from]);
   if (keys === null || keys.length === 0) return null;
   const first = values[from] as Record<string, unknown>;
@@ -230,8 +238,8 @@ function finish(
       // Values that are records of one shape themselves (nested objects) are packed in turn: cloning objects costs
       // more per record, on both threads, than a small task.
       const data = cols[c] as unknown[];
-      const nested = depth < MAX_NESTING ? packRecords(data, 0, data.length, depth + 1) : null;
-      const list = nested === null && depth < MAX_NESTING ? packList(data, depth + 1) : null;
+      const nested = depth < MAX_NESTING && !Array.isArray(data[0]) ? packRecords(data, 0, data.length, depth + 1) : null;
+      const list = nested === null && depth < MAX_NESTING ? packList(data, 0, data.length, depth + 1) : null;
       if (nested !== null) {
         columns.push({ type: 'any', data: [], packed: nested.packed });
         transfer.push(...nested.transfer);
@@ -248,35 +256,65 @@ function finish(
   return { packed: { kind: 'records', length: to - from, keys, columns }, transfer };
 }
 
+const EMPTY_NUMBERS = new Float64Array(0);
+
 /**
- * Arrays as one list (null unless every value is a plain array, without holes or named properties, and their
- * elements, end to end, are all numbers or pack as records or strings: else cloning them costs no more).
+ * Arrays as one list (null unless every value is a plain array of at most MAX_LIST_LENGTH elements, without holes
+ * or named properties, and their elements, end to end, are all numbers or pack as records or strings: else cloning
+ * them costs no more). Gives up at the first element of another kind than the first one's.
  */
-function packList(values: readonly unknown[], depth: number): { list: PackedList; transfer: ArrayBuffer[] } | null {
-  const n = values.length;
+function packList(values: ArrayLike<unknown>, from: number, to: number, depth: number): { list: PackedList; transfer: ArrayBuffer[] } | null {
+  const n = to - from;
   if (n < MIN_PACKED_RECORDS) return null;
   const offsets = new Uint32Array(n + 1);
+  // Numbers go straight into a growing Float64Array; strings and records into `flat`, packed after.
+  let numbers = EMPTY_NUMBERS;
   const flat: unknown[] = [];
-  let numeric = true;
+  let kind: string | undefined;
+  let at = 0;
   for (let k = 0; k < n; k++) {
-    const a = values[k];
+    const a = values[from + k];
     if (!Array.isArray(a) || Object.getPrototypeOf(a) !== Array.prototype) return null;
     const m = a.length;
+    if (m > MAX_LIST_LENGTH) return null;
+    // An array of numbers has a number first (else it fails below before anything is written).
+    if (at + m > numbers.length && typeof a[0] === 'number') {
+      // Sized first for arrays as long as this one (vectors, pairs and rows mostly are), doubled when short.
+      const grown = new Float64Array(Math.max(numbers.length * 2, at + m * (n - k)));
+      grown.set(numbers);
+      numbers = grown;
+    }
     for (let i = 0; i < m; i++) {
       const v: unknown = a[i];
-      if (v === undefined && !(i in a)) return null; // a hole: structured clone keeps it
-      if (typeof v !== 'number') numeric = false;
-      flat.push(v);
+      const t = typeof v;
+      if (t !== kind) {
+        // Mixed kinds never pack; nor does undefined, which is also what a hole reads as.
+        if (kind !== undefined || (t !== 'number' && t !== 'string' && t !== 'object')) return null;
+        kind = t;
+      }
+      if (t === 'number') numbers[at + i] = v as number;
+      else flat.push(v);
     }
-    if (Object.keys(a).length !== m) return null; // a named property: structured clone keeps it
-    offsets[k + 1] = flat.length;
+    // A named property, or a hole filled from the prototype: structured clone keeps the one and the hole.
+    if (Object.keys(a).length !== m) return null;
+    at += m;
+    offsets[k + 1] = at;
   }
-  if (numeric) {
-    const numbers = Float64Array.from(flat as number[]);
-    return { list: { offsets, numbers }, transfer: [offsets.buffer as ArrayBuffer, numbers.buffer as ArrayBuffer] };
+  if (kind !== 'string' && kind !== 'object') {
+    // Never the shared empty array: its buffer would be moved away.
+    const exact = at === numbers.length && at > 0 ? numbers : numbers.slice(0, at);
+    return { list: { offsets, numbers: exact }, transfer: [offsets.buffer as ArrayBuffer, exact.buffer as ArrayBuffer] };
   }
   const packed = packRecords(flat, 0, flat.length, depth);
   return packed === null ? null : { list: { offsets, packed: packed.packed }, transfer: [offsets.buffer as ArrayBuffer, ...packed.transfer] };
+}
+
+/** Arrays (items or results that are arrays: vectors, pairs, rows) as one list, with no keys (`bare`). */
+function packArrays(values: ArrayLike<unknown>, from: number, to: number, depth: number): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
+  const list = depth < MAX_NESTING ? packList(values, from, to, depth + 1) : null;
+  if (list === null) return null;
+  const columns: Column[] = [{ type: 'any', data: [], list: list.list }];
+  return { packed: { kind: 'records', length: to - from, keys: [], columns, bare: true }, transfer: list.transfer };
 }
 
 /** The arrays of a packed list, rebuilt (plain arrays). */
@@ -328,6 +366,10 @@ export function recordReader(packed: PackedRecords): RecordReader {
     }
   }
   if (packed.masks !== undefined) cols.push(packed.masks);
+  if (packed.bare === true && kinds[0] === 'any') {
+    const arrays = cols[0] as unknown[];
+    return { length: packed.length, at: (k) => arrays[k] };
+  }
   return { length: packed.length, at: (packed.bare === true ? bareStrings.reader : readerFor(packed.keys, kinds, packed.masks !== undefined))(cols, texts) };
 }
 
