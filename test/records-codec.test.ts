@@ -77,7 +77,7 @@ describe('records codec', () => {
       text: `t${i}`,
     }));
     const packed = packRecords(values)!.packed;
-    expect(packed.columns.map((c) => c.type)).toEqual(['number', 'any', 'any', 'any', 'any', 'string']);
+    expect(packed.columns.map((c) => c.type)).toEqual(['number', 'any', 'any', 'any', 'date', 'string']);
     roundTrip(values);
   });
 
@@ -198,7 +198,7 @@ describe('records codec', () => {
     expect(packRecords(withOne(7))).toBeNull();
     expect(packRecords(many(8, () => JSON.parse('{"__proto__": 1, "a": 2}') as unknown))).toBeNull();
     expect(packRecords(many(8, () => ({})))).toBeNull(); // no fields
-    expect(packRecords(many(8, (i) => ({ o: new Date(i), p: [i, 'mixed'] })))).toBeNull(); // nothing to column
+    expect(packRecords(many(8, (i) => ({ o: new Map([[i, i]]), p: [i, 'mixed'] })))).toBeNull(); // nothing to column
   });
 
   it('reads records one at a time, each a fresh object', () => {
@@ -265,6 +265,51 @@ describe('records codec', () => {
     const values = many(100, (i) => ({ id: i, text: `w${i}` }));
     const packed = packRecords(values, 40, 60)!.packed;
     expect(unpackRecords(packed)).toEqual(values.slice(40, 60));
+  });
+});
+
+describe('dates in records', () => {
+  it('packs Date fields as time values and rebuilds plain Dates, as structured clone does', () => {
+    class Day extends Date {}
+    const values = many(40, (i) => ({
+      id: i,
+      at: i === 3 ? new Date(Number.NaN) : i === 4 ? new Day(i) : i === 5 ? Object.assign(new Date(i), { tz: 'dropped' }) : new Date(1.7e12 + i),
+      ...(i % 2 ? { due: new Date(-i * 1000) } : {}),
+    }));
+    const packed = packRecords(values)!;
+    expect(packed.packed.columns.map((c) => c.type)).toEqual(['number', 'date', 'date']);
+    const out = unpackRecords(cross(packed.packed, packed.transfer)) as Array<Record<string, Date>>;
+    const cloned = structuredClone(values) as unknown as Array<Record<string, Date>>;
+    expect(out.map((r) => Object.keys(r))).toEqual(cloned.map((r) => Object.keys(r)));
+    for (let i = 0; i < out.length; i++) {
+      for (const k of Object.keys(cloned[i]!).slice(1)) {
+        const [got, want] = [out[i]![k]!, cloned[i]![k]!];
+        expect(Object.getPrototypeOf(got)).toBe(Date.prototype);
+        expect(Object.is(got.getTime(), want.getTime())).toBe(true);
+        expect(Object.keys(got)).toEqual(Object.keys(want)); // own properties dropped by both
+      }
+    }
+    expect(out[3]!['at']!.getTime()).toBeNaN();
+  });
+
+  it('clones a column that holds something else than Dates (a string, a fake Date, null, a Proxy)', () => {
+    const odd: Array<[unknown, boolean]> = [
+      ['2024-01-01', true],
+      [Object.create(Date.prototype), true], // inherits from Date.prototype, has no date inside: cloned as an object
+      [null, true],
+      [new Proxy(new Date(0), {}), false], // structured clone cannot move it either
+    ];
+    for (const [value, movable] of odd) {
+      const values = many(12, (i) => ({ id: i, at: i === 6 ? value : new Date(i) }));
+      const packed = packRecords(values)!;
+      expect(packed.packed.columns[1]!.type).toBe('any');
+      if (!movable) continue;
+      const out = unpackRecords(cross(packed.packed, packed.transfer)) as Array<{ at: unknown }>;
+      const cloned = structuredClone(values);
+      expect(out[6]!.at).toEqual(cloned[6]!.at);
+      if (value !== null) expect(Object.getPrototypeOf(out[6]!.at)).toBe(Object.getPrototypeOf(cloned[6]!.at));
+      expect((out[2]!.at as Date).getTime()).toBe(2);
+    }
   });
 });
 

@@ -13,8 +13,26 @@ export interface TextOut {
   put(piece: string): void;
 }
 
-/** How a column travels: a typed array (numbers, booleans), units of text with offsets (strings), or cloned. */
-export type ColumnKind = 'number' | 'boolean' | 'string' | 'any';
+/**
+ * How a column travels: a typed array (numbers, booleans, and dates as their time values), units of text with
+ * offsets (strings), or cloned.
+ */
+export type ColumnKind = 'number' | 'boolean' | 'string' | 'date' | 'any';
+
+const getTime = Date.prototype.getTime;
+
+/**
+ * The time value of a Date (any object with a Date's internal slot, subclasses and other realms included: what
+ * structured clone turns into a plain Date, dropping own properties), else undefined (a brand check: it throws for
+ * anything else, a Proxy and an object that only inherits from `Date.prototype` included).
+ */
+export function timeOf(v: unknown): number | undefined {
+  try {
+    return getTime.call(v as Date);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The encoder's answer: every record fitted; a record is not of the shape; or column `c` is not of its kind. */
 export const FITTED = -1;
@@ -97,6 +115,9 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
       case 'boolean':
         field.push(read, `if (typeof v${c} !== 'boolean') return ${c};`, `c${c}[i] = v${c} ? 1 : 0;`);
         break;
+      case 'date':
+        field.push(read, `const d${c} = TIME(v${c});`, `if (d${c} === undefined) return ${c};`, `c${c}[i] = d${c};`);
+        break;
       case 'string':
         head.push(`let s${c} = '';`, `let p${c} = c${c}[0];`);
         field.push(
@@ -149,8 +170,8 @@ return function encode(values, from, to, cols, texts) {
   return FITTED;
 };`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- keys are quoted with JSON.stringify; no code from data
-  const make = new Function('K', 'OBJECT', 'getProto', 'MAX', 'PIECE', 'FITTED', 'MISFIT', source) as (...a: unknown[]) => Encoder;
-  e.encoder = make([...keys], Object.prototype, Object.getPrototypeOf, MAX_TEXT_UNITS, TEXT_PIECE, FITTED, MISFIT);
+  const make = new Function('K', 'OBJECT', 'getProto', 'MAX', 'PIECE', 'FITTED', 'MISFIT', 'TIME', source) as (...a: unknown[]) => Encoder;
+  e.encoder = make([...keys], Object.prototype, Object.getPrototypeOf, MAX_TEXT_UNITS, TEXT_PIECE, FITTED, MISFIT, timeOf);
   return e.encoder;
 }
 
@@ -193,6 +214,9 @@ export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[],
     switch (kinds[c]) {
       case 'boolean':
         value = `c${c}[k] === 1`;
+        break;
+      case 'date':
+        value = `new Date(c${c}[k])`;
         break;
       case 'string':
         head.push(`const t${c} = texts[${c}];`, `const o${c} = c${c}[0];`);

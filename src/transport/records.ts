@@ -1,7 +1,7 @@
 /**
  * The records codec: an array of plain objects of one shape (same keys, same order) travels as columns instead of
- * being structured-cloned object by object. Numbers go into a Float64Array, booleans into a Uint8Array, strings
- * into one buffer of UTF-16 code units (a Uint8Array when every unit is below 256, else a Uint16Array: every JS
+ * being structured-cloned object by object. Numbers go into a Float64Array, booleans into a Uint8Array, Dates
+ * into a Float64Array of their time values (rebuilt as plain Dates, as structured clone does), strings into one buffer of UTF-16 code units (a Uint8Array when every unit is below 256, else a Uint16Array: every JS
  * string survives exactly, lone surrogates included) with one Uint32Array of end offsets. A column whose values
  * are records of one shape themselves (`{ id, pos: { x, y } }`) is packed the same way, to MAX_NESTING levels; a
  * column of plain arrays whose elements, end to end, are numbers, strings or records of one shape is packed as a
@@ -18,12 +18,14 @@
  * (vectors, pairs, rows: items or results that are arrays), as one list with no keys.
  */
 import { TextSink } from './text-sink.ts';
-import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
+import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MISFIT, readerFor, timeOf, type ColumnKind } from './record-shapes.ts';
 
 /** A column of one field across the records of a chunk. */
 export type Column =
   | { readonly type: 'number'; readonly data: Float64Array }
   | { readonly type: 'boolean'; readonly data: Uint8Array }
+  /** Dates as their time values (NaN for an invalid date), rebuilt as plain Dates. */
+  | { readonly type: 'date'; readonly data: Float64Array }
   | { readonly type: 'string'; readonly data: Uint8Array | Uint16Array; readonly offsets: Uint32Array }
   | {
       readonly type: 'any';
@@ -90,13 +92,14 @@ export function plainKeys(value: unknown): string[] | null {
 /** Kind of a value for column purposes. */
 export function kindOf(v: unknown): ColumnKind {
   const t = typeof v;
-  return t === 'number' || t === 'boolean' || t === 'string' ? t : 'any';
+  if (t === 'number' || t === 'boolean' || t === 'string') return t;
+  return t === 'object' && v !== null && timeOf(v) !== undefined ? 'date' : 'any';
 }
 
 /** Fresh column buffers for `n` records of these kinds (string columns: their offsets). */
 function columnBuffers(kinds: readonly ColumnKind[], n: number): unknown[] {
   return kinds.map((kind) =>
-    kind === 'number' ? new Float64Array(n) : kind === 'boolean' ? new Uint8Array(n) : kind === 'string' ? new Uint32Array(n + 1) : [],
+    kind === 'number' || kind === 'date' ? new Float64Array(n) : kind === 'boolean' ? new Uint8Array(n) : kind === 'string' ? new Uint32Array(n + 1) : [],
   );
 }
 
@@ -249,7 +252,7 @@ function finish(
       } else columns.push({ type: 'any', data });
     } else {
       const data = cols[c] as Float64Array | Uint8Array;
-      columns.push(kind === 'number' ? { type: 'number', data: data as Float64Array } : { type: 'boolean', data: data as Uint8Array });
+      columns.push(kind === 'boolean' ? { type: 'boolean', data: data as Uint8Array } : { type: kind as 'number' | 'date', data: data as Float64Array });
       transfer.push(data.buffer as ArrayBuffer);
     }
   }

@@ -24,6 +24,7 @@ export const MIN_SHARED_RECORDS = 64;
 export type SharedColumn =
   | { readonly type: 'number'; readonly data: Float64Array }
   | { readonly type: 'boolean'; readonly data: Uint8Array }
+  | { readonly type: 'date'; readonly data: Float64Array }
   | {
       readonly type: 'string';
       /** Two bytes per unit; range r's text at bytes `2 · offsets[start]` on, one or two bytes per unit. */
@@ -101,7 +102,7 @@ export class SharedRecordWriter {
     this.#values = values;
     this.#encoder = encoder;
     const columns = kinds.map((kind, c): SharedColumn => {
-      if (kind === 'number') return { type: 'number', data: new Float64Array(new SharedArrayBuffer(8 * n)) };
+      if (kind === 'number' || kind === 'date') return { type: kind, data: new Float64Array(new SharedArrayBuffer(8 * n)) };
       if (kind === 'boolean') return { type: 'boolean', data: new Uint8Array(new SharedArrayBuffer(n)) };
       return {
         type: 'string',
