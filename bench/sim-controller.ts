@@ -11,13 +11,16 @@
  * Work stealing (`steal: true`), as batchtools does it: when a worker is idle with nothing queued and nothing left
  * to send, it is hungry; the running chunk with the most work left gives way at its next item boundary (the item
  * in progress finishes), its finished prefix counts as a chunk, and its untouched rest is split into equal pieces,
- * one per hungry worker plus one for the worker that gave way, each charged the per-chunk overhead again.
+ * one per hungry worker plus one for the worker that gave way, each charged the per-chunk overhead again. As in
+ * the worker, a chunk gives way only when its rest is worth `MIN_YIELD_MS`, at the pace of its finished items or at
+ * the policy's mean cost per item when it was sent, whichever is higher.
  *
  * Run: `npx tsx bench/sim-controller.ts` prints the table for P = 2, 16 and 64, overhead 60 µs, with and without
  * stealing (`--json` prints it as JSON).
  */
 import { createAdaptivePolicy, type AdaptivePolicyOptions, type TraceEntry } from '../src/schedule/adaptive.ts';
 import type { ChunkPolicy } from '../src/schedule/policy.ts';
+import { MIN_YIELD_MS } from '../src/worker/item-loop.ts';
 
 /** mulberry32: a small seeded PRNG returning [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -57,6 +60,8 @@ export interface SimChunk {
   endedAt: number;
   worker: number;
   runMs: number;
+  /** The policy's mean cost per item (ms) when the chunk was sent, as batchtools sends it with each chunk. */
+  itemMs?: number;
   /** Set when the chunk gave way: items from here on were not run (and went out again as pieces). */
   yieldAt?: number;
   cold?: boolean;
@@ -135,6 +140,10 @@ export function simulate(costs: Float64Array, options: SimOptions = {}): SimResu
         const cut = Math.max(lo + 1, r.start + 1); // finishes the item in progress (and at least one item)
         const end = r.start + r.size;
         if (end - cut < 2) continue;
+        // As the worker judges it (item-loop.ts): the rest, at the pace so far or at the run's mean cost per item
+        // when the chunk was sent (whichever is higher), must be worth MIN_YIELD_MS.
+        const pace = Math.max(((prefix[cut]! - prefix[r.start]!) * factor) / (cut - r.start), r.itemMs ?? 0);
+        if ((end - cut) * pace < MIN_YIELD_MS) continue;
         const left = prefix[end]! - prefix[cut]!;
         if (left > victimLeft) {
           victim = r;
@@ -155,7 +164,7 @@ export function simulate(costs: Float64Array, options: SimOptions = {}): SimResu
       const remaining = n - next;
       const asked = policy.next({ remaining: knownLength ? remaining : null, inFlight, threads, elapsedMs: t });
       const size = Math.min(remaining, Math.max(1, Math.floor(asked)));
-      const c: SimChunk = { start: next, size, dispatchedAt: t, startedAt: 0, endedAt: 0, worker: -1, runMs: 0 };
+      const c: SimChunk = { start: next, size, dispatchedAt: t, startedAt: 0, endedAt: 0, worker: -1, runMs: 0, itemMs: policy.warmCostMs?.() ?? 0 };
       next += size;
       inFlight += 1;
       queue.push(c);
@@ -191,7 +200,7 @@ export function simulate(costs: Float64Array, options: SimOptions = {}): SimResu
       const sized: SimChunk[] = [];
       for (let p = 0, at = restStart; p < pieces; p++) {
         const size = Math.floor(rest / pieces) + (p < rest % pieces ? 1 : 0);
-        sized.push({ start: at, size, dispatchedAt: t, startedAt: 0, endedAt: 0, worker: -1, runMs: 0 });
+        sized.push({ start: at, size, dispatchedAt: t, startedAt: 0, endedAt: 0, worker: -1, runMs: 0, itemMs: policy.warmCostMs?.() ?? 0 });
         at += size;
       }
       c.size = ran;

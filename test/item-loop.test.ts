@@ -12,7 +12,7 @@ let clock = 0;
 afterEach(() => vi.restoreAllMocks());
 
 /** A yieldable loop over `n` items whose item k advances the clock by `msPerItem` (and may raise the hunger). */
-function loopOf(n: number, msPerItem: number, hungerAt: number | null, async = false): ItemLoop {
+function loopOf(n: number, msPerItem: number, hungerAt: number | null, async = false, itemMs = 0): ItemLoop {
   const control = new Int32Array(new SharedArrayBuffer(64));
   if (hungerAt === null) Atomics.store(control, STATE_SIGNALS, 1);
   const fn = (item: unknown): unknown => {
@@ -23,7 +23,7 @@ function loopOf(n: number, msPerItem: number, hungerAt: number | null, async = f
   return {
     fn, item: null, list: Array.from({ length: n }, (_, k) => k), n, start: 0,
     context: { index: 0 } as TaskContext & { index: number }, control, startedAt: new Float64Array(1), slot: 0,
-    itemAt: 8, timed: false, yieldable: true, out: null, inline: null, values: null, errors: [], k: 0, end: RAN_ALL,
+    itemAt: 8, timed: false, yieldable: true, itemMs, out: null, inline: null, values: null, errors: [], k: 0, end: RAN_ALL,
   };
 }
 
@@ -45,6 +45,18 @@ describe('item loop: giving way to a hungry worker', () => {
     expect([loop.end, loop.k]).toEqual([RAN_ALL, 50]);
     expect(loop.values).toEqual(Array.from({ length: 50 }, (_, k) => k));
     expect(Atomics.load(loop.control, STATE_SIGNALS)).toBe(1);
+  });
+
+  it("judges the rest at the run's mean cost when its own items were cheaper (the expensive ones may lie ahead)", async () => {
+    // 49 items left after the first, at 1/100 of MIN_YIELD_MS each by its own pace: kept, unless the run's mean
+    // says each costs more.
+    const cheap = await run(loopOf(50, MIN_YIELD_MS / 100, null, false, MIN_YIELD_MS / 40));
+    expect([cheap.end, cheap.k]).toEqual([YIELDED, 1]);
+    const both = await run(loopOf(50, MIN_YIELD_MS / 100, null, false, MIN_YIELD_MS / 100));
+    expect([both.end, both.k]).toEqual([RAN_ALL, 50]);
+    // Its own pace still counts when higher than the mean.
+    const slow = await run(loopOf(50, MIN_YIELD_MS / 40, null, false, MIN_YIELD_MS / 1000));
+    expect([slow.end, slow.k]).toEqual([YIELDED, 1]);
   });
 
   it('an async task (every item awaited) gives way the same: the pace counts from the chunk start', async () => {

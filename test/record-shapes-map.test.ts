@@ -26,6 +26,7 @@ const inputs: Record<string, unknown[]> = {
   'arrays a list would change: match arrays, named properties, a tuple': many(3000, (i) =>
     i % 1000 === 999 ? /(\d)(\d)?/.exec(`n${i}`) : i % 1000 === 500 ? Object.assign([i], { note: 'kept' }) : i === 1200 ? [i, 'x'] : [i, i + 1],
   ),
+  'a date in every record (shared columns)': many(3000, (i) => ({ id: i, at: new Date(i * 1e6 - 5e8), ok: i % 2 === 0 })),
   'dates (invalid ones, a subclass, own properties dropped as structured clone drops them)': many(3000, (i) => ({
     id: i,
     at: i % 500 === 7 ? new Date(Number.NaN) : i % 500 === 9 ? new (class Day extends Date {})(i) : i % 500 === 11 ? Object.assign(new Date(i), { tz: 'x' }) : new Date(1.7e12 + i * 1000),

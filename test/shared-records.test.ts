@@ -67,7 +67,24 @@ describe('shared records', () => {
     expect(SharedRecordWriter.open(values.slice(0, 63), 1)).toBeNull();
   });
 
-  it('is not for too few records, nor for fields that are not numbers, booleans or strings', () => {
+  it('shares Date fields as their time values; a range with a value that is not a Date does not fit', () => {
+    const values = records(1000).map((r, i) => ({ ...r, at: new Date(i === 5 ? Number.NaN : 1e12 + i) }));
+    const writer = SharedRecordWriter.open(values, 10)!;
+    expect(writer.records.columns.map((c) => c.type).at(-1)).toBe('date');
+    for (let r = 0; r < 10; r++) expect(writer.write(r, starts[r]!, starts[r + 1]!)).toBe(true);
+    const reader = new SharedRecordReader(structuredClone(writer.records));
+    for (let r = 0; r < 10; r++) {
+      const at = reader.range(r, starts[r]!, starts[r + 1]!);
+      for (let k = 0; k < 100; k++) expect(at(k)).toStrictEqual(structuredClone(values[starts[r]! + k]));
+    }
+    const odd: unknown[] = [...values];
+    odd[250] = { ...values[250], at: '2001-09-09' };
+    const second = SharedRecordWriter.open(odd, 10)!;
+    expect(second.write(1, 100, 200)).toBe(true);
+    expect(second.write(2, 200, 300)).toBe(false);
+  });
+
+  it('is not for too few records, nor for fields that are not numbers, booleans, strings or Dates', () => {
     expect(SharedRecordWriter.open(records(63), 1)).toBeNull();
     expect(SharedRecordWriter.open(records(100).map((r) => ({ ...r, tag: null })), 1)).toBeNull();
     expect(SharedRecordWriter.open(Array.from({ length: 100 }, (_, i) => [i]), 1)).toBeNull();

@@ -26,6 +26,8 @@ export interface ChunkContext {
   runId: number;
   /** The shared output of an all-number run, if any. */
   out: Float64Array | undefined;
+  /** The policy's mean cost per item so far (ms), or null. */
+  costMs: () => number | null;
 }
 
 /** What every chunk of a run carries, from the run's settings (`selfScheduled`: workers claim ranges, see claims.ts). */
@@ -39,6 +41,7 @@ export function chunkContext(s: RunSettings, slots: RunState, runId: number, sel
     timed: s.timeout !== undefined,
     runId,
     out: local && (selfScheduled || s.source instanceof SharedNumberSource) ? sharedOutput(s.source.total!) : undefined,
+    costMs: () => s.policy.warmCostMs?.() ?? null,
   };
 }
 
@@ -62,7 +65,11 @@ export function chunkMessage(work: Work, slot: number, ctx: ChunkContext): { mes
     slot,
   };
   if (ctx.out) message.out = ctx.out;
-  if (ctx.local) message.yieldable = true;
+  if (ctx.local) {
+    message.yieldable = true;
+    const itemMs = ctx.costMs();
+    if (itemMs !== null) message.itemMs = itemMs;
+  }
   return { message, transfer: packed?.transfer };
 }
 

@@ -47,4 +47,6 @@ export interface ChunkPolicy {
   setMainPressure?(ratio: number): void;
   /** Optional: the policy's decisions so far, as plain JSON objects, for the run's trace. */
   trace?(): TraceEntry[];
+  /** Optional: the mean cost per item measured on warm workers (ms), or null before one: sent with each chunk. */
+  warmCostMs?(): number | null;
 }

@@ -29,6 +29,8 @@ export interface ChunkMessage {
   out?: Float64Array | undefined;
   /** The worker may stop early, at an item boundary, when another worker is hungry (work stealing). */
   yieldable?: boolean | undefined;
+  /** The run's mean cost per item so far (ms), which a yieldable chunk judges its rest by (with its own pace). */
+  itemMs?: number | undefined;
   /**
    * A self-scheduled chunk (see claims.ts): `items` is the whole shared input, numbers or records (`start` 0), and the worker claims
    * ranges of it from the board itself, one after the other, until none is left or `budgetMs` has passed.

@@ -36,6 +36,11 @@ export interface ItemLoop {
   readonly itemAt: number;
   readonly timed: boolean;
   readonly yieldable: boolean;
+  /**
+   * The run's mean cost per item so far (ms), as the main thread measured it, or 0: a chunk whose own items were
+   * cheap so far still expects its rest to cost this much each (on irregular work the expensive items may lie ahead).
+   */
+  readonly itemMs: number;
   /** The run's shared numeric output, or null: results then go to `values`. */
   readonly out: Float64Array | null;
   /** Inline task name, for the hint on a ReferenceError; null for a module task. */
@@ -55,7 +60,8 @@ type OnAbort = () => void;
 const ABORT_POLL_MS = 10;
 
 /**
- * A chunk gives way only when the items it has left would take at least this long at the pace it ran so far:
+ * A chunk gives way only when the items it has left would take at least this long, at the pace it ran so far or
+ * at the run's mean cost per item, whichever is higher:
  * giving way costs a round trip through the main thread (its reply, then the pieces sent out again: about a
  * millisecond on a busy machine), which less work than this would not pay back.
  */
@@ -96,7 +102,7 @@ export async function runItems(loop: ItemLoop, onAbort: OnAbort): Promise<void> 
  * task whose every item is awaited (one item per call here) gives way like any other.
  */
 function runSync(loop: ItemLoop, onAbort: OnAbort, k0: number, t0: number): PromiseLike<unknown> | undefined {
-  const { fn, item, list, n, start, context, control, startedAt, slot, itemAt, timed, yieldable, out } = loop;
+  const { fn, item, list, n, start, context, control, startedAt, slot, itemAt, timed, yieldable, itemMs, out } = loop;
   const origin = performance.timeOrigin;
   for (let k = loop.k; k < n; k++) {
     // One shared read per item: the abort flag and the hunger count share a word, 0 while nothing is asked.
@@ -109,8 +115,8 @@ function runSync(loop: ItemLoop, onAbort: OnAbort, k0: number, t0: number): Prom
         return undefined;
       }
       // Someone is hungry: only a worker that finished something and has at least 2 items left, worth
-      // MIN_YIELD_MS at its pace, gives way.
-      if (yieldable && k > k0 && n - k >= 2 && ((n - k) * (performance.now() - t0)) / (k - k0) >= MIN_YIELD_MS && claimHunger(control)) {
+      // MIN_YIELD_MS at its pace or at the run's mean cost, gives way.
+      if (yieldable && k > k0 && n - k >= 2 && (n - k) * Math.max((performance.now() - t0) / (k - k0), itemMs) >= MIN_YIELD_MS && claimHunger(control)) {
         loop.k = k;
         loop.end = YIELDED;
         return undefined;
@@ -181,7 +187,7 @@ function warmCallSite(): void {
     for (const fn of fns) {
       const loop: ItemLoop = {
         fn, item: null, list: [1], n: 1, start: 0, context: { index: 0 } as TaskContext & { index: number }, control,
-        startedAt: new Float64Array(1), slot: 0, itemAt: 8, timed: false, yieldable: false, out: null, inline: null,
+        startedAt: new Float64Array(1), slot: 0, itemAt: 8, timed: false, yieldable: false, itemMs: 0, out: null, inline: null,
         values: null, errors: [], k: 0, end: RAN_ALL,
       };
       void runSync(loop, () => {}, 0, 0);

@@ -129,6 +129,7 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkR
     timed: message.timed,
     // Isolation runs (after a failure) are not split further: their outcome decides what failed.
     yieldable: message.yieldable === true && !message.verify,
+    itemMs: message.itemMs ?? 0,
     // Numbers straight into the run's shared output; isolation runs check every result, so they keep them all.
     out: message.out !== undefined && !message.verify ? message.out : null,
     inline: task.kind === 'inline' ? task.name : null,
