@@ -181,6 +181,31 @@ describe('failures', () => {
     expect(await rt.map([7], square)).toEqual([49]);
   });
 
+  it('fails just the item that throws when read (a revoked Proxy, a throwing getter) among records, arrays or strings', async () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const getter = {
+      get id(): number {
+        throw new Error('getter says no');
+      },
+    };
+    const kinds: Record<string, (i: number) => unknown> = { records: (i) => ({ id: i }), arrays: (i) => [i, i], strings: (i) => `s${i}` };
+    for (const [kind, make] of Object.entries(kinds)) {
+      for (const odd of [proxy, getter]) {
+        for (const at of [0, 150]) {
+          const items = Array.from({ length: 300 }, (_, i) => (i === at ? odd : make(i)));
+          const settled = await rt.mapSettled(items, defineTask(fixture('math.mjs')));
+          const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [[i, (s.reason as ItemError).code, (s.reason as ItemError).index]] : []));
+          expect(failed, `${kind}, odd item at ${at}`).toEqual([[at, ErrorCodes.DATA_CLONE, at]]);
+          expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(299);
+          const reason = (settled[at] as { reason: ItemError }).reason;
+          expect(reason.message).toContain(`item ${at} cannot be sent to a worker`);
+          if (odd === getter) expect((reason.cause as Error).message).toBe('getter says no');
+        }
+      }
+    }
+  });
+
   it('fails an item that cannot be cloned, and runs the others', async () => {
     const items: unknown[] = [1, 2, () => 3, 4];
     const settled = await rt.mapSettled(items, defineTask(fixture('math.mjs')));

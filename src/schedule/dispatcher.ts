@@ -19,7 +19,7 @@ import { ClaimBoard } from './claims.ts';
 import { ChunkStopper } from './deadlines.ts';
 import { FailureHandling, type ItemFailure, type Verdict } from './failures.ts';
 import { Feeder } from './feeder.ts';
-import { classifyChunkError, decideChunkFailure, splitRest, type ChunkFailure, type Work } from './outcomes.ts';
+import { classifyChunkError, cloneError, decideChunkFailure, splitRest, type ChunkFailure, type Work } from './outcomes.ts';
 import { ChunkRecorder } from './recorder.ts';
 import { RunTimers } from './run-timers.ts';
 import type { RunSettings, RunSummary } from './run-types.ts';
@@ -247,11 +247,19 @@ export class Run {
 
   #onChunkError(landed: InFlight, error: unknown): void {
     const position = { ...this.#startup.whereDied(this.#slots, landed.slot), stage: this.#slots.stage(landed.slot) };
+    const reached = this.#slots.thread(landed.slot) !== 0;
     if (!this.#land(landed)) return;
-    const failure: ChunkFailure =
+    let failure: ChunkFailure =
       landed.timedOut === undefined
         ? classifyChunkError(error)
         : { kind: 'timeout', error: new Error(`ran longer than its ${this.#s.timeout} ms deadline`) };
+    // A chunk that never reached a worker: if its items cannot be cloned (a getter that throws while the message
+    // is written, say), no worker crashed; the chunk could not be sent (and is isolated like any clone failure).
+    if (failure.kind === 'crash' && !reached && !landed.claims) {
+      const { items } = landed.batch;
+      const unsendable = cloneError(items.length === 1 ? items[0] : items);
+      if (unsendable !== undefined) failure = { kind: 'clone', error: unsendable };
+    }
     const startupFailed = this.#startup.judge(failure, position, this.#slots.loads, error);
     if (startupFailed) {
       this.#stop(startupFailed);

@@ -43,6 +43,16 @@ export function classifyChunkError(error: unknown): ChunkFailure {
   return { kind: 'crash', exitCode: 1, error };
 }
 
+/** The error structured clone throws for `item` (a DataCloneError, or what a getter threw), or undefined. */
+export function cloneError(item: unknown): unknown {
+  try {
+    structuredClone(item);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
 /** What a failed chunk becomes. */
 export interface FailureDecision {
   /** Pieces to run again, in input order. */

@@ -23,12 +23,20 @@ export function packNumbers(values: ArrayLike<unknown>): Float64Array | null {
 /** What values travel as: as they are, a Float64Array of numbers, or records as columns. */
 export type Payload = unknown[] | Float64Array | PackedRecords | PackedViews;
 
-/** Pack values for the trip: numbers or records when they fit, else null (send them as they are). */
+/**
+ * Pack values for the trip: numbers or records when they fit, else null (send them as they are). Never throws: a
+ * value that throws when read (a getter, a revoked Proxy) leaves the values to structured clone, whose failure names
+ * the item.
+ */
 export function packValues(values: ArrayLike<unknown>): { payload: Float64Array | PackedRecords | PackedViews; transfer: ArrayBuffer[] } | null {
   const numbers = packNumbers(values);
   if (numbers) return { payload: numbers, transfer: [numbers.buffer as ArrayBuffer] };
-  const packed = packRecords(values) ?? packViews(values);
-  return packed ? { payload: packed.packed, transfer: packed.transfer } : null;
+  try {
+    const packed = packRecords(values) ?? packViews(values);
+    return packed ? { payload: packed.packed, transfer: packed.transfer } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** True for a payload packed as records or typed arrays (read it with {@link payloadReader}). */

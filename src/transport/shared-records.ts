@@ -50,8 +50,12 @@ export interface SharedRecords {
  */
 export function mayShare(first: unknown): boolean {
   if (typeof first === 'string') return true;
-  const keys = plainKeys(first);
-  return keys !== null && keys.length > 0;
+  try {
+    const keys = plainKeys(first);
+    return keys !== null && keys.length > 0;
+  } catch {
+    return false; // a revoked Proxy, say: ordinary chunks carry it, and its clone failure names it
+  }
 }
 
 /** True for a value a {@link SharedRecordWriter} made (after it crossed a thread, so by shape). */
