@@ -2,11 +2,13 @@
 /**
  * `npm run bench:shapes [-- --n 600000 --maps 5 --only nested,tuple --dist DIR]`: item shapes no other workload
  * has, each at ~1 µs of work per item, where moving an item can cost more than computing it: records with a null,
- * an optional key, a nested object, a nested array, both; tuples; records as results; a bigint field; text outside
- * ASCII; byte arrays of 256 bytes and of 4 KiB. One warm runtime; per shape, two warm-up rounds, then `--maps`
- * rounds of one plain loop and one `rt.map` (results checked against the loop's); prints the medians and the
- * speedup (never below 1.00× is the aim). `--dist` measures another build (an older checkout's dist/, built) for an
- * A/B in turns. Writes `bench/results/shapes.{json,md}` with the machine's description (not with `--dist`, or with
+ * an optional key, a nested object, a nested array, both; tuples; records as results; strings in and out; lines
+ * of ~1,000 characters; vectors (arrays of numbers) in, pairs out; a Date field; numbers mixed with strings; a
+ * bigint field; text outside ASCII; byte arrays of 256 bytes and of 4 KiB. One warm runtime; per shape, two
+ * warm-up rounds, then `--maps` rounds of one plain loop and one `rt.map` (results checked against the loop's);
+ * prints the medians, the map's CPU time (main thread, and the whole process with its workers) and the speedup
+ * (never below 1.00× is the aim). `--dist` measures another build (an older checkout's dist/, built) for an A/B in
+ * turns. Writes `bench/results/shapes.{json,md}` with the machine's description (not with `--dist`, or with
  * `--no-save`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -61,9 +63,12 @@ for (const [name, [fn, make, description]] of Object.entries(SHAPES)) {
   if (only.length > 0 && !only.includes(name)) continue;
   const items = Array.from({ length: name === 'bytes4k' ? Math.round(n / 10) : n }, (_, i) => make(i));
   const task = bt.defineTask(new URL('./shape-tasks.mjs', import.meta.url), fn.name);
-  const { mapMs: m, plainMs: p } = await plainVsMap({ rt, task, fn, items, warmups: 2, rounds: maps, label: name });
-  rows.push({ shape: name, description, items: items.length, mapMs: m, plainMs: p, speedup: p / m, maps });
-  process.stdout.write(`${name.padEnd(13)} map ${m.toFixed(0).padStart(5)} ms  plain ${p.toFixed(0).padStart(5)} ms  speedup ${(p / m).toFixed(2)}x  (${description})\n`);
+  const { mapMs: m, plainMs: p, mapMainCpuMs: mainCpu, mapCpuMs: cpu } = await plainVsMap({ rt, task, fn, items, warmups: 2, rounds: maps, label: name });
+  rows.push({ shape: name, description, items: items.length, mapMs: m, plainMs: p, speedup: p / m, mapMainCpuMs: mainCpu, mapCpuMs: cpu, maps });
+  process.stdout.write(
+    `${name.padEnd(13)} map ${m.toFixed(0).padStart(5)} ms  plain ${p.toFixed(0).padStart(5)} ms  speedup ${(p / m).toFixed(2)}x  ` +
+      `map CPU: main ${mainCpu.toFixed(0).padStart(4)} ms, all ${cpu.toFixed(0).padStart(5)} ms  (${description})\n`,
+  );
 }
 await rt.close();
 if (!distArg && !args.includes('--no-save')) {
@@ -73,12 +78,14 @@ if (!distArg && !args.includes('--no-save')) {
   mkdirSync(out, { recursive: true });
   const date = new Date().toISOString();
   writeFileSync(new URL('shapes.json', out), `${JSON.stringify({ date, machine, loadBefore: load[0], loadAfter: load[1], rows }, null, 2)}\n`);
-  const table = rows.map((r) => `| ${r.shape} | ${r.description} | ${r.mapMs.toFixed(0)} | ${r.plainMs.toFixed(0)} | **${r.speedup.toFixed(2)}×** |`).join('\n');
+  const table = rows
+    .map((r) => `| ${r.shape} | ${r.description} | ${r.mapMs.toFixed(0)} | ${r.plainMs.toFixed(0)} | **${r.speedup.toFixed(2)}×** | ${r.mapMainCpuMs.toFixed(0)} | ${r.mapCpuMs.toFixed(0)} |`)
+    .join('\n');
   writeFileSync(
     new URL('shapes.md', out),
     `# Item shapes at ~1 µs per item (\`npm run bench:shapes\`)\n\n${date}; ${machine.nodeOs.cpus} × ${machine.nodeOs.cpuModel}, Node ${process.version}; ` +
       `load average ${load[0]} before, ${load[1]} after\n\n` +
       `${n.toLocaleString('en-US')} items per shape (bytes4k: a tenth as many); a warm runtime (two maps first); medians of ${maps} rounds of one plain loop and one \`rt.map\`, results checked against the loop's.\n\n` +
-      `| shape | items | rt.map ms | plain loop ms | speedup |\n|---|---|---:|---:|---:|\n${table}\n`,
+      `| shape | items | rt.map ms | plain loop ms | speedup | map: main thread CPU ms | map: process CPU ms |\n|---|---|---:|---:|---:|---:|---:|\n${table}\n`,
   );
 }

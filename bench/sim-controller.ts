@@ -20,7 +20,7 @@
  */
 import { createAdaptivePolicy, type AdaptivePolicyOptions, type TraceEntry } from '../src/schedule/adaptive.ts';
 import type { ChunkPolicy } from '../src/schedule/policy.ts';
-import { MIN_YIELD_MS } from '../src/worker/item-loop.ts';
+import { MIN_YIELD_MS } from '../src/transport/protocol.ts';
 
 /** mulberry32: a small seeded PRNG returning [0, 1). */
 export function mulberry32(seed: number): () => number {

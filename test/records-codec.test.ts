@@ -1,7 +1,7 @@
 import { cross } from './fixtures/cross.ts';
 import { describe, expect, it } from 'vitest';
 import { packValues, payloadReader, unpackValues } from '../src/transport/pack.ts';
-import { isPackedRecords, packRecords, recordReader, unpackRecords, type PackedRecords } from '../src/transport/records.ts';
+import { isPackedRecords, MAX_LIST_LENGTH, packRecords, recordReader, unpackRecords, type Column, type PackedRecords } from '../src/transport/records.ts';
 
 
 /** Pack, move to "another thread", unpack; compare with what structured clone would deliver, key order included. */
@@ -385,6 +385,32 @@ describe('arrays as items or results', () => {
       }
     }
     expect(packRecords(many(7, (i) => [i]))).toBeNull(); // too few
+  });
+
+  it('reads each element once: a getter that answers differently the next time cannot make a list lose values', () => {
+    let reads = 0;
+    const flipping: unknown[] = [0, 0];
+    Object.defineProperty(flipping, 0, { enumerable: true, get: () => (reads++ === 0 ? 'x' : 1) });
+    expect(packRecords([flipping, ...many(9, (i) => [i, i])])).toBeNull(); // read as 'x', then numbers: mixed
+    let n = 10;
+    const counting: unknown[] = [0, 0];
+    Object.defineProperty(counting, 0, { enumerable: true, get: () => n++ });
+    const packed = packRecords([counting, ...many(9, (i) => [i, i])])!;
+    expect(n).toBe(11); // one read
+    expect((unpackRecords(cross(packed.packed, packed.transfer)) as number[][])[0]).toEqual([10, 0]);
+  });
+
+  it('a list at the longest packs, one element longer is cloned, also inside records', () => {
+    const at = (m: number): number[][] => many(10, (i) => many(m, (j) => i + j / 8));
+    expect(packRecords(at(MAX_LIST_LENGTH))).not.toBeNull();
+    expect(packRecords(at(MAX_LIST_LENGTH + 1))).toBeNull();
+    const inRecords = (m: number): Array<{ id: number; v: number[] }> => many(10, (i) => ({ id: i, v: at(m)[i]! }));
+    const column = (m: number): Column => packRecords(inRecords(m))!.packed.columns[1]!;
+    const longest = column(MAX_LIST_LENGTH);
+    expect(longest.type === 'any' && longest.list?.numbers).toBeInstanceOf(Float64Array);
+    const longer = column(MAX_LIST_LENGTH + 1);
+    expect(longer.type === 'any' && longer.list === undefined && longer.data.length).toBe(10);
+    roundTrip(inRecords(MAX_LIST_LENGTH + 1));
   });
 
   it('packs arrays as results: packValues, then read or unpacked on the other side', () => {

@@ -246,20 +246,21 @@ export class Run {
   }
 
   #onChunkError(landed: InFlight, error: unknown): void {
-    const position = { ...this.#startup.whereDied(this.#slots, landed.slot), stage: this.#slots.stage(landed.slot) };
-    const reached = this.#slots.thread(landed.slot) !== 0;
-    if (!this.#land(landed)) return;
     let failure: ChunkFailure =
       landed.timedOut === undefined
         ? classifyChunkError(error)
         : { kind: 'timeout', error: new Error(`ran longer than its ${this.#s.timeout} ms deadline`) };
-    // A chunk that never reached a worker: if its items cannot be cloned (a getter that throws while the message
-    // is written, say), no worker crashed; the chunk could not be sent (and is isolated like any clone failure).
-    if (failure.kind === 'crash' && !reached && !landed.claims) {
+    // A local chunk that never reached a worker: if its items cannot be cloned (a getter that throws while the
+    // message is written, say), no worker crashed; the chunk could not be sent (and is isolated like any clone
+    // failure, without counting as a worker lost before it started).
+    if (failure.kind === 'crash' && this.#chunk.local && !landed.claims && this.#slots.thread(landed.slot) === 0) {
       const { items } = landed.batch;
       const unsendable = cloneError(items.length === 1 ? items[0] : items);
       if (unsendable !== undefined) failure = { kind: 'clone', error: unsendable };
     }
+    const died = failure.kind === 'clone' ? this.#slots.position(landed.slot) : this.#startup.whereDied(this.#slots, landed.slot);
+    const position = { ...died, stage: this.#slots.stage(landed.slot) };
+    if (!this.#land(landed)) return;
     const startupFailed = this.#startup.judge(failure, position, this.#slots.loads, error);
     if (startupFailed) {
       this.#stop(startupFailed);

@@ -97,6 +97,14 @@ export interface ChunkReply {
 }
 
 /**
+ * A chunk gives way only when the items it has left would take at least this long, at the pace it ran so far or
+ * at the run's mean cost per item, whichever is higher (worker/item-loop.ts):
+ * giving way costs a round trip through the main thread (its reply, then the pieces sent out again: about a
+ * millisecond on a busy machine), which less work than this would not pay back.
+ */
+export const MIN_YIELD_MS = 1;
+
+/**
  * Int32 index of the run's signal word, which a worker reads once per item. Bit 30 is the abort flag (set when the
  * run stops: workers stop between items; `ctx.signal` fires). The bits below it are the hunger count: how many
  * workers are idle with nothing queued and nothing left to send. A worker running a yieldable chunk that sees it

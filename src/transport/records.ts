@@ -4,8 +4,8 @@
  * into a Float64Array of their time values (rebuilt as plain Dates, as structured clone does), strings into one buffer of UTF-16 code units (a Uint8Array when every unit is below 256, else a Uint16Array: every JS
  * string survives exactly, lone surrogates included) with one Uint32Array of end offsets. A column whose values
  * are records of one shape themselves (`{ id, pos: { x, y } }`) is packed the same way, to MAX_NESTING levels; a
- * column of plain arrays whose elements, end to end, are numbers, strings or records of one shape is packed as a
- * list (the elements, and where each array ends). A column of anything else (mixed kinds, null, undefined, class
+ * column of plain arrays (each of at most MAX_LIST_LENGTH elements) whose elements, end to end, are numbers,
+ * strings or records of one shape is packed as a list (the elements, and where each array ends). A column of anything else (mixed kinds, null, undefined, class
  * instances) stays a plain array and is cloned as usual. The buffers are
  * moved, not copied, to the other thread, which rebuilds each record only when it is needed (`recordAt`).
  *
@@ -18,7 +18,8 @@
  * (vectors, pairs, rows: items or results that are arrays), as one list with no keys.
  */
 import { TextSink } from './text-sink.ts';
-import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MISFIT, readerFor, timeOf, type ColumnKind } from './record-shapes.ts';
+import { types } from 'node:util';
+import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
 
 /** A column of one field across the records of a chunk. */
 export type Column =
@@ -77,6 +78,7 @@ export const MAX_NESTING = 3;
 export const MAX_LIST_LENGTH = 64;
 
 const OBJECT_PROTO = Object.prototype;
+const { isDate } = types;
 
 /** The own enumerable keys of `value` when it is a plain object, else null. */
 export function plainKeys(value: unknown): string[] | null {
@@ -93,7 +95,7 @@ export function plainKeys(value: unknown): string[] | null {
 export function kindOf(v: unknown): ColumnKind {
   const t = typeof v;
   if (t === 'number' || t === 'boolean' || t === 'string') return t;
-  return t === 'object' && v !== null && timeOf(v) !== undefined ? 'date' : 'any';
+  return t === 'object' && isDate(v) ? 'date' : 'any';
 }
 
 /** Fresh column buffers for `n` records of these kinds (string columns: their offsets). */
@@ -280,23 +282,24 @@ function packList(values: ArrayLike<unknown>, from: number, to: number, depth: n
     if (!Array.isArray(a) || Object.getPrototypeOf(a) !== Array.prototype) return null;
     const m = a.length;
     if (m > MAX_LIST_LENGTH) return null;
-    // An array of numbers has a number first (else it fails below before anything is written).
-    if (at + m > numbers.length && typeof a[0] === 'number') {
-      // Sized first for arrays as long as this one (vectors, pairs and rows mostly are), doubled when short.
-      const grown = new Float64Array(Math.max(numbers.length * 2, at + m * (n - k)));
-      grown.set(numbers);
-      numbers = grown;
-    }
     for (let i = 0; i < m; i++) {
-      const v: unknown = a[i];
+      const v: unknown = a[i]; // read once: a getter may answer differently the next time
       const t = typeof v;
       if (t !== kind) {
         // Mixed kinds never pack; nor does undefined, which is also what a hole reads as.
         if (kind !== undefined || (t !== 'number' && t !== 'string' && t !== 'object')) return null;
         kind = t;
       }
-      if (t === 'number') numbers[at + i] = v as number;
-      else flat.push(v);
+      if (t !== 'number') flat.push(v);
+      else {
+        if (at + i >= numbers.length) {
+          // Sized for the arrays left being as long as this one (vectors, pairs and rows mostly are), else doubled.
+          const grown = new Float64Array(Math.max(numbers.length * 2, at + m * (n - k)));
+          grown.set(numbers);
+          numbers = grown;
+        }
+        numbers[at + i] = v as number;
+      }
     }
     // A named property, or a hole filled from the prototype: structured clone keeps the one and the hole.
     if (Object.keys(a).length !== m) return null;
@@ -347,7 +350,10 @@ export function isPackedRecords(value: unknown): value is PackedRecords {
 /** Rebuilds records one by one from their columns. */
 export interface RecordReader {
   readonly length: number;
-  /** Record `k` (a new plain object with the original keys in the original order), or string `k`. */
+  /**
+   * Record `k` (a new plain object with the original keys in the original order), string `k`, or array `k` (built
+   * once, when the reader is made: the same array on every call).
+   */
   at(k: number): unknown;
 }
 

@@ -4,7 +4,8 @@
  * workers run the first ranges while the main thread still writes the later ones. Nothing is copied per chunk and
  * nothing is moved: a worker reads the records of a range it claimed straight from the columns.
  *
- * The columns are those of records.ts: numbers in a Float64Array, booleans in a Uint8Array, each string column's
+ * The columns are those of records.ts: numbers and Dates (their time values) in a Float64Array, booleans in a
+ * Uint8Array, each string column's
  * text as code units with a Uint32Array of offsets (absolute over the whole input). A string column reserves two
  * bytes per unit (a first pass counts the units); each range writes its text one byte per unit while every unit
  * fits in a byte, else two (UTF-16, lone surrogates kept), and says which in its flag. A record that does not fit
@@ -77,8 +78,8 @@ export class SharedRecordWriter {
 
   /**
    * A writer for `values` cut into `ranges` ranges, or null when they are not worth sharing or cannot be: fewer
-   * than MIN_SHARED_RECORDS, not plain objects, a first record with a field that is not a number, a boolean or a
-   * string, or more text in a field than one column holds.
+   * than MIN_SHARED_RECORDS, not plain objects, a first record with a field that is not a number, a boolean, a
+   * string or a Date, or more text in a field than one column holds.
    */
   static open(values: readonly unknown[], ranges: number): SharedRecordWriter | null {
     if (values.length < MIN_SHARED_RECORDS) return null;

@@ -9,9 +9,11 @@
  * is kept aside by position, and the reply then carries every result (see `results`).
  */
 import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
-import { ABORTED_BIT, awaitingCode, claimHunger, isAborted, STATE_SIGNALS } from '../transport/protocol.ts';
+import { ABORTED_BIT, awaitingCode, claimHunger, isAborted, MIN_YIELD_MS, STATE_SIGNALS } from '../transport/protocol.ts';
 import type { TaskContext } from '../task.ts';
 import { explainInlineError } from './load-task.ts';
+
+export { MIN_YIELD_MS };
 
 /** How a loop ended: every item ran, the run was aborted, or the chunk gave way to a hungry worker. */
 export const [RAN_ALL, ABORTED, YIELDED] = [0, 1, 2] as const;
@@ -59,13 +61,6 @@ type OnAbort = () => void;
 /** While an item awaits, poll the shared abort flag so 'abort' listeners fire. */
 const ABORT_POLL_MS = 10;
 
-/**
- * A chunk gives way only when the items it has left would take at least this long, at the pace it ran so far or
- * at the run's mean cost per item, whichever is higher:
- * giving way costs a round trip through the main thread (its reply, then the pieces sent out again: about a
- * millisecond on a busy machine), which less work than this would not pay back.
- */
-export const MIN_YIELD_MS = 1;
 
 /** Run the loop to its end: the synchronous part, and every awaited item in between. */
 export async function runItems(loop: ItemLoop, onAbort: OnAbort): Promise<void> {
