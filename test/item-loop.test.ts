@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TaskContext } from '../src/task.ts';
-import { ABORTED_BIT, claimHunger, setAborted, STATE_SIGNALS } from '../src/transport/protocol.ts';
-import { ABORTED, MIN_YIELD_MS, RAN_ALL, results, runItems, YIELDED, type ItemLoop } from '../src/worker/item-loop.ts';
+import { ABORTED_BIT, claimHunger, MIN_YIELD_MS, setAborted, STATE_SIGNALS } from '../src/transport/protocol.ts';
+import { ABORTED, RAN_ALL, results, runItems, YIELDED, type ItemLoop } from '../src/worker/item-loop.ts';
 
 let clock = 0;
 afterEach(() => vi.restoreAllMocks());

@@ -254,8 +254,7 @@ export class Run {
     // message is written, say), no worker crashed; the chunk could not be sent (and is isolated like any clone
     // failure, without counting as a worker lost before it started).
     if (failure.kind === 'crash' && this.#chunk.local && !landed.claims && this.#slots.thread(landed.slot) === 0) {
-      const { items } = landed.batch;
-      const unsendable = cloneError(items.length === 1 ? items[0] : items);
+      const unsendable = cloneError(landed.batch.items);
       if (unsendable !== undefined) failure = { kind: 'clone', error: unsendable };
     }
     const died = failure.kind === 'clone' ? this.#slots.position(landed.slot) : this.#startup.whereDied(this.#slots, landed.slot);

@@ -1,8 +1,8 @@
 /**
  * What a run learns from every landed chunk: the measurements go to the chunk policy (with the main thread's heap
  * pressure, sampled at most every 50 ms), and, when a trace is kept, to the run's trace: one entry per chunk with
- * its timing and detail for reports and timelines, the failed items (counted by code, the lowest-indexed few kept), the
- * main thread's load, and the policy's decisions. Without a trace nothing is recorded.
+ * its timing and detail for reports and timelines, the failed items (counted by code, the lowest-indexed few
+ * kept), the main thread's load, and the policy's decisions. Without a trace nothing is recorded.
  */
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';

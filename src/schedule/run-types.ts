@@ -87,7 +87,7 @@ export interface RunTrace {
   elapsedMs?: number;
   /** The main thread during the run: time its event loop was busy (dispatch, results, sink), ms, and that share. */
   main?: { activeMs: number; utilization: number };
-  /** Failed items: count by error code, and the 20 with the lowest item indices, in item order, with their messages. */
+  /** Failed items: count by error code, and the 20 with the lowest indices, in item order, with their messages. */
   failures?: { byCode: Record<string, number>; first: TraceFailure[] };
 }
 

@@ -39,12 +39,12 @@ export const FITTED = -1;
 export const MISFIT = -2;
 
 /**
- * Fills the columns from `values[from..to)`: `cols[c]` is a Float64Array (numbers, and Dates' time values), a Uint8Array (booleans, 0 or
- * 1), the Uint32Array of end offsets (strings; `cols[c][0]` is where the text starts, 0 for a chunk of its own,
- * and stays as it is) or an array (cloned values, appended). The
- * text of string column c, every value joined, goes to the sink `texts[c]` in pieces of about TEXT_PIECE units
- * (one joined string would be a large object: fresh pages for every chunk, and a long life in GC terms). Returns FITTED, MISFIT, or the
- * index of the first column found holding a value of another kind (the caller demotes it to 'any' and encodes
+ * Fills the columns from `values[from..to)`: `cols[c]` is a Float64Array (numbers, and Dates' time values), a
+ * Uint8Array (booleans, 0 or 1), the Uint32Array of end offsets (strings; `cols[c][0]` is where the text starts,
+ * 0 for a chunk of its own, and stays as it is) or an array (cloned values, appended). The text of string column c,
+ * every value joined, goes to the sink `texts[c]` in pieces of about TEXT_PIECE units (one joined string would be
+ * a large object: fresh pages for every chunk, and a long life in GC terms). Returns FITTED, MISFIT, or the index
+ * of the first column found holding a value of another kind (the caller demotes it to 'any' and encodes
  * again).
  */
 export type Encoder = (values: ArrayLike<unknown>, from: number, to: number, cols: unknown[], texts: TextOut[]) => number;

@@ -1,13 +1,14 @@
 /**
  * The records codec: an array of plain objects of one shape (same keys, same order) travels as columns instead of
  * being structured-cloned object by object. Numbers go into a Float64Array, booleans into a Uint8Array, Dates
- * into a Float64Array of their time values (rebuilt as plain Dates, as structured clone does), strings into one buffer of UTF-16 code units (a Uint8Array when every unit is below 256, else a Uint16Array: every JS
- * string survives exactly, lone surrogates included) with one Uint32Array of end offsets. A column whose values
- * are records of one shape themselves (`{ id, pos: { x, y } }`) is packed the same way, to MAX_NESTING levels; a
+ * into a Float64Array of their time values (rebuilt as plain Dates, as structured clone does), strings into one
+ * buffer of UTF-16 code units (a Uint8Array when every unit is below 256, else a Uint16Array: every JS string
+ * survives exactly, lone surrogates included) with one Uint32Array of end offsets. A column whose values are
+ * records of one shape themselves (`{ id, pos: { x, y } }`) is packed the same way, to MAX_NESTING levels; a
  * column of plain arrays (each of at most MAX_LIST_LENGTH elements) whose elements, end to end, are numbers,
- * strings or records of one shape is packed as a list (the elements, and where each array ends). A column of anything else (mixed kinds, null, undefined, class
- * instances) stays a plain array and is cloned as usual. The buffers are
- * moved, not copied, to the other thread, which rebuilds each record only when it is needed (`recordAt`).
+ * strings or records of one shape is packed as a list (the elements, and where each array ends). A column of
+ * anything else (mixed kinds, null, undefined, class instances) stays a plain array and is cloned as usual. The
+ * buffers are moved, not copied, to the other thread, which rebuilds each record only when it is needed.
  *
  * The work per record is one pass of code compiled for the shape (record-shapes.ts): a shape check (prototype,
  * then the own keys in order), then each field read by name into its column; each string column's text is then
@@ -243,6 +244,7 @@ function finish(
       // Values that are records of one shape themselves (nested objects) are packed in turn: cloning objects costs
       // more per record, on both threads, than a small task.
       const data = cols[c] as unknown[];
+      // Arrays go straight to a list column (packRecords would wrap the same list in a record of no keys).
       const nested = depth < MAX_NESTING && !Array.isArray(data[0]) ? packRecords(data, 0, data.length, depth + 1) : null;
       const list = nested === null && depth < MAX_NESTING ? packList(data, 0, data.length, depth + 1) : null;
       if (nested !== null) {

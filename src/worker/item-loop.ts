@@ -13,8 +13,6 @@ import { ABORTED_BIT, awaitingCode, claimHunger, isAborted, MIN_YIELD_MS, STATE_
 import type { TaskContext } from '../task.ts';
 import { explainInlineError } from './load-task.ts';
 
-export { MIN_YIELD_MS };
-
 /** How a loop ended: every item ran, the run was aborted, or the chunk gave way to a hungry worker. */
 export const [RAN_ALL, ABORTED, YIELDED] = [0, 1, 2] as const;
 export type LoopEnd = typeof RAN_ALL | typeof ABORTED | typeof YIELDED;
