@@ -26,6 +26,16 @@ const inputs: Record<string, unknown[]> = {
   'arrays a list would change: match arrays, named properties, a tuple': many(3000, (i) =>
     i % 1000 === 999 ? /(\d)(\d)?/.exec(`n${i}`) : i % 1000 === 500 ? Object.assign([i], { note: 'kept' }) : i === 1200 ? [i, 'x'] : [i, i + 1],
   ),
+  'tuples (a hole, a named property, explicit undefined, a kind that changes, nested records and arrays)': many(3000, (i) => {
+    if (i % 1000 === 250) return Object.assign([i, `t${i}`, true, { x: i }], { note: 'kept' });
+    if (i % 1000 === 500) {
+      const holey: unknown[] = [i, `t${i}`, false];
+      holey[3] = { x: -i };
+      delete holey[1];
+      return holey;
+    }
+    return [i === 1700 ? `n${i}` : i % 7 ? i : -0, i % 5 ? `t${i}` : 'é🙂', i % 2 === 0, i % 3 ? { x: i, tags: [`g${i}`] } : undefined];
+  }),
   'a date in every record (shared columns)': many(3000, (i) => ({ id: i, at: new Date(i * 1e6 - 5e8), ok: i % 2 === 0 })),
   'dates (invalid ones, a subclass, own properties dropped as structured clone drops them)': many(3000, (i) => ({
     id: i,

@@ -1,6 +1,7 @@
 import { cross } from './fixtures/cross.ts';
 import { describe, expect, it } from 'vitest';
 import { packValues, payloadReader, unpackValues } from '../src/transport/pack.ts';
+import { MAX_TUPLE_LENGTH } from '../src/transport/record-shapes.ts';
 import { isPackedRecords, MAX_LIST_LENGTH, packRecords, recordReader, unpackRecords, type Column, type PackedRecords } from '../src/transport/records.ts';
 
 
@@ -366,9 +367,7 @@ describe('arrays as items or results', () => {
       return a;
     };
     const odd: Array<[string, () => unknown]> = [
-      ['a tuple of a number and a string', () => [4, 'x']],
       ['a hole', holey],
-      ['undefined', () => [1, undefined]],
       ['a named property', () => Object.assign([1, 2], { note: 'kept' })],
       ['a match array', () => /(b)(c)/.exec('abc')],
       ['a subclass', () => Row.from([1, 2])],
@@ -387,17 +386,82 @@ describe('arrays as items or results', () => {
     expect(packRecords(many(7, (i) => [i]))).toBeNull(); // too few
   });
 
+  it('packs tuples (one length, each position of one kind) as a column per position, rebuilt as arrays', () => {
+    const tuples = many(40, (i) => [i * 1.5, `t${i}`, i % 2 === 0, { x: i, y: [i] }, new Date(i * 1000), i % 3 ? null : -0]);
+    const packed = arraysRoundTrip(tuples);
+    expect(packed.tuple).toBe(true);
+    expect(packed.columns.map((c) => c.type)).toEqual(['number', 'string', 'boolean', 'any', 'date', 'any']);
+    const records = packed.columns[3]!;
+    expect(records.type === 'any' && records.packed?.keys).toEqual(['x', 'y']);
+    // A position whose kind changes mid-chunk is cloned; explicit undefined stays (it is not a hole).
+    const mixed = many(20, (i) => [i === 13 ? 'thirteen' : i, i % 4 ? undefined : `u${i}`, -i]);
+    expect(arraysRoundTrip(mixed).columns.map((c) => c.type)).toEqual(['any', 'any', 'number']);
+    // Nothing left in columns (every position cloned): the tuples are cloned as they are.
+    expect(packRecords(many(20, (i) => [i === 13 ? 'thirteen' : i, null]))).toBeNull();
+    const pairs = many(20, (i) => [i, `p${i}`]);
+    expect(arraysRoundTrip(pairs).columns.map((c) => c.type)).toEqual(['number', 'string']);
+    // Pairs of numbers are tuples too (one array literal each to rebuild); arrays of several lengths are a list.
+    expect(arraysRoundTrip(many(20, (i) => [i, -i])).tuple).toBe(true);
+    expect(arraysRoundTrip(many(20, (i) => many(1 + (i % 3), (j) => j))).tuple).toBeUndefined();
+  });
+
+  it('clones tuples that columns would change: a hole, a named property, a match array, a subclass, another length', () => {
+    class Pair extends Array<unknown> {}
+    const holey = (): unknown[] => {
+      const a: unknown[] = [7];
+      a.length = 2;
+      return a;
+    };
+    const odd: Array<[string, () => unknown]> = [
+      ['a hole', holey],
+      ['a hole and a named property (as many keys as elements)', () => Object.assign(holey(), { note: 'kept' })],
+      ['a named property', () => Object.assign([7, 'x'], { note: 'kept' })],
+      ['a match array', () => /(\d)/.exec('7')],
+      ['a subclass', () => Pair.of<unknown>(7, 'x')],
+      ['another length', () => [7, 'x', 1]],
+      ['a record', () => ({ 0: 7, 1: 'x' })],
+    ];
+    for (const [what, make] of odd) {
+      for (const at of [0, 5, 9]) {
+        const values = many(10, (i) => (i === at ? make() : [i, `t${i}`]));
+        const packed = packRecords(values);
+        if (packed !== null) {
+          // Packed only as something that still delivers the same (never as a tuple that dropped the difference).
+          expect(packed.packed.tuple, `${what} at ${at}`).toBeUndefined();
+          expect(unpackRecords(cross(packed.packed, packed.transfer))).toEqual(structuredClone(values));
+        }
+        expect(packed === null || packed.packed.tuple !== true, `${what} at ${at}`).toBe(true);
+      }
+    }
+  });
+
+  it('a tuple at the longest packs as one, one element longer does not', () => {
+    const at = (m: number): unknown[][] => many(10, (i) => many(m, (j) => (j % 2 ? `s${i}` : i + j)));
+    expect(packRecords(at(MAX_TUPLE_LENGTH))?.packed.tuple).toBe(true);
+    expect(packRecords(at(MAX_TUPLE_LENGTH + 1))).toBeNull(); // mixed kinds: no list either
+  });
+
   it('reads each element once: a getter that answers differently the next time cannot make a list lose values', () => {
     let reads = 0;
     const flipping: unknown[] = [0, 0];
     Object.defineProperty(flipping, 0, { enumerable: true, get: () => (reads++ === 0 ? 'x' : 1) });
-    expect(packRecords([flipping, ...many(9, (i) => [i, i])])).toBeNull(); // read as 'x', then numbers: mixed
+    // Read as 'x' for the kinds, then as 1 in a pass that demotes the column: a tuple of what that pass read.
+    const flipped = packRecords([flipping, ...many(9, (i) => [i, i])])!;
+    expect(flipped.packed.tuple).toBe(true);
+    expect((unpackRecords(cross(flipped.packed, flipped.transfer)) as unknown[][])[0]).toEqual([1, 0]);
     let n = 10;
     const counting: unknown[] = [0, 0];
     Object.defineProperty(counting, 0, { enumerable: true, get: () => n++ });
     const packed = packRecords([counting, ...many(9, (i) => [i, i])])!;
-    expect(n).toBe(11); // one read
-    expect((unpackRecords(cross(packed.packed, packed.transfer)) as number[][])[0]).toEqual([10, 0]);
+    // As a tuple: read for the column kinds, then by the encoder; what arrives is the encoder's read.
+    expect(n).toBe(12);
+    expect((unpackRecords(cross(packed.packed, packed.transfer)) as number[][])[0]).toEqual([11, 0]);
+    // As a list (several lengths): one read.
+    n = 10;
+    const list = packRecords([counting, ...many(9, (i) => [i, i, i])])!;
+    expect(list.packed.tuple).toBeUndefined();
+    expect(n).toBe(11);
+    expect((unpackRecords(cross(list.packed, list.transfer)) as number[][])[0]).toEqual([10, 0]);
   });
 
   it('a list at the longest packs, one element longer is cloned, also inside records', () => {

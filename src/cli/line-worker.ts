@@ -21,7 +21,6 @@ import { filteredLine, successLine } from './records.ts';
 /**
  * One item of the library's stream in a byte-path run: the block, the task (a module export, or the composite of
  * `--stage` / `--filter`), and whether it is such a composite (its results may be the drop mark, or wrapped).
- * A tuple, not a record: records of one shape would be packed as columns, which long strings do not pay for.
  */
 export type BlockItem = readonly [block: LineBlock, task: TaskSpec, stages: boolean];
 

@@ -74,9 +74,9 @@ interface Compiled {
 const compiled = new Map<string, Compiled>();
 const CACHE = 64;
 
-function entry(keys: readonly string[], kinds: readonly ColumnKind[], sparse = false): Compiled {
+function entry(keys: readonly string[], kinds: readonly ColumnKind[], sparse = false, tuple = false): Compiled {
   // JSON: keys may hold any character, a separator could make two shapes one.
-  const id = JSON.stringify([kinds, keys, sparse]);
+  const id = JSON.stringify([kinds, keys, sparse, tuple]);
   let found = compiled.get(id);
   if (found === undefined) {
     if (compiled.size >= CACHE) compiled.delete(compiled.keys().next().value!);
@@ -91,13 +91,17 @@ const lit = (key: string): string => JSON.stringify(key);
 /** Keys a sparse shape may have (its presence mask is one 32-bit integer per record). */
 export const MAX_SPARSE_KEYS = 30;
 
+/** Longest tuple (a plain array whose positions each hold one kind: `[id, text]`) packed as columns. */
+export const MAX_TUPLE_LENGTH = 16;
+
 /**
  * The encoder of one shape. A sparse shape (`sparse`) admits any record whose own keys are some of `keys`, in the
  * same order: `cols[keys.length]` is then a Uint32Array that receives each record's presence mask (bit c: key c),
- * and an absent key leaves its column as for an empty value (0, 0, no text, `undefined` pushed).
+ * and an absent key leaves its column as for an empty value (0, 0, no text, `undefined` pushed). A tuple shape
+ * (`tuple`, keys '0', '1', …) admits plain arrays of exactly that length, without holes or named properties.
  */
-export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[], sparse = false): Encoder {
-  const e = entry(keys, kinds, sparse);
+export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[], sparse = false, tuple = false): Encoder {
+  const e = entry(keys, kinds, sparse, tuple);
   if (e.encoder) return e.encoder;
   const m = keys.length;
   const head: string[] = ['const n = to - from;'];
@@ -105,7 +109,7 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
   const tail: string[] = [];
   for (let c = 0; c < m; c++) {
     head.push(`const c${c} = cols[${c}];`);
-    const read = `const v${c} = r[${lit(keys[c]!)}];`;
+    const read = tuple ? `const v${c} = r[${c}];` : `const v${c} = r[${lit(keys[c]!)}];`;
     const field: string[] = [];
     let absent = '';
     switch (kinds[c]) {
@@ -134,7 +138,9 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
         tail.push(`t${c}.put(s${c});`);
         break;
       default:
-        field.push(`c${c}.push(r[${lit(keys[c]!)}]);`);
+        // A tuple's hole reads as undefined; structured clone keeps it a hole, so the tuple is cloned.
+        if (tuple) field.push(read, `if (v${c} === undefined && !(${c} in r)) return MISFIT;`, `c${c}.push(v${c});`);
+        else field.push(`c${c}.push(r[${lit(keys[c]!)}]);`);
         absent = `c${c}.push(undefined);`;
     }
     if (sparse) body.push(`if ((M & ${2 ** c}) !== 0) { ${field.join(' ')} }${absent === '' ? '' : ` else { ${absent} }`}`);
@@ -155,23 +161,30 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
     for (const k in r) if (k !== K[j++]) return MISFIT;
     if (j !== ${m}) return MISFIT;`;
   if (sparse) head.push(`const masks = cols[${m}];`);
+  // A tuple: exactly m own keys and none missing (a hole fails its column's kind check, or the `in` check of an
+  // 'any' column), so none named. Object.keys costs ~50 ns for a pair; a for-in over an array twice that.
+  const shapeCheck = tuple
+    ? `if (!IS_ARRAY(r) || getProto(r) !== ARRAY || r.length !== ${m} || KEYS(r).length !== ${m}) return MISFIT;`
+    : `if (typeof r !== 'object' || r === null) return MISFIT;
+    const proto = getProto(r);
+    if (proto !== OBJECT && proto !== null) return MISFIT;
+    ${keyCheck}`;
   const source = `'use strict';
 return function encode(values, from, to, cols, texts) {
   ${head.join('\n  ')}
   for (let i = 0; i < n; i++) {
     const r = values[from + i];
-    if (typeof r !== 'object' || r === null) return MISFIT;
-    const proto = getProto(r);
-    if (proto !== OBJECT && proto !== null) return MISFIT;
-    ${keyCheck}
+    ${shapeCheck}
     ${body.join('\n    ')}
   }
   ${tail.join('\n  ')}
   return FITTED;
 };`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- keys are quoted with JSON.stringify; no code from data
-  const make = new Function('K', 'OBJECT', 'getProto', 'MAX', 'PIECE', 'FITTED', 'MISFIT', 'TIME', source) as (...a: unknown[]) => Encoder;
-  e.encoder = make([...keys], Object.prototype, Object.getPrototypeOf, MAX_TEXT_UNITS, TEXT_PIECE, FITTED, MISFIT, timeOf);
+  const make = new Function('K', 'OBJECT', 'getProto', 'MAX', 'PIECE', 'FITTED', 'MISFIT', 'TIME', 'IS_ARRAY', 'ARRAY', 'KEYS', source) as (
+    ...a: unknown[]
+  ) => Encoder;
+  e.encoder = make([...keys], Object.prototype, Object.getPrototypeOf, MAX_TEXT_UNITS, TEXT_PIECE, FITTED, MISFIT, timeOf, Array.isArray, Array.prototype, Object.keys);
   return e.encoder;
 }
 
@@ -202,9 +215,12 @@ return function count(values, from, to, units) {
   return e.counter;
 }
 
-/** The reader maker of one shape (sparse: `cols[keys.length]` holds the presence masks, see {@link encoderFor}). */
-export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[], sparse = false): ReaderMaker {
-  const e = entry(keys, kinds, sparse);
+/**
+ * The reader maker of one shape (sparse: `cols[keys.length]` holds the presence masks; tuple: it builds arrays; see
+ * {@link encoderFor}).
+ */
+export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[], sparse = false, tuple = false): ReaderMaker {
+  const e = entry(keys, kinds, sparse, tuple);
   if (e.reader) return e.reader;
   const head: string[] = [];
   const fields: string[] = [];
@@ -225,10 +241,14 @@ export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[],
       default:
         value = `c${c}[k]`;
     }
-    fields.push(sparse ? `if ((M & ${2 ** c}) !== 0) o[${lit(keys[c]!)}] = ${value};` : `${lit(keys[c]!)}: ${value}`);
+    fields.push(sparse ? `if ((M & ${2 ** c}) !== 0) o[${lit(keys[c]!)}] = ${value};` : tuple ? value : `${lit(keys[c]!)}: ${value}`);
   }
   if (sparse) head.push(`const masks = cols[${keys.length}];`);
-  const build = sparse ? `(k) => {\n    const M = masks[k];\n    const o = {};\n    ${fields.join('\n    ')}\n    return o;\n  }` : `(k) => ({ ${fields.join(', ')} })`;
+  const build = sparse
+    ? `(k) => {\n    const M = masks[k];\n    const o = {};\n    ${fields.join('\n    ')}\n    return o;\n  }`
+    : tuple
+      ? `(k) => [${fields.join(', ')}]`
+      : `(k) => ({ ${fields.join(', ')} })`;
   const source = `'use strict';
 return function reader(cols, texts) {
   ${head.join('\n  ')}

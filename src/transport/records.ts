@@ -16,11 +16,13 @@
  * a key that cannot be an object-literal property) makes `packRecords` answer null, and the caller falls back to
  * structured clone, so what arrives is always what structured clone would have delivered. An array of strings
  * travels the same way, as one string column of the strings themselves (`bare`); so does an array of arrays
- * (vectors, pairs, rows: items or results that are arrays), as one list with no keys.
+ * (vectors, pairs, rows: items or results that are arrays): as tuples when they all have one length of at most
+ * MAX_TUPLE_LENGTH (each position a column, like a record's keys '0', '1', …, rebuilt by one array literal: the
+ * tuple `[id, text]` needs no list's single kind), else as one list with no keys.
  */
 import { TextSink } from './text-sink.ts';
 import { types } from 'node:util';
-import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
+import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MAX_TUPLE_LENGTH, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
 
 /** A column of one field across the records of a chunk. */
 export type Column =
@@ -61,6 +63,8 @@ export interface PackedRecords {
    * the keys it has (bit c: key c). An absent key is not rebuilt.
    */
   readonly masks?: Uint32Array;
+  /** Tuples: plain arrays with keys '0', '1', …, each position of one kind (`[id, text]`), rebuilt as arrays. */
+  readonly tuple?: true;
 }
 
 /** Fewer records than this are cloned as they are (the columns would not pay for themselves). */
@@ -118,21 +122,21 @@ export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.le
   const keys = plainKeys(values[from]);
   if (keys === null || keys.length === 0) return null;
   const first = values[from] as Record<string, unknown>;
-  const strict = encodeAs(keys, keys.map((k) => kindOf(first[k])), false, values, from, to, depth);
+  const strict = encodeAs(keys, keys.map((k) => kindOf(first[k])), 'strict', values, from, to, depth);
   if (strict !== MISFIT) return strict;
   // Records of several shapes: as one sparse shape of every key they have, if their keys come in one order. The
   // union found last for this first shape is tried first (chunks of one input repeat it).
   const id = JSON.stringify(keys);
   const known = unions.get(id);
   if (known !== undefined) {
-    const sparse = encodeAs(known.keys, [...known.kinds], true, values, from, to, depth);
+    const sparse = encodeAs(known.keys, [...known.kinds], 'sparse', values, from, to, depth);
     if (sparse !== MISFIT) return sparse;
   }
   const union = unionOf(values, from, to);
   if (union === null) return null;
   if (unions.size >= UNIONS) unions.delete(unions.keys().next().value!);
   unions.set(id, union);
-  const sparse = encodeAs(union.keys, [...union.kinds], true, values, from, to, depth);
+  const sparse = encodeAs(union.keys, [...union.kinds], 'sparse', values, from, to, depth);
   return sparse === MISFIT ? null : sparse;
 }
 
@@ -176,19 +180,20 @@ function unionOf(values: ArrayLike<unknown>, from: number, to: number): { keys: 
 function encodeAs(
   keys: string[],
   kinds: ColumnKind[],
-  sparse: boolean,
+  mode: 'strict' | 'sparse' | 'tuple',
   values: ArrayLike<unknown>,
   from: number,
   to: number,
   depth: number,
 ): { packed: PackedRecords; transfer: ArrayBuffer[] } | null | typeof MISFIT {
   const n = to - from;
+  const sparse = mode === 'sparse';
   for (;;) {
     const cols = columnBuffers(kinds, n);
     const masks = sparse ? new Uint32Array(n) : undefined;
     if (masks) cols.push(masks);
     const texts = kinds.map((kind, c) => (kind === 'string' ? new TextSink(c) : null)) as TextSink[];
-    const answer = encoderFor(keys, kinds, sparse)(values, from, to, cols, texts);
+    const answer = encoderFor(keys, kinds, sparse, mode === 'tuple')(values, from, to, cols, texts);
     if (answer === MISFIT) return MISFIT;
     if (answer !== FITTED) {
       kinds[answer] = 'any';
@@ -197,6 +202,7 @@ function encodeAs(
     const packed = finish(keys, kinds, cols, texts, values, from, to, depth);
     // Nothing went into columns (every field cloned as it is): the records are cloned as they are.
     if (packed.packed.columns.every((c) => c.type === 'any' && c.packed === undefined && c.list === undefined)) return null;
+    if (mode === 'tuple') return { packed: { ...packed.packed, tuple: true }, transfer: packed.transfer };
     if (masks === undefined) return packed;
     packed.transfer.push(masks.buffer as ArrayBuffer);
     return { packed: { ...packed.packed, masks }, transfer: packed.transfer };
@@ -317,13 +323,39 @@ function packList(values: ArrayLike<unknown>, from: number, to: number, depth: n
   return packed === null ? null : { list: { offsets, packed: packed.packed }, transfer: [offsets.buffer as ArrayBuffer, ...packed.transfer] };
 }
 
-/** Arrays (items or results that are arrays: vectors, pairs, rows) as one list, with no keys (`bare`). */
+/**
+ * Arrays (items or results that are arrays: vectors, pairs, rows) as one list, with no keys (`bare`); failing that,
+ * as tuples (`[id, text]`: each position a column of its own, see {@link tupleKeys}).
+ */
 function packArrays(values: ArrayLike<unknown>, from: number, to: number, depth: number): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
-  const list = depth < MAX_NESTING ? packList(values, from, to, depth + 1) : null;
+  if (depth >= MAX_NESTING) return null;
+  // Arrays of one short length first as tuples: rebuilt by one array literal each, cheaper than a list's pushes.
+  const tuples = packTuples(values, from, to, depth);
+  if (tuples !== null) return tuples;
+  const list = packList(values, from, to, depth + 1);
   if (list === null) return null;
   const columns: Column[] = [{ type: 'any', data: [], list: list.list }];
   return { packed: { kind: 'records', length: to - from, keys: [], columns, bare: true }, transfer: list.transfer };
 }
+
+/**
+ * Tuples (`[id, text]`, pairs, short rows: plain arrays of one length up to MAX_TUPLE_LENGTH), each position a
+ * column of its own, or null.
+ */
+function packTuples(values: ArrayLike<unknown>, from: number, to: number, depth: number): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
+  const first = values[from] as unknown[];
+  const m = first.length;
+  if (m === 0 || m > MAX_TUPLE_LENGTH || Object.getPrototypeOf(first) !== Array.prototype) return null;
+  // Arrays of several lengths are a list: found before reading any element.
+  for (let i = from + 1; i < to; i++) if ((values[i] as { length?: unknown } | null)?.length !== m) return null;
+  const kinds: ColumnKind[] = [];
+  for (let c = 0; c < m; c++) kinds.push(kindOf(first[c]));
+  const tuples = encodeAs(tupleKeys[m]!, kinds, 'tuple', values, from, to, depth);
+  return tuples === MISFIT ? null : tuples;
+}
+
+/** The keys of a tuple of m elements ('0' … 'm - 1'), by m. */
+const tupleKeys = Array.from({ length: MAX_TUPLE_LENGTH + 1 }, (_, m) => Array.from({ length: m }, (_, c) => String(c)));
 
 /** The arrays of a packed list, rebuilt (plain arrays). */
 function unpackList(list: PackedList): unknown[][] {
@@ -381,7 +413,8 @@ export function recordReader(packed: PackedRecords): RecordReader {
     const arrays = cols[0] as unknown[];
     return { length: packed.length, at: (k) => arrays[k] };
   }
-  return { length: packed.length, at: (packed.bare === true ? bareStrings.reader : readerFor(packed.keys, kinds, packed.masks !== undefined))(cols, texts) };
+  const maker = packed.bare === true ? bareStrings.reader : readerFor(packed.keys, kinds, packed.masks !== undefined, packed.tuple === true);
+  return { length: packed.length, at: maker(cols, texts) };
 }
 
 /** Every record (or string), as an array (for the side that needs them all at once). */
