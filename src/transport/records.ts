@@ -5,8 +5,9 @@
  * buffer of UTF-16 code units (a Uint8Array when every unit is below 256, else a Uint16Array: every JS string
  * survives exactly, lone surrogates included) with one Uint32Array of end offsets. A column whose values are
  * records of one shape themselves (`{ id, pos: { x, y } }`) is packed the same way, to MAX_NESTING levels; a
- * column of plain arrays (each of at most MAX_LIST_LENGTH elements) whose elements, end to end, are numbers,
- * strings or records of one shape is packed as a list (the elements, and where each array ends). A column of
+ * column of plain arrays is packed as tuples when they have one length (see below), else, when each has at most
+ * MAX_LIST_LENGTH elements and their elements, end to end, are numbers, strings or records of one shape, as a
+ * list (the elements, and where each array ends). A column of
  * anything else (mixed kinds, null, undefined, class instances) stays a plain array and is cloned as usual. The
  * buffers are moved, not copied, to the other thread, which rebuilds each record only when it is needed.
  *
@@ -250,9 +251,16 @@ function finish(
       // Values that are records of one shape themselves (nested objects) are packed in turn: cloning objects costs
       // more per record, on both threads, than a small task.
       const data = cols[c] as unknown[];
-      // Arrays go straight to a list column (packRecords would wrap the same list in a record of no keys).
-      const nested = depth < MAX_NESTING && !Array.isArray(data[0]) ? packRecords(data, 0, data.length, depth + 1) : null;
-      const list = nested === null && depth < MAX_NESTING ? packList(data, 0, data.length, depth + 1) : null;
+      // Arrays of one length go as tuples; others straight to a list column (packRecords would wrap the same list in
+      // a record of no keys).
+      const arrays = Array.isArray(data[0]);
+      const nested =
+        depth >= MAX_NESTING || data.length < MIN_PACKED_RECORDS
+          ? null
+          : arrays
+            ? packTuples(data, 0, data.length, depth + 1)
+            : packRecords(data, 0, data.length, depth + 1);
+      const list = nested === null && arrays && depth < MAX_NESTING ? packList(data, 0, data.length, depth + 1) : null;
       if (nested !== null) {
         columns.push({ type: 'any', data: [], packed: nested.packed });
         transfer.push(...nested.transfer);
