@@ -26,6 +26,7 @@ import { FixedPolicy } from './schedule/fixed.ts';
 import type { ChunkPolicy } from './schedule/policy.ts';
 import { OutcomeBuffer, ResultRuns, SettledRuns, type Settled, type StreamResult } from './schedule/sinks.ts';
 import { toSource } from './schedule/source.ts';
+import { BufferLease, BufferShelf } from './transport/buffer-shelf.ts';
 import { HostLinks } from './rpc/host-server.ts';
 import type { Dedicated, SpawnOptions } from './rpc/dedicated.ts';
 import { checkTaskFile, moduleSpec, toTask, type TaskLike } from './task.ts';
@@ -42,6 +43,8 @@ export type { Settled, StreamResult } from './schedule/sinks.ts';
 
 /** @internal The key under which a runtime exposes its pool to `src/testing.ts`. */
 export const poolSymbol = Symbol('batchtools.pool');
+/** @internal The key under which a runtime tells `src/testing.ts` how many bytes its shelf of spare buffers holds. */
+export const shelfSymbol = Symbol('batchtools.shelf');
 
 /** A batchtools runtime: one worker pool, sized by the pool plan, and the maps that run on it. */
 export class Runtime implements AsyncDisposable {
@@ -56,6 +59,8 @@ export class Runtime implements AsyncDisposable {
   /** Aborted by close(): stops dedicated workers still loading. */
   readonly #closing = new AbortController();
   readonly #engine: RunEngine | undefined;
+  /** Shared buffers of completed maps, lent to the next ones (see transport/buffer-shelf.ts). */
+  readonly #shelf = new BufferShelf();
 
   /**
    * @internal Use {@link createRuntime}. `engine`: chunks run on it instead of this runtime's own pool (the
@@ -71,6 +76,11 @@ export class Runtime implements AsyncDisposable {
     return this.#pool;
   }
 
+  /** @internal Bytes on the shelf of spare shared buffers (src/testing.ts). */
+  [shelfSymbol](): number {
+    return this.#shelf.bytes;
+  }
+
   /** The pool plan: thread count, heap limit per worker, and the reasons for both. */
   get plan(): PoolPlan {
     return this.#plan;
@@ -79,15 +89,32 @@ export class Runtime implements AsyncDisposable {
   /** Map `task` over `items` in parallel. Resolves with the results in input order; rejects on the first failure. */
   async map<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Awaited<O>[]> {
     const results = new ResultRuns();
-    await this.#run(items, task, resolveMapOptions(options), true, results);
-    return results.toArray() as Awaited<O>[];
+    const opts = resolveMapOptions(options);
+    const lease = this.#lease(opts);
+    await this.#run(items, task, opts, true, results, lease);
+    const out = results.toArray() as Awaited<O>[];
+    lease?.giveBack();
+    return out;
   }
 
   /** Map `task` over `items`; never rejects for item failures. Each entry says fulfilled or rejected, in input order. */
   async mapSettled<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Settled<Awaited<O>>[]> {
     const settled = new SettledRuns<Awaited<O>>();
-    await this.#run(items, task, resolveMapOptions(options), false, settled);
-    return settled.toArray();
+    const opts = resolveMapOptions(options);
+    const lease = this.#lease(opts);
+    await this.#run(items, task, opts, false, settled, lease);
+    const out = settled.toArray();
+    lease?.giveBack();
+    return out;
+  }
+
+  /**
+   * Shared memory for a local map, from this runtime's shelf of spares (buffer-shelf.ts), or undefined (fresh
+   * memory, never given back): a map with a per-item timeout may leave a worker being terminated that can still
+   * write a result after the map is over.
+   */
+  #lease(opts: ResolvedMapOptions): BufferLease | undefined {
+    return this.#engine || opts.timeout !== undefined ? undefined : new BufferLease(this.#shelf);
   }
 
   /**
@@ -229,6 +256,7 @@ export class Runtime implements AsyncDisposable {
     this.#hosts = undefined;
     const pool = this.#pool;
     this.#pool = undefined;
+    this.#shelf.clear();
     if (pool) await pool.destroy();
     await this.#engine?.close();
   }
@@ -238,8 +266,8 @@ export class Runtime implements AsyncDisposable {
     return this.close();
   }
 
-  async #run(items: unknown, task: unknown, opts: ResolvedMapOptions, stopOnFailure: boolean, sink: RunSink): Promise<void> {
-    const summary = await this.#start(items, task, opts, stopOnFailure, sink).done;
+  async #run(items: unknown, task: unknown, opts: ResolvedMapOptions, stopOnFailure: boolean, sink: RunSink, lease?: BufferLease): Promise<void> {
+    const summary = await this.#start(items, task, opts, stopOnFailure, sink, undefined, lease).done;
     if (opts.onTrace && summary.trace) opts.onTrace(summary.trace);
   }
 
@@ -250,13 +278,14 @@ export class Runtime implements AsyncDisposable {
     stopOnFailure: boolean,
     sink: RunSink,
     policy?: ChunkPolicy,
+    lease?: BufferLease,
   ): Run {
     if (this.#closed) throw new RuntimeClosedError();
     const handle = toTask(task);
     checkTaskFile(handle.spec);
     const engine = this.#engine;
     // Local workers share this process's memory: numeric input is placed there once (a snapshot).
-    const source = toSource(items, { shareNumbers: !engine });
+    const source = toSource(items, { shareNumbers: !engine, alloc: lease?.take });
     let opened: OpenedRunner | undefined;
     let cancelRun: (reason: unknown) => void = () => {};
     if (engine) {
@@ -294,6 +323,7 @@ export class Runtime implements AsyncDisposable {
       breaker: opts.breaker,
       host: opts.host !== undefined,
       selfSchedule: opts.chunkSize === undefined,
+      alloc: lease?.take,
     });
     this.#runs.add(run);
     cancelRun = (reason) => run.cancel(reason);

@@ -3,9 +3,14 @@
  * injection) without widening the public surface.
  */
 import type { Piscina } from 'piscina';
-import { poolSymbol, type Runtime } from './runtime.ts';
+import { poolSymbol, shelfSymbol, type Runtime } from './runtime.ts';
 
 /** The Piscina pool of a runtime, once it has started one. */
 export function poolOf(rt: Runtime): Piscina | undefined {
   return rt[poolSymbol]() as Piscina | undefined;
+}
+
+/** Bytes of shared memory a runtime keeps for its next numeric map (transport/buffer-shelf.ts). */
+export function shelfBytes(rt: Runtime): number {
+  return rt[shelfSymbol]();
 }

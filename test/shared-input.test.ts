@@ -6,12 +6,15 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntime, defineTask } from '../src/index.ts';
+import { BufferLease, BufferShelf } from '../src/transport/buffer-shelf.ts';
 import { isSharedView, sharedSnapshot } from '../src/transport/shared-input.ts';
+import { shelfBytes } from '../src/testing.ts';
 import { TYPED_ARRAYS } from '../src/transport/typed-arrays.ts';
 
 const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
 const twice = defineTask<unknown, unknown>(fixture('numbers-task.mjs'), 'twice');
 const describeItem = defineTask<unknown, unknown>(fixture('numbers-task.mjs'), 'describe');
+const failOdd = defineTask<number, number>(fixture('numbers-task.mjs'), 'failOdd');
 
 const rt = createRuntime({ threads: 2, maxHeapMb: 128 });
 afterAll(() => rt.close());
@@ -88,5 +91,84 @@ describe('shared-memory input', () => {
     expect(sharedSnapshot([1n, 2n])).toBeNull();
     expect(sharedSnapshot(new DataView(new ArrayBuffer(8)))).toBeNull();
     expect(sharedSnapshot({ length: 2, 0: 1, 1: 2 })).toBeNull();
+  });
+});
+
+describe('shared buffers from one map to the next', () => {
+  it('a shelf lends the smallest spare that fits (at most twice the size), keeps two, and lets go on clear', () => {
+    const shelf = new BufferShelf();
+    const [a, b, c] = [new SharedArrayBuffer(800), new SharedArrayBuffer(1600), new SharedArrayBuffer(4000)];
+    shelf.give([a, b, c]);
+    expect(shelf.bytes).toBe(2400); // the first two only
+    expect(shelf.take(700)).toBe(a);
+    expect(shelf.take(700)).not.toBe(b); // 1600 is more than twice 700: a fresh one
+    expect(shelf.take(900)).toBe(b);
+    expect(shelf.bytes).toBe(0);
+    shelf.give([new SharedArrayBuffer(512 * 1024 * 1024)]); // above the shelf's bound
+    expect(shelf.bytes).toBe(0);
+    shelf.give([a]);
+    shelf.clear();
+    expect(shelf.bytes).toBe(0);
+    expect(shelf.take(800)).not.toBe(a);
+  });
+
+  it('a lease gives back what it took, once', () => {
+    const shelf = new BufferShelf();
+    const lease = new BufferLease(shelf);
+    const x = lease.take(1024);
+    lease.take(2048);
+    expect(shelf.bytes).toBe(0);
+    lease.giveBack();
+    expect(shelf.bytes).toBe(3072);
+    lease.giveBack();
+    expect(shelf.bytes).toBe(3072);
+    expect(new BufferLease(shelf).take(1024)).toBe(x);
+  });
+
+  it('maps of several sizes and element types reuse the buffers of the map before, every result right', async () => {
+    const local = createRuntime({ threads: 2, maxHeapMb: 128 });
+    try {
+      const inputs: Array<ArrayLike<unknown> & { length: number }> = [
+        Float64Array.from({ length: 4000 }, (_, i) => i * 1.5 - 7),
+        Float32Array.from({ length: 4000 }, (_, i) => -i / 4), // 16,000 bytes in, 32,000 out: the map before's fit
+        Array.from({ length: 3500 }, (_, i) => i * 3 + 0.5),
+        Int8Array.from({ length: 25000 }, (_, i) => (i % 200) - 100),
+        Array.from({ length: 3000 }, (_, i) => -i),
+      ];
+      let before = 0;
+      for (const [k, items] of inputs.entries()) {
+        expect(await local.map(items, twice), `map ${k}`).toEqual(expected(items));
+        const after = shelfBytes(local);
+        expect(after, `map ${k}: its input and output are kept`).toBeGreaterThan(0);
+        if (k === 1) expect(after).toBe(before); // reused the map before's buffers: nothing new kept
+        before = after;
+      }
+    } finally {
+      await local.close();
+    }
+    expect(shelfBytes(local)).toBe(0);
+  });
+
+  it('a map that fails keeps its buffers (a stopped chunk may still write); one that settles gives them back', async () => {
+    const local = createRuntime({ threads: 2, maxHeapMb: 128 });
+    try {
+      const items = Array.from({ length: 3000 }, (_, i) => (i === 2500 ? 7 : i * 2));
+      await expect(local.map(items, failOdd)).rejects.toThrow(/odd 7/);
+      expect(shelfBytes(local)).toBe(0);
+      const settled = await local.mapSettled(items, failOdd);
+      expect(settled.filter((s) => s.status === 'rejected').length).toBe(1);
+      expect(settled[2500]!.status).toBe('rejected');
+      expect(settled[2499]).toEqual({ status: 'fulfilled', value: 2499 * 4 });
+      expect(shelfBytes(local)).toBeGreaterThan(0);
+      // With a per-item timeout a worker being terminated may write late: nothing is kept.
+      const kept = shelfBytes(local);
+      expect(await local.map(items.map((x) => (x === 7 ? 8 : x)), failOdd, { timeout: 10_000 })).toHaveLength(3000);
+      expect(shelfBytes(local)).toBe(kept);
+      // The next map of the same size reads its own items, not the buffers' stale contents.
+      const next = Array.from({ length: 3000 }, (_, i) => 4 * i);
+      expect(await local.map(next, twice)).toEqual(next.map((x) => x * 2));
+    } finally {
+      await local.close();
+    }
   });
 });

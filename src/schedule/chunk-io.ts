@@ -40,7 +40,7 @@ export function chunkContext(s: RunSettings, slots: RunState, runId: number, sel
     host: s.host === true,
     timed: s.timeout !== undefined,
     runId,
-    out: local && (selfScheduled || s.source instanceof SharedNumberSource) ? sharedOutput(s.source.total!) : undefined,
+    out: local && (selfScheduled || s.source instanceof SharedNumberSource) ? sharedOutput(s.source.total!, s.alloc) : undefined,
     costMs: () => s.policy.warmCostMs?.() ?? null,
   };
 }

@@ -1,5 +1,6 @@
 /** The shapes a run exchanges with its caller: settings, sink, progress, trace and summary. */
 import type { ItemError } from '../errors.ts';
+import type { SharedAlloc } from '../transport/shared-input.ts';
 import type { TaskSpec } from '../task.ts';
 import type { TraceEntry } from './adaptive.ts';
 import type { BreakerOptions } from './breaker.ts';
@@ -138,6 +139,8 @@ export interface RunSettings {
    * when nothing else asks for per-chunk decisions. Set by maps without a fixed chunk size. Default false.
    */
   selfSchedule?: boolean | undefined;
+  /** Where the run's shared output comes from (the runtime's shelf of spare buffers). Default: fresh memory. */
+  alloc?: SharedAlloc | undefined;
 }
 
 /** What a finished run reports. */

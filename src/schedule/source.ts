@@ -5,7 +5,7 @@
 import { InvalidInputError } from '../errors.ts';
 import { formatValue } from '../task.ts';
 import type { ItemArray } from '../transport/protocol.ts';
-import { sharedSnapshot } from '../transport/shared-input.ts';
+import { sharedSnapshot, type SharedAlloc } from '../transport/shared-input.ts';
 
 /** Items of a batch: an array, or a typed array (a view over shared memory for numeric input). */
 export type ItemList = unknown[] | ItemArray;
@@ -53,9 +53,9 @@ export interface Source {
  * numbers only is copied once into shared memory (a snapshot: later writes by the caller change nothing) and
  * batches are views over it. Throws {@link InvalidInputError} for non-iterables.
  */
-export function toSource(items: unknown, options: { shareNumbers?: boolean } = {}): Source {
+export function toSource(items: unknown, options: { shareNumbers?: boolean; alloc?: SharedAlloc | undefined } = {}): Source {
   if (options.shareNumbers) {
-    const shared = sharedSnapshot(items);
+    const shared = sharedSnapshot(items, options.alloc);
     if (shared) return new SharedNumberSource(shared);
   }
   if (Array.isArray(items)) return new ArraySource(items);

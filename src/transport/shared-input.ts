@@ -8,7 +8,12 @@
 import type { ItemArray } from './protocol.ts';
 import { TYPED_ARRAYS } from './typed-arrays.ts';
 
-type ItemArrayConstructor = new (buffer: SharedArrayBuffer) => ItemArray;
+type ItemArrayConstructor = new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => ItemArray;
+
+/** Where shared memory comes from (a runtime's shelf of spares, see buffer-shelf.ts); contents may be stale. */
+export type SharedAlloc = (bytes: number) => SharedArrayBuffer;
+
+const fresh: SharedAlloc = (bytes) => new SharedArrayBuffer(bytes);
 
 const CONSTRUCTORS: Record<string, ItemArrayConstructor> = TYPED_ARRAYS;
 
@@ -27,20 +32,20 @@ export function isSharedView(value: unknown): value is ItemArray {
  * A snapshot of `items` in shared memory, or null when they are not numbers: a typed array keeps its element type;
  * an array of numbers only (no holes) becomes a Float64Array (every JS number, NaN and -0 included, survives).
  */
-export function sharedSnapshot(items: unknown): ItemArray | null {
+export function sharedSnapshot(items: unknown, alloc: SharedAlloc = fresh): ItemArray | null {
   if (ArrayBuffer.isView(items)) {
     if (items instanceof DataView) return null;
     const Ctor = itemArrayConstructor(items);
     if (Ctor === null) return null;
     const source = items as ItemArray;
-    const copy = new Ctor(new SharedArrayBuffer(source.byteLength));
+    const copy = new Ctor(alloc(source.byteLength), 0, source.length);
     (copy as unknown as { set(from: ArrayLike<unknown>): void }).set(source);
     return copy;
   }
   if (!Array.isArray(items)) return null;
   const n = items.length;
   if (n === 0) return null;
-  const copy = new Float64Array(new SharedArrayBuffer(n * 8));
+  const copy = new Float64Array(alloc(n * 8), 0, n);
   for (let i = 0; i < n; i++) {
     const v: unknown = items[i];
     if (typeof v !== 'number') return null;
@@ -49,7 +54,7 @@ export function sharedSnapshot(items: unknown): ItemArray | null {
   return copy;
 }
 
-/** A shared output for `n` numeric results (NaN until written). */
-export function sharedOutput(n: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8));
+/** A shared output for `n` numeric results (each written by the worker that runs its item; stale until then). */
+export function sharedOutput(n: number, alloc: SharedAlloc = fresh): Float64Array {
+  return new Float64Array(alloc(Math.max(1, n) * 8), 0, Math.max(1, n));
 }
