@@ -9,12 +9,14 @@ import { createRuntime, defineTask } from '../src/index.ts';
 import { BufferLease, BufferShelf } from '../src/transport/buffer-shelf.ts';
 import { isSharedView, sharedSnapshot } from '../src/transport/shared-input.ts';
 import { shelfBytes } from '../src/testing.ts';
+import { recordHash as hash } from './fixtures/numbers-task.mjs';
 import { TYPED_ARRAYS } from '../src/transport/typed-arrays.ts';
 
 const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url);
 const twice = defineTask<unknown, unknown>(fixture('numbers-task.mjs'), 'twice');
 const describeItem = defineTask<unknown, unknown>(fixture('numbers-task.mjs'), 'describe');
 const failOdd = defineTask<number, number>(fixture('numbers-task.mjs'), 'failOdd');
+const recordHash = defineTask<unknown, number>(fixture('numbers-task.mjs'), 'recordHash');
 
 const rt = createRuntime({ threads: 2, maxHeapMb: 128 });
 afterAll(() => rt.close());
@@ -95,14 +97,19 @@ describe('shared-memory input', () => {
 });
 
 describe('shared buffers from one map to the next', () => {
-  it('a shelf lends the smallest spare that fits (at most twice the size), keeps two, and lets go on clear', () => {
+  it('a shelf lends the smallest spare that fits (at most twice the size), keeps eight, and lets go on clear', () => {
     const shelf = new BufferShelf();
+    shelf.give(Array.from({ length: 10 }, () => new SharedArrayBuffer(100)));
+    expect(shelf.bytes).toBe(800); // eight at most
+    shelf.clear();
     const [a, b, c] = [new SharedArrayBuffer(800), new SharedArrayBuffer(1600), new SharedArrayBuffer(4000)];
     shelf.give([a, b, c]);
-    expect(shelf.bytes).toBe(2400); // the first two only
+    expect(shelf.bytes).toBe(6400);
+    expect(shelf.take(5000)).not.toBe(c); // too small: a fresh one
     expect(shelf.take(700)).toBe(a);
     expect(shelf.take(700)).not.toBe(b); // 1600 is more than twice 700: a fresh one
     expect(shelf.take(900)).toBe(b);
+    expect(shelf.take(2001)).toBe(c);
     expect(shelf.bytes).toBe(0);
     shelf.give([new SharedArrayBuffer(512 * 1024 * 1024)]); // above the shelf's bound
     expect(shelf.bytes).toBe(0);
@@ -147,6 +154,28 @@ describe('shared buffers from one map to the next', () => {
       await local.close();
     }
     expect(shelfBytes(local)).toBe(0);
+  });
+
+  it('record maps (shared columns) reuse the buffers of the maps before: narrow and wide text, several shapes', async () => {
+    const local = createRuntime({ threads: 2, maxHeapMb: 128 });
+    try {
+      const inputs: unknown[][] = [
+        // 24,000 bytes in and out, no zero in them: the next map's offsets (4 × 6,000 bytes) get one of them.
+        Array.from({ length: 3000 }, (_, i) => i + 0.5),
+        Array.from({ length: 5999 }, (_, i) => ({ id: i * 1.5, text: `text-${i}-abcdefgh` })),
+        Array.from({ length: 6000 }, (_, i) => ({ id: -i, text: i % 3 ? `wide-${i}-🙂é` : `n${i}` })),
+        Array.from({ length: 5000 }, (_, i) => (i % 2 ? `s${i}-€` : `s${i}`)),
+        Array.from({ length: 6000 }, (_, i) => ({ ok: i % 2 === 0, at: new Date(i * 1000), text: `t${i}` })),
+        Array.from({ length: 4000 }, (_, i) => Math.sqrt(i)),
+        Array.from({ length: 6000 }, (_, i) => ({ id: i, text: `again-${i}` })),
+      ];
+      for (const [k, items] of inputs.entries()) {
+        expect(await local.map(items, recordHash), `map ${k}`).toEqual(items.map((r) => hash(structuredClone(r))));
+        expect(shelfBytes(local), `map ${k}`).toBeGreaterThan(0);
+      }
+    } finally {
+      await local.close();
+    }
   });
 
   it('a map that fails keeps its buffers (a stopped chunk may still write); one that settles gives them back', async () => {

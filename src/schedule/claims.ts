@@ -90,7 +90,7 @@ export class ClaimBoard {
       if (array === null || array.length < MIN_SHARED_RECORDS || !mayShare(array[0])) return null;
       const values = source.snapshot()!;
       const starts = cutRanges(values.length, s.threads, RAMP_FROM);
-      const writing = RecordWriting.start(values, starts, takeBack);
+      const writing = RecordWriting.start(values, starts, takeBack, undefined, s.alloc);
       if (writing === null) return null;
       const range = (start: number, end: number): ItemList => values.slice(start, end);
       board = new ClaimBoard({ length: values.length, whole: writing.records, range }, s.threads, starts);

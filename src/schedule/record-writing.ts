@@ -11,6 +11,7 @@
  * goes in ordinary chunks instead.
  */
 import { closeBoard, publish, takeRange, type ClaimViews } from '../transport/claims.ts';
+import type { SharedAlloc } from '../transport/shared-input.ts';
 import { SharedRecordWriter, type SharedRecords } from '../transport/shared-records.ts';
 import type { Batch } from './source.ts';
 
@@ -45,10 +46,11 @@ export class RecordWriting {
     starts: readonly number[],
     takeBack: (batches: Batch[]) => void,
     firstMs = FIRST_MS,
+    alloc?: SharedAlloc,
   ): RecordWriting | null {
     let writer: SharedRecordWriter | null;
     try {
-      writer = SharedRecordWriter.open(values, starts.length - 1);
+      writer = SharedRecordWriter.open(values, starts.length - 1, alloc);
     } catch {
       return null; // a getter that throws, say: ordinary chunks carry such items as they always did
     }

@@ -1,11 +1,11 @@
 /**
- * Shared memory kept from one numeric map to the next. A map of numbers copies its input into a SharedArrayBuffer
- * and has its workers write results into another (shared-input.ts); both are as large as the input (8 bytes an
- * item). Fresh memory is paid for page by page the first time it is touched, and on some virtual machines that
- * is dear: on the 2-core benchmark machine ~11 µs per 4 KiB page, so 35 ms for the 12 MiB of 1.5 M numbers, on
- * the main thread before the first chunk can start (the input) and on the busy workers (the output), for each of
- * the two buffers of every map. A runtime therefore keeps the buffers of a map that completed and lends them to
- * its next one.
+ * Shared memory kept from one map to the next. A self-scheduled map copies its input into SharedArrayBuffers (numbers
+ * into one, shared-input.ts; records into a column each, shared-records.ts) and has its workers write numeric
+ * results into another; each is about as large as the input. Fresh memory is paid for page by page the first time
+ * it is touched, and on some virtual machines that is dear: on the 2-core benchmark machine ~11 µs per 4 KiB page,
+ * so 35 ms for the 12 MiB of 1.5 M numbers, on the main thread (the input; for records, while the workers already
+ * run) and on the busy workers (the output). A runtime therefore keeps the buffers of a map that completed and
+ * lends them to its next one.
  *
  * A buffer goes back on the shelf only once nothing reads or writes it any more: after a map resolved (every
  * chunk replied, so no worker holds it) and its results were copied out of it. A map that failed, was aborted or
@@ -13,8 +13,8 @@
  * few buffers and bounded memory, and the runtime empties it on close().
  */
 
-/** Buffers kept at most (a map's input and output). */
-const MAX_SPARES = 2;
+/** Buffers kept at most (a map's input and output; records: a column each, and the output). */
+const MAX_SPARES = 8;
 /** Bytes the spares may hold together (~16 M numbers); a larger buffer is let go. */
 const MAX_SPARE_BYTES = 128 * 1024 * 1024;
 

@@ -13,6 +13,7 @@
  *
  * An array of strings is shared the same way, as one string column with no keys (`bare`): each item is its text.
  */
+import type { SharedAlloc } from './shared-input.ts';
 import { bareStrings, encoderFor, FITTED, MAX_TEXT_UNITS, readerFor, textCounterFor, type ColumnKind, type Encoder, type TextOut } from './record-shapes.ts';
 import { kindOf, plainKeys } from './records.ts';
 import { BEYOND_LATIN1, LITTLE_ENDIAN } from './text-sink.ts';
@@ -68,6 +69,8 @@ function textBytes(columns: readonly SharedColumn[]): Array<Buffer | null> {
   return columns.map((col) => (col.type === 'string' ? Buffer.from(col.data.buffer, col.data.byteOffset, col.data.byteLength) : null));
 }
 
+const fresh: SharedAlloc = (bytes) => new SharedArrayBuffer(bytes);
+
 /** The main thread's side: writes ranges of `values` into the shared columns, in input order. */
 export class SharedRecordWriter {
   readonly records: SharedRecords;
@@ -80,14 +83,14 @@ export class SharedRecordWriter {
    * than MIN_SHARED_RECORDS, not plain objects, a first record with a field that is not a number, a boolean, a
    * string or a Date, or more text in a field than one column holds.
    */
-  static open(values: readonly unknown[], ranges: number): SharedRecordWriter | null {
+  static open(values: readonly unknown[], ranges: number, alloc: SharedAlloc = fresh): SharedRecordWriter | null {
     if (values.length < MIN_SHARED_RECORDS) return null;
     if (typeof values[0] === 'string') {
       // Strings: one string column of the items themselves.
       const units = [0];
       bareStrings.counter(values, 0, values.length, units);
       if (units[0]! > MAX_TEXT_UNITS) return null;
-      return new SharedRecordWriter(values, [], ['string'], units, ranges, bareStrings.encoder);
+      return new SharedRecordWriter(values, [], ['string'], units, ranges, bareStrings.encoder, alloc);
     }
     const keys = plainKeys(values[0]);
     if (keys === null || keys.length === 0) return null;
@@ -98,20 +101,24 @@ export class SharedRecordWriter {
     const units = keys.map(() => 0);
     textCounterFor(keys, kinds)(values, 0, values.length, units);
     if (units.some((u) => u > MAX_TEXT_UNITS)) return null;
-    return new SharedRecordWriter(values, keys, kinds, units, ranges, encoderFor(keys, kinds));
+    return new SharedRecordWriter(values, keys, kinds, units, ranges, encoderFor(keys, kinds), alloc);
   }
 
-  private constructor(values: readonly unknown[], keys: string[], kinds: ColumnKind[], units: number[], ranges: number, encoder: Encoder) {
+  private constructor(values: readonly unknown[], keys: string[], kinds: ColumnKind[], units: number[], ranges: number, encoder: Encoder, alloc: SharedAlloc) {
     const n = values.length;
     this.#values = values;
     this.#encoder = encoder;
+    // Columns may come from a runtime's spare buffers (stale contents): every value read is written first, and a
+    // string column's first offset (where range 0's text starts) is set here.
     const columns = kinds.map((kind, c): SharedColumn => {
-      if (kind === 'number' || kind === 'date') return { type: kind, data: new Float64Array(new SharedArrayBuffer(8 * n)) };
-      if (kind === 'boolean') return { type: 'boolean', data: new Uint8Array(new SharedArrayBuffer(n)) };
+      if (kind === 'number' || kind === 'date') return { type: kind, data: new Float64Array(alloc(8 * n), 0, n) };
+      if (kind === 'boolean') return { type: 'boolean', data: new Uint8Array(alloc(n), 0, n) };
+      const offsets = new Uint32Array(alloc(4 * (n + 1)), 0, n + 1);
+      offsets[0] = 0;
       return {
         type: 'string',
-        data: new Uint8Array(new SharedArrayBuffer(2 * units[c]!)),
-        offsets: new Uint32Array(new SharedArrayBuffer(4 * (n + 1))),
+        data: new Uint8Array(alloc(2 * units[c]!), 0, 2 * units[c]!),
+        offsets,
         wide: new Uint8Array(new SharedArrayBuffer(Math.max(1, ranges))),
       };
     });
