@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:main [-- --shapes rec2,rec5,rec200,uni,json --n 300000 --maps 5 --dist DIR --codec]`: what a batchtools map of records
- * costs the main thread, per record. For each record shape, one warm-up map, then `--maps` timed maps of `--n`
+ * `npm run bench:main [-- --shapes rec2,rec5,rec200,uni,json,num --n 300000 --maps 5 --dist DIR --codec]`: what a batchtools map
+ * of records (or, `num`, of numbers) costs the main thread, per record. For each record shape, one warm-up map, then `--maps` timed maps of `--n`
  * records (defaults), each with the main thread's own CPU time (`/proc/self/task/<pid>/schedstat`) and the CPU of
  * every other thread (the workers). Reports medians: main-thread ns per record, its share of the wall time, and the
  * workers' busy fraction, against the plain loop's wall time. CPU time, not wall time, is the figure to judge on a
@@ -11,7 +11,7 @@
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { calibrate, workRecord } from './workloads.mjs';
+import { calibrate, work, workRecord } from './workloads.mjs';
 import { median, startWindow, gc } from './lib/measure.mjs';
 import { flagReader } from './lib/args.mjs';
 
@@ -36,6 +36,8 @@ const SHAPES = {
   uni: (/** @type {number} */ i) => ({ id: id(i), text: `réc-${tag(i)}-名前-😀`.slice(0, 20) }),
   /** From JSON.parse (flat strings, as read from a file). */
   json: (/** @type {number} */ i) => JSON.parse(`{"id":${id(i)},"text":"rec-${tag(i)}-abcdefghij"}`),
+  /** Not records: the numbers themselves (task `work`), for the numeric maps' share. */
+  num: (/** @type {number} */ i) => id(i),
 };
 const shapes = opt('shapes', 'rec2,rec5,rec200,uni').split(',');
 for (const s of shapes) if (!(s in SHAPES)) throw new Error(`unknown shape ${s}; known: ${Object.keys(SHAPES).join(', ')}`);
@@ -52,6 +54,7 @@ if (args.includes('--codec')) {
   const chunk = Number(opt('chunk', '8192'));
   const q25 = (/** @type {number[]} */ xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 4)];
   for (const s of shapes) {
+    if (s === 'num') continue; // numbers are not a record codec's
     const make = SHAPES[/** @type {keyof typeof SHAPES} */ (s)];
     const items = Array.from({ length: n }, (_, i) => make(i));
     const enc = [];
@@ -76,13 +79,14 @@ if (args.includes('--codec')) {
 }
 
 const rt = bt.createRuntime();
-const task = bt.defineTask(new URL('./workloads.mjs', import.meta.url), 'workRecord');
 const rows = [];
 for (const s of shapes) {
   const make = SHAPES[/** @type {keyof typeof SHAPES} */ (s)];
   const items = Array.from({ length: n }, (_, i) => make(i));
+  const numbers = s === 'num';
+  const task = bt.defineTask(new URL('./workloads.mjs', import.meta.url), numbers ? 'work' : 'workRecord');
   const t0 = performance.now();
-  const expected = items.map(workRecord);
+  const expected = numbers ? items.map((x) => work(/** @type {number} */ (x))) : items.map(workRecord);
   const plainMs = performance.now() - t0;
   await rt.map(items.slice(0, 20_000), task);
   const main = [];
