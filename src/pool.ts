@@ -4,7 +4,7 @@
  */
 import { Piscina } from 'piscina';
 import { workerEntryUrl } from './base/entry-url.ts';
-import type { PoolPlan } from './plan/types.ts';
+import type { PoolLimits, PoolPlan } from './plan/types.ts';
 
 /** Where the batch worker entry lives: `dist/workers/batch-entry.cjs` when built, the TypeScript sources otherwise. */
 export function batchWorkerUrl(): URL {
@@ -12,7 +12,7 @@ export function batchWorkerUrl(): URL {
 }
 
 /** Create the Piscina pool for a plan. Idle workers do not keep the process alive. */
-export function createPool(plan: PoolPlan): Piscina {
+export function createPool(plan: PoolPlan, limits: PoolLimits = {}): Piscina {
   const pool = new Piscina({
     filename: batchWorkerUrl().href,
     minThreads: plan.threads,
@@ -24,7 +24,10 @@ export function createPool(plan: PoolPlan): Piscina {
     // the tail worse).
     concurrentTasksPerWorker: 1,
     maxQueue: Number.POSITIVE_INFINITY,
-    resourceLimits: { maxOldGenerationSizeMb: plan.maxHeapMb },
+    resourceLimits:
+      limits.youngGenerationMb === undefined
+        ? { maxOldGenerationSizeMb: plan.maxHeapMb }
+        : { maxOldGenerationSizeMb: plan.maxHeapMb, maxYoungGenerationSizeMb: limits.youngGenerationMb },
     recordTiming: false,
   });
   // Piscina reports a worker death with no task attached as an 'error' event; the dispatcher learns of crashes

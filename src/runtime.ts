@@ -16,7 +16,7 @@ import {
 } from './options.ts';
 import { planPool } from './plan/plan.ts';
 import { probeMachine } from './plan/probe.ts';
-import type { PoolPlan } from './plan/types.ts';
+import type { PoolLimits, PoolPlan } from './plan/types.ts';
 import { createPool } from './pool.ts';
 import { createAdaptivePolicy } from './schedule/adaptive.ts';
 import { CostMemory } from './schedule/cost-memory.ts';
@@ -59,6 +59,7 @@ export class Runtime implements AsyncDisposable {
   /** Aborted by close(): stops dedicated workers still loading. */
   readonly #closing = new AbortController();
   readonly #engine: RunEngine | undefined;
+  readonly #limits: PoolLimits | undefined;
   /** Shared buffers of completed maps, lent to the next ones (see transport/buffer-shelf.ts). */
   readonly #shelf = new BufferShelf();
 
@@ -66,9 +67,10 @@ export class Runtime implements AsyncDisposable {
    * @internal Use {@link createRuntime}. `engine`: chunks run on it instead of this runtime's own pool (the
    * `batchtools/cluster` product passes one; the core never imports it).
    */
-  constructor(plan: PoolPlan, engine?: RunEngine) {
+  constructor(plan: PoolPlan, engine?: RunEngine, limits?: PoolLimits) {
     this.#plan = plan;
     this.#engine = engine;
+    this.#limits = limits;
   }
 
   /** @internal Typed `unknown` so the public declarations do not reach piscina's; src/testing.ts narrows it. */
@@ -295,7 +297,7 @@ export class Runtime implements AsyncDisposable {
         host: opts.host !== undefined,
         cancel: (reason) => cancelRun(reason),
       });
-    } else this.#pool ??= createPool(this.#plan);
+    } else this.#pool ??= createPool(this.#plan, this.#limits);
     const threads = engine ? engine.threads() : this.#plan.threads;
     // A local map of a task this runtime ran before starts from the cost it measured then.
     const learning = opts.chunkSize === undefined && !engine && policy === undefined ? this.#costs.policyFor(handle.spec) : undefined;
@@ -356,6 +358,15 @@ export class Runtime implements AsyncDisposable {
 export function createRuntime(options?: RuntimeOptions): Runtime {
   const resolved = resolveRuntimeOptions(options);
   return new Runtime(planPool(probeMachine(), resolved));
+}
+
+/**
+ * @internal A runtime whose workers get `limits` beyond the plan (not exported from the package: the CLI's line
+ * workers, whose objects die with their item, run best with a small young generation).
+ */
+export function createRuntimeWithLimits(options: RuntimeOptions | undefined, limits: PoolLimits): Runtime {
+  const resolved = resolveRuntimeOptions(options);
+  return new Runtime(planPool(probeMachine(), resolved), undefined, limits);
 }
 
 let defaultRuntime: Runtime | undefined;

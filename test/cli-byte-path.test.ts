@@ -33,4 +33,17 @@ describe('the byte path', () => {
     const failures = readJsonLines(join(dir, 'f.jsonl')) as Array<{ index: number; line: number; input: unknown }>;
     expect(failures).toEqual([expect.objectContaining({ index: 1500, line: 1501, input: { n: 1500 } })]);
   });
+
+  it("runs lines on workers with a small young generation (a line's objects die with it), the heap limit as planned", async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'task.mjs'),
+      "import { resourceLimits } from 'node:worker_threads';\nexport default (item) => ({ n: item.n, young: resourceLimits.maxYoungGenerationSizeMb, old: resourceLimits.maxOldGenerationSizeMb });\n",
+    );
+    writeFileSync(join(dir, 'in.jsonl'), `${Array.from({ length: 20 }, (_, n) => JSON.stringify({ n })).join('\n')}\n`);
+    const r = await cli(['run', 'task.mjs', '--input', 'in.jsonl', '--output', 'out.jsonl', '--max-heap-mb', '300'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const out = readJsonLines(join(dir, 'out.jsonl')) as Array<{ value: { n: number; young: number; old: number } }>;
+    expect(out.map((o) => o.value)).toEqual(Array.from({ length: 20 }, (_, n) => ({ n, young: 8, old: 300 })));
+  });
 });

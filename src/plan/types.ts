@@ -65,3 +65,12 @@ export interface PoolPlan {
   /** Sentences explaining each choice, for people ("2 threads: 2 logical CPUs; no cgroup CPU quota"). */
   reasons: string[];
 }
+
+/** @internal What a pool's workers may be given beyond the plan (the CLI's line workers). */
+export interface PoolLimits {
+  /**
+   * Each worker's young generation, MiB (`resourceLimits.maxYoungGenerationSizeMb`). Default: V8's, from the heap
+   * limit (~48 MiB for 2 GiB), which objects that live for a chunk (a map's records and results) need.
+   */
+  youngGenerationMb?: number | undefined;
+}
