@@ -95,7 +95,7 @@ export class Runtime implements AsyncDisposable {
     const lease = this.#lease(opts);
     await this.#run(items, task, opts, true, results, lease);
     const out = results.toArray() as Awaited<O>[];
-    lease?.giveBack();
+    if (!this.#closed) lease?.giveBack();
     return out;
   }
 
@@ -106,7 +106,7 @@ export class Runtime implements AsyncDisposable {
     const lease = this.#lease(opts);
     await this.#run(items, task, opts, false, settled, lease);
     const out = settled.toArray();
-    lease?.giveBack();
+    if (!this.#closed) lease?.giveBack();
     return out;
   }
 

@@ -439,6 +439,39 @@ describe('arrays as items or results', () => {
     }
   });
 
+  it('clones an array with a hidden index or an inherited one beside a named property (as many keys as elements)', () => {
+    const hidden = (): unknown[] => {
+      const a: unknown[] = [3, 'secret'];
+      Object.defineProperty(a, 1, { enumerable: false });
+      return Object.assign(a, { foo: 'x' });
+    };
+    const holeWithName = (): unknown[] => {
+      const a: unknown[] = [3];
+      a.length = 2;
+      return Object.assign(a, { foo: 'x' });
+    };
+    const proto = Array.prototype as unknown as Record<number, unknown>;
+    proto[1] = 'inherited';
+    try {
+      for (const [what, make, other] of [
+        ['a hidden index, a tuple', hidden, (i: number) => [i, `s${i}`]],
+        ['an inherited index, a tuple', holeWithName, (i: number) => [i, `s${i}`]],
+        ['a hidden index, a list', () => Object.assign(Object.defineProperty([3, 4], 1, { enumerable: false }), { foo: 'x' }), (i: number) => [i, i, i].slice(0, 2 + (i % 2))],
+        ['an inherited index, a list', holeWithName, (i: number) => [i, i, i].slice(0, 2 + (i % 2))],
+      ] as const) {
+        const values = many(10, (i) => (i === 3 ? make() : other(i)));
+        const packed = packRecords(values);
+        const out = packed === null ? structuredClone(values) : unpackRecords(cross(packed.packed, packed.transfer));
+        const cloned = structuredClone(values);
+        expect(Object.keys(out[3] as object), what).toEqual(Object.keys(cloned[3] as object));
+        expect(Object.hasOwn(out[3] as object, 1), what).toBe(false);
+        expect((out[3] as { foo?: string }).foo, what).toBe('x');
+      }
+    } finally {
+      delete proto[1];
+    }
+  });
+
   it('a tuple at the longest packs as one, one element longer does not', () => {
     const at = (m: number): unknown[][] => many(10, (i) => many(m, (j) => (j % 2 ? `s${i}` : i + j)));
     expect(packRecords(at(MAX_TUPLE_LENGTH))?.packed.tuple).toBe(true);

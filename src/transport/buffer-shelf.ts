@@ -38,7 +38,7 @@ export class BufferShelf {
 
   /** Keep these buffers for a later map (the newest first, within the shelf's bounds). */
   give(buffers: readonly SharedArrayBuffer[]): void {
-    const kept = [...buffers.filter((b) => b.byteLength <= MAX_SPARE_BYTES && !this.#spares.includes(b)), ...this.#spares];
+    const kept = [...buffers.filter((b) => b.byteLength > 0 && b.byteLength <= MAX_SPARE_BYTES && !this.#spares.includes(b)), ...this.#spares];
     let bytes = 0;
     this.#spares = [];
     for (const b of kept) {

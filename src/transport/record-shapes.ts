@@ -161,10 +161,13 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
     for (const k in r) if (k !== K[j++]) return MISFIT;
     if (j !== ${m}) return MISFIT;`;
   if (sparse) head.push(`const masks = cols[${m}];`);
-  // A tuple: exactly m own keys and none missing (a hole fails its column's kind check, or the `in` check of an
-  // 'any' column), so none named. Object.keys costs ~50 ns for a pair; a for-in over an array twice that.
+  // A tuple: its own enumerable keys are exactly '0' … 'm - 1'. Object.keys lists an array's indices first, in
+  // ascending order, so m keys of which the last is 'm - 1' are those and nothing else (no hole, no hidden index,
+  // no named property). It costs ~50 ns for a pair; a for-in over an array twice that.
   const shapeCheck = tuple
-    ? `if (!IS_ARRAY(r) || getProto(r) !== ARRAY || r.length !== ${m} || KEYS(r).length !== ${m}) return MISFIT;`
+    ? `if (!IS_ARRAY(r) || getProto(r) !== ARRAY || r.length !== ${m}) return MISFIT;
+    const ks = KEYS(r);
+    if (ks.length !== ${m} || ks[${m - 1}] !== ${lit(String(m - 1))}) return MISFIT;`
     : `if (typeof r !== 'object' || r === null) return MISFIT;
     const proto = getProto(r);
     if (proto !== OBJECT && proto !== null) return MISFIT;

@@ -20,6 +20,11 @@
  * (vectors, pairs, rows: items or results that are arrays): as tuples when they all have one length of at most
  * MAX_TUPLE_LENGTH (each position a column, like a record's keys '0', '1', …, rebuilt by one array literal: the
  * tuple `[id, text]` needs no list's single kind), else as one list with no keys.
+ *
+ * Two known differences from structured clone, both of values it cannot tell apart cheaply: a Proxy of a record or
+ * an array is read through its traps (structured clone refuses it with a DataCloneError), and an object or array
+ * referenced twice in one chunk arrives as two copies (structured clone keeps one; a cycle ends after MAX_NESTING
+ * levels as cloned values).
  */
 import { TextSink } from './text-sink.ts';
 import { types } from 'node:util';
@@ -278,6 +283,8 @@ function finish(
 }
 
 const EMPTY_NUMBERS = new Float64Array(0);
+/** '0' … String(MAX_LIST_LENGTH - 1), the last key of a list's array by its length. */
+const INDEX_KEYS = Array.from({ length: MAX_LIST_LENGTH }, (_, i) => String(i));
 
 /**
  * Arrays as one list (null unless every value is a plain array of at most MAX_LIST_LENGTH elements, without holes
@@ -317,8 +324,10 @@ function packList(values: ArrayLike<unknown>, from: number, to: number, depth: n
         numbers[at + i] = v as number;
       }
     }
-    // A named property, or a hole filled from the prototype: structured clone keeps the one and the hole.
-    if (Object.keys(a).length !== m) return null;
+    // Own enumerable keys exactly '0' … 'm - 1' (indices come first, ascending): a named property, a hole (filled
+    // from the prototype or not) or a non-enumerable index would each change what structured clone delivers.
+    const keys = Object.keys(a);
+    if (keys.length !== m || (m > 0 && keys[m - 1] !== INDEX_KEYS[m - 1])) return null;
     at += m;
     offsets[k + 1] = at;
   }

@@ -44,7 +44,8 @@ export function sharedSnapshot(items: unknown, alloc: SharedAlloc = fresh): Item
   }
   if (!Array.isArray(items)) return null;
   const n = items.length;
-  if (n === 0) return null;
+  // Not numbers at the first item: no memory taken (a runtime's spare would be held for nothing).
+  if (n === 0 || typeof items[0] !== 'number') return null;
   const copy = new Float64Array(alloc(n * 8), 0, n);
   for (let i = 0; i < n; i++) {
     const v: unknown = items[i];
