@@ -90,33 +90,28 @@ export class Runtime implements AsyncDisposable {
 
   /** Map `task` over `items` in parallel. Resolves with the results in input order; rejects on the first failure. */
   async map<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Awaited<O>[]> {
-    const results = new ResultRuns();
-    const opts = resolveMapOptions(options);
-    const lease = this.#lease(opts);
-    await this.#run(items, task, opts, true, results, lease);
-    const out = results.toArray() as Awaited<O>[];
-    if (!this.#closed) lease?.giveBack();
-    return out;
+    return (await this.#collect(items, task, options, true, new ResultRuns())) as Awaited<O>[];
   }
 
   /** Map `task` over `items`; never rejects for item failures. Each entry says fulfilled or rejected, in input order. */
   async mapSettled<I, O>(items: Items<I>, task: TaskLike<I, O>, options?: MapOptions): Promise<Settled<Awaited<O>>[]> {
-    const settled = new SettledRuns<Awaited<O>>();
-    const opts = resolveMapOptions(options);
-    const lease = this.#lease(opts);
-    await this.#run(items, task, opts, false, settled, lease);
-    const out = settled.toArray();
-    if (!this.#closed) lease?.giveBack();
-    return out;
+    return this.#collect(items, task, options, false, new SettledRuns<Awaited<O>>());
   }
 
   /**
-   * Shared memory for a local map, from this runtime's shelf of spares (buffer-shelf.ts), or undefined (fresh
-   * memory, never given back): a map with a per-item timeout may leave a worker being terminated that can still
-   * write a result after the map is over.
+   * Run a map into a sink that collects every outcome, and return them. A local map without a per-item timeout
+   * takes its shared memory from this runtime's shelf of spares (buffer-shelf.ts) and gives it back once its
+   * results are copied out; with a timeout it takes fresh memory and keeps it, since a worker being terminated
+   * may still write a result after the map is over.
    */
-  #lease(opts: ResolvedMapOptions): BufferLease | undefined {
-    return this.#engine || opts.timeout !== undefined ? undefined : new BufferLease(this.#shelf);
+  async #collect<T>(items: unknown, task: unknown, options: MapOptions | undefined, stopOnFailure: boolean, sink: RunSink & { toArray(): T }): Promise<T> {
+    const opts = resolveMapOptions(options);
+    const lease = this.#engine || opts.timeout !== undefined ? undefined : new BufferLease(this.#shelf);
+    const summary = await this.#start(items, task, opts, stopOnFailure, sink, undefined, lease).done;
+    if (opts.onTrace && summary.trace) opts.onTrace(summary.trace);
+    const out = sink.toArray();
+    if (!this.#closed) lease?.giveBack();
+    return out;
   }
 
   /**
@@ -266,11 +261,6 @@ export class Runtime implements AsyncDisposable {
   /** Same as {@link close}, for `await using rt = createRuntime()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  async #run(items: unknown, task: unknown, opts: ResolvedMapOptions, stopOnFailure: boolean, sink: RunSink, lease?: BufferLease): Promise<void> {
-    const summary = await this.#start(items, task, opts, stopOnFailure, sink, undefined, lease).done;
-    if (opts.onTrace && summary.trace) opts.onTrace(summary.trace);
   }
 
   #start(

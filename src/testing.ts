@@ -10,7 +10,7 @@ export function poolOf(rt: Runtime): Piscina | undefined {
   return rt[poolSymbol]() as Piscina | undefined;
 }
 
-/** Bytes of shared memory a runtime keeps for its next numeric map (transport/buffer-shelf.ts). */
+/** Bytes of shared memory a runtime keeps for its next map (transport/buffer-shelf.ts). */
 export function shelfBytes(rt: Runtime): number {
   return rt[shelfSymbol]();
 }

@@ -139,7 +139,10 @@ export interface RunSettings {
    * when nothing else asks for per-chunk decisions. Set by maps without a fixed chunk size. Default false.
    */
   selfSchedule?: boolean | undefined;
-  /** Where the run's shared output comes from (the runtime's shelf of spare buffers). Default: fresh memory. */
+  /**
+   * Where the run's shared memory comes from: its numeric output and shared record columns (the runtime's shelf of
+   * spare buffers). Default: fresh memory.
+   */
   alloc?: SharedAlloc | undefined;
 }
 

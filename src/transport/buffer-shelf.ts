@@ -61,19 +61,19 @@ export class BufferShelf {
 
 /** Shared memory for one map: taken from a shelf (or fresh), and remembered so that it can be given back. */
 export class BufferLease {
-  readonly #shelf: BufferShelf | undefined;
+  readonly #shelf: BufferShelf;
   readonly #lent: SharedArrayBuffer[] = [];
-  constructor(shelf?: BufferShelf) {
+  constructor(shelf: BufferShelf) {
     this.#shelf = shelf;
   }
   /** A buffer of at least `bytes` for this map (stale contents). */
   take = (bytes: number): SharedArrayBuffer => {
-    const buffer = this.#shelf ? this.#shelf.take(bytes) : new SharedArrayBuffer(bytes);
+    const buffer = this.#shelf.take(bytes);
     this.#lent.push(buffer);
     return buffer;
   };
   /** The map is over and nothing reads its buffers any more: back on the shelf. */
   giveBack(): void {
-    this.#shelf?.give(this.#lent.splice(0));
+    this.#shelf.give(this.#lent.splice(0));
   }
 }

@@ -109,7 +109,9 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
   const tail: string[] = [];
   for (let c = 0; c < m; c++) {
     head.push(`const c${c} = cols[${c}];`);
-    const read = tuple ? `const v${c} = r[${c}];` : `const v${c} = r[${lit(keys[c]!)}];`;
+    // A tuple's position by index (an array's element), a record's field by name.
+    const at = tuple ? `r[${c}]` : `r[${lit(keys[c]!)}]`;
+    const read = `const v${c} = ${at};`;
     const field: string[] = [];
     let absent = '';
     switch (kinds[c]) {
@@ -138,9 +140,7 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
         tail.push(`t${c}.put(s${c});`);
         break;
       default:
-        // A tuple's hole reads as undefined; structured clone keeps it a hole, so the tuple is cloned.
-        if (tuple) field.push(read, `if (v${c} === undefined && !(${c} in r)) return MISFIT;`, `c${c}.push(v${c});`);
-        else field.push(`c${c}.push(r[${lit(keys[c]!)}]);`);
+        field.push(`c${c}.push(${at});`);
         absent = `c${c}.push(undefined);`;
     }
     if (sparse) body.push(`if ((M & ${2 ** c}) !== 0) { ${field.join(' ')} }${absent === '' ? '' : ` else { ${absent} }`}`);

@@ -89,6 +89,8 @@ export const MAX_NESTING = 3;
 export const MAX_LIST_LENGTH = 64;
 
 const OBJECT_PROTO = Object.prototype;
+/** '0', '1', …: an array's index keys, as long as a list's arrays and tuples may be. */
+const INDEX_KEYS = Array.from({ length: Math.max(MAX_LIST_LENGTH, MAX_TUPLE_LENGTH) }, (_, i) => String(i));
 const { isDate } = types;
 
 /** The own enumerable keys of `value` when it is a plain object, else null. */
@@ -259,13 +261,9 @@ function finish(
       // Arrays of one length go as tuples; others straight to a list column (packRecords would wrap the same list in
       // a record of no keys).
       const arrays = Array.isArray(data[0]);
-      const nested =
-        depth >= MAX_NESTING || data.length < MIN_PACKED_RECORDS
-          ? null
-          : arrays
-            ? packTuples(data, 0, data.length, depth + 1)
-            : packRecords(data, 0, data.length, depth + 1);
-      const list = nested === null && arrays && depth < MAX_NESTING ? packList(data, 0, data.length, depth + 1) : null;
+      const deep = depth >= MAX_NESTING;
+      const nested = deep ? null : arrays ? packTuples(data, 0, data.length, depth + 1) : packRecords(data, 0, data.length, depth + 1);
+      const list = nested === null && arrays && !deep ? packList(data, 0, data.length, depth + 1) : null;
       if (nested !== null) {
         columns.push({ type: 'any', data: [], packed: nested.packed });
         transfer.push(...nested.transfer);
@@ -283,8 +281,6 @@ function finish(
 }
 
 const EMPTY_NUMBERS = new Float64Array(0);
-/** '0' … String(MAX_LIST_LENGTH - 1), the last key of a list's array by its length. */
-const INDEX_KEYS = Array.from({ length: MAX_LIST_LENGTH }, (_, i) => String(i));
 
 /**
  * Arrays as one list (null unless every value is a plain array of at most MAX_LIST_LENGTH elements, without holes
@@ -341,8 +337,8 @@ function packList(values: ArrayLike<unknown>, from: number, to: number, depth: n
 }
 
 /**
- * Arrays (items or results that are arrays: vectors, pairs, rows) as one list, with no keys (`bare`); failing that,
- * as tuples (`[id, text]`: each position a column of its own, see {@link tupleKeys}).
+ * Arrays (items or results that are arrays: vectors, pairs, rows) as tuples when they have one length (see
+ * {@link packTuples}); failing that, as one list with no keys (`bare`).
  */
 function packArrays(values: ArrayLike<unknown>, from: number, to: number, depth: number): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
   if (depth >= MAX_NESTING) return null;
@@ -360,6 +356,7 @@ function packArrays(values: ArrayLike<unknown>, from: number, to: number, depth:
  * column of its own, or null.
  */
 function packTuples(values: ArrayLike<unknown>, from: number, to: number, depth: number): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
+  if (to - from < MIN_PACKED_RECORDS) return null;
   const first = values[from] as unknown[];
   const m = first.length;
   if (m === 0 || m > MAX_TUPLE_LENGTH || Object.getPrototypeOf(first) !== Array.prototype) return null;
@@ -372,7 +369,7 @@ function packTuples(values: ArrayLike<unknown>, from: number, to: number, depth:
 }
 
 /** The keys of a tuple of m elements ('0' … 'm - 1'), by m. */
-const tupleKeys = Array.from({ length: MAX_TUPLE_LENGTH + 1 }, (_, m) => Array.from({ length: m }, (_, c) => String(c)));
+const tupleKeys = Array.from({ length: MAX_TUPLE_LENGTH + 1 }, (_, m) => INDEX_KEYS.slice(0, m));
 
 /** The arrays of a packed list, rebuilt (plain arrays). */
 function unpackList(list: PackedList): unknown[][] {

@@ -13,7 +13,8 @@ type ItemArrayConstructor = new (buffer: SharedArrayBuffer, byteOffset: number, 
 /** Where shared memory comes from (a runtime's shelf of spares, see buffer-shelf.ts); contents may be stale. */
 export type SharedAlloc = (bytes: number) => SharedArrayBuffer;
 
-const fresh: SharedAlloc = (bytes) => new SharedArrayBuffer(bytes);
+/** Fresh shared memory (zeroed), where no runtime lends its spares. */
+export const freshShared: SharedAlloc = (bytes) => new SharedArrayBuffer(bytes);
 
 const CONSTRUCTORS: Record<string, ItemArrayConstructor> = TYPED_ARRAYS;
 
@@ -32,7 +33,7 @@ export function isSharedView(value: unknown): value is ItemArray {
  * A snapshot of `items` in shared memory, or null when they are not numbers: a typed array keeps its element type;
  * an array of numbers only (no holes) becomes a Float64Array (every JS number, NaN and -0 included, survives).
  */
-export function sharedSnapshot(items: unknown, alloc: SharedAlloc = fresh): ItemArray | null {
+export function sharedSnapshot(items: unknown, alloc: SharedAlloc = freshShared): ItemArray | null {
   if (ArrayBuffer.isView(items)) {
     if (items instanceof DataView) return null;
     const Ctor = itemArrayConstructor(items);
@@ -56,6 +57,6 @@ export function sharedSnapshot(items: unknown, alloc: SharedAlloc = fresh): Item
 }
 
 /** A shared output for `n` numeric results (each written by the worker that runs its item; stale until then). */
-export function sharedOutput(n: number, alloc: SharedAlloc = fresh): Float64Array {
+export function sharedOutput(n: number, alloc: SharedAlloc = freshShared): Float64Array {
   return new Float64Array(alloc(Math.max(1, n) * 8), 0, Math.max(1, n));
 }

@@ -5,15 +5,15 @@
  * nothing is moved: a worker reads the records of a range it claimed straight from the columns.
  *
  * The columns are those of records.ts: numbers and Dates (their time values) in a Float64Array, booleans in a
- * Uint8Array, each string column's text as code units with a Uint32Array of offsets (absolute over the whole input). A string column reserves two
- * bytes per unit (a first pass counts the units); each range writes its text one byte per unit while every unit
+ * Uint8Array, each string column's text as code units with a Uint32Array of offsets (absolute over the whole
+ * input). A string column reserves two bytes per unit (a first pass counts the units); each range writes its text one byte per unit while every unit
  * fits in a byte, else two (UTF-16, lone surrogates kept), and says which in its flag. A record that does not fit
  * the shape of the first one (other keys, another key order, a field of another kind) stops the writing at its
  * range: that range and the rest are never published, and go as ordinary chunks.
  *
  * An array of strings is shared the same way, as one string column with no keys (`bare`): each item is its text.
  */
-import type { SharedAlloc } from './shared-input.ts';
+import { freshShared, type SharedAlloc } from './shared-input.ts';
 import { bareStrings, encoderFor, FITTED, MAX_TEXT_UNITS, readerFor, textCounterFor, type ColumnKind, type Encoder, type TextOut } from './record-shapes.ts';
 import { kindOf, plainKeys } from './records.ts';
 import { BEYOND_LATIN1, LITTLE_ENDIAN } from './text-sink.ts';
@@ -69,8 +69,6 @@ function textBytes(columns: readonly SharedColumn[]): Array<Buffer | null> {
   return columns.map((col) => (col.type === 'string' ? Buffer.from(col.data.buffer, col.data.byteOffset, col.data.byteLength) : null));
 }
 
-const fresh: SharedAlloc = (bytes) => new SharedArrayBuffer(bytes);
-
 /** The main thread's side: writes ranges of `values` into the shared columns, in input order. */
 export class SharedRecordWriter {
   readonly records: SharedRecords;
@@ -83,7 +81,7 @@ export class SharedRecordWriter {
    * than MIN_SHARED_RECORDS, not plain objects, a first record with a field that is not a number, a boolean, a
    * string or a Date, or more text in a field than one column holds.
    */
-  static open(values: readonly unknown[], ranges: number, alloc: SharedAlloc = fresh): SharedRecordWriter | null {
+  static open(values: readonly unknown[], ranges: number, alloc: SharedAlloc = freshShared): SharedRecordWriter | null {
     if (values.length < MIN_SHARED_RECORDS) return null;
     if (typeof values[0] === 'string') {
       // Strings: one string column of the items themselves.

@@ -59,7 +59,6 @@ type OnAbort = () => void;
 /** While an item awaits, poll the shared abort flag so 'abort' listeners fire. */
 const ABORT_POLL_MS = 10;
 
-
 /** Run the loop to its end: the synchronous part, and every awaited item in between. */
 export async function runItems(loop: ItemLoop, onAbort: OnAbort): Promise<void> {
   let poll: NodeJS.Timeout | undefined;
