@@ -82,6 +82,24 @@ describe('records codec', () => {
     roundTrip(values);
   });
 
+  it('packs a field of typed arrays of one class as their bytes end to end: every element, each a view of its own', () => {
+    const values = many(40, (i) => ({ id: i, bytes: Buffer.from(`payload ${i}`), samples: new Float64Array([i, -0, NaN, i / 3]) }));
+    const packed = packRecords(values)!.packed;
+    expect(packed.columns.map((c) => (c.type === 'any' && c.views ? c.views.type : c.type))).toEqual(['number', 'Uint8Array', 'Float64Array']);
+    const out = unpackRecords(cross(packed, packRecords(values)!.transfer)) as { id: number; bytes: Uint8Array; samples: Float64Array }[];
+    expect(out).toEqual(structuredClone(values));
+    for (const [i, r] of out.entries()) {
+      expect(Object.getPrototypeOf(r.bytes)).toBe(Uint8Array.prototype);
+      expect(Buffer.from(r.bytes).toString()).toBe(`payload ${i}`);
+      expect(Object.is(r.samples[1], -0)).toBe(true);
+    }
+    // Mixed classes in one field: that field is cloned, the others still go as columns.
+    const mixed = values.map((r, i) => (i === 5 ? { ...r, samples: new Float32Array(4) } : r));
+    const column = packRecords(mixed)!.packed.columns[2]!;
+    expect(column.type === 'any' && column.views === undefined && column.data.length === mixed.length).toBe(true);
+    roundTrip(mixed.map((r) => ({ id: r.id, samples: r.samples })));
+  });
+
   it('packs nested records and arrays as columns of their own, and rebuilds what structured clone would', () => {
     const values = many(40, (i) => ({
       id: i,

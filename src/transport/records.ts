@@ -28,6 +28,7 @@
  */
 import { TextSink } from './text-sink.ts';
 import { types } from 'node:util';
+import { packViews, viewsReader, type PackedViews } from './views.ts';
 import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MAX_TUPLE_LENGTH, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
 
 /** A column of one field across the records of a chunk. */
@@ -44,6 +45,8 @@ export type Column =
       readonly packed?: PackedRecords;
       /** The column's values when they are arrays whose elements pack: packed end to end, and `data` empty. */
       readonly list?: PackedList;
+      /** The column's values when they are typed arrays of one class: their bytes end to end, and `data` empty. */
+      readonly views?: PackedViews;
     };
 
 /**
@@ -209,7 +212,7 @@ function encodeAs(
     }
     const packed = finish(keys, kinds, cols, texts, values, from, to, depth);
     // Nothing went into columns (every field cloned as it is): the records are cloned as they are.
-    if (packed.packed.columns.every((c) => c.type === 'any' && c.packed === undefined && c.list === undefined)) return null;
+    if (packed.packed.columns.every((c) => c.type === 'any' && c.packed === undefined && c.list === undefined && c.views === undefined)) return null;
     if (mode === 'tuple') return { packed: { ...packed.packed, tuple: true }, transfer: packed.transfer };
     if (masks === undefined) return packed;
     packed.transfer.push(masks.buffer as ArrayBuffer);
@@ -258,6 +261,13 @@ function finish(
       // Values that are records of one shape themselves (nested objects) are packed in turn: cloning objects costs
       // more per record, on both threads, than a small task.
       const data = cols[c] as unknown[];
+      // Typed arrays (`{ id, bytes }`) go as their bytes end to end.
+      const views = ArrayBuffer.isView(data[0]) ? packViews(data) : null;
+      if (views !== null) {
+        columns.push({ type: 'any', data: [], views: views.packed });
+        transfer.push(...views.transfer);
+        continue;
+      }
       // Arrays of one length go as tuples; others straight to a list column (packRecords would wrap the same list in
       // a record of no keys).
       const arrays = Array.isArray(data[0]);
@@ -419,7 +429,17 @@ export function recordReader(packed: PackedRecords): RecordReader {
       cols.push(column.offsets);
     } else {
       texts.push('');
-      cols.push(column.type !== 'any' ? column.data : column.packed ? unpackRecords(column.packed) : column.list ? unpackList(column.list) : column.data);
+      cols.push(
+        column.type !== 'any'
+          ? column.data
+          : column.packed
+            ? unpackRecords(column.packed)
+            : column.list
+              ? unpackList(column.list)
+              : column.views
+                ? unpackViews(column.views)
+                : column.data,
+      );
     }
   }
   if (packed.masks !== undefined) cols.push(packed.masks);
@@ -429,6 +449,14 @@ export function recordReader(packed: PackedRecords): RecordReader {
   }
   const maker = packed.bare === true ? bareStrings.reader : readerFor(packed.keys, kinds, packed.masks !== undefined, packed.tuple === true);
   return { length: packed.length, at: maker(cols, texts) };
+}
+
+/** Typed arrays packed end to end, as an array of views. */
+function unpackViews(packed: PackedViews): unknown[] {
+  const { length, at } = viewsReader(packed);
+  const out: unknown[] = [];
+  for (let k = 0; k < length; k++) out.push(at(k));
+  return out;
 }
 
 /** Every record (or string), as an array (for the side that needs them all at once). */

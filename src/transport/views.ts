@@ -1,12 +1,13 @@
 /**
- * Typed arrays as items or results (buffers of bytes, samples): small typed arrays of one class across a chunk
- * (up to MAX_MEAN_BYTES each on average) travel as the bytes of every array end to end in one buffer, moved to the
- * other thread, with where each one ends. Structured clone would serialize each array on its own (~0.7 µs for 256
- * bytes on the sending thread, the whole buffer a view looks into each time); here the sending thread copies the
- * bytes once. The receiving
- * thread gives each array a buffer of its own again (a copy of its bytes), so a task may keep, change or return
- * it as it could a cloned one. Unlike structured clone, an array that viewed part of a larger buffer arrives in a
- * buffer of just its bytes. Arrays over shared memory are not packed (structured clone shares them).
+ * Typed arrays as items or results (buffers of bytes, samples, pixels): typed arrays of one class across a chunk
+ * travel as the bytes of every array end to end in one buffer, moved to the other thread, with where each one ends.
+ * Structured clone would serialize each array on its own (the whole buffer a view looks into, each time) and give
+ * each a buffer of its own on the other side; a buffer of its own costs ~2.6 µs to allocate on the 2-core machine
+ * here (`new Uint8Array(256)`; `node bench/typed-arrays.mjs`), more than many tasks spend on the array. Here the
+ * sending thread copies the bytes once, and the receiving thread reads each array as a view into the chunk's one
+ * buffer, as Node hands out pooled Buffers: a task may keep, change or return its array, but `array.buffer` holds
+ * the whole chunk, so code that reads the buffer must use `byteOffset` and `byteLength` (or `slice()` a copy of its
+ * own). Arrays over shared memory are not packed (structured clone shares them).
  */
 import { TYPED_ARRAYS } from './typed-arrays.ts';
 
@@ -31,12 +32,6 @@ export interface PackedViews {
 const MIN_VIEWS = 8;
 /** Bytes one packed chunk may hold (one buffer); more are cloned as they are. */
 const MAX_BYTES = 2 ** 31;
-/**
- * Mean bytes per array above which arrays are cloned as they are: a larger array costs its copy and the fresh
- * memory it lands in, on both threads, more than cloning's cost per object (measured: 256-byte arrays 2× faster
- * packed, 4 KiB ones slower).
- */
-const MAX_MEAN_BYTES = 1024;
 
 /** The class of a typed array (a Buffer's is Uint8Array: it clones as one), or null. */
 function classOf(v: unknown): ClassName | null {
@@ -66,7 +61,6 @@ export function packViews(values: ArrayLike<unknown>, from = 0, to = values.leng
     if (total > MAX_BYTES) return null;
     ends[k] = total;
   }
-  if (total > MAX_MEAN_BYTES * n) return null;
   const data = new Uint8Array(total);
   // Same class to same class: each set is one copy of bytes.
   const Class = CLASSES[type];
@@ -81,20 +75,18 @@ export function isPackedViews(value: unknown): value is PackedViews {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'views' && !Array.isArray(value);
 }
 
-/** Array k of a packed chunk, in a buffer of its own (a copy of its bytes). */
+/** Array k of a packed chunk: a view of its bytes in the chunk's buffer (every array is a multiple of its class's size). */
 export function viewsReader(packed: PackedViews): { length: number; at: (k: number) => unknown } {
   const { data, ends } = packed;
-  const Class = CLASSES[packed.type];
-  const per = Class.BYTES_PER_ELEMENT;
-  const all = new Class(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength / per) as AnyTyped;
+  const Class = CLASSES[packed.type] as new (buffer: ArrayBuffer, byteOffset: number, length: number) => AnyTyped;
+  const per = CLASSES[packed.type].BYTES_PER_ELEMENT;
+  const buffer = data.buffer as ArrayBuffer;
+  const base = data.byteOffset;
   return {
     length: packed.length,
     at: (k) => {
-      const s = (k === 0 ? 0 : ends[k - 1]!) / per;
-      const e = ends[k]! / per;
-      const own = new Class(e - s) as { set(v: AnyTyped): void };
-      own.set(all.subarray(s, e));
-      return own;
+      const s = k === 0 ? 0 : ends[k - 1]!;
+      return new Class(buffer, base + s, (ends[k]! - s) / per);
     },
   };
 }
