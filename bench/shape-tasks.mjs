@@ -48,10 +48,16 @@ export const bytes = (b) => {
   return x >>> 0;
 };
 /** `{ id, data }`, a record with a Uint8Array field (a file's name and bytes…): FNV-1a over the bytes. @param {{ id: number, data: Uint8Array }} r */
-export const namedBytes = (r) => (bytes(r.data) ^ r.id) >>> 0;
+export const namedBytes = (r) => (work(r.id) ^ bytes(r.data)) >>> 0;
 /** A Uint8Array in, a Uint8Array out (a transform: every byte inverted). @param {Uint8Array} b */
 export const bytesOut = (b) => {
   const out = new Uint8Array(b.length);
   for (let i = 0; i < b.length; i++) out[i] = 255 - b[i];
   return out;
+};
+/** A JSON line in, the record it holds out (parsing): `{ id, name, tags: [..], ok }`. @param {string} line */
+export const parse = (line) => {
+  const r = JSON.parse(line);
+  r.id = work(r.id) & 0xffff;
+  return r;
 };

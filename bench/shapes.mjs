@@ -46,6 +46,7 @@ const SHAPES = {
   bytes4k: [tasks.bytes, (i) => new Uint8Array(4096).fill(i & 255), 'Uint8Array of 4 KiB, hashed; a tenth as many items'],
   namedBytes: [tasks.namedBytes, (i) => ({ id: id(i), data: new Uint8Array(128).fill(i & 255) }), '{ id, data: Uint8Array of 128 bytes }'],
   bytesOut: [tasks.bytesOut, (i) => new Uint8Array(256).fill(i & 255), 'Uint8Array of 256 bytes in, its inverse out'],
+  parse: [tasks.parse, (i) => JSON.stringify({ id: id(i), name: `user-${tag(i)}`, tags: ['a', tag(i).slice(0, 3)], ok: i % 2 === 0 }), 'a JSON line in, the record it holds out'],
   textOut: [tasks.textOut, (i) => `${id(i).toString(36)}-rec-${tag(i)}-abcdefghijklmnop`, 'a string of ~40 characters in, a string out'],
   longText: [tasks.longText, (i) => `${id(i).toString(36)}-${tag(i).repeat(120)}`.slice(0, 1000), 'a string of ~1,000 characters, hashed'],
   vector: [tasks.vector, (i) => [id(i), i & 255, 1.5], '[x, y, z], a plain array of numbers'],

@@ -120,9 +120,11 @@ export async function measureCold(o) {
 
 /**
  * The CLI on JSON Lines of small records against a plain single-threaded script that reads, parses, computes,
- * stringifies and writes the same lines (both timed as whole processes, node start-up included), at ~1 µs (ASCII
- * text, and a third of the texts outside ASCII) and ~100 µs per item. Outputs are compared line by line.
- * With `withMap`, also rt.map's speedup on the ~100 µs records (bench/child/map-records.mjs).
+ * stringifies and writes the same lines, and against that script with `rt.map` in place of its loop
+ * (bench/child/cli-map.mjs: what a library user writes instead of the CLI), all three timed as whole processes,
+ * node start-up included, at ~1 µs (ASCII text, and a third of the texts outside ASCII) and ~100 µs per item.
+ * Outputs are compared line by line. With `withMap`, also rt.map's speedup on the ~100 µs records in one warm
+ * process (bench/child/map-records.mjs).
  * @param {{ runs: number, lines1us: number, lines100us: number, nsPerIter: number, withMap?: boolean, log: (s: string) => void }} o
  */
 export async function measureCli(o) {
@@ -148,15 +150,16 @@ export async function measureCli(o) {
       }
       writeFileSync(input, body.join('\n') + '\n');
       o.log(`  cli: ${lines} lines of ~${us} µs records, ${o.runs} runs each of the plain script and batchtools run`);
-      /** @type {{ plain: number[], cli: number[], errors: string[] }} */
-      const acc = { plain: [], cli: [], errors: [] };
+      /** @type {{ plain: number[], cli: number[], script: number[], errors: string[] }} */
+      const acc = { plain: [], cli: [], script: [], errors: [] };
+      const orders = [['plain', 'cli', 'script'], ['cli', 'script', 'plain'], ['script', 'plain', 'cli']];
       for (let r = 0; r < o.runs; r++) {
-        for (const mode of r % 2 ? ['cli', 'plain'] : ['plain', 'cli']) {
+        for (const mode of orders[r % 3]) {
           const output = join(dir, `out-${label}-${mode}.jsonl`);
           const args =
-            mode === 'plain'
-              ? [fileURLToPath(new URL('../child/cli-plain.mjs', import.meta.url)), input, output, 'workRecord']
-              : [bin, 'run', tasks, '--export', 'workRecord', '--input', input, '--output', output, '--quiet'];
+            mode === 'cli'
+              ? [bin, 'run', tasks, '--export', 'workRecord', '--input', input, '--output', output, '--quiet']
+              : [fileURLToPath(new URL(`../child/${mode === 'plain' ? 'cli-plain' : 'cli-map'}.mjs`, import.meta.url)), input, output, 'workRecord'];
           const c = await runChildArgs(args, 300_000);
           if (c.code !== 0) acc.errors.push(`${mode}: exit ${c.code}${c.timedOut ? ' (timed out)' : ''}: ${c.stderr.slice(-300)}`);
           else acc[mode].push(c.wallMs);
@@ -164,12 +167,15 @@ export async function measureCli(o) {
         if (r === 0) {
           const a = readFileSync(join(dir, `out-${label}-plain.jsonl`), 'utf8');
           const b = readFileSync(join(dir, `out-${label}-cli.jsonl`), 'utf8');
+          const c = readFileSync(join(dir, `out-${label}-script.jsonl`), 'utf8');
           if (a !== b) acc.errors.push('the CLI output differs from the plain script output');
+          if (a !== c) acc.errors.push('the rt.map script output differs from the plain script output');
         }
       }
       const plain = summary(acc.plain);
       const cli = summary(acc.cli);
-      out[label] = { lines, plainMs: plain, cliMs: cli, speedup: plain.median / cli.median, errors: acc.errors };
+      const script = summary(acc.script);
+      out[label] = { lines, plainMs: plain, cliMs: cli, scriptMs: script, speedup: plain.median / cli.median, scriptSpeedup: plain.median / script.median, errors: acc.errors };
       if (o.withMap && us >= 100) {
         const m = await runChild(CHILD('map-records.mjs'), [input, String(Math.max(3, o.runs))], 300_000);
         if (m.json) out[label].map = m.json;

@@ -7,19 +7,20 @@
  * records of one shape themselves (`{ id, pos: { x, y } }`) is packed the same way, to MAX_NESTING levels; a
  * column of plain arrays is packed as tuples when they have one length (see below), else, when each has at most
  * MAX_LIST_LENGTH elements and their elements, end to end, are numbers, strings or records of one shape, as a
- * list (the elements, and where each array ends). A column of
- * anything else (mixed kinds, null, undefined, class instances) stays a plain array and is cloned as usual. The
- * buffers are moved, not copied, to the other thread, which rebuilds each record only when it is needed.
+ * list (the elements, and where each array ends). A column of typed arrays of one class goes as their bytes end to
+ * end (views.ts: each arrives as a view into one buffer). A column of anything else (mixed kinds, null, undefined,
+ * class instances) stays a plain array and is cloned as usual. The buffers are moved, not copied, to the other
+ * thread, which rebuilds each record only when it is needed.
  *
  * The work per record is one pass of code compiled for the shape (record-shapes.ts): a shape check (prototype,
  * then the own keys in order), then each field read by name into its column; each string column's text is then
  * written by one native call. Anything irregular (a class instance, a record with other keys or another key order,
  * a key that cannot be an object-literal property) makes `packRecords` answer null, and the caller falls back to
- * structured clone, so what arrives is always what structured clone would have delivered. An array of strings
- * travels the same way, as one string column of the strings themselves (`bare`); so does an array of arrays
- * (vectors, pairs, rows: items or results that are arrays): as tuples when they all have one length of at most
- * MAX_TUPLE_LENGTH (each position a column, like a record's keys '0', '1', …, rebuilt by one array literal: the
- * tuple `[id, text]` needs no list's single kind), else as one list with no keys.
+ * structured clone, so what arrives is what structured clone would have delivered (typed arrays aside: views). An
+ * array of strings travels the same way, as one string column of the strings themselves (`bare`); so does an array
+ * of arrays (vectors, pairs, rows: items or results that are arrays): as tuples when they all have one length of at
+ * most MAX_TUPLE_LENGTH (each position a column, like a record's keys '0', '1', …, rebuilt by one array literal:
+ * the tuple `[id, text]` needs no list's single kind), else as one list with no keys.
  *
  * Two known differences from structured clone, both of values it cannot tell apart cheaply: a Proxy of a record or
  * an array is read through its traps (structured clone refuses it with a DataCloneError), and an object or array

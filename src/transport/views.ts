@@ -75,7 +75,7 @@ export function isPackedViews(value: unknown): value is PackedViews {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'views' && !Array.isArray(value);
 }
 
-/** Array k of a packed chunk: a view of its bytes in the chunk's buffer (every array is a multiple of its class's size). */
+/** Array k of a packed chunk: a view of its bytes in the chunk's buffer (each is a whole number of elements). */
 export function viewsReader(packed: PackedViews): { length: number; at: (k: number) => unknown } {
   const { data, ends } = packed;
   const Class = CLASSES[packed.type] as new (buffer: ArrayBuffer, byteOffset: number, length: number) => AnyTyped;
