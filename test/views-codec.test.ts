@@ -54,6 +54,30 @@ describe('typed arrays packed end to end', () => {
     expect(got.map((b) => Buffer.from(b).toString())).toEqual(buffers.map((b) => b.toString()));
   });
 
+  it('the shared buffer cannot be emptied by transferring one array; a detached one fails the read, named', () => {
+    const values = many(10, (i) => new Uint8Array(16).fill(i));
+    const packed = packViews(values)!;
+    const out = payloadReader(cross(packed.packed, packed.transfer));
+    const first = out.at(0) as Uint8Array;
+    const { port1, port2 } = new MessageChannel();
+    try {
+      port1.postMessage(first, [first.buffer as ArrayBuffer]); // Node 20 copies an untransferable buffer; later versions refuse
+    } catch (error) {
+      expect((error as Error).name).toBe('DataCloneError');
+    } finally {
+      port1.close();
+      port2.close();
+    }
+    expect(Array.from(out.at(9) as Uint8Array)).toEqual(Array.from(values[9]!));
+    expect(first.length).toBe(16);
+    // Detached before it is read (what ArrayBuffer.prototype.transfer does from Node 22 on).
+    const again = packViews(values)!;
+    const moved = cross(again.packed, again.transfer);
+    structuredClone(moved.data.buffer, { transfer: [moved.data.buffer as ArrayBuffer] });
+    const reader = payloadReader(moved);
+    expect(() => reader.at(3)).toThrow(expect.objectContaining({ code: 'BT_INVALID_INPUT', message: expect.stringMatching(/^Uint8Array 3 of its chunk cannot be read: .*detached.*slice\(\)/) }));
+  });
+
   it('clones what packing would change: subclasses, shared memory, mixed classes, DataViews, too few', () => {
     class Pixels extends Uint8Array {}
     const plain = many(10, () => new Uint8Array(8));
@@ -84,6 +108,35 @@ describe('typed arrays through the workers', () => {
     expect(out.map((a) => Array.from(a))).toEqual(before.map((a) => a.map((x) => 255 - x)));
     expect(items.map((a) => Array.from(a))).toEqual(before);
     expect(out.every((a) => Object.getPrototypeOf(a) === Uint8Array.prototype)).toBe(true);
+  });
+
+  it('a task that transfers its array\'s buffer to a port leaves the other arrays of its chunk whole', async () => {
+    const items = many(3000, (i) => new Uint8Array(100).fill(i & 255));
+    const sums = await rt.map(items, (a: Uint8Array) => {
+      const sum = a.reduce((x, y) => x + y, 0);
+      const { port1, port2 } = new MessageChannel();
+      try {
+        port1.postMessage(a, [a.buffer as ArrayBuffer]);
+      } catch {
+        // refused (Node 22 on): the buffer stays where it is
+      } finally {
+        port1.close();
+        port2.close();
+      }
+      return sum;
+    });
+    expect(sums).toEqual(items.map((_, i) => (i & 255) * 100));
+  });
+
+  it('results: transferring one result\'s buffer leaves the other results whole', async () => {
+    const out = await rt.map(many(3000, (i) => i), (i: number) => new Uint16Array(8).fill(i));
+    try {
+      // From the middle: the first chunks are probes of a few items, cloned (a buffer each).
+      structuredClone(out[1500]!, { transfer: [out[1500]!.buffer as ArrayBuffer] });
+    } catch (error) {
+      expect((error as Error).name).toBe('DataCloneError');
+    }
+    expect(out.map((a) => a[7])).toEqual(many(3000, (i) => i));
   });
 
   it('a task reads its array as a view: the bytes at byteOffset in a buffer it shares with its chunk (or its own)', async () => {

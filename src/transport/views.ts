@@ -7,8 +7,13 @@
  * sending thread copies the bytes once, and the receiving thread reads each array as a view into the chunk's one
  * buffer, as Node hands out pooled Buffers: a task may keep, change or return its array, but `array.buffer` holds
  * the whole chunk, so code that reads the buffer must use `byteOffset` and `byteLength` (or `slice()` a copy of its
- * own). Arrays over shared memory are not packed (structured clone shares them).
+ * own). The chunk's buffer is marked untransferable, so that a task (or a caller, with results) that transfers one
+ * array's buffer to a port cannot empty the others: Node 20 then copies it, later versions refuse with a
+ * DataCloneError. An array whose buffer was detached all the same (`ArrayBuffer.prototype.transfer`, Node 22 on)
+ * fails as BT_INVALID_INPUT, named. Arrays over shared memory are not packed (structured clone shares them).
  */
+import { markAsUntransferable } from 'node:worker_threads';
+import { InvalidInputError } from '../base/errors.ts';
 import { TYPED_ARRAYS } from './typed-arrays.ts';
 
 /** The typed array classes, by the name a packed chunk carries. */
@@ -82,11 +87,21 @@ export function viewsReader(packed: PackedViews): { length: number; at: (k: numb
   const per = CLASSES[packed.type].BYTES_PER_ELEMENT;
   const buffer = data.buffer as ArrayBuffer;
   const base = data.byteOffset;
+  const total = packed.length === 0 ? 0 : ends[packed.length - 1]!;
+  if (buffer.byteLength > 0) markAsUntransferable(buffer);
   return {
     length: packed.length,
     at: (k) => {
       const s = k === 0 ? 0 : ends[k - 1]!;
+      if (buffer.byteLength < total) throw detached(k, packed.type);
       return new Class(buffer, base + s, (ends[k]! - s) / per);
     },
   };
+}
+
+function detached(k: number, type: string): InvalidInputError {
+  return new InvalidInputError(
+    `${type} ${k} of its chunk cannot be read: the buffer the chunk's arrays share was detached (ArrayBuffer.prototype.transfer ` +
+      'of one of them); typed arrays arrive as views into one buffer per chunk, so slice() an array before detaching its buffer',
+  );
 }
