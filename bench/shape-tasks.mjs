@@ -61,3 +61,5 @@ export const parse = (line) => {
   r.id = work(r.id) & 0xffff;
   return r;
 };
+/** A class instance (`new Particle(id, x, y)`): it arrives as a plain object of its fields, as structured clone gives it. @param {{ id: number, x: number, y: number }} p */
+export const particle = (p) => (work(p.id) ^ (p.x * 3 + p.y)) >>> 0;

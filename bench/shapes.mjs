@@ -31,6 +31,19 @@ const iters = Math.max(1, Math.round((1000 - 60) / calibrate().nsPerIter));
 const tag = (/** @type {number} */ i) => ((i * 2654435761) >>> 0).toString(36);
 const id = (/** @type {number} */ i) => encode(iters, 0, i);
 const wide = ['é', '€', '🙂'];
+/** A class whose instances are items (simulation state, parsed entities): fields, and a method on the prototype. */
+class Particle {
+  /** @param {number} id @param {number} x @param {number} y */
+  constructor(id, x, y) {
+    this.id = id;
+    this.x = x;
+    this.y = y;
+  }
+  norm() {
+    return Math.hypot(this.x, this.y);
+  }
+}
+
 /** Shape name → [task (an export of shape-tasks.mjs, by its name), item maker, description]. @type {Record<string, [(x: any) => unknown, (i: number) => unknown, string]>} */
 const SHAPES = {
   flat: [tasks.flat, (i) => ({ id: id(i), text: `rec-${tag(i)}-abcdefghij`.slice(0, 20) }), '{ id, text }'],
@@ -47,6 +60,7 @@ const SHAPES = {
   namedBytes: [tasks.namedBytes, (i) => ({ id: id(i), data: new Uint8Array(128).fill(i & 255) }), '{ id, data: Uint8Array of 128 bytes }'],
   bytesOut: [tasks.bytesOut, (i) => new Uint8Array(256).fill(i & 255), 'Uint8Array of 256 bytes in, its inverse out'],
   parse: [tasks.parse, (i) => JSON.stringify({ id: id(i), name: `user-${tag(i)}`, tags: ['a', tag(i).slice(0, 3)], ok: i % 2 === 0 }), 'a JSON line in, the record it holds out'],
+  classInstance: [tasks.particle, (i) => new Particle(id(i), i & 255, 1), 'class instances: new Particle(id, x, y)'],
   textOut: [tasks.textOut, (i) => `${id(i).toString(36)}-rec-${tag(i)}-abcdefghijklmnop`, 'a string of ~40 characters in, a string out'],
   longText: [tasks.longText, (i) => `${id(i).toString(36)}-${tag(i).repeat(120)}`.slice(0, 1000), 'a string of ~1,000 characters, hashed'],
   vector: [tasks.vector, (i) => [id(i), i & 255, 1.5], '[x, y, z], a plain array of numbers'],

@@ -82,6 +82,70 @@ describe('records codec', () => {
     roundTrip(values);
   });
 
+  it('packs instances of classes of one\'s own as the plain objects structured clone makes of them', () => {
+    class Base {
+      kind = 'p';
+      describe(): string {
+        return this.kind;
+      }
+    }
+    class Particle extends Base {
+      id: number;
+      x: number;
+      pos: { x: number; y: number };
+      constructor(id: number, x: number, pos: { x: number; y: number }) {
+        super();
+        this.id = id;
+        this.x = x;
+        this.pos = pos;
+      }
+      get norm(): number {
+        return Math.hypot(this.x, 1);
+      }
+    }
+    function Legacy(this: { a: number }, a: number): void {
+      this.a = a;
+    }
+    const particles = many(20, (i) => new Particle(i, i / 2, { x: i, y: -i }));
+    const packed = packRecords(particles)!.packed;
+    expect(packed.columns.map((c) => c.type)).toEqual(['string', 'number', 'number', 'any']);
+    const out = roundTrip(particles);
+    expect(out.every((r) => !('norm' in (r as object)))).toBe(true);
+    // Plain objects may mix with instances of the first record's class; a second class leaves the chunk to clone.
+    roundTrip(particles.map((p, i) => (i % 3 === 1 ? { kind: 'p', id: p.id, x: p.x, pos: p.pos } : p)));
+    class Other extends Base {
+      id = 1;
+      x = 2;
+      pos = { x: 0, y: 0 };
+    }
+    expect(packRecords([...particles.slice(0, 10), new Other(), ...particles.slice(10)])).toBeNull();
+    roundTrip(many(10, (i) => new (Legacy as unknown as new (a: number) => { a: number })(i)));
+  });
+
+  it('leaves to structured clone what it treats apart: built-ins and their subclasses, symbol keys, enumerable prototypes', () => {
+    class Failure extends Error {
+      code = 'E_X';
+    }
+    class Table extends Map<string, number> {
+      size2 = 1;
+    }
+    class Stamp extends Date {
+      label = 'x';
+    }
+    const sym = Symbol('state');
+    class Handle {
+      id = 1;
+      [sym] = 2;
+    }
+    function Proto(this: { a: number }): void {
+      this.a = 1;
+    }
+    (Proto.prototype as { shared: number }).shared = 1; // enumerable: a for-in would list it, a clone would not
+    for (const make of [() => new Failure('x'), () => new Table(), () => new Stamp(0), () => new Handle(), () => new (Proto as unknown as new () => object)()]) {
+      expect(packRecords(many(10, make))).toBeNull();
+    }
+  });
+
   it('packs a field of typed arrays of one class as their bytes end to end: every element, each a view of its own', () => {
     const values = many(40, (i) => ({ id: i, bytes: Buffer.from(`payload ${i}`), samples: new Float64Array([i, -0, NaN, i / 3]) }));
     const packed = packRecords(values)!.packed;

@@ -47,7 +47,11 @@ export const MISFIT = -2;
  * of the first column found holding a value of another kind (the caller demotes it to 'any' and encodes
  * again).
  */
-export type Encoder = (values: ArrayLike<unknown>, from: number, to: number, cols: unknown[], texts: TextOut[]) => number;
+/**
+ * Encodes `values[from..to)` into `cols` and `texts`; `proto`: the prototype of class instances admitted beside plain
+ * objects (see `plainKeys` in records.ts), if any.
+ */
+export type Encoder = (values: ArrayLike<unknown>, from: number, to: number, cols: unknown[], texts: TextOut[], proto?: object) => number;
 
 /** Units of text per piece (well below V8's large-object size, in one or two bytes per unit). */
 export const TEXT_PIECE = 16384;
@@ -170,10 +174,10 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
     if (ks.length !== ${m} || ks[${m - 1}] !== ${lit(String(m - 1))}) return MISFIT;`
     : `if (typeof r !== 'object' || r === null) return MISFIT;
     const proto = getProto(r);
-    if (proto !== OBJECT && proto !== null) return MISFIT;
+    if (proto !== OBJECT && proto !== null && proto !== P) return MISFIT;
     ${keyCheck}`;
   const source = `'use strict';
-return function encode(values, from, to, cols, texts) {
+return function encode(values, from, to, cols, texts, P) {
   ${head.join('\n  ')}
   for (let i = 0; i < n; i++) {
     const r = values[from + i];

@@ -75,6 +75,8 @@ export class SharedRecordWriter {
   readonly #values: readonly unknown[];
   readonly #bytes: Array<Buffer | null>;
   readonly #encoder: Encoder;
+  /** The first record's prototype: class instances of it are admitted beside plain objects (records.ts). */
+  readonly #proto: object;
 
   /**
    * A writer for `values` cut into `ranges` ranges, or null when they are not worth sharing or cannot be: fewer
@@ -106,6 +108,7 @@ export class SharedRecordWriter {
     const n = values.length;
     this.#values = values;
     this.#encoder = encoder;
+    this.#proto = Object.getPrototypeOf(values[0]) as object;
     // Columns may come from a runtime's spare buffers (stale contents): every value read is written first, and a
     // string column's first offset (where range 0's text starts) is set here.
     const columns = kinds.map((kind, c): SharedColumn => {
@@ -132,7 +135,7 @@ export class SharedRecordWriter {
     const { columns } = this.records;
     const cols = columns.map((col) => (col.type === 'string' ? col.offsets.subarray(from, to + 1) : col.data.subarray(from, to)));
     const texts = columns.map((col, c) => (col.type === 'string' ? new RegionText(this.#bytes[c]!, 2 * col.offsets[from]!) : null));
-    const answer = this.#encoder(this.#values, from, to, cols, texts as TextOut[]);
+    const answer = this.#encoder(this.#values, from, to, cols, texts as TextOut[], this.#proto);
     if (answer !== FITTED) return false;
     for (let c = 0; c < columns.length; c++) {
       const col = columns[c]!;
