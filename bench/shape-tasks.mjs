@@ -63,3 +63,13 @@ export const parse = (line) => {
 };
 /** A class instance (`new Particle(id, x, y)`): it arrives as a plain object of its fields, as structured clone gives it. @param {{ id: number, x: number, y: number }} p */
 export const particle = (p) => (work(p.id) ^ (p.x * 3 + p.y)) >>> 0;
+/** A wide record of 16 fields (a row of a table): numbers, strings, booleans. @param {Record<string, unknown>} r */
+export const wide = (r) => (work(/** @type {number} */ (r.id)) ^ h(/** @type {string} */ (r.f3)) ^ (r.f8 ? 1 : 0)) >>> 0;
+/** `{ id, lines: [{ sku, qty }, …] }`, an order with 1–4 lines. @param {{ id: number, lines: { sku: string, qty: number }[] }} r */
+export const order = (r) => {
+  let x = work(r.id);
+  for (const l of r.lines) x ^= h(l.sku) + l.qty;
+  return x >>> 0;
+};
+/** A Map of a few entries. @param {Map<string, number>} m */
+export const mapItem = (m) => (work(m.get('id') ?? 0) ^ m.size) >>> 0;

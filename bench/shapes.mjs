@@ -61,6 +61,13 @@ const SHAPES = {
   bytesOut: [tasks.bytesOut, (i) => new Uint8Array(256).fill(i & 255), 'Uint8Array of 256 bytes in, its inverse out'],
   parse: [tasks.parse, (i) => JSON.stringify({ id: id(i), name: `user-${tag(i)}`, tags: ['a', tag(i).slice(0, 3)], ok: i % 2 === 0 }), 'a JSON line in, the record it holds out'],
   classInstance: [tasks.particle, (i) => new Particle(id(i), i & 255, 1), 'class instances: new Particle(id, x, y)'],
+  wide: [
+    tasks.wide,
+    (i) => Object.fromEntries([['id', id(i)], ...Array.from({ length: 15 }, (_, k) => [`f${k}`, k % 3 === 0 ? `v${tag(i + k)}` : k % 3 === 1 ? i + k : (i + k) % 2 === 0])]),
+    'a record of 16 fields (numbers, strings, booleans)',
+  ],
+  order: [tasks.order, (i) => ({ id: id(i), lines: Array.from({ length: 1 + (i % 4) }, (_, k) => ({ sku: `s${tag(i + k)}`, qty: k + 1 })) }), '{ id, lines: [{ sku, qty }, …] } of 1–4 lines'],
+  mapItem: [tasks.mapItem, (i) => new Map([['id', id(i)], ['x', i & 255]]), 'a Map of two entries'],
   textOut: [tasks.textOut, (i) => `${id(i).toString(36)}-rec-${tag(i)}-abcdefghijklmnop`, 'a string of ~40 characters in, a string out'],
   longText: [tasks.longText, (i) => `${id(i).toString(36)}-${tag(i).repeat(120)}`.slice(0, 1000), 'a string of ~1,000 characters, hashed'],
   vector: [tasks.vector, (i) => [id(i), i & 255, 1.5], '[x, y, z], a plain array of numbers'],
