@@ -6,7 +6,7 @@
  * of cloned element by element. Anything else is cloned as it is.
  */
 import { isPackedRecords, packRecords, recordReader, unpackRecords, type PackedRecords } from './records.ts';
-import { isPackedViews, packViews, viewsReader, type PackedViews } from './views.ts';
+import { isPackedViews, packViews, unpackViews, viewsReader, type PackedViews } from './views.ts';
 
 /** A Float64Array of the values when every one is a number (and there are at least 8), else null. */
 export function packNumbers(values: ArrayLike<unknown>): Float64Array | null {
@@ -48,9 +48,7 @@ export function isPackedPayload(payload: unknown): payload is PackedRecords | Pa
 /** The values of a payload as an array-like (records are all rebuilt: for the side that keeps them). */
 export function unpackValues(payload: Payload): ArrayLike<unknown> {
   if (isPackedRecords(payload)) return unpackRecords(payload);
-  if (!isPackedViews(payload)) return payload;
-  const { length, at } = viewsReader(payload);
-  return Array.from({ length }, (_, k) => at(k));
+  return isPackedViews(payload) ? unpackViews(payload) : payload;
 }
 
 /** Read a payload item by item without unpacking it first (records are rebuilt as they are asked for). */

@@ -45,11 +45,8 @@ export const MISFIT = -2;
  * every value joined, goes to the sink `texts[c]` in pieces of about TEXT_PIECE units (one joined string would be
  * a large object: fresh pages for every chunk, and a long life in GC terms). Returns FITTED, MISFIT, or the index
  * of the first column found holding a value of another kind (the caller demotes it to 'any' and encodes
- * again).
- */
-/**
- * Encodes `values[from..to)` into `cols` and `texts`; `proto`: the prototype of class instances admitted beside plain
- * objects (see `plainKeys` in records.ts), if any.
+ * again). `proto`: the prototype of class instances admitted beside plain objects (the first record's: see
+ * `plainKeys` in records.ts), if any.
  */
 export type Encoder = (values: ArrayLike<unknown>, from: number, to: number, cols: unknown[], texts: TextOut[], proto?: object) => number;
 

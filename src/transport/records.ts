@@ -9,18 +9,19 @@
  * MAX_LIST_LENGTH elements and their elements, end to end, are numbers, strings or records of one shape, as a
  * list (the elements, and where each array ends). A column of typed arrays of one class goes as their bytes end to
  * end (views.ts: each arrives as a view into one buffer). A column of anything else (mixed kinds, null, undefined,
- * class instances) stays a plain array and is cloned as usual. The buffers are moved, not copied, to the other
- * thread, which rebuilds each record only when it is needed.
+ * instances of built-ins) stays a plain array and is cloned as usual. The buffers are moved, not copied, to the
+ * other thread, which rebuilds each record only when it is needed. Instances of the caller's own classes count as
+ * records (structured clone, too, delivers them as plain objects of their own enumerable fields: see plainLike).
  *
  * The work per record is one pass of code compiled for the shape (record-shapes.ts): a shape check (prototype,
  * then the own keys in order), then each field read by name into its column; each string column's text is then
- * written by one native call. Anything irregular (a class instance, a record with other keys or another key order,
- * a key that cannot be an object-literal property) makes `packRecords` answer null, and the caller falls back to
- * structured clone, so what arrives is what structured clone would have delivered (typed arrays aside: views). An
- * array of strings travels the same way, as one string column of the strings themselves (`bare`); so does an array
- * of arrays (vectors, pairs, rows: items or results that are arrays): as tuples when they all have one length of at
- * most MAX_TUPLE_LENGTH (each position a column, like a record's keys '0', '1', …, rebuilt by one array literal:
- * the tuple `[id, text]` needs no list's single kind), else as one list with no keys.
+ * written by one native call. Anything irregular (an instance of a built-in, a record with other keys or another
+ * key order, a key that cannot be an object-literal property) makes `packRecords` answer null, and the caller
+ * falls back to structured clone, so what arrives is what structured clone would have delivered (typed arrays
+ * aside: views). An array of strings travels the same way, as one string column of the strings themselves
+ * (`bare`); so does an array of arrays (vectors, pairs, rows: items or results that are arrays): as tuples when
+ * they all have one length of at most MAX_TUPLE_LENGTH (each position a column, like a record's keys '0', '1', …,
+ * rebuilt by one array literal: the tuple `[id, text]` needs no list's single kind), else as one list with no keys.
  *
  * Two known differences from structured clone, both of values it cannot tell apart cheaply: a Proxy of a record or
  * an array is read through its traps (structured clone refuses it with a DataCloneError), and an object or array
@@ -28,8 +29,8 @@
  * levels as cloned values).
  */
 import { TextSink } from './text-sink.ts';
-import { types } from 'node:util';
-import { packViews, viewsReader, type PackedViews } from './views.ts';
+import { kindOf, plainKeys } from './record-kinds.ts';
+import { packViews, unpackViews, type PackedViews } from './views.ts';
 import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MAX_TUPLE_LENGTH, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
 
 /** A column of one field across the records of a chunk. */
@@ -92,56 +93,8 @@ export const MAX_NESTING = 3;
  */
 export const MAX_LIST_LENGTH = 64;
 
-const OBJECT_PROTO = Object.prototype;
 /** '0', '1', …: an array's index keys, as long as a list's arrays and tuples may be. */
 const INDEX_KEYS = Array.from({ length: Math.max(MAX_LIST_LENGTH, MAX_TUPLE_LENGTH) }, (_, i) => String(i));
-const { isDate } = types;
-
-/**
- * The own enumerable keys of `value` when it is a plain object, or an instance of classes of one's own (which
- * structured clone delivers as a plain object of those keys: see {@link plainLike}); else null.
- */
-export function plainKeys(value: unknown): string[] | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const proto = Object.getPrototypeOf(value) as object | null;
-  if (proto !== OBJECT_PROTO && proto !== null && !(plainLike(proto) && Object.getOwnPropertySymbols(value).length === 0)) return null;
-  const keys = Object.keys(value);
-  // Symbol keys are dropped by structured clone too; a '__proto__' own key cannot be rebuilt by a literal.
-  for (const k of keys) if (k === '__proto__') return null;
-  return keys;
-}
-
-/** Prototypes found to be (or not to be) of classes whose instances clone as plain objects. */
-const PLAIN_LIKE = new WeakMap<object, boolean>();
-const fnSource = Function.prototype.toString;
-
-/**
- * True when instances of `proto` clone as plain objects: every prototype up its chain (to Object.prototype, or to
- * none) belongs to a class or function of JavaScript source, not to a built-in (Error, Map, Date, Array, typed
- * arrays… all have native constructors, and structured clone treats their instances apart), and none has an
- * enumerable property of its own (a for-in over an instance would list it; structured clone would not). Then
- * structured clone copies an instance's own enumerable properties into a plain object, and so do the columns.
- * Instances with symbol-keyed properties are left to structured clone too (Node's cloneable and transferable
- * objects keep their state under symbols). Checked once per prototype.
- */
-function plainLike(proto: object): boolean {
-  const known = PLAIN_LIKE.get(proto);
-  if (known !== undefined) return known;
-  let ok = true;
-  for (let p: object | null = proto; ok && p !== null && p !== OBJECT_PROTO; p = Object.getPrototypeOf(p) as object | null) {
-    const ctor = Object.getOwnPropertyDescriptor(p, 'constructor')?.value as unknown;
-    ok = typeof ctor === 'function' && !fnSource.call(ctor).endsWith('{ [native code] }') && !Object.values(Object.getOwnPropertyDescriptors(p)).some((d) => d.enumerable);
-  }
-  PLAIN_LIKE.set(proto, ok);
-  return ok;
-}
-
-/** Kind of a value for column purposes. */
-export function kindOf(v: unknown): ColumnKind {
-  const t = typeof v;
-  if (t === 'number' || t === 'boolean' || t === 'string') return t;
-  return t === 'object' && isDate(v) ? 'date' : 'any';
-}
 
 /** Fresh column buffers for `n` records of these kinds (string columns: their offsets). */
 function columnBuffers(kinds: readonly ColumnKind[], n: number): unknown[] {
@@ -478,14 +431,6 @@ export function recordReader(packed: PackedRecords): RecordReader {
   }
   const maker = packed.bare === true ? bareStrings.reader : readerFor(packed.keys, kinds, packed.masks !== undefined, packed.tuple === true);
   return { length: packed.length, at: maker(cols, texts) };
-}
-
-/** Typed arrays packed end to end, as an array of views. */
-function unpackViews(packed: PackedViews): unknown[] {
-  const { length, at } = viewsReader(packed);
-  const out: unknown[] = [];
-  for (let k = 0; k < length; k++) out.push(at(k));
-  return out;
 }
 
 /** Every record (or string), as an array (for the side that needs them all at once). */

@@ -15,7 +15,7 @@
  */
 import { freshShared, type SharedAlloc } from './shared-input.ts';
 import { bareStrings, encoderFor, FITTED, MAX_TEXT_UNITS, readerFor, textCounterFor, type ColumnKind, type Encoder, type TextOut } from './record-shapes.ts';
-import { kindOf, plainKeys } from './records.ts';
+import { kindOf, plainKeys } from './record-kinds.ts';
 import { BEYOND_LATIN1, LITTLE_ENDIAN } from './text-sink.ts';
 
 /** Fewer records than this are not worth a board of ranges: they go in ordinary chunks. */

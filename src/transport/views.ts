@@ -105,3 +105,11 @@ function detached(k: number, type: string): InvalidInputError {
       'of one of them); typed arrays arrive as views into one buffer per chunk, so slice() an array before detaching its buffer',
   );
 }
+
+/** Every array of a packed chunk, as views (for the side that keeps them all). */
+export function unpackViews(packed: PackedViews): unknown[] {
+  const { length, at } = viewsReader(packed);
+  const out: unknown[] = [];
+  for (let k = 0; k < length; k++) out.push(at(k));
+  return out;
+}
