@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:main [-- --shapes rec2,rec5,rec200,uni,json,num --n 300000 --maps 5 --dist DIR --codec]`: what a batchtools map
- * of records (or, `num`, of numbers) costs the main thread, per record. For each record shape, one warm-up map, then `--maps` timed maps of `--n`
- * records (defaults), each with the main thread's own CPU time (`/proc/self/task/<pid>/schedstat`) and the CPU of
- * every other thread (the workers). Reports medians: main-thread ns per record, its share of the wall time, and the
- * workers' busy fraction, against the plain loop's wall time. CPU time, not wall time, is the figure to judge on a
+ * `npm run bench:main [-- --shapes rec2,rec5,rec200,uni,json,num --n 300000 --maps 5 --dist DIR --codec]`: what a
+ * batchtools map of records (or, `num`, of numbers) costs the main thread, per record. For each record shape, one
+ * warm-up map, then `--maps` timed maps of `--n` records (defaults), each with the main thread's own CPU time
+ * (`/proc/self/task/<pid>/schedstat`) and the CPU of every other thread (the workers). Reports medians: main-thread
+ * ns per record, its share of the wall time, and the workers' busy fraction, against the plain loop's wall time. CPU time, not wall time, is the figure to judge on a
  * busy machine: it does not grow when other processes take the cores (only cache and frequency effects remain).
  * Also the codec alone: `--codec` prints encode and decode ns per record of each shape (no pool).
  */

@@ -4,7 +4,9 @@
  * has, each at ~1 µs of work per item, where moving an item can cost more than computing it: records with a null,
  * an optional key, a nested object, a nested array, both; tuples; records as results; strings in and out; lines
  * of ~1,000 characters; vectors (arrays of numbers) in, pairs out; a Date field; numbers mixed with strings; a
- * bigint field; text outside ASCII; byte arrays of 256 bytes and of 4 KiB. One warm runtime; per shape, two
+ * bigint field; text outside ASCII; JSON lines parsed into records; class instances; records of 16 fields; orders
+ * with lines of records; Maps; byte arrays (256 bytes and 4 KiB hashed, 256 bytes in and out, 128 bytes as a
+ * record's field). One warm runtime; per shape, two
  * warm-up rounds, then `--maps` rounds of one plain loop and one `rt.map` (results checked against the loop's);
  * prints the medians, the map's CPU time (main thread, and the whole process with its workers) and the speedup
  * (never below 1.00× is the aim). `--dist` measures another build (an older checkout's dist/, built) for an A/B in

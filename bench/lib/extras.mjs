@@ -149,7 +149,7 @@ export async function measureCli(o) {
         body.push(JSON.stringify({ id: encode(iters, 0, i), text: text.slice(0, 20) }));
       }
       writeFileSync(input, body.join('\n') + '\n');
-      o.log(`  cli: ${lines} lines of ~${us} µs records, ${o.runs} runs each of the plain script and batchtools run`);
+      o.log(`  cli: ${lines} lines of ~${us} µs records, ${o.runs} runs each of the plain script, batchtools run and the rt.map script`);
       /** @type {{ plain: number[], cli: number[], script: number[], errors: string[] }} */
       const acc = { plain: [], cli: [], script: [], errors: [] };
       const orders = [['plain', 'cli', 'script'], ['cli', 'script', 'plain'], ['script', 'plain', 'cli']];

@@ -46,7 +46,7 @@ export const MISFIT = -2;
  * a large object: fresh pages for every chunk, and a long life in GC terms). Returns FITTED, MISFIT, or the index
  * of the first column found holding a value of another kind (the caller demotes it to 'any' and encodes
  * again). `proto`: the prototype of class instances admitted beside plain objects (the first record's: see
- * `plainKeys` in records.ts), if any.
+ * `plainKeys` in record-kinds.ts), if any.
  */
 export type Encoder = (values: ArrayLike<unknown>, from: number, to: number, cols: unknown[], texts: TextOut[], proto?: object) => number;
 

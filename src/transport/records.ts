@@ -244,7 +244,7 @@ function finish(
       // more per record, on both threads, than a small task.
       const data = cols[c] as unknown[];
       // Typed arrays (`{ id, bytes }`) go as their bytes end to end.
-      const views = ArrayBuffer.isView(data[0]) ? packViews(data) : null;
+      const views = packViews(data);
       if (views !== null) {
         columns.push({ type: 'any', data: [], views: views.packed });
         transfer.push(...views.transfer);
@@ -411,17 +411,7 @@ export function recordReader(packed: PackedRecords): RecordReader {
       cols.push(column.offsets);
     } else {
       texts.push('');
-      cols.push(
-        column.type !== 'any'
-          ? column.data
-          : column.packed
-            ? unpackRecords(column.packed)
-            : column.list
-              ? unpackList(column.list)
-              : column.views
-                ? unpackViews(column.views)
-                : column.data,
-      );
+      cols.push(column.type === 'any' ? anyValues(column) : column.data);
     }
   }
   if (packed.masks !== undefined) cols.push(packed.masks);
@@ -431,6 +421,14 @@ export function recordReader(packed: PackedRecords): RecordReader {
   }
   const maker = packed.bare === true ? bareStrings.reader : readerFor(packed.keys, kinds, packed.masks !== undefined, packed.tuple === true);
   return { length: packed.length, at: maker(cols, texts) };
+}
+
+/** The values of an 'any' column: rebuilt from what packed them, or as they were cloned. */
+function anyValues(column: Extract<Column, { type: 'any' }>): unknown[] {
+  if (column.packed) return unpackRecords(column.packed);
+  if (column.list) return unpackList(column.list);
+  if (column.views) return unpackViews(column.views);
+  return column.data;
 }
 
 /** Every record (or string), as an array (for the side that needs them all at once). */

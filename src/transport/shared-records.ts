@@ -6,8 +6,9 @@
  *
  * The columns are those of records.ts: numbers and Dates (their time values) in a Float64Array, booleans in a
  * Uint8Array, each string column's text as code units with a Uint32Array of offsets (absolute over the whole
- * input). A string column reserves two bytes per unit (a first pass counts the units); each range writes its text one byte per unit while every unit
- * fits in a byte, else two (UTF-16, lone surrogates kept), and says which in its flag. A record that does not fit
+ * input). A string column reserves two bytes per unit (a first pass counts the units); each range writes its text
+ * one byte per unit while every unit fits in a byte, else two (UTF-16, lone surrogates kept), and says which in its
+ * flag. A record that does not fit
  * the shape of the first one (other keys, another key order, a field of another kind) stops the writing at its
  * range: that range and the rest are never published, and go as ordinary chunks.
  *
@@ -75,7 +76,7 @@ export class SharedRecordWriter {
   readonly #values: readonly unknown[];
   readonly #bytes: Array<Buffer | null>;
   readonly #encoder: Encoder;
-  /** The first record's prototype: class instances of it are admitted beside plain objects (records.ts). */
+  /** The first record's prototype: class instances of it are admitted beside plain objects (record-kinds.ts). */
   readonly #proto: object;
 
   /**

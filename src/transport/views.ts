@@ -87,7 +87,7 @@ export function viewsReader(packed: PackedViews): { length: number; at: (k: numb
   const per = CLASSES[packed.type].BYTES_PER_ELEMENT;
   const buffer = data.buffer as ArrayBuffer;
   const base = data.byteOffset;
-  const total = packed.length === 0 ? 0 : ends[packed.length - 1]!;
+  const total = ends[packed.length - 1] ?? 0;
   if (buffer.byteLength > 0) markAsUntransferable(buffer);
   return {
     length: packed.length,
