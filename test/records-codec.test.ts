@@ -348,6 +348,45 @@ describe('records codec', () => {
     expect(roundTrip(b)).toEqual(b);
   });
 
+  it('a column cloned as it is keeps its own values while later chunks of its shape pack (scratch arrays reused)', () => {
+    const chunk = (from: number, n: number) => many(n, (i) => ({ id: from + i, mixed: (from + i) % 3 === 0 ? `s${from + i}` : from + i }));
+    const first = packRecords(chunk(0, 40))!;
+    const column = first.packed.columns[1]!;
+    expect(column.type).toBe('any');
+    const kept = [...(column as { data: unknown[] }).data];
+    expect(kept).toHaveLength(40);
+    for (let r = 0; r < 3; r++) packRecords(chunk(1000 * (r + 1), 60 - 20 * r));
+    expect((column as { data: unknown[] }).data).toEqual(kept);
+    expect(unpackRecords(cross(first.packed, first.transfer))).toEqual(chunk(0, 40));
+  });
+
+  it('packs a shorter chunk after a longer one of nested values: nothing of the longer one shows', () => {
+    const orders = (n: number, lines: number) =>
+      many(n, (i) => ({ id: i, pos: { x: i, y: -i }, lines: many(1 + ((i * lines) % 4), (k) => ({ sku: `s${i}-${k}`, qty: k })) }));
+    for (const [n, lines] of [
+      [500, 3],
+      [9, 1],
+      [200, 2],
+      [8, 0],
+    ] as const) {
+      const values = orders(n, lines);
+      roundTrip(values);
+    }
+  });
+
+  it('rebuilds nested records and arrays at each read, not before: fresh ones every time', () => {
+    const values = many(12, (i) => ({ id: i, pos: { x: i }, tags: [`t${i}`, 'u', 'v'].slice(0, 1 + (i % 3)), bytes: new Uint8Array([i, i]) }));
+    const packed = packRecords(values)!;
+    const reader = recordReader(cross(packed.packed, packed.transfer));
+    const a = reader.at(4) as (typeof values)[number];
+    const b = reader.at(4) as (typeof values)[number];
+    expect(a).toEqual(values[4]);
+    expect(b).toEqual(values[4]);
+    expect(a.pos).not.toBe(b.pos);
+    expect(a.tags).not.toBe(b.tags);
+    expect(a.bytes).not.toBe(b.bytes);
+  });
+
   it('packs a window of a larger array', () => {
     const values = many(100, (i) => ({ id: i, text: `w${i}` }));
     const packed = packRecords(values, 40, 60)!.packed;
@@ -427,7 +466,7 @@ describe('arrays as items or results', () => {
     expect(out[5]![2]).toBeNaN();
   });
 
-  it('packs arrays of strings, of records and of arrays; a reader gives the same arrays', () => {
+  it('packs arrays of strings, of records and of arrays; a reader gives arrays equal to them', () => {
     const strings = many(30, (i) => [`t${i}`, 'é😀\ud800'.slice(0, i % 4), ''].slice(0, i % 4));
     const records = many(30, (i) => [{ a: i, b: `b${i}` }, { a: -i, b: '' }]);
     const nested = many(30, (i) => [[i, i + 0.5], [], [-i]]);

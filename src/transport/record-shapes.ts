@@ -98,7 +98,7 @@ export const MAX_TUPLE_LENGTH = 16;
 /**
  * The encoder of one shape. A sparse shape (`sparse`) admits any record whose own keys are some of `keys`, in the
  * same order: `cols[keys.length]` is then a Uint32Array that receives each record's presence mask (bit c: key c),
- * and an absent key leaves its column as for an empty value (0, 0, no text, `undefined` pushed). A tuple shape
+ * and an absent key leaves its column as for an empty value (0, 0, no text, `undefined` written). A tuple shape
  * (`tuple`, keys '0', '1', …) admits plain arrays of exactly that length, without holes or named properties.
  */
 export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[], sparse = false, tuple = false): Encoder {
@@ -141,8 +141,9 @@ export function encoderFor(keys: readonly string[], kinds: readonly ColumnKind[]
         tail.push(`t${c}.put(s${c});`);
         break;
       default:
-        field.push(`c${c}.push(${at});`);
-        absent = `c${c}.push(undefined);`;
+        // By index: the column may be a longer scratch array (scratch-refs.ts), read over [0, n).
+        field.push(`c${c}[i] = ${at};`);
+        absent = `c${c}[i] = undefined;`;
     }
     if (sparse) body.push(`if ((M & ${2 ** c}) !== 0) { ${field.join(' ')} }${absent === '' ? '' : ` else { ${absent} }`}`);
     else body.push(...field);
@@ -232,6 +233,9 @@ export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[],
     head.push(`const c${c} = cols[${c}];`);
     let value: string;
     switch (kinds[c]) {
+      case 'number':
+        value = `c${c}[k]`;
+        break;
       case 'boolean':
         value = `c${c}[k] === 1`;
         break;
@@ -243,7 +247,8 @@ export function readerFor(keys: readonly string[], kinds: readonly ColumnKind[],
         value = `t${c}.slice(c${c}[k] - o${c}, c${c}[k + 1] - o${c})`;
         break;
       default:
-        value = `c${c}[k]`;
+        // An 'any' column is read through its reader (records.ts: rebuilt when asked for, or as cloned).
+        value = `c${c}(k)`;
     }
     fields.push(sparse ? `if ((M & ${2 ** c}) !== 0) o[${lit(keys[c]!)}] = ${value};` : tuple ? value : `${lit(keys[c]!)}: ${value}`);
   }

@@ -28,9 +28,10 @@
  * referenced twice in one chunk arrives as two copies (structured clone keeps one; a cycle ends after MAX_NESTING
  * levels as cloned values).
  */
+import { borrowRefs, returnRefs } from './scratch-refs.ts';
 import { TextSink } from './text-sink.ts';
 import { kindOf, plainKeys } from './record-kinds.ts';
-import { packViews, unpackViews, type PackedViews } from './views.ts';
+import { packViews, viewsReader, type PackedViews } from './views.ts';
 import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MAX_TUPLE_LENGTH, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
 
 /** A column of one field across the records of a chunk. */
@@ -96,11 +97,25 @@ export const MAX_LIST_LENGTH = 64;
 /** '0', '1', …: an array's index keys, as long as a list's arrays and tuples may be. */
 const INDEX_KEYS = Array.from({ length: Math.max(MAX_LIST_LENGTH, MAX_TUPLE_LENGTH) }, (_, i) => String(i));
 
-/** Fresh column buffers for `n` records of these kinds (string columns: their offsets). */
+/**
+ * Column buffers for `n` records of these kinds (string columns: their offsets): fresh typed arrays, and a scratch
+ * array for each 'any' column (given back by {@link returnColumns}).
+ */
 function columnBuffers(kinds: readonly ColumnKind[], n: number): unknown[] {
   return kinds.map((kind) =>
-    kind === 'number' || kind === 'date' ? new Float64Array(n) : kind === 'boolean' ? new Uint8Array(n) : kind === 'string' ? new Uint32Array(n + 1) : [],
+    kind === 'number' || kind === 'date'
+      ? new Float64Array(n)
+      : kind === 'boolean'
+        ? new Uint8Array(n)
+        : kind === 'string'
+          ? new Uint32Array(n + 1)
+          : borrowRefs(),
   );
+}
+
+/** Give back the scratch arrays of the 'any' columns among `kinds` (they hold at most `n` values). */
+function returnColumns(kinds: readonly ColumnKind[], cols: readonly unknown[], n: number): void {
+  for (let c = 0; c < kinds.length; c++) if (kinds[c] === 'any') returnRefs(cols[c] as unknown[], n);
 }
 
 /**
@@ -187,12 +202,16 @@ function encodeAs(
     if (masks) cols.push(masks);
     const texts = kinds.map((kind, c) => (kind === 'string' ? new TextSink(c) : null)) as TextSink[];
     const answer = encoderFor(keys, kinds, sparse, mode === 'tuple')(values, from, to, cols, texts, Object.getPrototypeOf(values[from]) as object);
+    if (answer !== FITTED) returnColumns(kinds, cols, n);
     if (answer === MISFIT) return MISFIT;
     if (answer !== FITTED) {
       kinds[answer] = 'any';
       continue;
     }
+    // Kinds as the columns were made (finish demotes a string column it cannot write to 'any', with values of its own).
+    const made = [...kinds];
     const packed = finish(keys, kinds, cols, texts, values, from, to, depth);
+    returnColumns(made, cols, n);
     // Nothing went into columns (every field cloned as it is): the records are cloned as they are.
     if (packed.packed.columns.every((c) => c.type === 'any' && c.packed === undefined && c.list === undefined && c.views === undefined)) return null;
     if (mode === 'tuple') return { packed: { ...packed.packed, tuple: true }, transfer: packed.transfer };
@@ -242,9 +261,11 @@ function finish(
     } else if (kind === 'any') {
       // Values that are records of one shape themselves (nested objects) are packed in turn: cloning objects costs
       // more per record, on both threads, than a small task.
+      // A scratch array: its values are [0, n).
       const data = cols[c] as unknown[];
+      const n = to - from;
       // Typed arrays (`{ id, bytes }`) go as their bytes end to end.
-      const views = packViews(data);
+      const views = packViews(data, 0, n);
       if (views !== null) {
         columns.push({ type: 'any', data: [], views: views.packed });
         transfer.push(...views.transfer);
@@ -254,15 +275,15 @@ function finish(
       // a record of no keys).
       const arrays = Array.isArray(data[0]);
       const deep = depth >= MAX_NESTING;
-      const nested = deep ? null : arrays ? packTuples(data, 0, data.length, depth + 1) : packRecords(data, 0, data.length, depth + 1);
-      const list = nested === null && arrays && !deep ? packList(data, 0, data.length, depth + 1) : null;
+      const nested = deep ? null : arrays ? packTuples(data, 0, n, depth + 1) : packRecords(data, 0, n, depth + 1);
+      const list = nested === null && arrays && !deep ? packList(data, 0, n, depth + 1) : null;
       if (nested !== null) {
         columns.push({ type: 'any', data: [], packed: nested.packed });
         transfer.push(...nested.transfer);
       } else if (list !== null) {
         columns.push({ type: 'any', data: [], list: list.list });
         transfer.push(...list.transfer);
-      } else columns.push({ type: 'any', data });
+      } else columns.push({ type: 'any', data: data.slice(0, n) });
     } else {
       const data = cols[c] as Float64Array | Uint8Array;
       columns.push(kind === 'boolean' ? { type: 'boolean', data: data as Uint8Array } : { type: kind as 'number' | 'date', data: data as Float64Array });
@@ -283,49 +304,55 @@ function packList(values: ArrayLike<unknown>, from: number, to: number, depth: n
   const n = to - from;
   if (n < MIN_PACKED_RECORDS) return null;
   const offsets = new Uint32Array(n + 1);
-  // Numbers go straight into a growing Float64Array; strings and records into `flat`, packed after.
+  // Numbers go straight into a growing Float64Array; strings and records into `flat` (a scratch array), packed after.
   let numbers = EMPTY_NUMBERS;
-  const flat: unknown[] = [];
+  const flat = borrowRefs();
   let kind: string | undefined;
   let at = 0;
-  for (let k = 0; k < n; k++) {
-    const a = values[from + k];
-    if (!Array.isArray(a) || Object.getPrototypeOf(a) !== Array.prototype) return null;
-    const m = a.length;
-    if (m > MAX_LIST_LENGTH) return null;
-    for (let i = 0; i < m; i++) {
-      const v: unknown = a[i]; // read once: a getter may answer differently the next time
-      const t = typeof v;
-      if (t !== kind) {
-        // Mixed kinds never pack; nor does undefined, which is also what a hole reads as.
-        if (kind !== undefined || (t !== 'number' && t !== 'string' && t !== 'object')) return null;
-        kind = t;
-      }
-      if (t !== 'number') flat.push(v);
-      else {
-        if (at + i >= numbers.length) {
-          // Sized for the arrays left being as long as this one (vectors, pairs and rows mostly are), else doubled.
-          const grown = new Float64Array(Math.max(numbers.length * 2, at + m * (n - k)));
-          grown.set(numbers);
-          numbers = grown;
+  try {
+    for (let k = 0; k < n; k++) {
+      const a = values[from + k];
+      if (!Array.isArray(a) || Object.getPrototypeOf(a) !== Array.prototype) return null;
+      const m = a.length;
+      if (m > MAX_LIST_LENGTH) return null;
+      for (let i = 0; i < m; i++) {
+        const v: unknown = a[i]; // read once: a getter may answer differently the next time
+        const t = typeof v;
+        if (t !== kind) {
+          // Mixed kinds never pack; nor does undefined, which is also what a hole reads as.
+          if (kind !== undefined || (t !== 'number' && t !== 'string' && t !== 'object')) return null;
+          kind = t;
         }
-        numbers[at + i] = v as number;
+        if (t !== 'number') flat[at + i] = v;
+        else {
+          if (at + i >= numbers.length) {
+            // Sized for the arrays left being as long as this one (vectors, pairs and rows mostly are), else doubled.
+            const grown = new Float64Array(Math.max(numbers.length * 2, at + m * (n - k)));
+            grown.set(numbers);
+            numbers = grown;
+          }
+          numbers[at + i] = v as number;
+        }
       }
+      // Own enumerable keys exactly '0' … 'm - 1' (indices come first, ascending): a named property, a hole (filled
+      // from the prototype or not) or a non-enumerable index would each change what structured clone delivers.
+      const keys = Object.keys(a);
+      if (keys.length !== m || (m > 0 && keys[m - 1] !== INDEX_KEYS[m - 1])) return null;
+      at += m;
+      offsets[k + 1] = at;
     }
-    // Own enumerable keys exactly '0' … 'm - 1' (indices come first, ascending): a named property, a hole (filled
-    // from the prototype or not) or a non-enumerable index would each change what structured clone delivers.
-    const keys = Object.keys(a);
-    if (keys.length !== m || (m > 0 && keys[m - 1] !== INDEX_KEYS[m - 1])) return null;
-    at += m;
-    offsets[k + 1] = at;
+    if (kind !== 'string' && kind !== 'object') {
+      // Never the shared empty array: its buffer would be moved away.
+      const exact = at === numbers.length && at > 0 ? numbers : numbers.slice(0, at);
+      return { list: { offsets, numbers: exact }, transfer: [offsets.buffer as ArrayBuffer, exact.buffer as ArrayBuffer] };
+    }
+    // Nothing packed keeps `flat` (a column cloned as it is takes a copy), so it goes back once this returns.
+    const packed = packRecords(flat, 0, at, depth);
+    return packed === null ? null : { list: { offsets, packed: packed.packed }, transfer: [offsets.buffer as ArrayBuffer, ...packed.transfer] };
+  } finally {
+    // Written: the elements of the arrays taken, and at most one array's more.
+    returnRefs(flat, at + MAX_LIST_LENGTH);
   }
-  if (kind !== 'string' && kind !== 'object') {
-    // Never the shared empty array: its buffer would be moved away.
-    const exact = at === numbers.length && at > 0 ? numbers : numbers.slice(0, at);
-    return { list: { offsets, numbers: exact }, transfer: [offsets.buffer as ArrayBuffer, exact.buffer as ArrayBuffer] };
-  }
-  const packed = packRecords(flat, 0, flat.length, depth);
-  return packed === null ? null : { list: { offsets, packed: packed.packed }, transfer: [offsets.buffer as ArrayBuffer, ...packed.transfer] };
 }
 
 /**
@@ -363,17 +390,32 @@ function packTuples(values: ArrayLike<unknown>, from: number, to: number, depth:
 /** The keys of a tuple of m elements ('0' … 'm - 1'), by m. */
 const tupleKeys = Array.from({ length: MAX_TUPLE_LENGTH + 1 }, (_, m) => INDEX_KEYS.slice(0, m));
 
-/** The arrays of a packed list, rebuilt (plain arrays). */
-function unpackList(list: PackedList): unknown[][] {
-  const { offsets } = list;
-  const elements: ArrayLike<unknown> = list.numbers ?? unpackRecords(list.packed!);
-  const out: unknown[][] = [];
-  for (let k = 0; k + 1 < offsets.length; k++) {
-    const a: unknown[] = [];
-    for (let i = offsets[k]!; i < offsets[k + 1]!; i++) a.push(elements[i]);
-    out.push(a);
+/** A reader of a packed list: array k, rebuilt (a plain array) when asked for, its elements from the list's reader. */
+function listReader(list: PackedList): (k: number) => unknown[] {
+  const { offsets, numbers } = list;
+  const at = numbers !== undefined ? (i: number): unknown => numbers[i] : recordReader(list.packed!).at;
+  return (k) => arrayOf(at, offsets[k]!, offsets[k + 1]!);
+}
+
+/** Elements `[start, end)` as a new array: short ones (most lists' arrays) by one array literal, of their length. */
+function arrayOf(at: (i: number) => unknown, start: number, end: number): unknown[] {
+  switch (end - start) {
+    case 0:
+      return [];
+    case 1:
+      return [at(start)];
+    case 2:
+      return [at(start), at(start + 1)];
+    case 3:
+      return [at(start), at(start + 1), at(start + 2)];
+    case 4:
+      return [at(start), at(start + 1), at(start + 2), at(start + 3)];
+    default: {
+      const a: unknown[] = [];
+      for (let i = start; i < end; i++) a.push(at(i));
+      return a;
+    }
   }
-  return out;
 }
 
 function pluck(values: ArrayLike<unknown>, from: number, to: number, key: string): unknown[] {
@@ -391,8 +433,8 @@ export function isPackedRecords(value: unknown): value is PackedRecords {
 export interface RecordReader {
   readonly length: number;
   /**
-   * Record `k` (a new plain object with the original keys in the original order), string `k`, or array `k` (built
-   * once, when the reader is made: the same array on every call).
+   * Record `k` (a new plain object with the original keys in the original order), string `k`, or array `k`: objects
+   * and arrays are built at each call (fresh ones every time), values inside them too.
    */
   at(k: number): unknown;
 }
@@ -411,24 +453,25 @@ export function recordReader(packed: PackedRecords): RecordReader {
       cols.push(column.offsets);
     } else {
       texts.push('');
-      cols.push(column.type === 'any' ? anyValues(column) : column.data);
+      cols.push(column.type === 'any' ? anyReader(column) : column.data);
     }
   }
   if (packed.masks !== undefined) cols.push(packed.masks);
-  if (packed.bare === true && kinds[0] === 'any') {
-    const arrays = cols[0] as unknown[];
-    return { length: packed.length, at: (k) => arrays[k] };
-  }
+  if (packed.bare === true && kinds[0] === 'any') return { length: packed.length, at: cols[0] as (k: number) => unknown };
   const maker = packed.bare === true ? bareStrings.reader : readerFor(packed.keys, kinds, packed.masks !== undefined, packed.tuple === true);
   return { length: packed.length, at: maker(cols, texts) };
 }
 
-/** The values of an 'any' column: rebuilt from what packed them, or as they were cloned. */
-function anyValues(column: Extract<Column, { type: 'any' }>): unknown[] {
-  if (column.packed) return unpackRecords(column.packed);
-  if (column.list) return unpackList(column.list);
-  if (column.views) return unpackViews(column.views);
-  return column.data;
+/**
+ * A reader of an 'any' column: value k, rebuilt when asked for (records, arrays and typed arrays: nothing of a
+ * chunk is built before its item runs, so what a task is done with is garbage by the next scavenge), or as cloned.
+ */
+function anyReader(column: Extract<Column, { type: 'any' }>): (k: number) => unknown {
+  if (column.packed) return recordReader(column.packed).at;
+  if (column.list) return listReader(column.list);
+  if (column.views) return viewsReader(column.views).at;
+  const { data } = column;
+  return (k) => data[k];
 }
 
 /** Every record (or string), as an array (for the side that needs them all at once). */
