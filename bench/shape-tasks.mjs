@@ -73,3 +73,17 @@ export const order = (r) => {
 };
 /** A Map of a few entries. @param {Map<string, number>} m */
 export const mapItem = (m) => (work(m.get('id') ?? 0) ^ m.size) >>> 0;
+/** `{ id, seen: Set }`. @param {{ id: number, seen: Set<number> }} r */
+export const setField = (r) => (work(r.id) ^ r.seen.size ^ (r.seen.has(3) ? 8 : 0)) >>> 0;
+/** `{ id, a: { b: { c: { d } } } }`. @param {{ id: number, a: { b: { c: { d: number } } } }} r */
+export const deep = (r) => (work(r.id) ^ r.a.b.c.d) >>> 0;
+/** `{ id, m: [[a, b], [c, d]] }`. @param {{ id: number, m: number[][] }} r */
+export const matrix = (r) => (work(r.id) ^ (r.m[1]?.[1] ?? 0)) >>> 0;
+/** `{ id, words: [...] }`. @param {{ id: number, words: string[] }} r */
+export const words = (r) => {
+  let x = work(r.id);
+  for (const w of r.words) x ^= h(w);
+  return x >>> 0;
+};
+/** A number in, a small record out. @param {number} x */
+export const objOut = (x) => ({ v: work(x) & 0xffff, ok: (x & 1) === 1, tag: `k${x & 15}` });

@@ -5,11 +5,11 @@
  * an optional key, a nested object, a nested array, both; tuples; records as results; strings in and out; lines
  * of ~1,000 characters; vectors (arrays of numbers) in, pairs out; a Date field; numbers mixed with strings; a
  * bigint field; text outside ASCII; JSON lines parsed into records; class instances; records of 16 fields; orders
- * with lines of records; Maps; byte arrays (256 bytes and 4 KiB hashed, 256 bytes in and out, 128 bytes as a
- * record's field). One warm runtime; per shape, two
- * warm-up rounds, then `--maps` rounds of one plain loop and one `rt.map` (results checked against the loop's);
- * prints the medians, the map's CPU time (main thread, and the whole process with its workers) and the speedup
- * (never below 1.00× is the aim). `--dist` measures another build (an older checkout's dist/, built) for an A/B in
+ * with lines of records; Maps; Sets as a field; records three deep; arrays of arrays; lists of words; records as
+ * results of numbers; byte arrays (256 bytes and 4 KiB hashed, 256 bytes in and out, 128 bytes as a record's
+ * field). One warm runtime; per shape, two warm-up rounds, then `--maps` rounds of one plain loop and one `rt.map`
+ * (results checked against the loop's); prints the medians, the map's CPU time (main thread, and the whole process
+ * with its workers) and the speedup (never below 1.00× is the aim). `--dist` measures another build (an older checkout's dist/, built) for an A/B in
  * turns. Writes `bench/results/shapes.{json,md}` with the machine's description (not with `--dist`, or with
  * `--no-save`).
  */
@@ -70,6 +70,11 @@ const SHAPES = {
   ],
   order: [tasks.order, (i) => ({ id: id(i), lines: Array.from({ length: 1 + (i % 4) }, (_, k) => ({ sku: `s${tag(i + k)}`, qty: k + 1 })) }), '{ id, lines: [{ sku, qty }, …] } of 1–4 lines'],
   mapItem: [tasks.mapItem, (i) => new Map([['id', id(i)], ['x', i & 255]]), 'a Map of two entries'],
+  setField: [tasks.setField, (i) => ({ id: id(i), seen: new Set([1, 2, i & 7]) }), '{ id, seen: Set of 2–3 numbers }'],
+  deep: [tasks.deep, (i) => ({ id: id(i), a: { b: { c: { d: i & 7 } } } }), '{ id, a: { b: { c: { d } } } }, nested three deep'],
+  matrix: [tasks.matrix, (i) => ({ id: id(i), m: [[1, 2], [3, i & 7]] }), '{ id, m: [[a, b], [c, d]] }, arrays of arrays'],
+  words: [tasks.words, (i) => ({ id: id(i), words: Array.from({ length: 1 + (i % 5) }, (_, k) => `w${tag(i + k)}`) }), '{ id, words: [string, …] } of 1–5 words'],
+  objOut: [tasks.objOut, (i) => id(i), 'a number in, { v, ok, tag } out'],
   textOut: [tasks.textOut, (i) => `${id(i).toString(36)}-rec-${tag(i)}-abcdefghijklmnop`, 'a string of ~40 characters in, a string out'],
   longText: [tasks.longText, (i) => `${id(i).toString(36)}-${tag(i).repeat(120)}`.slice(0, 1000), 'a string of ~1,000 characters, hashed'],
   vector: [tasks.vector, (i) => [id(i), i & 255, 1.5], '[x, y, z], a plain array of numbers'],

@@ -285,7 +285,49 @@ describe('records codec', () => {
     expect(packRecords(many(8, () => JSON.parse('{"__proto__": 1, "a": 2}') as unknown))).toBeNull();
     expect(packRecords(many(8, () => ({})))).toBeNull(); // no fields
     // Nothing to column (mixed kinds in arrays of several lengths are neither tuples nor a list).
-    expect(packRecords(many(8, (i) => ({ o: new Map([[i, i]]), p: [i, 'mixed', i].slice(0, 2 + (i % 2)) })))).toBeNull();
+    expect(packRecords(many(8, (i) => ({ o: new Map<unknown, unknown>([[i, i], ['k', 'v']]), p: [i, 'mixed', i].slice(0, 2 + (i % 2)) })))).toBeNull();
+  });
+
+  it('packs Maps and Sets as their entries end to end, rebuilt in insertion order (items, fields, nested)', () => {
+    const entries = (c: Map<unknown, unknown> | Set<unknown>) => [...c.entries()];
+    const check = (values: unknown[], read: (x: unknown) => Map<unknown, unknown> | Set<unknown>) => {
+      const packed = packRecords(values)!;
+      expect(packed).not.toBeNull();
+      const out = unpackRecords(cross(packed.packed, packed.transfer));
+      expect(out).toEqual(structuredClone(values));
+      for (let k = 0; k < values.length; k++) {
+        const got = read(out[k]);
+        expect(Object.getPrototypeOf(got)).toBe(Object.getPrototypeOf(read(values[k])));
+        expect(entries(got)).toEqual(entries(read(values[k])));
+      }
+    };
+    const maps = many(20, (i) => new Map<string, number>([['id', i], [`k${i}`, -i], ['z', NaN]].slice(0, i % 4) as [string, number][]));
+    check(maps, (x) => x as Map<unknown, unknown>);
+    const sets = many(20, (i) => new Set([`b${i}`, 'a', `é${i % 3}`].slice(0, i % 4)));
+    check(sets, (x) => x as Set<unknown>);
+    const numberSets = many(12, (i) => new Set([i, -0, NaN, Infinity].slice(0, 1 + (i % 4))));
+    check(numberSets, (x) => x as Set<unknown>);
+    const fields = many(16, (i) => ({ id: i, attrs: new Map([[`a${i}`, { x: i, label: `l${i}` }]]), seen: new Set([i, i + 1]) }));
+    check(fields, (x) => (x as (typeof fields)[number]).attrs);
+    check(fields, (x) => (x as (typeof fields)[number]).seen);
+    const packed = packRecords(fields)!.packed;
+    expect(packed.columns.map((c) => c.type === 'any' && c.collections?.type)).toEqual([false, 'map', 'set']);
+    const nested = many(10, (i) => new Map([[i, new Map([['deep', i]])]]));
+    check(nested, (x) => x as Map<unknown, unknown>);
+  });
+
+  it('clones Maps and Sets that entries would change: mixed kinds, undefined, subclasses, a Set among Maps', () => {
+    class Tagged extends Map<string, number> {}
+    const maps = (f: (i: number) => unknown) => many(10, f);
+    expect(packRecords(maps((i) => new Map<unknown, number>([[i === 5 ? 'five' : i, i]])))).toBeNull(); // keys of two kinds
+    expect(packRecords(maps((i) => new Map([['v', i === 5 ? undefined : i]])))).toBeNull(); // an undefined value
+    expect(packRecords(maps((i) => (i === 5 ? new Tagged([['v', i]]) : new Map([['v', i]]))))).toBeNull(); // a subclass
+    expect(packRecords(maps((i) => (i === 5 ? new Set([i]) : new Map([[i, i]]))))).toBeNull(); // a Set among Maps
+    const fields = maps((i) => ({ id: i, m: new Map<string, unknown>([['v', i === 3 ? null : i]]) }));
+    const packed = packRecords(fields)!.packed;
+    expect(packed.columns[1]).toMatchObject({ type: 'any' });
+    expect((packed.columns[1] as { collections?: unknown }).collections).toBeUndefined();
+    roundTrip(fields);
   });
 
   it('reads records one at a time, each a fresh object', () => {

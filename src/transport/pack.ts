@@ -1,8 +1,8 @@
 /**
  * Packing items and results for the trip between threads. A chunk whose values are all numbers becomes one
  * Float64Array (NaN, -0 and infinities survive); records of one shape become columns, strings one text column,
- * and arrays (vectors, pairs, tuples, rows) a column per position or one list of their elements (see records.ts);
- * typed arrays of one class become one buffer of their bytes (views.ts). All are moved to the other thread instead
+ * arrays (vectors, pairs, tuples, rows) a column per position or one list of their elements, Maps and Sets their
+ * entries end to end (see records.ts and record-lists.ts); typed arrays of one class become one buffer of their bytes (views.ts). All are moved to the other thread instead
  * of cloned element by element. Anything else is cloned as it is.
  */
 import { isPackedRecords, packRecords, recordReader, unpackRecords, type PackedRecords } from './records.ts';

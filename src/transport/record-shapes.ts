@@ -96,6 +96,15 @@ export const MAX_SPARSE_KEYS = 30;
 export const MAX_TUPLE_LENGTH = 16;
 
 /**
+ * Longest array packed as part of a list. Proving that an array has no named property costs a key per element
+ * (`Object.keys`), which for long arrays costs more than cloning them.
+ */
+export const MAX_LIST_LENGTH = 64;
+
+/** '0', '1', …: an array's index keys, as long as a list's arrays and tuples may be. */
+export const INDEX_KEYS: readonly string[] = Array.from({ length: Math.max(MAX_LIST_LENGTH, MAX_TUPLE_LENGTH) }, (_, i) => String(i));
+
+/**
  * The encoder of one shape. A sparse shape (`sparse`) admits any record whose own keys are some of `keys`, in the
  * same order: `cols[keys.length]` is then a Uint32Array that receives each record's presence mask (bit c: key c),
  * and an absent key leaves its column as for an empty value (0, 0, no text, `undefined` written). A tuple shape

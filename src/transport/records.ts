@@ -7,7 +7,8 @@
  * records of one shape themselves (`{ id, pos: { x, y } }`) is packed the same way, to MAX_NESTING levels; a
  * column of plain arrays is packed as tuples when they have one length (see below), else, when each has at most
  * MAX_LIST_LENGTH elements and their elements, end to end, are numbers, strings or records of one shape, as a
- * list (the elements, and where each array ends). A column of typed arrays of one class goes as their bytes end to
+ * list (the elements, and where each array ends); a column of Maps or Sets, as their entries end to end the same
+ * way (lists and collections: record-lists.ts). A column of typed arrays of one class goes as their bytes end to
  * end (views.ts: each arrives as a view into one buffer). A column of anything else (mixed kinds, null, undefined,
  * instances of built-ins) stays a plain array and is cloned as usual. The buffers are moved, not copied, to the
  * other thread, which rebuilds each record only when it is needed. Instances of the caller's own classes count as
@@ -21,7 +22,8 @@
  * aside: views). An array of strings travels the same way, as one string column of the strings themselves
  * (`bare`); so does an array of arrays (vectors, pairs, rows: items or results that are arrays): as tuples when
  * they all have one length of at most MAX_TUPLE_LENGTH (each position a column, like a record's keys '0', '1', …,
- * rebuilt by one array literal: the tuple `[id, text]` needs no list's single kind), else as one list with no keys.
+ * rebuilt by one array literal: the tuple `[id, text]` needs no list's single kind), else as one list with no keys;
+ * and an array of Maps or Sets, as their entries.
  *
  * Two known differences from structured clone, both of values it cannot tell apart cheaply: a Proxy of a record or
  * an array is read through its traps (structured clone refuses it with a DataCloneError), and an object or array
@@ -32,7 +34,8 @@ import { borrowRefs, returnRefs } from './scratch-refs.ts';
 import { TextSink } from './text-sink.ts';
 import { kindOf, plainKeys } from './record-kinds.ts';
 import { packViews, viewsReader, type PackedViews } from './views.ts';
-import { bareStrings, encoderFor, FITTED, MAX_SPARSE_KEYS, MAX_TUPLE_LENGTH, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
+import { collectionReader, collectionType, listReader, packCollections, packList, type PackedCollections, type PackedList } from './record-lists.ts';
+import { bareStrings, encoderFor, FITTED, INDEX_KEYS, MAX_SPARSE_KEYS, MAX_TUPLE_LENGTH, MISFIT, readerFor, type ColumnKind } from './record-shapes.ts';
 
 /** A column of one field across the records of a chunk. */
 export type Column =
@@ -48,19 +51,11 @@ export type Column =
       readonly packed?: PackedRecords;
       /** The column's values when they are arrays whose elements pack: packed end to end, and `data` empty. */
       readonly list?: PackedList;
+      /** The column's values when they are Maps or Sets whose entries pack: packed end to end, and `data` empty. */
+      readonly collections?: PackedCollections;
       /** The column's values when they are typed arrays of one class: their bytes end to end, and `data` empty. */
       readonly views?: PackedViews;
     };
-
-/**
- * A column of arrays, their elements end to end: array k is elements `[offsets[k], offsets[k + 1])`, and the
- * elements are numbers (`numbers`) or records or strings (`packed`).
- */
-export interface PackedList {
-  readonly offsets: Uint32Array;
-  readonly numbers?: Float64Array;
-  readonly packed?: PackedRecords;
-}
 
 /** Records of one shape, as columns. */
 export interface PackedRecords {
@@ -88,14 +83,7 @@ export const MIN_PACKED_RECORDS = 8;
  */
 export const MAX_NESTING = 3;
 
-/**
- * Longest array packed as part of a list. Proving that an array has no named property costs a key per element
- * (`Object.keys`), which for long arrays costs more than cloning them.
- */
-export const MAX_LIST_LENGTH = 64;
-
-/** '0', '1', …: an array's index keys, as long as a list's arrays and tuples may be. */
-const INDEX_KEYS = Array.from({ length: Math.max(MAX_LIST_LENGTH, MAX_TUPLE_LENGTH) }, (_, i) => String(i));
+export { MAX_LIST_LENGTH } from './record-shapes.ts';
 
 /**
  * Column buffers for `n` records of these kinds (string columns: their offsets): fresh typed arrays, and a scratch
@@ -127,6 +115,7 @@ export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.le
   if (n < MIN_PACKED_RECORDS) return null;
   if (typeof values[from] === 'string') return packStrings(values, from, to);
   if (Array.isArray(values[from])) return packArrays(values, from, to, depth);
+  if (collectionType(values[from]) !== null) return packBareCollections(values, from, to, depth);
   const keys = plainKeys(values[from]);
   if (keys === null || keys.length === 0) return null;
   const first = values[from] as Record<string, unknown>;
@@ -213,7 +202,7 @@ function encodeAs(
     const packed = finish(keys, kinds, cols, texts, values, from, to, depth);
     returnColumns(made, cols, n);
     // Nothing went into columns (every field cloned as it is): the records are cloned as they are.
-    if (packed.packed.columns.every((c) => c.type === 'any' && c.packed === undefined && c.list === undefined && c.views === undefined)) return null;
+    if (packed.packed.columns.every((c) => c.type === 'any' && c.packed === undefined && c.list === undefined && c.views === undefined && c.collections === undefined)) return null;
     if (mode === 'tuple') return { packed: { ...packed.packed, tuple: true }, transfer: packed.transfer };
     if (masks === undefined) return packed;
     packed.transfer.push(masks.buffer as ArrayBuffer);
@@ -264,11 +253,17 @@ function finish(
       // A scratch array: its values are [0, n).
       const data = cols[c] as unknown[];
       const n = to - from;
-      // Typed arrays (`{ id, bytes }`) go as their bytes end to end.
+      // Typed arrays (`{ id, bytes }`) go as their bytes end to end; Maps and Sets as their entries.
       const views = packViews(data, 0, n);
       if (views !== null) {
         columns.push({ type: 'any', data: [], views: views.packed });
         transfer.push(...views.transfer);
+        continue;
+      }
+      const collections = depth >= MAX_NESTING || collectionType(data[0]) === null ? null : packCollections(data, 0, n, depth + 1);
+      if (collections !== null) {
+        columns.push({ type: 'any', data: [], collections: collections.value });
+        transfer.push(...collections.transfer);
         continue;
       }
       // Arrays of one length go as tuples; others straight to a list column (packRecords would wrap the same list in
@@ -281,7 +276,7 @@ function finish(
         columns.push({ type: 'any', data: [], packed: nested.packed });
         transfer.push(...nested.transfer);
       } else if (list !== null) {
-        columns.push({ type: 'any', data: [], list: list.list });
+        columns.push({ type: 'any', data: [], list: list.value });
         transfer.push(...list.transfer);
       } else columns.push({ type: 'any', data: data.slice(0, n) });
     } else {
@@ -291,68 +286,6 @@ function finish(
     }
   }
   return { packed: { kind: 'records', length: to - from, keys, columns }, transfer };
-}
-
-const EMPTY_NUMBERS = new Float64Array(0);
-
-/**
- * Arrays as one list (null unless every value is a plain array of at most MAX_LIST_LENGTH elements, without holes
- * or named properties, and their elements, end to end, are all numbers or pack as records or strings: else cloning
- * them costs no more). Gives up at the first element of another kind than the first one's.
- */
-function packList(values: ArrayLike<unknown>, from: number, to: number, depth: number): { list: PackedList; transfer: ArrayBuffer[] } | null {
-  const n = to - from;
-  if (n < MIN_PACKED_RECORDS) return null;
-  const offsets = new Uint32Array(n + 1);
-  // Numbers go straight into a growing Float64Array; strings and records into `flat` (a scratch array), packed after.
-  let numbers = EMPTY_NUMBERS;
-  const flat = borrowRefs();
-  let kind: string | undefined;
-  let at = 0;
-  try {
-    for (let k = 0; k < n; k++) {
-      const a = values[from + k];
-      if (!Array.isArray(a) || Object.getPrototypeOf(a) !== Array.prototype) return null;
-      const m = a.length;
-      if (m > MAX_LIST_LENGTH) return null;
-      for (let i = 0; i < m; i++) {
-        const v: unknown = a[i]; // read once: a getter may answer differently the next time
-        const t = typeof v;
-        if (t !== kind) {
-          // Mixed kinds never pack; nor does undefined, which is also what a hole reads as.
-          if (kind !== undefined || (t !== 'number' && t !== 'string' && t !== 'object')) return null;
-          kind = t;
-        }
-        if (t !== 'number') flat[at + i] = v;
-        else {
-          if (at + i >= numbers.length) {
-            // Sized for the arrays left being as long as this one (vectors, pairs and rows mostly are), else doubled.
-            const grown = new Float64Array(Math.max(numbers.length * 2, at + m * (n - k)));
-            grown.set(numbers);
-            numbers = grown;
-          }
-          numbers[at + i] = v as number;
-        }
-      }
-      // Own enumerable keys exactly '0' … 'm - 1' (indices come first, ascending): a named property, a hole (filled
-      // from the prototype or not) or a non-enumerable index would each change what structured clone delivers.
-      const keys = Object.keys(a);
-      if (keys.length !== m || (m > 0 && keys[m - 1] !== INDEX_KEYS[m - 1])) return null;
-      at += m;
-      offsets[k + 1] = at;
-    }
-    if (kind !== 'string' && kind !== 'object') {
-      // Never the shared empty array: its buffer would be moved away.
-      const exact = at === numbers.length && at > 0 ? numbers : numbers.slice(0, at);
-      return { list: { offsets, numbers: exact }, transfer: [offsets.buffer as ArrayBuffer, exact.buffer as ArrayBuffer] };
-    }
-    // Nothing packed keeps `flat` (a column cloned as it is takes a copy), so it goes back once this returns.
-    const packed = packRecords(flat, 0, at, depth);
-    return packed === null ? null : { list: { offsets, packed: packed.packed }, transfer: [offsets.buffer as ArrayBuffer, ...packed.transfer] };
-  } finally {
-    // Written: the elements of the arrays taken, and at most one array's more.
-    returnRefs(flat, at + MAX_LIST_LENGTH);
-  }
 }
 
 /**
@@ -366,8 +299,17 @@ function packArrays(values: ArrayLike<unknown>, from: number, to: number, depth:
   if (tuples !== null) return tuples;
   const list = packList(values, from, to, depth + 1);
   if (list === null) return null;
-  const columns: Column[] = [{ type: 'any', data: [], list: list.list }];
+  const columns: Column[] = [{ type: 'any', data: [], list: list.value }];
   return { packed: { kind: 'records', length: to - from, keys: [], columns, bare: true }, transfer: list.transfer };
+}
+
+/** Maps or Sets (items or results) as their entries end to end, in a record with no keys (`bare`). */
+function packBareCollections(values: ArrayLike<unknown>, from: number, to: number, depth: number): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
+  if (depth >= MAX_NESTING) return null;
+  const collections = packCollections(values, from, to, depth + 1);
+  if (collections === null) return null;
+  const columns: Column[] = [{ type: 'any', data: [], collections: collections.value }];
+  return { packed: { kind: 'records', length: to - from, keys: [], columns, bare: true }, transfer: collections.transfer };
 }
 
 /**
@@ -389,34 +331,6 @@ function packTuples(values: ArrayLike<unknown>, from: number, to: number, depth:
 
 /** The keys of a tuple of m elements ('0' … 'm - 1'), by m. */
 const tupleKeys = Array.from({ length: MAX_TUPLE_LENGTH + 1 }, (_, m) => INDEX_KEYS.slice(0, m));
-
-/** A reader of a packed list: array k, rebuilt (a plain array) when asked for, its elements from the list's reader. */
-function listReader(list: PackedList): (k: number) => unknown[] {
-  const { offsets, numbers } = list;
-  const at = numbers !== undefined ? (i: number): unknown => numbers[i] : recordReader(list.packed!).at;
-  return (k) => arrayOf(at, offsets[k]!, offsets[k + 1]!);
-}
-
-/** Elements `[start, end)` as a new array: short ones (most lists' arrays) by one array literal, of their length. */
-function arrayOf(at: (i: number) => unknown, start: number, end: number): unknown[] {
-  switch (end - start) {
-    case 0:
-      return [];
-    case 1:
-      return [at(start)];
-    case 2:
-      return [at(start), at(start + 1)];
-    case 3:
-      return [at(start), at(start + 1), at(start + 2)];
-    case 4:
-      return [at(start), at(start + 1), at(start + 2), at(start + 3)];
-    default: {
-      const a: unknown[] = [];
-      for (let i = start; i < end; i++) a.push(at(i));
-      return a;
-    }
-  }
-}
 
 function pluck(values: ArrayLike<unknown>, from: number, to: number, key: string): unknown[] {
   const out: unknown[] = [];
@@ -469,6 +383,7 @@ export function recordReader(packed: PackedRecords): RecordReader {
 function anyReader(column: Extract<Column, { type: 'any' }>): (k: number) => unknown {
   if (column.packed) return recordReader(column.packed).at;
   if (column.list) return listReader(column.list);
+  if (column.collections) return collectionReader(column.collections);
   if (column.views) return viewsReader(column.views).at;
   const { data } = column;
   return (k) => data[k];
