@@ -134,6 +134,9 @@ export function collectionType(value: unknown): 'map' | 'set' | null {
   return proto === Map.prototype ? 'map' : proto === Set.prototype ? 'set' : null;
 }
 
+const mapForEach = Map.prototype.forEach;
+const setForEach = Set.prototype.forEach;
+
 /** Maps or Sets as element runs (null unless all are of the first one's class and every run packs). */
 export function packCollections(values: ArrayLike<unknown>, from: number, to: number, depth: number): Moved<PackedCollections> {
   const type = collectionType(values[from]);
@@ -154,8 +157,9 @@ export function packCollections(values: ArrayLike<unknown>, from: number, to: nu
     for (let k = 0; k < n && fits; k++) {
       const c = values[from + k];
       if (collectionType(c) !== type) return null;
-      if (type === 'map') (c as Map<unknown, unknown>).forEach(addEntry);
-      else (c as Set<unknown>).forEach(addValue);
+      // The prototype's forEach, not one the value may carry of its own (structured clone reads the entries too).
+      if (type === 'map') mapForEach.call(c as Map<unknown, unknown>, addEntry);
+      else setForEach.call(c as Set<unknown>, addValue);
       offsets[k + 1] = keys.count;
     }
     if (!fits) return null;
