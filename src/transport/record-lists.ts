@@ -71,23 +71,19 @@ class Run {
     return true;
   }
 
-  /** Pack the run (null: its values do not pack), `depth` levels down; the scratch array goes back either way. */
+  /** Pack the run (null: its values do not pack), `depth` levels down. The caller then releases it. */
   finish(depth: number): Moved<PackedElements> {
-    try {
-      if (this.kind !== 'string' && this.kind !== 'object') {
-        // Never the shared empty array: its buffer would be moved away.
-        const exact = this.count === this.numbers.length && this.count > 0 ? this.numbers : this.numbers.slice(0, this.count);
-        return { value: { numbers: exact }, transfer: [exact.buffer as ArrayBuffer] };
-      }
-      // Nothing packed keeps the scratch array (a column cloned as it is takes a copy).
-      const packed = packRecords(this.#refs!, 0, this.count, depth);
-      return packed === null ? null : { value: { packed: packed.packed }, transfer: packed.transfer };
-    } finally {
-      this.release();
+    if (this.kind !== 'string' && this.kind !== 'object') {
+      // Never the shared empty array: its buffer would be moved away.
+      const exact = this.count === this.numbers.length && this.count > 0 ? this.numbers : this.numbers.slice(0, this.count);
+      return { value: { numbers: exact }, transfer: [exact.buffer as ArrayBuffer] };
     }
+    // Nothing packed keeps the scratch array (a column cloned as it is takes a copy).
+    const packed = packRecords(this.#refs!, 0, this.count, depth);
+    return packed === null ? null : { value: { packed: packed.packed }, transfer: packed.transfer };
   }
 
-  /** Give the scratch array back (once; later calls do nothing). */
+  /** Give the scratch array back (once, in the caller's `finally`; later calls do nothing). */
   release(): void {
     if (this.#refs !== null) returnRefs(this.#refs, this.count);
     this.#refs = null;

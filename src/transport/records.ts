@@ -83,11 +83,9 @@ export const MIN_PACKED_RECORDS = 8;
  */
 export const MAX_NESTING = 3;
 
-export { MAX_LIST_LENGTH } from './record-shapes.ts';
-
 /**
  * Column buffers for `n` records of these kinds (string columns: their offsets): fresh typed arrays, and a scratch
- * array for each 'any' column (given back by {@link returnColumns}).
+ * array for each 'any' column (given back by {@link returnColumns}: the only plain arrays among them).
  */
 function columnBuffers(kinds: readonly ColumnKind[], n: number): unknown[] {
   return kinds.map((kind) =>
@@ -101,9 +99,9 @@ function columnBuffers(kinds: readonly ColumnKind[], n: number): unknown[] {
   );
 }
 
-/** Give back the scratch arrays of the 'any' columns among `kinds` (they hold at most `n` values). */
-function returnColumns(kinds: readonly ColumnKind[], cols: readonly unknown[], n: number): void {
-  for (let c = 0; c < kinds.length; c++) if (kinds[c] === 'any') returnRefs(cols[c] as unknown[], n);
+/** Give back the scratch arrays among column buffers (they hold at most `n` values). */
+function returnColumns(cols: readonly unknown[], n: number): void {
+  for (const col of cols) if (Array.isArray(col)) returnRefs(col, n);
 }
 
 /**
@@ -191,16 +189,14 @@ function encodeAs(
     if (masks) cols.push(masks);
     const texts = kinds.map((kind, c) => (kind === 'string' ? new TextSink(c) : null)) as TextSink[];
     const answer = encoderFor(keys, kinds, sparse, mode === 'tuple')(values, from, to, cols, texts, Object.getPrototypeOf(values[from]) as object);
-    if (answer !== FITTED) returnColumns(kinds, cols, n);
+    if (answer !== FITTED) returnColumns(cols, n);
     if (answer === MISFIT) return MISFIT;
     if (answer !== FITTED) {
       kinds[answer] = 'any';
       continue;
     }
-    // Kinds as the columns were made (finish demotes a string column it cannot write to 'any', with values of its own).
-    const made = [...kinds];
     const packed = finish(keys, kinds, cols, texts, values, from, to, depth);
-    returnColumns(made, cols, n);
+    returnColumns(cols, n);
     // Nothing went into columns (every field cloned as it is): the records are cloned as they are.
     if (packed.packed.columns.every((c) => c.type === 'any' && c.packed === undefined && c.list === undefined && c.views === undefined && c.collections === undefined)) return null;
     if (mode === 'tuple') return { packed: { ...packed.packed, tuple: true }, transfer: packed.transfer };
@@ -253,6 +249,7 @@ function finish(
       // A scratch array: its values are [0, n).
       const data = cols[c] as unknown[];
       const n = to - from;
+      const deep = depth >= MAX_NESTING;
       // Typed arrays (`{ id, bytes }`) go as their bytes end to end; Maps and Sets as their entries.
       const views = packViews(data, 0, n);
       if (views !== null) {
@@ -260,7 +257,7 @@ function finish(
         transfer.push(...views.transfer);
         continue;
       }
-      const collections = depth >= MAX_NESTING || collectionType(data[0]) === null ? null : packCollections(data, 0, n, depth + 1);
+      const collections = deep ? null : packCollections(data, 0, n, depth + 1);
       if (collections !== null) {
         columns.push({ type: 'any', data: [], collections: collections.value });
         transfer.push(...collections.transfer);
@@ -269,7 +266,6 @@ function finish(
       // Arrays of one length go as tuples; others straight to a list column (packRecords would wrap the same list in
       // a record of no keys).
       const arrays = Array.isArray(data[0]);
-      const deep = depth >= MAX_NESTING;
       const nested = deep ? null : arrays ? packTuples(data, 0, n, depth + 1) : packRecords(data, 0, n, depth + 1);
       const list = nested === null && arrays && !deep ? packList(data, 0, n, depth + 1) : null;
       if (nested !== null) {
