@@ -1,12 +1,12 @@
 // The byte path's worker side (src/cli/line-worker.ts), run in process: a block's reply is what the line-by-line
-// rules give for each of its lines, also where the block-wide scan for numbers JSON.parse would change (one scan of
-// the block instead of one per line) finds suspects in some lines and not in others.
+// rules give for each of its lines, also where some lines hold numbers JSON.parse would change (the worker checks
+// the parsed value first, and the text only when the value says it may have changed).
 import { describe, expect, it } from 'vitest';
 import { entries, parseLine, readLines } from '../src/cli/input.ts';
 import { lineBlocks, type LineBlock } from '../src/cli/line-blocks.ts';
 import { runBlock, type BlockReply } from '../src/cli/line-worker.ts';
 import { successLine } from '../src/cli/records.ts';
-import { bigNumberSuspectBytes } from '../src/cli/json-fidelity.ts';
+import { mayBeChanged, unrepresentable } from '../src/cli/json-fidelity.ts';
 import { defineTask, type TaskContext } from '../src/task.ts';
 
 const task = defineTask(new URL('./fixtures/cli/work.mjs', import.meta.url), 'listed').spec;
@@ -96,17 +96,39 @@ describe('runBlock', () => {
     for (const size of [1, 7, 4096]) expect(seen(await run(broken, size))).toEqual(wantBroken);
   });
 
-  it('scans a block for suspects once: a line has one exactly when the per-line test matches it', () => {
-    const lines = [...suspectLines, 'e12', 'x e+12 y', 'E-999', '123456789012345', '1234567890123456', 'a1e1000b', 'é1234567890123456€', '€e-123', 'e+', '12345678901234567890123456789012345', 'E1', 'x'.repeat(3) + 'e99'];
-    const text = lines.join('\n');
-    const at = bigNumberSuspectBytes(Buffer.from(text));
-    expect(at).toEqual([...at].sort((a, b) => a - b));
-    let start = 0;
+  it('checks the text of every line the fidelity rules refuse: its parsed value always says it may have changed', () => {
+    const lines = [
+      ...suspectLines.filter((l) => l.length <= 1000),
+      '9007199254740991', // 2^53 - 1: exact
+      '9007199254740992', // 2^53: refused, as every integer from there on
+      '-9007199254740993',
+      '[1, 2, {"a": [3, 4e400]}]',
+      '{"a": {"b": {"c": 123456789012345678}}}',
+      '1.5e300', // exact: the text check passes it
+      '0.12345678901234567890', // digits beyond a double's, but not an integer: accepted
+      '1e-400', // underflows to 0: accepted
+      '{"__proto__": 12345678901234567890}',
+      '["12345678901234567890", "1e400"]', // strings, not numbers
+      '-1e309',
+    ];
+    let refused = 0;
     for (const line of lines) {
-      const end = start + Buffer.byteLength(line);
-      const inLine = at.some((p) => p >= start && p < end);
-      expect(inLine, line).toBe(/\d{16}|[eE][+-]?\d{3}/.test(line));
-      start = end + 1;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        continue; // not JSON: parseLine says so, whatever the value test would say
+      }
+      const why = unrepresentable(line);
+      if (why !== undefined) {
+        refused++;
+        expect(mayBeChanged(value), line).toBe(true);
+      }
+      // A value that holds no large or infinite number is never refused.
+      if (!mayBeChanged(value)) expect(why, line).toBeUndefined();
     }
+    expect(refused).toBe(8);
+    expect(mayBeChanged(JSON.parse('{"n":1,"tag":"e123 is text, not a number"}'))).toBe(false);
+    expect(mayBeChanged(JSON.parse('1.5e300'))).toBe(true); // checked on its text, which accepts it
   });
 });

@@ -2,7 +2,8 @@
  * What JSON.parse would change silently, found before it does: integers beyond 2^53 (rounded), numbers beyond
  * the double range (`1e400` becomes Infinity, written back as `null`), and nesting deeper than the workers can
  * clone or the output can serialise. One linear pass over the line, and only for lines that could have such
- * values (a cheap native test first), so ordinary lines cost nothing.
+ * values (a cheap native test first); the CLI's workers test the parsed value instead ({@link mayBeChanged}), so
+ * ordinary lines cost next to nothing.
  */
 
 /** Nesting depth of arrays and objects accepted in one input line. */
@@ -10,35 +11,28 @@ export const MAX_DEPTH = 1000;
 
 const MAYBE_BIG_NUMBER = /\d{16}|[eE][+-]?\d{3}/;
 
-/**
- * Where in `bytes` (UTF-8, any number of lines) a number {@link unrepresentable} may refuse can start: byte offsets,
- * ascending, of the cheap test's matches (`\d{16}|[eE][+-]?\d{3}`, both ASCII: no byte of a multi-byte character
- * is part of one). One pass over a whole block instead of a test per line, and a loop, about half the cost of the
- * regular expression; a line holds one of these offsets exactly when the per-line test matches it (a match never
- * spans a line end). Depth is not covered (lines longer than MAX_DEPTH).
- */
-export function bigNumberSuspectBytes(bytes: Uint8Array): number[] {
-  const at: number[] = [];
-  const n = bytes.length;
-  let run = 0;
-  for (let i = 0; i < n; i++) {
-    const c = bytes[i]!;
-    if (c >= 48 && c <= 57) {
-      if (++run === 16) at.push(i - 15);
-      continue;
-    }
-    run = 0;
-    if (c !== 101 && c !== 69) continue;
-    // [eE][+-]?\d{3}
-    let j = i + 1;
-    const sign = bytes[j];
-    if (sign === 43 || sign === 45) j++;
-    if (j + 2 < n && isDigit(bytes[j]) && isDigit(bytes[j + 1]) && isDigit(bytes[j + 2])) at.push(i);
-  }
-  return at;
-}
+/** Numbers of at least this magnitude may have been rounded by JSON.parse (every such double is an integer). */
+const UNSAFE = 2 ** 53;
 
-const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 48 && c <= 57;
+/**
+ * Whether a value JSON.parse returned may differ from its text: it holds a number of magnitude 2^53 or more (an
+ * integer the parse may have rounded) or an infinity (a number beyond the double range). A walk over the parsed
+ * value, cheaper than a pass over the text for the short lines it is used for, and never wrong in the direction
+ * that matters: every line {@link unrepresentable} refuses parses to such a value, so a line without one needs no
+ * check of its text (a line with one gets it: `1.5e300` is exact and passes). Depth is not covered (the caller
+ * checks lines longer than MAX_DEPTH characters on their text).
+ */
+export function mayBeChanged(value: unknown): boolean {
+  if (typeof value === 'number') return !(Math.abs(value) < UNSAFE);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (mayBeChanged(value[i])) return true;
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) if (mayBeChanged(record[key])) return true;
+  return false;
+}
 
 /** Why a JSON line cannot be represented exactly, or `undefined` when it can. */
 export function unrepresentable(text: string): string | undefined {

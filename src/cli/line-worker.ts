@@ -14,7 +14,7 @@ import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { DROPPED, decodeValue } from '../worker/composite.ts';
 import { loadTask, type LoadedTask } from '../worker/load-task.ts';
 import { firstInvalid, parseLine } from './line-text.ts';
-import { bigNumberSuspectBytes, MAX_DEPTH } from './json-fidelity.ts';
+import { MAX_DEPTH, mayBeChanged } from './json-fidelity.ts';
 import type { LineBlock } from './line-blocks.ts';
 import { filteredLine, successLine } from './records.ts';
 
@@ -48,17 +48,13 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 
 /**
  * The block's text: the whole block decoded once when it is valid UTF-8 (an item's text is then a slice of it),
- * or per line. `suspects` holds the byte offsets where a number JSON.parse would change may start (one scan of
- * the block, see bigNumberSuspectBytes): a line of at most MAX_DEPTH characters with none of them in its range needs
- * no fidelity check of its own. `next` is the first suspect not before the line being read. Outside ASCII, byte
- * offsets become text offsets through a cursor (`byte`, `char`) that moves forward only, as items are read in order.
+ * or per line. Outside ASCII, byte offsets become text offsets through a cursor (`byte`, `char`) that moves forward
+ * only, as items are read in order.
  */
 interface Texts {
   whole: string | null;
   bytes: Uint8Array;
   ascii: boolean;
-  suspects: number[] | null;
-  next: number;
   byte: number;
   char: number;
 }
@@ -70,7 +66,7 @@ function texts(bytes: Uint8Array): Texts {
   } catch {
     // Some line is not valid UTF-8: each line is decoded on its own, so that only that line fails.
   }
-  return { whole, bytes, ascii: whole !== null && whole.length === bytes.length, suspects: whole === null ? null : bigNumberSuspectBytes(bytes), next: 0, byte: 0, char: 0 };
+  return { whole, bytes, ascii: whole !== null && whole.length === bytes.length, byte: 0, char: 0 };
 }
 
 /** The offset in `t.whole` of byte `b` (not before the last one asked; `b` starts a character). */
@@ -88,17 +84,19 @@ function charAt(t: Texts, b: number): number {
   return c;
 }
 
-/** {@link parseLine} of the item at bytes [s, e), with the fidelity check left out where the block's scan found nothing. */
-function parseIn(t: Texts, text: string, s: number, e: number): ReturnType<typeof parseLine> {
-  const suspects = t.suspects;
-  if (suspects === null || text.length > MAX_DEPTH) return parseLine(text);
-  while (t.next < suspects.length && suspects[t.next]! < s) t.next++;
-  if (t.next < suspects.length && suspects[t.next]! < e) return parseLine(text);
+/**
+ * {@link parseLine} of a line, with the fidelity check of its text left out when the parsed value shows that
+ * nothing was changed (see mayBeChanged): the common case costs one JSON.parse and a walk over the value.
+ */
+function parseIn(text: string): ReturnType<typeof parseLine> {
+  if (text.length > MAX_DEPTH) return parseLine(text);
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text) as unknown;
   } catch {
     return parseLine(text); // the same message as ever
   }
+  return mayBeChanged(value) ? parseLine(text) : { ok: true, value };
 }
 
 /** The item at bytes [s, e): its text, or its problem (invalid UTF-8) with a lossy text, and the parse. */
@@ -107,7 +105,7 @@ function readItem(t: Texts, s: number, e: number): { text: string; parsed: Retur
     const cs = charAt(t, s);
     const ce = charAt(t, e);
     const text = t.whole.slice(cs, ce);
-    return { text, parsed: parseIn(t, text, s, e) };
+    return { text, parsed: parseIn(text) };
   }
   const bytes = t.bytes.subarray(s, e);
   try {
@@ -132,7 +130,7 @@ export function runBlock(item: BlockItem, context: TaskContext): BlockReply | Pr
       (error: unknown): BlockReply => ['', null, 0, toEnvelope(error)],
     );
   }
-  const state = { out: [] as string[], failures: null as LineFailure[] | null, t0: performance.now() };
+  const state: State = { out: [], failures: null, t0: performance.now() };
   return runFrom(item, context, fn, texts(block.bytes), state, 0);
 }
 
