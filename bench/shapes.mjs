@@ -7,7 +7,7 @@
  * bigint field; text outside ASCII; JSON lines parsed into records; class instances; records of 16 fields; orders
  * with lines of records; Maps; Sets as a field; records three deep; arrays of arrays; lists of words; records as
  * results of numbers; byte arrays (256 bytes and 4 KiB hashed, 256 bytes in and out, 128 bytes as a record's
- * field). One warm runtime; per shape, two warm-up rounds, then `--maps` rounds of one plain loop and one `rt.map`
+ * field); rows of 400 numbers out and in (plain arrays, ~16 µs of work per row: image rows, Mandelbrot rows). One warm runtime; per shape, two warm-up rounds, then `--maps` rounds of one plain loop and one `rt.map`
  * (results checked against the loop's); prints the medians, the map's CPU time (main thread, and the whole process
  * with its workers) and the speedup (never below 1.00× is the aim). `--dist` measures another build (an older checkout's dist/, built) for an A/B in
  * turns. Writes `bench/results/shapes.{json,md}` with the machine's description (not with `--dist`, or with
@@ -82,7 +82,12 @@ const SHAPES = {
   dated: [tasks.dated, (i) => ({ id: id(i), at: new Date(1.7e12 + i * 1000) }), '{ id, at: Date }'],
   mixed: [tasks.mixed, (i) => (i % 4 ? id(i) : String(id(i))), 'numbers with every fourth a numeric string'],
   bigId: [tasks.bigId, (i) => ({ id: BigInt(id(i)), text: `rec-${tag(i)}` }), '{ id: bigint, text }'],
+  rowOut: [tasks.rowOut, (i) => i, 'a row index in, a row of 400 numbers out (new Array(400), filled; ~16 µs per row); a fortieth as many items'],
+  rowIn: [tasks.rowIn, (i) => Array.from({ length: 400 }, (_, j) => (i + j) & 255), 'a row of 400 numbers in (~16 µs per row), a number out; a fortieth as many items'],
 };
+
+/** Shapes whose items cost more (or weigh more): run on a fraction of `--n` items. */
+const FEWER = { bytes4k: 10, rowOut: 40, rowIn: 40 };
 
 const distArg = opt('dist', '');
 const dist = distArg ? pathToFileURL(`${resolve(distArg)}/`) : new URL('../dist/', import.meta.url);
@@ -92,7 +97,7 @@ const loadBefore = os.loadavg();
 const rows = [];
 for (const [name, [fn, make, description]] of Object.entries(SHAPES)) {
   if (only.length > 0 && !only.includes(name)) continue;
-  const items = Array.from({ length: name === 'bytes4k' ? Math.round(n / 10) : n }, (_, i) => make(i));
+  const items = Array.from({ length: Math.round(n / (FEWER[/** @type {keyof typeof FEWER} */ (name)] ?? 1)) }, (_, i) => make(i));
   const task = bt.defineTask(new URL('./shape-tasks.mjs', import.meta.url), fn.name);
   const { mapMs: m, plainMs: p, mapMainCpuMs: mainCpu, mapCpuMs: cpu } = await plainVsMap({ rt, task, fn, items, warmups: 2, rounds: maps, label: name });
   rows.push({ shape: name, description, items: items.length, mapMs: m, plainMs: p, speedup: p / m, mapMainCpuMs: mainCpu, mapCpuMs: cpu, maps });
@@ -116,7 +121,7 @@ if (!distArg && !args.includes('--no-save')) {
     new URL('shapes.md', out),
     `# Item shapes at ~1 µs per item (\`npm run bench:shapes\`)\n\n${date}; ${machine.nodeOs.cpus} × ${machine.nodeOs.cpuModel}, Node ${process.version}; ` +
       `load average ${load[0]} before, ${load[1]} after\n\n` +
-      `${n.toLocaleString('en-US')} items per shape (bytes4k: a tenth as many); a warm runtime (two maps first); medians of ${maps} rounds of one plain loop and one \`rt.map\`, results checked against the loop's.\n\n` +
+      `${n.toLocaleString('en-US')} items per shape (bytes4k: a tenth as many; rowOut and rowIn: a fortieth); a warm runtime (two maps first); medians of ${maps} rounds of one plain loop and one \`rt.map\`, results checked against the loop's.\n\n` +
       `| shape | items | rt.map ms | plain loop ms | speedup | map: main thread CPU ms | map: process CPU ms |\n|---|---|---:|---:|---:|---:|---:|\n${table}\n`,
   );
 }

@@ -2,8 +2,9 @@
  * Lists and collections for the records codec (records.ts): values that hold a variable number of elements travel
  * as those elements end to end, with where each value's elements end.
  *
- * - A **list**: plain arrays of several lengths (tags, an order's lines, rows of a matrix), each of at most
- *   MAX_LIST_LENGTH elements, without holes or named properties.
+ * - A **list**: plain arrays of several lengths (tags, an order's lines, rows of a matrix, a row of pixels), each
+ *   of at most MAX_LIST_LENGTH elements, without holes or named properties. A chunk of a few arrays is a list too
+ *   when they hold MIN_LIST_ELEMENTS elements in all (long rows: structured clone costs ~100 ns per element).
  * - **Collections**: `Map`s or `Set`s (exactly those classes): a Set's values, or a Map's keys and values as two
  *   element runs that share the ends. Rebuilt as new Maps and Sets in insertion order, as structured clone does
  *   (it too keeps no property of a Map or Set object itself).
@@ -13,7 +14,7 @@
  * to structured clone. On the other side each value is rebuilt when its record is read.
  */
 import { MIN_PACKED_RECORDS, packRecords, recordReader, type PackedRecords } from './records.ts';
-import { INDEX_KEYS, MAX_LIST_LENGTH } from './record-shapes.ts';
+import { indexKey, MAX_LIST_LENGTH, MIN_LIST_ELEMENTS } from './record-shapes.ts';
 import { borrowRefs, returnRefs } from './scratch-refs.ts';
 
 /** One run of elements, end to end: numbers, or records or strings (packed). */
@@ -71,6 +72,29 @@ class Run {
     return true;
   }
 
+  /**
+   * Add the `m` elements of a plain array when the run is of numbers (or empty) and they all are numbers: one
+   * loop with room made once (false: a value is not a number; the run is then of no use).
+   */
+  addNumbers(a: readonly unknown[], m: number): boolean {
+    if (this.kind !== 'number' && this.kind !== undefined) return false;
+    this.kind = 'number';
+    const at = this.count;
+    if (at + m > this.numbers.length) {
+      const grown = new Float64Array(Math.max(this.numbers.length * 2, this.hint, at + m, 64));
+      grown.set(this.numbers.subarray(0, at));
+      this.numbers = grown;
+    }
+    const numbers = this.numbers;
+    for (let i = 0; i < m; i++) {
+      const v = a[i];
+      if (typeof v !== 'number') return false;
+      numbers[at + i] = v;
+    }
+    this.count = at + m;
+    return true;
+  }
+
   /** Pack the run (null: its values do not pack), `depth` levels down. The caller then releases it. */
   finish(depth: number): Moved<PackedElements> {
     if (this.kind !== 'string' && this.kind !== 'object') {
@@ -97,7 +121,7 @@ class Run {
  */
 export function packList(values: ArrayLike<unknown>, from: number, to: number, depth: number): Moved<PackedList> {
   const n = to - from;
-  if (n < MIN_PACKED_RECORDS) return null;
+  if (n < 1 || (n < MIN_PACKED_RECORDS && elementsOf(values, from, to) < MIN_LIST_ELEMENTS)) return null;
   const offsets = new Uint32Array(n + 1);
   const run = new Run();
   try {
@@ -108,12 +132,15 @@ export function packList(values: ArrayLike<unknown>, from: number, to: number, d
       if (m > MAX_LIST_LENGTH) return null;
       // Room for the arrays left being as long as this one (vectors, pairs and rows mostly are), else doubled.
       run.hint = run.count + m * (n - k);
-      // Each element read once: a getter may answer differently the next time.
-      for (let i = 0; i < m; i++) if (!run.add(a[i])) return null;
+      // Each element read once: a getter may answer differently the next time. Long arrays of numbers (rows,
+      // samples) in one loop of their own.
+      if (m > LONG && typeof a[0] === 'number') {
+        if (!run.addNumbers(a, m)) return null;
+      } else for (let i = 0; i < m; i++) if (!run.add(a[i])) return null;
       // Own enumerable keys exactly '0' … 'm - 1' (indices come first, ascending): a named property, a hole (filled
       // from the prototype or not) or a non-enumerable index would each change what structured clone delivers.
       const keys = Object.keys(a);
-      if (keys.length !== m || (m > 0 && keys[m - 1] !== INDEX_KEYS[m - 1])) return null;
+      if (keys.length !== m || (m > 0 && keys[m - 1] !== indexKey(m - 1))) return null;
       offsets[k + 1] = run.count;
     }
     const elements = run.finish(depth);
@@ -121,6 +148,17 @@ export function packList(values: ArrayLike<unknown>, from: number, to: number, d
   } finally {
     run.release();
   }
+}
+
+/** How many elements the values hold in all, when they are all arrays (else 0). */
+function elementsOf(values: ArrayLike<unknown>, from: number, to: number): number {
+  let total = 0;
+  for (let k = from; k < to; k++) {
+    const a = values[k];
+    if (!Array.isArray(a)) return 0;
+    total += a.length;
+  }
+  return total;
 }
 
 /** 'map' or 'set' for a Map or a Set (exactly those classes: a subclass is cloned as it is), else null. */
@@ -178,9 +216,26 @@ function elementReader(run: PackedElements): (i: number) => unknown {
 
 /** A reader of a packed list: array k, rebuilt (a plain array) when asked for. */
 export function listReader(list: PackedList): (k: number) => unknown[] {
-  const { offsets } = list;
+  const { offsets, numbers } = list;
   const at = elementReader(list);
-  return (k) => arrayOf(at, offsets[k]!, offsets[k + 1]!);
+  return (k) => {
+    const s = offsets[k]!;
+    const e = offsets[k + 1]!;
+    return numbers !== undefined && e - s > LONG ? numberArray(numbers, s, e) : arrayOf(at, s, e);
+  };
+}
+
+/** Arrays longer than this take the loops for long arrays of numbers (one check per element, no call). */
+const LONG = 16;
+
+/**
+ * Numbers `[s, e)` as a new plain array: born at its length, filled with zeros first so that it is packed (holes
+ * would make it holey, which later clones slowly), then written by index: about half the cost of pushing.
+ */
+function numberArray(numbers: Float64Array, s: number, e: number): number[] {
+  const a = new Array<number>(e - s).fill(0);
+  for (let i = s; i < e; i++) a[i - s] = numbers[i]!;
+  return a;
 }
 
 /** A reader of packed Maps or Sets: value k, rebuilt (a new Map or Set, in insertion order) when asked for. */

@@ -96,13 +96,24 @@ export const MAX_SPARSE_KEYS = 30;
 export const MAX_TUPLE_LENGTH = 16;
 
 /**
- * Longest array packed as part of a list. Proving that an array has no named property costs a key per element
- * (`Object.keys`), which for long arrays costs more than cloning them.
+ * Longest array packed as part of a list (its elements are read one by one into one run of the chunk). Proving
+ * that an array has no named property costs a key per element (`Object.keys`, ~20-30 ns on the 2-core machine
+ * here), still a fraction of what structured clone costs per element of a plain array (~100-130 ns to rebuild it on
+ * the receiving side alone, numbers, strings or records alike: `node bench/pack-records.mjs --long`).
  */
-export const MAX_LIST_LENGTH = 64;
+export const MAX_LIST_LENGTH = 1 << 24;
 
-/** '0', '1', …: an array's index keys, as long as a list's arrays and tuples may be. */
-export const INDEX_KEYS: readonly string[] = Array.from({ length: Math.max(MAX_LIST_LENGTH, MAX_TUPLE_LENGTH) }, (_, i) => String(i));
+/**
+ * Elements a list of fewer than MIN_PACKED_RECORDS arrays must hold in all to be packed (a chunk of a few long
+ * rows: each row alone costs more to clone than the columns cost to make).
+ */
+export const MIN_LIST_ELEMENTS = 64;
+
+/** '0', '1', …: the index keys of the shortest arrays (tuples, and a list's short arrays). */
+export const INDEX_KEYS: readonly string[] = Array.from({ length: 64 }, (_, i) => String(i));
+
+/** The index key of position i ('0', '1', …). */
+export const indexKey = (i: number): string => INDEX_KEYS[i] ?? String(i);
 
 /**
  * The encoder of one shape. A sparse shape (`sparse`) admits any record whose own keys are some of `keys`, in the

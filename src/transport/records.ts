@@ -110,7 +110,8 @@ function returnColumns(cols: readonly unknown[], n: number): void {
  */
 export function packRecords(values: ArrayLike<unknown>, from = 0, to = values.length, depth = 0): { packed: PackedRecords; transfer: ArrayBuffer[] } | null {
   const n = to - from;
-  if (n < MIN_PACKED_RECORDS) return null;
+  // A few arrays may still be a list worth packing (long rows: see packList); a few of anything else are cloned.
+  if (n < MIN_PACKED_RECORDS) return n > 0 && Array.isArray(values[from]) ? packArrays(values, from, to, depth) : null;
   if (typeof values[from] === 'string') return packStrings(values, from, to);
   if (Array.isArray(values[from])) return packArrays(values, from, to, depth);
   if (collectionType(values[from]) !== null) return packBareCollections(values, from, to, depth);
