@@ -2,7 +2,7 @@ import { cross } from './fixtures/cross.ts';
 import { describe, expect, it } from 'vitest';
 import { packValues, payloadReader, unpackValues } from '../src/transport/pack.ts';
 import { MAX_LIST_LENGTH, MAX_TUPLE_LENGTH } from '../src/transport/record-shapes.ts';
-import { isPackedRecords, packRecords, recordReader, unpackRecords, type Column, type PackedRecords } from '../src/transport/records.ts';
+import { isPackedRecords, packRecords, recordReader, unpackRecords, type PackedRecords } from '../src/transport/records.ts';
 
 
 /** Pack, move to "another thread", unpack; compare with what structured clone would deliver, key order included. */
