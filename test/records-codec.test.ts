@@ -680,6 +680,13 @@ describe('arrays as items or results', () => {
       expect(packed.packed.columns[0]!.type === 'any' && packed.packed.columns[0]!.list?.packed).toBeDefined();
       expect(unpackRecords(cross(packed.packed, packed.transfer))).toEqual(long);
     }
+    // Each element is read once, long rows too (a getter may answer differently the next time).
+    let reads = 0;
+    const counted = rows(1, 300)[0]!;
+    Object.defineProperty(counted, 0, { enumerable: true, get: () => ++reads });
+    const once = packRecords([counted, ...rows(2, 300)])!;
+    expect(reads).toBe(1);
+    expect((unpackRecords(cross(once.packed, once.transfer)) as number[][])[0]![0]).toBe(1);
     // A few short arrays are not worth it (fewer than MIN_LIST_ELEMENTS elements in all).
     expect(packRecords(rows(2, 3))).toBeNull();
     // Holey arrays (`new Array(n)` then filled: what structured clone rebuilds slowest) arrive packed and equal.

@@ -4,7 +4,8 @@
  *
  * - A **list**: plain arrays of several lengths (tags, an order's lines, rows of a matrix, a row of pixels), each
  *   of at most MAX_LIST_LENGTH elements, without holes or named properties. A chunk of a few arrays is a list too
- *   when they hold MIN_LIST_ELEMENTS elements in all (long rows: structured clone costs ~100 ns per element).
+ *   when they hold MIN_LIST_ELEMENTS elements in all (long rows: structured clone costs ~200 ns per element of a
+ *   plain array, both sides together).
  * - **Collections**: `Map`s or `Set`s (exactly those classes): a Set's values, or a Map's keys and values as two
  *   element runs that share the ends. Rebuilt as new Maps and Sets in insertion order, as structured clone does
  *   (it too keeps no property of a Map or Set object itself).
@@ -73,12 +74,12 @@ class Run {
   }
 
   /**
-   * Add the `m` elements of a plain array when the run is of numbers (or empty) and they all are numbers: one
-   * loop with room made once (false: a value is not a number; the run is then of no use).
+   * Add the `m` elements of a plain array to a run of numbers (or an empty run): one loop with room made once,
+   * each element read once. An empty run whose first element is not a number becomes a run of that element's kind
+   * (the rest added one by one); false when the elements do not fit the run.
    */
   addNumbers(a: readonly unknown[], m: number): boolean {
     if (this.kind !== 'number' && this.kind !== undefined) return false;
-    this.kind = 'number';
     const at = this.count;
     if (at + m > this.numbers.length) {
       const grown = new Float64Array(Math.max(this.numbers.length * 2, this.hint, at + m, 64));
@@ -88,9 +89,15 @@ class Run {
     const numbers = this.numbers;
     for (let i = 0; i < m; i++) {
       const v = a[i];
-      if (typeof v !== 'number') return false;
+      if (typeof v !== 'number') {
+        if (i > 0 || at > 0) return false; // numbers, then something else: mixed kinds
+        if (!this.add(v)) return false;
+        for (let j = 1; j < m; j++) if (!this.add(a[j])) return false;
+        return true;
+      }
       numbers[at + i] = v;
     }
+    this.kind = 'number';
     this.count = at + m;
     return true;
   }
@@ -134,7 +141,7 @@ export function packList(values: ArrayLike<unknown>, from: number, to: number, d
       run.hint = run.count + m * (n - k);
       // Each element read once: a getter may answer differently the next time. Long arrays of numbers (rows,
       // samples) in one loop of their own.
-      if (m > LONG && typeof a[0] === 'number') {
+      if (m > LONG && (run.kind === undefined || run.kind === 'number')) {
         if (!run.addNumbers(a, m)) return null;
       } else for (let i = 0; i < m; i++) if (!run.add(a[i])) return null;
       // Own enumerable keys exactly '0' … 'm - 1' (indices come first, ascending): a named property, a hole (filled
