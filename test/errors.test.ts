@@ -25,6 +25,7 @@ describe('error codes', () => {
       RUNTIME_CLOSED: 'BT_RUNTIME_CLOSED',
       TASK_MISMATCH: 'BT_TASK_MISMATCH',
       CLUSTER_UNAVAILABLE: 'BT_CLUSTER_UNAVAILABLE',
+      INTERNAL: 'BT_INTERNAL',
     });
   });
 

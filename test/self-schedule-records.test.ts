@@ -134,6 +134,38 @@ describe('self-scheduled record runs', () => {
     }
   });
 
+  it('records that stop fitting while both workers hold object results: each item once, none run twice', async () => {
+    // Both workers block in their first ranges (items 0 and 1024, the first two ranges: see cutRanges in
+    // schedule/claims.ts); meanwhile the main thread writes the rest into shared memory until the record that does
+    // not fit, which closes the board (its range and the rest go back as ordinary work). Only then do the workers
+    // go on: their object results end the claims, and the input goes on from the first range not claimed, up to the
+    // ranges given back (not to the end: those would run twice, and the run would deliver more results than items).
+    Atomics.store(gate, 0, 0);
+    Atomics.store(gate, 1, 0);
+    const n = 260_000;
+    const misfit = 250_000;
+    let reads = 0;
+    const input: Rec[] = recs(n, { 0: -1, 1024: -1 }, true);
+    // A getter: read once when the text is counted at the call, once more when its range is written (and fails).
+    input[misfit] = {
+      x: misfit,
+      get tag(): string {
+        reads++;
+        return 7 as unknown as string;
+      },
+      shape: true,
+    };
+    const run = rt.map(input, gated);
+    const started = Atomics.waitAsync(gate, 0, 0);
+    if (started.async) await started.value;
+    while (reads < 2) await new Promise((resolve) => setImmediate(resolve));
+    Atomics.store(gate, 1, 1);
+    Atomics.notify(gate, 1);
+    const out = await run;
+    expect(out).toHaveLength(n);
+    expect(out).toEqual(structuredClone(input).map((r) => ({ x2: r.x === -1 ? -1 : 2 * r.x, tag: `${r.tag}!` })));
+  });
+
   // Last: a worker dies here, and its replacement has no gate (the abort test above needs both workers' gates).
   it('a throw, a crash and a string result inside claimed ranges each end as one outcome, in order, at its index', async () => {
     const n = 6000;

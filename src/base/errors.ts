@@ -59,6 +59,11 @@ export const ErrorCodes = {
    * `noeviction`, or refused the credentials. The message names the address (never the password).
    */
   CLUSTER_UNAVAILABLE: 'BT_CLUSTER_UNAVAILABLE',
+  /**
+   * An invariant of batchtools itself broke (a bug): a run accounted for more or fewer outcomes than its input has
+   * items. The call rejects rather than return results that could be wrong. Please report it.
+   */
+  INTERNAL: 'BT_INTERNAL',
 } as const;
 
 /** A stable error code string. */

@@ -141,7 +141,11 @@ export class ClaimBoard {
     this.handedOver = true;
     const r = endClaims(this.#views);
     this.#writing?.limit(r);
-    this.#source?.resumeFrom(rangeStart(this.#views, r));
+    // Records that stopped fitting closed the board before: its ranges from `usable` on went back as batches
+    // already, and the input goes on only up to there (a range claimed but never written was among them).
+    const usable = this.#writing?.usable ?? null;
+    const to = usable === null ? this.#input.length : rangeStart(this.#views, Math.max(r, usable));
+    this.#source?.resumeFrom(rangeStart(this.#views, r), to);
   }
 
   /** What a self-scheduled chunk message carries. */

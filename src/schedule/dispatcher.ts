@@ -11,7 +11,7 @@
  * itself: the timers (retry backoffs, the breaker's cool-down, run-time deadlines, the abort grace period), the
  * start-up crash limit, the one-item split of the half-open probe, and when the run ends.
  */
-import { TaskLoadError } from '../errors.ts';
+import { ErrorCodes, RunError, TaskLoadError } from '../errors.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
 import type { ChunkReply } from '../transport/protocol.ts';
 import { chunkContext, chunkMessage, deliverReply, type ChunkContext } from './chunk-io.ts';
@@ -366,6 +366,13 @@ export class Run {
       this.#finished = true;
       this.#cleanup();
       if (this.#feeder.draining) void this.#s.source.close().catch(() => {});
+      // Every item of an input of known length ends as exactly one outcome (a graceful stop ends it early): a count
+      // that differs is a bug of ours, and the results would be wrong, so the call rejects instead.
+      const { total } = this.#s.source;
+      if (total !== null && !this.#feeder.draining && this.#done !== total) {
+        this.#reject(new RunError(ErrorCodes.INTERNAL, `internal error: the run of ${total} items ended with ${this.#done} outcomes; please report this`));
+        return;
+      }
       const summary: RunSummary = { items: this.#done, failed: this.#failed, chunks: this.#chunks, elapsedMs: this.#elapsed() };
       const trace = this.#recorder.trace(this.#s.threads, summary.elapsedMs);
       this.#resolve(trace ? { ...summary, trace } : summary);

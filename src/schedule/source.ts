@@ -86,23 +86,30 @@ export abstract class RangeSource implements Source {
   readonly total: number;
   taken = 0;
   #claims: { readonly exhausted: boolean } | undefined;
+  /** Where `take` stops: the end of the input, or less once self-scheduling handed back its ranges from there. */
+  #end: number;
   constructor(total: number) {
     this.total = total;
+    this.#end = total;
   }
   get done(): boolean {
-    return this.#claims ? this.#claims.exhausted : this.taken >= this.total;
+    return this.#claims ? this.#claims.exhausted : this.taken >= this.#end;
   }
   selfScheduled(claims: { readonly exhausted: boolean }): void {
     this.#claims = claims;
   }
-  /** Self-scheduling ended early: batches are taken from `from` on (the items before it were claimed). */
-  resumeFrom(from: number): void {
+  /**
+   * Self-scheduling ended early: batches are taken from `from` (the items before it were claimed) up to `to` (the
+   * items from there on, if any, went back to the dispatcher as batches of their own).
+   */
+  resumeFrom(from: number, to = this.total): void {
     this.#claims = undefined;
+    this.#end = Math.max(from, Math.min(to, this.total));
     this.taken = from;
   }
   take(n: number): Batch {
     const start = this.taken;
-    const end = Math.min(this.total, start + n);
+    const end = Math.min(this.#end, start + n);
     this.taken = end;
     return { start, items: this.slice(start, end) };
   }
