@@ -189,6 +189,15 @@ export function noop(item) {
   return item;
 }
 
+/**
+ * A number plus one: a task of a few ns, whose map is all loop and transport (bench/item-loop.mjs).
+ * @param {number} x
+ * @returns {number}
+ */
+export function inc(x) {
+  return x + 1;
+}
+
 /** Default export: piscina / tinypool call it when no `name` is given. */
 export default work;
 
