@@ -67,7 +67,7 @@ export async function runItems(loop: ItemLoop, onAbort: OnAbort): Promise<void> 
   const t0 = performance.now();
   try {
     for (;;) {
-      const pending = sharedOutLoop(loop) ? runSharedOut(loop, onAbort, k0, t0) : runSync(loop, onAbort, k0, t0);
+      const pending = runSync(loop, onAbort, k0, t0);
       if (pending === undefined) return;
       poll ??= setInterval(() => {
         if (isAborted(loop.control)) onAbort();
@@ -138,51 +138,6 @@ function runSync(loop: ItemLoop, onAbort: OnAbort, k0: number, t0: number): Prom
   return undefined;
 }
 
-/**
- * The loop of the commonest chunks: numbers in a Float64Array, or records through a reader; results into the
- * shared output; no deadline.
- */
-type SharedOutLoop = ItemLoop & { readonly list: Float64Array | null; readonly out: Float64Array };
-
-function sharedOutLoop(loop: ItemLoop): loop is SharedOutLoop {
-  return !loop.timed && loop.out !== null && (loop.list === null || loop.list instanceof Float64Array);
-}
-
-/**
- * `runSync` for a {@link SharedOutLoop}: the same per item (the signals word, the progress slot, the call, the
- * result kept by kind), with element reads of one kind only. `runSync` serves every kind of chunk, so its `list[k]`
- * meets arrays, typed arrays and readers, and V8's keyed access there is polymorphic. Measured with `node
- * bench/item-loop.mjs` (a task of a few ns over 1 M numbers) in turns with the build before: 22-29 ns per item in
- * the workers against 29-33; maps of 1 µs numbers 2-3 % faster (`node bench/repeat-maps.mjs --workload 1us`).
- * Anything but the plain course (a signal: an abort or a hungry worker) goes on in `runSync` from the same item,
- * which decides it as always.
- */
-function runSharedOut(loop: SharedOutLoop, onAbort: OnAbort, k0: number, t0: number): PromiseLike<unknown> | undefined {
-  const { fn, item, list, n, start, context, control, itemAt, out } = loop;
-  for (let k = loop.k; k < n; k++) {
-    if (Atomics.load(control, STATE_SIGNALS) !== 0) {
-      loop.k = k;
-      return runSync(loop, onAbort, k0, t0);
-    }
-    context.index = start + k;
-    control[itemAt] = k;
-    let value: unknown;
-    try {
-      value = fn(list === null ? item!(k) : list[k], context);
-    } catch (error) {
-      fail(loop, k, error);
-      continue;
-    }
-    if (typeof value === 'number') out[start + k] = value;
-    else if (value !== null && (typeof value === 'object' || typeof value === 'function') && 'then' in value) {
-      loop.k = k;
-      return value as PromiseLike<unknown>;
-    } else keep(loop, k, value);
-  }
-  loop.k = n;
-  return undefined;
-}
-
 function keep(loop: ItemLoop, k: number, value: unknown): void {
   if (loop.out !== null && typeof value === 'number') loop.out[loop.start + k] = value;
   else (loop.values ??= new Array<unknown>(loop.n))[k] = value;
@@ -215,21 +170,28 @@ export function results(loop: ItemLoop): unknown[] | null {
  * Make the task call in `runSync` megamorphic before any chunk runs: V8 then never inlines a task into the item
  * loop. Inlined there, a task with a hot inner loop ran 2x slower than the same call from a plain loop (the demo's
  * `score`: 34 µs per item against 17; `--no-turbo-inlining` gave 17). Feedback is collected only after a function
- * has run a few times, hence several rounds over several distinct functions.
+ * has run a few times, hence several rounds over several distinct functions. Returns how many warm-up items the
+ * loop ran (each sets its context's index): a warm-up that ran none would warm nothing, and the first task of a
+ * worker would be inlined (a loop of its own, tried and reverted, was warmed that way by mistake: the demo ran
+ * 0.94x instead of 1.9x).
  */
-function warmCallSite(): void {
+function warmCallSite(): number {
   const control = new Int32Array(new SharedArrayBuffer(64));
   const fns: Array<(x: unknown) => unknown> = [(x) => x, (x) => [x], (x) => ({ x }), (x) => typeof x, (x) => x === 1, (x) => String(x)];
+  let ran = 0;
   for (let round = 0; round < 4; round++) {
     for (const fn of fns) {
       const loop: ItemLoop = {
-        fn, item: null, list: [1], n: 1, start: 0, context: { index: 0 } as TaskContext & { index: number }, control,
+        fn, item: null, list: [1], n: 1, start: 0, context: { index: -1 } as TaskContext & { index: number }, control,
         startedAt: new Float64Array(1), slot: 0, itemAt: 8, timed: false, yieldable: false, itemMs: 0, out: null, inline: null,
         values: null, errors: [], k: 0, end: RAN_ALL,
       };
       void runSync(loop, () => {}, 0, 0);
-      void runSharedOut({ ...loop, list: new Float64Array(1), out: new Float64Array(1) }, () => {}, 0, 0);
+      if (loop.context.index === 0) ran++;
     }
   }
+  return ran;
 }
-warmCallSite();
+
+/** Warm-up items the item loop ran at load (see warmCallSite; a test checks that it ran every one). */
+export const warmedItems = warmCallSite();
