@@ -9,6 +9,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { flagReader } from './lib/args.mjs';
+import { median } from './lib/measure.mjs';
 import { inc, noop } from './workloads.mjs';
 
 const opt = flagReader(process.argv.slice(2));
@@ -24,7 +25,6 @@ const rt = bt.createRuntime();
 const task = bt.defineTask(new URL('./workloads.mjs', import.meta.url), name);
 const items = Array.from({ length: n }, (_, i) => i);
 for (let m = 0; m < 3; m++) await rt.map(items, task);
-const median = (/** @type {number[]} */ xs) => xs.sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
 const perItem = [];
 const wall = [];
 for (let m = 0; m < maps; m++) {

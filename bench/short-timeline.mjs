@@ -12,6 +12,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { flagReader } from './lib/args.mjs';
+import { median } from './lib/measure.mjs';
 import { calibrate, work, workRecord } from './workloads.mjs';
 
 const args = process.argv.slice(2);
@@ -66,7 +67,6 @@ for (let k = 0; k < maps; k++) {
   }
 }
 await rt.close();
-const median = (/** @type {number[]} */ xs) => xs.sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
 const keys = Object.keys(rows[0] ?? {});
 process.stdout.write(`${n} ${kind === 'rec' ? 'records' : 'numbers'}, medians of ${maps} rounds (ms): ${keys.map((key) => `${key} ${median(rows.map((r) => r[key] ?? Number.NaN)).toFixed(2)}`).join(', ')}\n`);
 const late = rows.filter((r) => (r['laterStartMs'] ?? 0) > 1.5).length;
