@@ -55,7 +55,8 @@ function firstSample(p, file, name) {
     if (known !== undefined) return known;
     const f = byId.get(id).callFrame;
     const up = parent.get(id);
-    const v = (f.functionName === name && f.url.endsWith(file)) || (up !== undefined && has(up));
+    // The CLI ships bundled (package.json's bundle:cli): a function of `file` may sit in one of the CLI's chunks.
+    const v = (f.functionName === name && (f.url.endsWith(file) || /\/cli\/bin(-[A-Z0-9]+)?\.js$/.test(f.url))) || (up !== undefined && has(up));
     hit.set(id, v);
     return v;
   };

@@ -143,6 +143,28 @@ describe('lineBlocks', () => {
     expect(quiet.seen.map((s) => s.text)).toEqual(lines.slice(4990));
   });
 
+  it('agrees with the line reader on long mixed inputs, in blocks of thousands of items', async () => {
+    // Ordinary lines (the splitter's inline path) mixed with every line the general path handles, thousands to a
+    // block (its item arrays grow), read in pieces of several sizes.
+    const kinds = ['{"a":1}', '{"b":"x"}\r', '', '   ', '\t{"c":2}', '\u00a0', '\u00e9', 'x'.repeat(MAX + 3), '[1]', '\r', '7'];
+    let seed = 7;
+    const rnd = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const lines = Array.from({ length: 6000 }, (_, i) => (rnd() < 0.8 ? `{"n":${i}}` : kinds[Math.floor(rnd() * kinds.length)]!));
+    const input = Buffer.from(`${lines.join('\n')}\n`);
+    const expected = (await byLines(input, MAX)).map((s) => {
+      const { problem, ...rest } = s;
+      return problem === undefined ? rest : { ...rest, text: '', problem };
+    });
+    expect(expected.length).toBeGreaterThan(5000);
+    for (const chunk of [333, 4096, input.length]) {
+      const { seen } = await byBlocks(input, chunk, 4096, MAX);
+      expect(seen, `chunk ${chunk}`).toEqual(expected);
+    }
+  });
+
   it('sizes blocks by their own bytes, wherever they start in what was read', async () => {
     // 40,000 lines of 50 bytes (2 MB) read as one piece, blocks of at most 64 KiB: each block but the last holds
     // ~1,300 lines, however far into the piece it starts.
