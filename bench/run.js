@@ -486,6 +486,7 @@ function traceStats(raw, wallMs, threads) {
     per.set(c.worker, p);
   }
   const workers = [...per.values()];
+  const runMs = typeof raw?.elapsedMs === 'number' ? raw.elapsedMs : wallMs;
   const outcomes = {};
   for (const c of trace) outcomes[c.outcome] = (outcomes[c.outcome] ?? 0) + 1;
   return {
@@ -494,8 +495,13 @@ function traceStats(raw, wallMs, threads) {
     chunkSize: { first: sizes[0], p50: median(sizes), max: Math.max(...sizes), min: Math.min(...sizes), last: sizes[sizes.length - 1] },
     busyFraction: +(workers.reduce((a, p) => a + p.busy, 0) / (threads * wallMs)).toFixed(3),
     workers: workers.map((p) => ({ chunks: p.chunks, busyMs: +p.busy.toFixed(1), lastDoneMs: +p.last.toFixed(1) })),
-    // time some worker sat idle at the end (the whole run for a worker that got no chunk)
-    tailIdleMs: +(workers.length < threads ? wallMs : wallMs - Math.min(...workers.map((p) => p.last))).toFixed(1),
+    // The tail: from the first worker going idle for good (its last chunk landing) to the end of the run, both on
+    // the run's clock (chunk times count from the run's start, elapsedMs is its end); the whole run for a worker
+    // that got no chunk. Older builds give no elapsedMs: the wall time stands in (it also holds what follows).
+    tailIdleMs: +(workers.length < threads ? runMs : runMs - Math.min(...workers.map((p) => p.last))).toFixed(1),
+    // What the call spent outside the run: preparing the input before it (a first map of an array copies its
+    // numbers into shared memory), and handing the results over after it.
+    outsideRunMs: typeof raw?.elapsedMs === 'number' ? +(wallMs - raw.elapsedMs).toFixed(1) : null,
     roundTripMsP50: +median(trace.map((c) => c.roundTripMs)).toFixed(3),
     // round trip minus in-worker time: dispatch, transport and queueing behind the other in-flight chunk
     roundTripMinusRunMsP50: +median(trace.map((c) => c.roundTripMs - c.runMs)).toFixed(3),

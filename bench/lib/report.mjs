@@ -299,10 +299,10 @@ export function renderMarkdown(r) {
   if (Object.keys(r.traces ?? {}).length) {
     L.push('## batchtools chunk traces (one extra untimed run per workload)');
     L.push('');
-    L.push(mdTable(['workload', 'wall ms', 'chunks', 'size first / p50 / max / last', 'busy fraction', 'tail idle ms', 'round trip − run, ms p50 / p90', 'max heap ratio', 'outcomes'], names.map((n) => {
+    L.push(mdTable(['workload', 'wall ms', 'chunks', 'size first / p50 / max / last', 'busy fraction', 'tail idle ms', 'outside the run ms', 'round trip − run, ms p50 / p90', 'max heap ratio', 'outcomes'], names.map((n) => {
       const t = r.traces[n];
       if (!t || t.error) return [n, t?.error ?? '–', '', '', '', '', '', '', ''];
-      return [n, f(t.wallMs, 0), String(t.chunks), `${t.chunkSize.first} / ${t.chunkSize.p50} / ${t.chunkSize.max} / ${t.chunkSize.last}`, f(t.busyFraction, 3), f(t.tailIdleMs, 1), `${f(t.roundTripMinusRunMsP50, 3)} / ${f(t.roundTripMinusRunMsP90, 3)}`, f(t.maxHeapRatio, 3), Object.entries(t.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')];
+      return [n, f(t.wallMs, 0), String(t.chunks), `${t.chunkSize.first} / ${t.chunkSize.p50} / ${t.chunkSize.max} / ${t.chunkSize.last}`, f(t.busyFraction, 3), f(t.tailIdleMs, 1), t.outsideRunMs === null || t.outsideRunMs === undefined ? 'n/a' : f(t.outsideRunMs, 1), `${f(t.roundTripMinusRunMsP50, 3)} / ${f(t.roundTripMinusRunMsP90, 3)}`, f(t.maxHeapRatio, 3), Object.entries(t.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')];
     })));
     L.push('');
   }
