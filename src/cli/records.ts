@@ -70,8 +70,13 @@ export function successLine(index: number, line: number, value: unknown): string
   } catch {
     return undefined;
   }
-  // undefined (and a bare function or symbol) has no JSON form: it is written as null.
-  return `{"index":${index},"line":${line},"ok":true,"value":${text ?? 'null'}}`;
+  if (text === undefined) {
+    // undefined (a task that returns nothing) is written as null; a bare function or symbol has no JSON form and
+    // fails (as the README says), rather than pass as null.
+    if (value !== undefined) return undefined;
+    text = 'null';
+  }
+  return `{"index":${index},"line":${line},"ok":true,"value":${text}}`;
 }
 
 /** The output line of a failure. */
@@ -114,7 +119,7 @@ export function notJsonInfo(attempts: number): ErrorInfo {
   return {
     code: RESULT_NOT_JSON,
     name: 'TypeError',
-    message: 'the result cannot be written as JSON (a BigInt or a cyclic object?)',
+    message: 'the result cannot be written as JSON (a BigInt, a cycle, a function or a symbol?)',
     attempts,
   };
 }

@@ -1,0 +1,135 @@
+// A differential fuzz of `batchtools run`: seeded JSON Lines inputs that mix ordinary records with every line the
+// reader treats apart (blank, white space only, CRLF, a byte order mark, text outside ASCII, invalid JSON, invalid
+// UTF-8, numbers JSON.parse would round, no final newline) and items that tell the task how to end (a result, a
+// throw, a rejection, a result with no JSON form…). The byte path (`run`) and the item path (`run --retries 1`,
+// which parses each line on the main thread and hands items to the library one by one) must write the same output
+// and failures files, byte for byte (so must a run with a checkpoint), and the output must hold one line per item,
+// in input order.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanUp, cli, root, tempDir } from '../fixtures/cli/spawn.ts';
+
+afterAll(cleanUp);
+
+const judge = join(root, 'test/fixtures/cli/judge.mjs');
+
+/** A small seeded PRNG (LCG), [0, 1). */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** Lines of one kind each: JSON text, or raw bytes (a Buffer). */
+const ODD: Array<(i: number) => string | Buffer> = [
+  () => '',
+  () => '   \t',
+  () => '\u00a0\u3000',
+  (i) => `{"n":${i}}\r`,
+  (i) => `  {"n":${i}}`,
+  (i) => `\u00a0{"n":${i}}`,
+  () => 'not json',
+  () => '{"a":',
+  () => '12345678901234567890',
+  () => '"\\ud800"',
+  (i) => `{"n":${i},"n":${i + 1}}`,
+  (i) => `["é€🙂",${i}]`,
+  (i) => Buffer.from([0x7b, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x20 + (i % 10)]),
+  (i) => `{"throw":${i}}`,
+  (i) => `{"plain":${i}}`,
+  () => '{"undef":1}',
+  () => '{"nan":1}',
+  () => '{"big":1}',
+  () => '{"fn":1}',
+  (i) => `{"async":${i}}`,
+  (i) => `{"reject":${i}}`,
+  (i) => `{"wrap":${i},"t":"\\u00e9"}`,
+  (i) => `${i}.5e-3`,
+  () => 'true',
+  () => 'null',
+];
+
+/** An input of `n` lines, ~`odd` of them odd, the rest ordinary records; a BOM and the final newline at random. */
+function input(seed: number, n: number, odd: number): Buffer {
+  const r = prng(seed);
+  const parts: Buffer[] = [];
+  if (r() < 0.5) parts.push(Buffer.from([0xef, 0xbb, 0xbf]));
+  for (let i = 0; i < n; i++) {
+    const line = r() < odd ? ODD[Math.floor(r() * ODD.length)]!(i) : JSON.stringify({ id: i, text: `rec-${(i * 2654435761) >>> 0}`.slice(0, 4 + (i % 17)) });
+    parts.push(typeof line === 'string' ? Buffer.from(line) : line);
+    if (i < n - 1 || r() < 0.5) parts.push(Buffer.from('\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+describe('batchtools run: results with no JSON form', () => {
+  it('a bare function or symbol fails its item on both paths (never written as null); undefined is written as null', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'in.jsonl'), '{"fn":1}\n{"sym":1}\n{"undef":1}\n{"a":1}\n');
+    const codes: Record<string, Array<string | null>> = {};
+    for (const [name, extra] of [['bytes', []], ['items', ['--retries', '1']]] as const) {
+      const r = await cli(['run', judge, '--export', 'judge', '--input', 'in.jsonl', '--output', '-', ...extra], { cwd: dir });
+      expect(r.code).toBe(1);
+      const records = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { ok: boolean; value?: unknown; error?: { code: string } });
+      codes[name] = records.map((x) => (x.ok ? JSON.stringify(x.value) : x.error!.code));
+    }
+    // The byte path writes JSON in the worker; the item path first clones the result back to the main thread.
+    expect(codes['bytes']).toEqual(['BT_RESULT_NOT_JSON', 'BT_RESULT_NOT_JSON', 'null', '{"a":1}']);
+    expect(codes['items']).toEqual(['BT_DATA_CLONE', 'BT_DATA_CLONE', 'null', '{"a":1}']);
+  });
+});
+
+describe('batchtools run: byte path against item path, on generated inputs', () => {
+  const cases = [
+    { seed: 1, n: 3000, odd: 0.3, threads: 2 },
+    { seed: 2, n: 9000, odd: 0.05, threads: 2 },
+    { seed: 3, n: 1500, odd: 0.6, threads: 1 },
+  ];
+  for (const c of cases) {
+    it(`seed ${c.seed}: ${c.n} lines, ${c.odd * 100} % odd, ${c.threads} thread(s)`, async () => {
+      const dir = tempDir();
+      const file = join(dir, 'in.jsonl');
+      const bytes = input(c.seed, c.n, c.odd);
+      writeFileSync(file, bytes);
+      const runs = [];
+      const variants = [
+        ['bytes', []],
+        ['items', ['--retries', '1']],
+        ['journaled', ['--checkpoint', join(dir, 'ckpt')]],
+      ] as const;
+      for (const [name, extra] of variants) {
+        const out = join(dir, `${name}.jsonl`);
+        const failures = join(dir, `${name}-failures.jsonl`);
+        const r = await cli(['run', judge, '--export', 'judge', '--input', file, '--output', out, '--failures', failures, '--threads', String(c.threads), '--quiet', ...extra], { cwd: dir });
+        expect(r.stderr).not.toMatch(/at .*\.(js|ts):\d+/); // no stack trace
+        runs.push({ code: r.code, out: readFileSync(out, 'utf8'), failures: readFileSync(failures, 'utf8') });
+      }
+      const [a, b, journaled] = runs;
+      expect(a!.code).toBe(1); // every case has failed items
+      expect(b!.code).toBe(a!.code);
+      // A checkpointed run (its results journaled as they come) writes the same files.
+      expect(journaled!.code).toBe(a!.code);
+      expect(journaled!.out).toBe(a!.out);
+      expect(journaled!.failures).toBe(a!.failures);
+      // Failure records name the run; the two runs are two runs.
+      const unnamed = (text: string): string => text.replace(/"run":"[0-9a-f]+"/g, '"run":"-"');
+      // A function result has no JSON form on the byte path, and cannot cross threads on the item path (above).
+      const same = (text: string): string => unnamed(text).replace(/"code":"BT_DATA_CLONE","name":"ItemError","message":"item \d+: its result cannot be sent back to the main thread: \(\) => 1 could not be cloned\."/g, '"code":"BT_RESULT_NOT_JSON","name":"TypeError","message":"the result cannot be written as JSON (a BigInt, a cycle, a function or a symbol?)"');
+      expect(unnamed(a!.out)).toBe(same(b!.out));
+      expect(unnamed(a!.failures)).toBe(same(b!.failures));
+      // One output line per item, in input order, each on its own input line; as many items as non-blank lines.
+      const records = a!.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { index: number; line: number; ok: boolean });
+      const text = new TextDecoder().decode(bytes).replace(/^\ufeff/, '');
+      const items = text.split('\n').map((l, k) => [l, k + 1] as const).filter(([l]) => l.replace(/\r$/, '').trim() !== '');
+      expect(records.map((x) => x.index)).toEqual(items.map((_, k) => k));
+      expect(records.map((x) => x.line)).toEqual(items.map(([, line]) => line));
+      const failed = records.filter((x) => !x.ok).length;
+      expect(a!.failures.trimEnd().split('\n').length).toBe(failed);
+      expect(failed).toBeGreaterThan(0);
+      expect(records.length - failed).toBeGreaterThan(0);
+    }, 60_000);
+  }
+});
