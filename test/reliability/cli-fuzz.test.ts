@@ -3,8 +3,8 @@
 // UTF-8, numbers JSON.parse would round, no final newline) and items that tell the task how to end (a result, a
 // throw, a rejection, a result with no JSON form…). The byte path (`run`) and the item path (`run --retries 1`,
 // which parses each line on the main thread and hands items to the library one by one) must write the same output
-// and failures files, byte for byte (so must a run with a checkpoint), and the output must hold one line per item,
-// in input order.
+// and failures files, byte for byte (so must a run with a checkpoint, and one from standard input to standard
+// output), and the output must hold one line per item, in input order.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -99,23 +99,32 @@ describe('batchtools run: byte path against item path, on generated inputs', () 
         ['bytes', []],
         ['items', ['--retries', '1']],
         ['journaled', ['--checkpoint', join(dir, 'ckpt')]],
+        ['piped', []],
       ] as const;
       for (const [name, extra] of variants) {
+        const piped = name === 'piped';
         const out = join(dir, `${name}.jsonl`);
         const failures = join(dir, `${name}-failures.jsonl`);
-        const r = await cli(['run', judge, '--export', 'judge', '--input', file, '--output', out, '--failures', failures, '--threads', String(c.threads), '--quiet', ...extra], { cwd: dir });
+        const io = piped ? ['--input', '-', '--output', '-'] : ['--input', file, '--output', out];
+        const args = ['run', judge, '--export', 'judge', ...io, '--failures', failures, '--threads', String(c.threads), '--quiet', ...extra];
+        const r = await cli(args, piped ? { cwd: dir, stdin: bytes } : { cwd: dir });
         expect(r.stderr).not.toMatch(/at .*\.(js|ts):\d+/); // no stack trace
-        runs.push({ code: r.code, out: readFileSync(out, 'utf8'), failures: readFileSync(failures, 'utf8') });
+        runs.push({ code: r.code, out: piped ? r.stdout : readFileSync(out, 'utf8'), failures: readFileSync(failures, 'utf8') });
       }
-      const [a, b, journaled] = runs;
+      const [a, b, journaled, piped] = runs;
+      // Failure records name the run (by the input's name and fingerprint and the task's).
+      const unnamed = (text: string): string => text.replace(/"run":"[0-9a-f]+"/g, '"run":"-"');
       expect(a!.code).toBe(1); // every case has failed items
       expect(b!.code).toBe(a!.code);
       // A checkpointed run (its results journaled as they come) writes the same files.
       expect(journaled!.code).toBe(a!.code);
       expect(journaled!.out).toBe(a!.out);
       expect(journaled!.failures).toBe(a!.failures);
-      // Failure records name the run; the two runs are two runs.
-      const unnamed = (text: string): string => text.replace(/"run":"[0-9a-f]+"/g, '"run":"-"');
+      // So does a run from standard input to standard output (the input read in a pipe's pieces; the run's id
+      // differs, as it comes from the input's name and fingerprint).
+      expect(piped!.code).toBe(a!.code);
+      expect(unnamed(piped!.out)).toBe(unnamed(a!.out));
+      expect(unnamed(piped!.failures)).toBe(unnamed(a!.failures));
       // A function result has no JSON form on the byte path, and cannot cross threads on the item path (above).
       const same = (text: string): string => unnamed(text).replace(/"code":"BT_DATA_CLONE","name":"ItemError","message":"item \d+: its result cannot be sent back to the main thread: \(\) => 1 could not be cloned\."/g, '"code":"BT_RESULT_NOT_JSON","name":"TypeError","message":"the result cannot be written as JSON (a BigInt, a cycle, a function or a symbol?)"');
       expect(unnamed(a!.out)).toBe(same(b!.out));
