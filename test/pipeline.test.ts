@@ -7,6 +7,7 @@ const double = stage<number, number>('double');
 const isEven = stage<number, boolean>('isEven');
 const explode = stage<number, number[]>('explode');
 const failOn7 = stage<number, number>('failOn7');
+const throwOdd = stage<number, number>('throwOdd');
 
 const rt = createRuntime({ threads: 2, maxHeapMb: 128 });
 afterAll(() => rt.close());
@@ -42,6 +43,22 @@ describe('pipeline', () => {
     const pairs = out.map((r) => [r.index, (r as { value: number }).value] as [number, number]);
     pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     expect(pairs).toEqual(expected(3000));
+  });
+
+  it('a stage that throws a non-error or a frozen error is described as the same task in a map is', async () => {
+    const items = [1, 2, 3, 4, 5];
+    const staged = await collect(rt.pipeline<number>(items, [throwOdd]));
+    const mapped = await rt.mapSettled(items, throwOdd);
+    for (const i of [2, 3]) {
+      const reason = (staged.find((r) => r.index === i) as { reason: StageError }).reason;
+      expect(reason).toBeInstanceOf(StageError);
+      expect(reason.stageName).toBe('throwOdd');
+      const cause = reason.cause as Error;
+      const plain = (mapped[i] as { reason: Error }).reason.cause as Error;
+      expect([cause.name, cause.message]).toEqual([plain.name, plain.message]);
+    }
+    expect(((mapped[2] as { reason: Error }).reason.cause as Error).message).toBe('a non-error value was thrown: three');
+    expect(((mapped[3] as { reason: Error }).reason.cause as Error).name).toBe('TypeError');
   });
 
   it('names the stage an item failed in; the other items go on', async () => {

@@ -107,7 +107,7 @@ export function fromEnvelope(env: ErrorEnvelope): Error {
   const options = cause === undefined ? undefined : { cause };
   let error: Error;
   if (!env.isError) {
-    error = new RemoteError('NonError', `a non-error value was thrown: ${env.message}`, options);
+    error = new RemoteError('NonError', nonErrorMessage(env.message), options);
     (error as RemoteError)['value'] = env.value;
   } else if (env.errors) {
     error = new AggregateError(env.errors.map(fromEnvelope), env.message, options);
@@ -132,7 +132,13 @@ function safeMessage(error: unknown): unknown {
   }
 }
 
-function safeString(value: unknown): string {
+/** The message of a thrown value that is not an error (a string, a number…), given its text. */
+export function nonErrorMessage(text: string): string {
+  return `a non-error value was thrown: ${text}`;
+}
+
+/** A value as text, whatever it is (a symbol, an object whose toString throws). */
+export function safeString(value: unknown): string {
   try {
     return typeof value === 'symbol' ? value.toString() : String(value);
   } catch {

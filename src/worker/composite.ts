@@ -11,6 +11,7 @@
  * `reason.stage` / `reason.stageName`.
  */
 import type { CompositeTaskSpec, TaskContext, TaskSpec } from '../task.ts';
+import { nonErrorMessage, safeString } from '../transport/envelope.ts';
 import { explainInlineError, type LoadedTask } from './load-task.ts';
 
 /**
@@ -87,9 +88,22 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 /** Mark an error with the stage that threw it (a primitive or a frozen object is wrapped in an Error first). */
 function tag(thrown: unknown, step: Step): unknown {
   let error = step.inline === null ? thrown : explainInlineError(thrown, step.inline);
-  if (error === null || typeof error !== 'object' || !Object.isExtensible(error)) {
-    const shown = typeof error === 'object' && error !== null ? (error as Error).message ?? String(error) : String(error);
-    error = new Error(`stage ${step.stage} (${step.name}) threw a non-error value: ${shown}`, { cause: thrown });
+  if (error === null || typeof error !== 'object') {
+    // Described as a task's own throw of such a value is (a NonError); the stage fields name the stage.
+    error = Object.assign(new Error(nonErrorMessage(safeString(error)), { cause: thrown }), { name: 'NonError' });
+  } else if (!Object.isExtensible(error)) {
+    // A frozen error cannot carry the stage: a copy with its name and message does.
+    const frozen = error as { name?: unknown; message?: unknown };
+    let name: unknown;
+    let message: unknown;
+    try {
+      ({ name, message } = frozen);
+    } catch {
+      // a getter that throws: described as the value it is
+    }
+    error = Object.assign(new Error(typeof message === 'string' ? message : safeString(error), { cause: thrown }), {
+      name: typeof name === 'string' ? name : 'Error',
+    });
   }
   try {
     Object.assign(error as object, { [STAGE_FIELD]: step.stage, [STAGE_NAME_FIELD]: step.name });

@@ -3,8 +3,8 @@
 // UTF-8, numbers JSON.parse would round, no final newline) and items that tell the task how to end (a result, a
 // throw, a rejection, a result with no JSON form…). The byte path (`run`) and the item path (`run --retries 1`,
 // which parses each line on the main thread and hands items to the library one by one) must write the same output
-// and failures files, byte for byte (so must a run with a checkpoint, and one from standard input to standard
-// output), and the output must hold one line per item, in input order.
+// and failures files, byte for byte (so must a run with a checkpoint, one from standard input to standard output,
+// and the task as a one-stage pipeline), and the output must hold one line per item, in input order.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,7 +85,7 @@ describe('batchtools run: results with no JSON form', () => {
 describe('batchtools run: byte path against item path, on generated inputs', () => {
   const cases = [
     { seed: 1, n: 3000, odd: 0.3, threads: 2 },
-    { seed: 2, n: 9000, odd: 0.05, threads: 2 },
+    { seed: 2, n: 6000, odd: 0.05, threads: 2 },
     { seed: 3, n: 1500, odd: 0.6, threads: 1 },
   ];
   for (const c of cases) {
@@ -100,18 +100,21 @@ describe('batchtools run: byte path against item path, on generated inputs', () 
         ['items', ['--retries', '1']],
         ['journaled', ['--checkpoint', join(dir, 'ckpt')]],
         ['piped', []],
+        ['staged', ['--stage', `${judge}#judge`]],
+        ['staged-items', ['--stage', `${judge}#judge`, '--retries', '1']],
       ] as const;
       for (const [name, extra] of variants) {
         const piped = name === 'piped';
         const out = join(dir, `${name}.jsonl`);
         const failures = join(dir, `${name}-failures.jsonl`);
         const io = piped ? ['--input', '-', '--output', '-'] : ['--input', file, '--output', out];
-        const args = ['run', judge, '--export', 'judge', ...io, '--failures', failures, '--threads', String(c.threads), '--quiet', ...extra];
+        const task = name.startsWith('staged') ? [] : [judge, '--export', 'judge'];
+        const args = ['run', ...task, ...io, '--failures', failures, '--threads', String(c.threads), '--quiet', ...extra];
         const r = await cli(args, piped ? { cwd: dir, stdin: bytes } : { cwd: dir });
         expect(r.stderr).not.toMatch(/at .*\.(js|ts):\d+/); // no stack trace
         runs.push({ code: r.code, out: piped ? r.stdout : readFileSync(out, 'utf8'), failures: readFileSync(failures, 'utf8') });
       }
-      const [a, b, journaled, piped] = runs;
+      const [a, b, journaled, piped, staged, stagedItems] = runs;
       // Failure records name the run (by the input's name and fingerprint and the task's).
       const unnamed = (text: string): string => text.replace(/"run":"[0-9a-f]+"/g, '"run":"-"');
       expect(a!.code).toBe(1); // every case has failed items
@@ -129,6 +132,20 @@ describe('batchtools run: byte path against item path, on generated inputs', () 
       const same = (text: string): string => unnamed(text).replace(/"code":"BT_DATA_CLONE","name":"ItemError","message":"item \d+: its result cannot be sent back to the main thread: \(\) => 1 could not be cloned\."/g, '"code":"BT_RESULT_NOT_JSON","name":"TypeError","message":"the result cannot be written as JSON (a BigInt, a cycle, a function or a symbol?)"');
       expect(unnamed(a!.out)).toBe(same(b!.out));
       expect(unnamed(a!.failures)).toBe(same(b!.failures));
+      // The same task as a one-stage pipeline (`--stage`), on either path: its failures also name the stage.
+      // (A result that cannot cross threads is the stage's failure too: a StageError that names the stage.)
+      const unstaged = (text: string): string =>
+        text
+          .replace(/,"stage":0,"stageName":"judge"/g, '')
+          .replace(/"name":"StageError","message":"item (\d+) failed in stage 0 \(judge\): /g, '"name":"ItemError","message":"item $1: ');
+      for (const run of [staged!, stagedItems!]) {
+        expect(run.code).toBe(a!.code);
+        expect(run.out).toContain('"stage":0,"stageName":"judge"');
+      }
+      expect(unstaged(staged!.out)).toBe(a!.out);
+      expect(unstaged(staged!.failures)).toBe(a!.failures);
+      expect(unstaged(stagedItems!.out)).toBe(b!.out);
+      expect(unstaged(stagedItems!.failures)).toBe(b!.failures);
       // One output line per item, in input order, each on its own input line; as many items as non-blank lines.
       const records = a!.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { index: number; line: number; ok: boolean });
       const text = new TextDecoder().decode(bytes).replace(/^\ufeff/, '');
