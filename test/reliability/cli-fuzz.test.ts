@@ -8,62 +8,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanUp, cli, root, tempDir } from '../fixtures/cli/spawn.ts';
+import { fuzzInput, JUDGE } from '../fixtures/cli/fuzz-input.ts';
+import { cleanUp, cli, tempDir } from '../fixtures/cli/spawn.ts';
 
 afterAll(cleanUp);
 
-const judge = join(root, 'test/fixtures/cli/judge.mjs');
-
-/** A small seeded PRNG (LCG), [0, 1). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-/** Lines of one kind each: JSON text, or raw bytes (a Buffer). */
-const ODD: Array<(i: number) => string | Buffer> = [
-  () => '',
-  () => '   \t',
-  () => '\u00a0\u3000',
-  (i) => `{"n":${i}}\r`,
-  (i) => `  {"n":${i}}`,
-  (i) => `\u00a0{"n":${i}}`,
-  () => 'not json',
-  () => '{"a":',
-  () => '12345678901234567890',
-  () => '"\\ud800"',
-  (i) => `{"n":${i},"n":${i + 1}}`,
-  (i) => `["é€🙂",${i}]`,
-  (i) => Buffer.from([0x7b, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x20 + (i % 10)]),
-  (i) => `{"throw":${i}}`,
-  (i) => `{"plain":${i}}`,
-  () => '{"undef":1}',
-  () => '{"nan":1}',
-  () => '{"big":1}',
-  () => '{"fn":1}',
-  (i) => `{"async":${i}}`,
-  (i) => `{"reject":${i}}`,
-  (i) => `{"wrap":${i},"t":"\\u00e9"}`,
-  (i) => `${i}.5e-3`,
-  () => 'true',
-  () => 'null',
-];
-
-/** An input of `n` lines, ~`odd` of them odd, the rest ordinary records; a BOM and the final newline at random. */
-function input(seed: number, n: number, odd: number): Buffer {
-  const r = prng(seed);
-  const parts: Buffer[] = [];
-  if (r() < 0.5) parts.push(Buffer.from([0xef, 0xbb, 0xbf]));
-  for (let i = 0; i < n; i++) {
-    const line = r() < odd ? ODD[Math.floor(r() * ODD.length)]!(i) : JSON.stringify({ id: i, text: `rec-${(i * 2654435761) >>> 0}`.slice(0, 4 + (i % 17)) });
-    parts.push(typeof line === 'string' ? Buffer.from(line) : line);
-    if (i < n - 1 || r() < 0.5) parts.push(Buffer.from('\n'));
-  }
-  return Buffer.concat(parts);
-}
+const judge = JUDGE;
 
 describe('batchtools run: results with no JSON form', () => {
   it('a bare function or symbol fails its item on both paths (never written as null); undefined is written as null', async () => {
@@ -92,7 +42,7 @@ describe('batchtools run: byte path against item path, on generated inputs', () 
     it(`seed ${c.seed}: ${c.n} lines, ${c.odd * 100} % odd, ${c.threads} thread(s)`, async () => {
       const dir = tempDir();
       const file = join(dir, 'in.jsonl');
-      const bytes = input(c.seed, c.n, c.odd);
+      const bytes = fuzzInput(c.seed, c.n, c.odd);
       writeFileSync(file, bytes);
       const runs = [];
       const variants = [
