@@ -6,10 +6,9 @@ import { hostname } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import { checkServer, parseRedisUrl } from '../../src/cluster/connection.ts';
-import { cleanUp, cli, start, tempDir, waitForLines, workModule, writeItems, type Running } from '../fixtures/cli/spawn.ts';
-import { client, queueName, redisUrl, startWorkers, stopWorkers, waitForWorkers } from './helpers.ts';
+import { cleanUp, cli, start, tempDir, waitForLines, workModule, writeItems } from '../fixtures/cli/spawn.ts';
+import { queueName, redisUrl, startWorkers, stopWorkers, useWorkers, waitForWorkers } from './helpers.ts';
 import { freePort, startRedis } from './redis-server.ts';
 
 const ITEMS = 4000;
@@ -18,28 +17,17 @@ const GATE_AT = 3000;
 afterAll(cleanUp);
 
 describe('batchtools run --connection', () => {
-  const queue = queueName();
-  let dir: string;
-  let gate: string;
-  let workers: Running[] = [];
-  let redis: Redis;
+  const dir = tempDir();
+  const gate = join(dir, 'gate-open');
   let password: string;
+  // Items with n >= GATE_AT wait for the gate file in the workers: the run cannot end before the kill.
+  const cluster = useWorkers(2, () => ({ BT_TEST_GATE: gate, BT_TEST_GATE_AT: String(GATE_AT) }));
+  const { queue } = cluster;
 
-  beforeAll(async () => {
-    dir = tempDir();
-    gate = join(dir, 'gate-open');
+  beforeAll(() => {
     password = parseRedisUrl(redisUrl()).options.password!;
     writeItems(join(dir, 'in.jsonl'), ITEMS);
-    redis = client();
-    // Items with n >= GATE_AT wait for the gate file in the workers: the run cannot end before the kill.
-    workers = startWorkers(2, queue, { env: { BT_TEST_GATE: gate, BT_TEST_GATE_AT: String(GATE_AT) } });
-    await waitForWorkers(redis, queue, 2);
-  }, 90_000);
-
-  afterAll(async () => {
-    expect(await stopWorkers(workers)).toEqual([0, 0]);
-    redis?.disconnect();
-  }, 60_000);
+  });
 
   it('killed with -9 mid-run (a job held at a gate), then resumed, writes byte for byte the output of a clean local run', async () => {
     const local = await cli(['run', workModule, '--input', 'in.jsonl', '--output', 'clean.jsonl'], { cwd: dir });
@@ -106,10 +94,10 @@ describe('batchtools run --connection', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`Queue ${queue} at redis://:***@127.0.0.1:`);
     expect(text.stdout).toMatch(/Workers: 2 alive, 2 threads in all/);
-    expect(text.stdout).toContain(`${hostname()} pid ${workers[0]!.child.pid}: 1 threads`);
+    expect(text.stdout).toContain(`${hostname()} pid ${cluster.workers[0]!.child.pid}: 1 threads`);
     const json = await cli(['info', '--json', '--connection', redisUrl(), '--queue', queue], { cwd: dir });
     const info = JSON.parse(json.stdout) as { workers: Array<{ pid: number; threads: number }>; counts: Record<string, number> };
-    expect(info.workers.map((w) => w.pid).sort()).toEqual(workers.map((w) => w.child.pid).sort());
+    expect(info.workers.map((w) => w.pid).sort()).toEqual(cluster.workers.map((w) => w.child.pid).sort());
     expect(info.counts).toHaveProperty('waiting');
     expect(text.stdout + json.stdout).not.toContain(password);
   });
@@ -123,7 +111,7 @@ describe('batchtools run --connection', () => {
     const other = queueName();
     const [worker] = startWorkers(1, other, { cwd: workerDir });
     try {
-      await waitForWorkers(redis, other, 1);
+      await waitForWorkers(cluster.redis, other, 1);
       const r = await cli(['run', 'task.mjs', '--input', 'in.jsonl', '--output', 'out.jsonl', '--connection', redisUrl(), '--queue', other], { cwd: producerDir });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('[BT_TASK_MISMATCH]');

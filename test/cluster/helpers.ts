@@ -1,6 +1,6 @@
 /** Helpers of the cluster tests: worker processes standing in for machines, and waits on Redis state. */
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { Redis } from 'ioredis';
 import { clusterKeys, parseRedisUrl } from '../../src/cluster/connection.ts';
 import { liveWorkers, type WorkerInfo } from '../../src/cluster/registry.ts';
@@ -55,4 +55,29 @@ export function waitForWorkers(redis: Redis, queue: string, n: number): Promise<
 export async function stopWorkers(workers: Running[]): Promise<Array<number | null>> {
   for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
   return Promise.all(workers.map(async (w) => (await w.ended).code));
+}
+
+/** The workers of a describe block: its queue, a client on the server, and the worker processes (once started). */
+export interface ClusterWorkers {
+  readonly queue: string;
+  redis: Redis;
+  workers: Running[];
+}
+
+/**
+ * Start `n` workers on a fresh queue before the tests of the enclosing describe block (their environment from
+ * `env`, read then) and stop them after, each having to exit 0.
+ */
+export function useWorkers(n: number, env?: () => Record<string, string>): ClusterWorkers {
+  const state = { queue: queueName(), workers: [] as Running[] } as ClusterWorkers;
+  beforeAll(async () => {
+    state.redis = client();
+    state.workers = startWorkers(n, state.queue, env ? { env: env() } : {});
+    await waitForWorkers(state.redis, state.queue, n);
+  }, 90_000);
+  afterAll(async () => {
+    expect(await stopWorkers(state.workers)).toEqual(state.workers.map(() => 0));
+    state.redis?.disconnect();
+  }, 60_000);
+  return state;
 }
