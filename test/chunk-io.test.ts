@@ -9,7 +9,7 @@ const work = { batch: { start: 40, items: [1, 2, 3] }, isolating: false } as unk
 
 function context(local: boolean, costMs: () => number | null): ChunkContext {
   const slots = { buffer: new SharedArrayBuffer(64), size: 1 } as unknown as RunState;
-  return { task: { kind: 'module', url: 'file:///t.mjs', name: 'f' } as unknown as ChunkContext['task'], local, slots, host: false, timed: false, runId: 1, out: undefined, costMs };
+  return { task: { kind: 'module', url: 'file:///t.mjs', name: 'f' } as unknown as ChunkContext['task'], local, slots, host: false, timed: false, runId: 1, out: undefined, costMs, verify: false };
 }
 
 describe('chunk messages', () => {

@@ -181,6 +181,20 @@ describe('failures', () => {
     expect(await rt.map([7], square)).toEqual([49]);
   });
 
+  it('results that cannot cross threads in many chunks cost a few workers, not one per chunk', async () => {
+    // Items 0, 10, 20… return a function: each of the 50 chunks of 10 holds one. A worker dies replying with one;
+    // from then on the run's chunks check their results before replying, so only the chunks already sent die.
+    const items = Array.from({ length: 500 }, (_, i) => i);
+    const settled = await rt.mapSettled(items, defineTask(fixture('math.mjs'), 'threadOrFunction'), { chunkSize: 10 });
+    const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [i] : []));
+    expect(failed).toEqual(items.filter((i) => i % 10 === 0));
+    expect(settled.every((s, i) => i % 10 === 0 || s.status === 'fulfilled')).toBe(true);
+    expect(settled.every((s) => s.status === 'fulfilled' || (s.reason as ItemError).code === ErrorCodes.DATA_CLONE)).toBe(true);
+    // Each worker that died was replaced by a new thread: the thread ids seen are the workers' there were.
+    const threads = new Set(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value as number] : [])));
+    expect(threads.size).toBeLessThan(10);
+  });
+
   it('fails just the item that throws when read (a revoked Proxy, a throwing getter) among records, arrays or strings', async () => {
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();

@@ -28,6 +28,11 @@ export interface ChunkContext {
   out: Float64Array | undefined;
   /** The policy's mean cost per item so far (ms), or null. */
   costMs: () => number | null;
+  /**
+   * Every chunk's results are checked in the worker before it replies (set once a result of the run could not
+   * cross threads: a worker died replying). Isolated chunks are always checked.
+   */
+  verify: boolean;
 }
 
 /** What every chunk of a run carries, from the run's settings (`selfScheduled`: workers claim ranges, see claims.ts). */
@@ -42,6 +47,7 @@ export function chunkContext(s: RunSettings, slots: RunState, runId: number, sel
     runId,
     out: local && (selfScheduled || s.source instanceof SharedNumberSource) ? sharedOutput(s.source.total!, s.alloc) : undefined,
     costMs: () => s.policy.warmCostMs?.() ?? null,
+    verify: false,
   };
 }
 
@@ -58,7 +64,7 @@ export function chunkMessage(work: Work, slot: number, ctx: ChunkContext): { mes
     items: shared ? items : (packed?.payload ?? (Array.isArray(items) ? items : Array.from(items as ArrayLike<unknown>))),
     state: ctx.slots.buffer,
     slots: ctx.slots.size,
-    verify: work.isolating,
+    verify: work.isolating || ctx.verify,
     host: ctx.host,
     timed: ctx.timed,
     runId: ctx.runId,

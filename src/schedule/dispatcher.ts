@@ -273,6 +273,9 @@ export class Run {
     }
     this.#recorder.observe(flight, failure.kind, undefined);
     const at = flight.timedOut === undefined ? position : { item: flight.timedOut, awaiting: false, stage: position.stage };
+    // Died past its last item: died replying, a result could not cross threads. From now on the run's chunks have
+    // their results checked before replying, so such results cost one worker per run, not one per chunk with one.
+    if (failure.kind === 'crash' && at.item !== null && at.item >= flight.batch.items.length) this.#chunk.verify = true;
     const decision = decideChunkFailure(flight, failure, at);
     // Pieces go to the front, in input order, so isolation finishes before new input piles up.
     this.#feeder.again.unshift(...decision.requeue);

@@ -90,7 +90,7 @@ describe('batchtools run: byte path against item path, on generated inputs', () 
           .replace(/"name":"StageError","message":"item (\d+) failed in stage 0 \(judge\): /g, '"name":"ItemError","message":"item $1: ');
       for (const run of [staged!, stagedItems!]) {
         expect(run.code).toBe(a!.code);
-        expect(run.out).toContain('"stage":0,"stageName":"judge"');
+        if (a!.out.includes('BT_TASK_FAILED')) expect(run.out).toContain('"stage":0,"stageName":"judge"');
       }
       expect(unstaged(staged!.out)).toBe(a!.out);
       expect(unstaged(staged!.failures)).toBe(a!.failures);
