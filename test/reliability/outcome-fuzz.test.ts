@@ -1,7 +1,7 @@
 /**
  * Every item ends as exactly one outcome, whatever the input and whatever the path it takes: seeded cases of
  * numbers, typed arrays, strings, records and mixtures, of sizes around the transport's thresholds, with items that
- * do not fit the batch's shape and items whose task throws, through `map`, `mapSettled`, `stream` and a one-stage
+ * do not fit the batch's shape, items whose task throws and items that exit their worker, through `map`, `mapSettled`, `stream` and a one-stage
  * `pipeline` (in order and as completed; from arrays, iterators and async generators), several runs at once on one
  * runtime. Each outcome is
  * compared with the task's own answer computed on this thread (fixtures/judge.mjs is deterministic), so a result
@@ -36,10 +36,13 @@ function makeCase(seed: number): Case {
   const kind = pick(['numbers', 'typed', 'strings', 'records', 'mixed'] as const);
   const deviate = pick([0, 1 / n, 0.01]);
   const boom = pick([0, 1 / n, 0.01]);
+  // Items that exit their worker: each costs a worker and isolation rounds, so a few per run at most.
+  const crash = pick([0, 0, 2 / n]);
   const misfits: readonly unknown[] = [3.5, 'misfit', { id: -1, text: 'x', extra: 1 }, [1, 2], null];
   const list = Array.from({ length: n }, (_, i): unknown => {
     const fails = rand() < boom;
     if (kind !== 'typed' && rand() < deviate) return pick(misfits);
+    if (kind === 'numbers' && rand() < crash) return -17;
     if (kind === 'numbers' || kind === 'typed') return fails && kind === 'numbers' ? -13 : rand() < 0.3 ? 7 * i : 7 * i + 1;
     if (kind === 'strings') return fails ? `boom${i}` : `s${i}-${'x'.repeat(i % 11)}`;
     if (kind === 'records') return fails ? { id: i, text: `t${i}`, boom: true } : { id: i, text: `t${i}` };
