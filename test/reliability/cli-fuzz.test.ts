@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fuzzInput, JUDGE } from '../fixtures/cli/fuzz-input.ts';
-import { cleanUp, cli, tempDir } from '../fixtures/cli/spawn.ts';
+import { cleanUp, cli, start, tempDir, waitForLines } from '../fixtures/cli/spawn.ts';
 
 afterAll(cleanUp);
 
@@ -106,6 +106,34 @@ describe('batchtools run: byte path against item path, on generated inputs', () 
       expect(a!.failures.trimEnd().split('\n').length).toBe(failed);
       expect(failed).toBeGreaterThan(0);
       expect(records.length - failed).toBeGreaterThan(0);
+    }, 60_000);
+  }
+});
+
+describe('batchtools run: killed with -9 mid-run, then resumed, on generated inputs', () => {
+  for (const seed of [21, 22]) {
+    it(`seed ${seed}: the resumed output is a clean run's, byte for byte`, async () => {
+      const dir = tempDir();
+      // A generated input with an item that holds its worker at a gate in the middle: the run cannot end before
+      // the kill, whatever the machine's speed.
+      const head = fuzzInput(seed, 2500, 0.3);
+      const tail = fuzzInput(seed + 1000, 2500, 0.3);
+      const joined = Buffer.concat([head, head.at(-1) === 10 ? Buffer.alloc(0) : Buffer.from('\n'), Buffer.from('{"hold":1}\n'), tail]);
+      writeFileSync(join(dir, 'in.jsonl'), joined);
+      const gate = join(dir, 'gate-open');
+      const args = (out: string, more: string[]): string[] => ['run', judge, '--export', 'judge', '--input', 'in.jsonl', '--output', out, '--failures', `${out}.failures`, '--quiet', ...more];
+      const running = start(args('out.jsonl', ['--checkpoint', 'ckpt']), { cwd: dir, env: { BT_TEST_GATE: gate } });
+      await waitForLines(join(dir, 'ckpt', 'journal.jsonl'), 1, running);
+      await waitForLines(join(dir, 'ckpt', 'journal.jsonl'), Number.POSITIVE_INFINITY, running, gate);
+      running.child.kill('SIGKILL');
+      expect((await running.ended).signal).toBe('SIGKILL');
+      writeFileSync(gate, '');
+      const resumed = await cli(['resume', 'ckpt'], { cwd: dir, env: { BT_TEST_GATE: gate } });
+      expect(resumed.stderr).not.toMatch(/at .*\.(js|ts):\d+/);
+      const clean = await cli(args('clean.jsonl', []), { cwd: dir });
+      expect(resumed.code).toBe(clean.code);
+      expect(readFileSync(join(dir, 'out.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'clean.jsonl'), 'utf8'));
+      expect(readFileSync(join(dir, 'out.jsonl.failures'), 'utf8')).toBe(readFileSync(join(dir, 'clean.jsonl.failures'), 'utf8'));
     }, 60_000);
   }
 });
