@@ -34,7 +34,7 @@ describe('task modules', () => {
     const error = await rejection(rt.map([1], defineTask(fixture('math.mjs'), 'cube')));
     expect(error).toBeInstanceOf(TaskLoadError);
     expect(error.message).toBe(
-      `task module ${fixture('math.mjs').pathname} has no export "cube" (its function exports: asyncDouble, default, failOnOdd, returnsFunction, spin, square)`,
+      `task module ${fixture('math.mjs').pathname} has no export "cube" (its function exports: asyncDouble, default, failOnOdd, returnsFunction, spin, square, threadOrFunction)`,
     );
   });
 
