@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { flagReader } from './lib/args.mjs';
-import { calibrate, encode } from './workloads.mjs';
+import { calibrate, cliLines } from './workloads.mjs';
 
 const args = process.argv.slice(2);
 const opt = flagReader(args);
@@ -24,14 +24,7 @@ const { lineBlocks } = await import(new URL('src/cli/line-blocks.js', dist).href
 const { runBlock } = await import(new URL('src/cli/line-worker.js', dist).href);
 
 const iters = Math.max(1, Math.round((1000 - 30) / calibrate().nsPerIter));
-const wide = ['é', '€', '🙂'];
-const body = [];
-for (let i = 0; i < lines; i++) {
-  const tag = ((i * 2654435761) >>> 0).toString(36);
-  const text = args.includes('--utf8') && i % 3 === 0 ? `${wide[(i / 3) % 3]}c-${tag}-abcdefghij` : `rec-${tag}-abcdefghij`;
-  body.push(JSON.stringify({ id: encode(iters, 0, i), text: text.slice(0, 20) }));
-}
-const input = Buffer.from(`${body.join('\n')}\n`);
+const input = Buffer.from(cliLines(lines, iters, args.includes('--utf8')));
 
 const blocks = [];
 let t0 = performance.now();

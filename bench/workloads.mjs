@@ -404,6 +404,23 @@ function recordWorkload(name, description, usOfWork, record) {
 }
 
 /**
+ * The JSON Lines of bench:cli: `n` records `{ id, text }` whose id encodes `iters` mixing rounds (see `encode`), text
+ * of ~20 characters; with `utf8`, a third of the texts start outside ASCII (2-, 3- and 4-byte characters in turn).
+ * @param {number} n @param {number} iters @param {boolean} [utf8]
+ * @returns {string}
+ */
+export function cliLines(n, iters, utf8 = false) {
+  const wide = ['é', '€', '🙂'];
+  const body = [];
+  for (let i = 0; i < n; i++) {
+    const tag = ((i * 2654435761) >>> 0).toString(36);
+    const text = utf8 && i % 3 === 0 ? `${wide[Math.floor(i / 3) % 3]}c-${tag}-abcdefghij` : `rec-${tag}-abcdefghij`;
+    body.push(JSON.stringify({ id: encode(iters, 0, i), text: text.slice(0, 20) }));
+  }
+  return `${body.join('\n')}\n`;
+}
+
+/**
  * ~1 µs items that are small objects `{ id, text }` (text of ~20 characters), not numbers: what moving records
  * costs. The id encodes the cost as for the number workloads; the result (a number) also hashes the text, which
  * costs ~20 ns more than the number workloads' items (taken off the mixing rounds).

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { encode } from '../workloads.mjs';
+import { cliLines, encode } from '../workloads.mjs';
 import { BATCHTOOLS_ENTRY } from './contenders.mjs';
 import { gc, median, procRss, quantile, summary } from './measure.mjs';
 
@@ -141,14 +141,7 @@ export async function measureCli(o) {
     for (const [label, us, lines] of /** @type {Array<[string, number, number]>} */ ([['1us', 1, o.lines1us], ['1us-utf8', 1, o.lines1us], ['100us', 100, o.lines100us]])) {
       const iters = Math.max(1, Math.round((us * 1000 - 30) / o.nsPerIter));
       const input = join(dir, `in-${label}.jsonl`);
-      const body = [];
-      const wide = ['é', '€', '🙂'];
-      for (let i = 0; i < lines; i++) {
-        const tag = ((i * 2654435761) >>> 0).toString(36);
-        const text = label === '1us-utf8' && i % 3 === 0 ? `${wide[i % 9 === 0 ? 0 : i % 9 === 3 ? 1 : 2]}c-${tag}-abcdefghij` : `rec-${tag}-abcdefghij`;
-        body.push(JSON.stringify({ id: encode(iters, 0, i), text: text.slice(0, 20) }));
-      }
-      writeFileSync(input, body.join('\n') + '\n');
+      writeFileSync(input, cliLines(lines, iters, label === '1us-utf8'));
       o.log(`  cli: ${lines} lines of ~${us} µs records, ${o.runs} runs each of the plain script, batchtools run and the rt.map script`);
       /** @type {{ plain: number[], cli: number[], script: number[], errors: string[] }} */
       const acc = { plain: [], cli: [], script: [], errors: [] };
