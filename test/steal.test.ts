@@ -23,7 +23,7 @@ const step = defineTask<Item, Out>(fixture('steal-task.mjs'), 'step');
 const rt = createRuntime({ threads: 2, maxHeapMb: 128 });
 beforeAll(async () => {
   // Both workers started, the task loaded: the timing of the tests below depends on nothing but the gate.
-  const g = new SharedArrayBuffer(16);
+  const g = new SharedArrayBuffer(32);
   await rt.map(Array.from({ length: 64 }, (_, i) => ({ i, op: 'none', g })), step, { chunkSize: 32 });
 });
 afterAll(() => rt.close());
@@ -32,9 +32,12 @@ const N = 96;
 const CHUNK = 48;
 const BLOCKED = 0;
 
-/** The items: item 0 blocks on the gate; `extra` marks other items with other ops. */
+/**
+ * The items: item 0 blocks on the gate; the other chunk's first item waits until item 0 has begun (a worker that
+ * wakes late must not find the other chunk done and the gate open); `extra` marks other items with other ops.
+ */
 function items(g: SharedArrayBuffer, extra: Record<number, string> = {}): Item[] {
-  return Array.from({ length: N }, (_, i) => ({ i, op: i === BLOCKED ? 'block' : (extra[i] ?? 'none'), g }));
+  return Array.from({ length: N }, (_, i) => ({ i, op: i === BLOCKED ? 'block' : (extra[i] ?? (i === CHUNK ? 'after' : 'none')), g }));
 }
 
 /**
@@ -61,7 +64,7 @@ const rows = (trace: RunTrace) => [...trace.chunks].sort((a, b) => (a.first ?? 0
 
 describe('work stealing', () => {
   it('splits a blocked chunk for an idle worker; every item ends once, in order', async () => {
-    const g = new SharedArrayBuffer(16);
+    const g = new SharedArrayBuffer(32);
     let trace: RunTrace | undefined;
     const out = await rt.map(items(g), step, { ...openGateWhenIdle(g), onTrace: (t) => (trace = t) });
     expect(out.map((o) => o.i)).toEqual(Array.from({ length: N }, (_, i) => i));
@@ -79,7 +82,7 @@ describe('work stealing', () => {
   });
 
   it('a crash in the stolen part fails that item alone', async () => {
-    const g = new SharedArrayBuffer(16);
+    const g = new SharedArrayBuffer(32);
     const settled: Settled<Out>[] = await rt.mapSettled(items(g, { 40: 'crash' }), step, openGateWhenIdle(g));
     expect(settled.length).toBe(N);
     settled.forEach((s, i) => {
@@ -93,7 +96,7 @@ describe('work stealing', () => {
   });
 
   it('an item past its deadline in the stolen part fails that item alone', async () => {
-    const g = new SharedArrayBuffer(16);
+    const g = new SharedArrayBuffer(32);
     const settled: Settled<Out>[] = await rt.mapSettled(items(g, { 30: 'hang' }), step, { ...openGateWhenIdle(g), timeout: 3000 });
     expect(settled.map((s) => s.status)).toEqual(Array.from({ length: N }, (_, i) => (i === 30 ? 'rejected' : 'fulfilled')));
     const bad = settled[30]!;
@@ -104,7 +107,7 @@ describe('work stealing', () => {
   });
 
   it('an abort in the stolen part ends the run; what came out came out once, in order', async () => {
-    const g = new SharedArrayBuffer(16);
+    const g = new SharedArrayBuffer(32);
     const controller = new AbortController();
     const running = Atomics.waitAsync(new Int32Array(g), 2, 0);
     const seen: number[] = [];
@@ -122,6 +125,6 @@ describe('work stealing', () => {
     expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i));
     expect(new Set(seen).size).toBe(seen.length);
     // The runtime is still usable.
-    expect((await rt.map(items(new SharedArrayBuffer(16), { [BLOCKED]: 'none' }).map((x) => ({ ...x, op: 'none' })), step)).length).toBe(N);
+    expect((await rt.map(items(new SharedArrayBuffer(32), { [BLOCKED]: 'none' }).map((x) => ({ ...x, op: 'none' })), step)).length).toBe(N);
   });
 });
