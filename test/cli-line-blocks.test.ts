@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { entries, parseLine, readLines, type Entry } from '../src/cli/input.ts';
 import { lineBlocks, type BlockPiece, type SkipVerdict } from '../src/cli/line-blocks.ts';
+import { seeded } from './fixtures/value-fuzz.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -147,11 +148,7 @@ describe('lineBlocks', () => {
     // Ordinary lines (the splitter's inline path) mixed with every line the general path handles, thousands to a
     // block (its item arrays grow), read in pieces of several sizes.
     const kinds = ['{"a":1}', '{"b":"x"}\r', '', '   ', '\t{"c":2}', '\u00a0', '\u00e9', 'x'.repeat(MAX + 3), '[1]', '\r', '7'];
-    let seed = 7;
-    const rnd = (): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed / 2 ** 32;
-    };
+    const rnd = seeded(7);
     const lines = Array.from({ length: 6000 }, (_, i) => (rnd() < 0.8 ? `{"n":${i}}` : kinds[Math.floor(rnd() * kinds.length)]!));
     const input = Buffer.from(`${lines.join('\n')}\n`);
     const expected = (await byLines(input, MAX)).map((s) => {
