@@ -1,6 +1,6 @@
 /** What a chunk's message carries besides its items: the hint a worker judges a give-way by (work stealing). */
 import { describe, expect, it } from 'vitest';
-import { chunkMessage, type ChunkContext } from '../src/schedule/chunk-io.ts';
+import { chunkMessage, noteWorkerDeath, type ChunkContext } from '../src/schedule/chunk-io.ts';
 import type { Work } from '../src/schedule/outcomes.ts';
 import type { RunState } from '../src/schedule/slots.ts';
 import { createAdaptivePolicy } from '../src/schedule/adaptive.ts';
@@ -27,5 +27,13 @@ describe('chunk messages', () => {
     const { message } = chunkMessage(work, 0, context(false, () => 0.5));
     expect(message.yieldable).toBeUndefined();
     expect(message.itemMs).toBeUndefined();
+  });
+
+  it("ask local workers to tag every chunk's code once a worker of this process died (see src/worker/crash-owner.ts)", () => {
+    expect(chunkMessage(work, 0, context(true, () => null)).message.own).toBeUndefined();
+    noteWorkerDeath();
+    expect(chunkMessage(work, 0, context(true, () => null)).message.own).toBe(true);
+    // Another engine's runners have no such tags.
+    expect(chunkMessage(work, 0, context(false, () => null)).message.own).toBeUndefined();
   });
 });

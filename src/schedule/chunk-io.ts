@@ -51,6 +51,18 @@ export function chunkContext(s: RunSettings, slots: RunState, runId: number, sel
   };
 }
 
+/**
+ * Whether a worker of this process has died (a crash, out of memory, a timeout's termination). From then on every
+ * chunk's code is tagged with its chunk in the worker, awaiting items included (see src/worker/crash-owner.ts), so
+ * that a death caused by code another chunk left behind is charged to no item of a chunk that happened to run.
+ */
+let workerDied = false;
+
+/** Note that a worker died (see {@link workerDied}). */
+export function noteWorkerDeath(): void {
+  workerDied = true;
+}
+
 /** The message of one chunk, and the buffers to move with it (none for shared or plain items). */
 export function chunkMessage(work: Work, slot: number, ctx: ChunkContext): { message: ChunkMessage; transfer: ArrayBuffer[] | undefined } {
   const { items } = work.batch;
@@ -71,6 +83,7 @@ export function chunkMessage(work: Work, slot: number, ctx: ChunkContext): { mes
     slot,
   };
   if (ctx.out) message.out = ctx.out;
+  if (ctx.local && workerDied) message.own = true;
   if (ctx.local) {
     message.yieldable = true;
     const itemMs = ctx.costMs();

@@ -14,7 +14,7 @@
 import { ErrorCodes, RunError, TaskLoadError } from '../errors.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
 import type { ChunkReply } from '../transport/protocol.ts';
-import { chunkContext, chunkMessage, deliverReply, type ChunkContext } from './chunk-io.ts';
+import { chunkContext, chunkMessage, deliverReply, noteWorkerDeath, type ChunkContext } from './chunk-io.ts';
 import { ClaimBoard } from './claims.ts';
 import { ChunkStopper } from './deadlines.ts';
 import { FailureHandling, type ItemFailure, type Verdict } from './failures.ts';
@@ -257,6 +257,8 @@ export class Run {
       const unsendable = cloneError(landed.batch.items);
       if (unsendable !== undefined) failure = { kind: 'clone', error: unsendable };
     }
+    // A worker died: from now on every chunk's code is tagged in its worker (see chunk-io.ts, noteWorkerDeath).
+    if (failure.kind !== 'clone') noteWorkerDeath();
     const died = failure.kind === 'clone' ? this.#slots.position(landed.slot) : this.#startup.whereDied(this.#slots, landed.slot);
     const position = { ...died, stage: this.#slots.stage(landed.slot) };
     if (!this.#land(landed)) return;

@@ -47,6 +47,11 @@ export interface ChunkMessage {
   verify: boolean;
   /** The run has a host object: the worker sets `ctx.host` to its Remote. */
   host: boolean;
+  /**
+   * Tag this chunk's code with it even if its run's items await (a worker of this process has died: see
+   * src/worker/crash-owner.ts).
+   */
+  own?: true | undefined;
   /** Identifies the run, so a worker keeps one task-facing AbortSignal (and host Remote) per run. */
   runId: number;
   /** Before each item, also store its start time in the slot (the run has a per-item deadline). */

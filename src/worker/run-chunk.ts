@@ -44,6 +44,8 @@ interface RunLocal {
   abort(): void;
   /** The reader of the run's shared records (self-scheduled chunks of one run carry the same columns). */
   shared?: SharedRecordReader;
+  /** A chunk of the run awaited an item in this worker: its later chunks need not be tracked (see crash-owner.ts). */
+  awaits: boolean;
 }
 let current: RunLocal | undefined;
 
@@ -52,7 +54,7 @@ function runOf(message: ChunkMessage): RunLocal {
   if (current?.id !== message.runId) {
     const views = runStateViews(message.state, message.slots);
     const controller = new AbortController();
-    current = { id: message.runId, views, signal: signalFor(views.ints, controller), abort: () => controller.abort(abortReason()) };
+    current = { id: message.runId, views, signal: signalFor(views.ints, controller), abort: () => controller.abort(abortReason()), awaits: false };
   }
   return current;
 }
@@ -84,15 +86,18 @@ function signalFor(control: Int32Array, own: AbortController): AbortSignal {
 }
 
 /**
- * Run one chunk. The piscina handler of the batch worker. The chunk runs in its own async context, so a death
- * caused by another chunk's code (a timer another run left) is not charged to its items (see crash-owner.ts).
+ * Run one chunk. The piscina handler of the batch worker. The chunk's code is tagged with it, so a death caused by
+ * another chunk's code (a timer another run left) is not charged to its items (see crash-owner.ts): always where
+ * that is cheap; elsewhere unless its run's items await (each promise would pay for the tag) and no worker died yet.
  */
 export function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   const run = runOf(message);
-  return runOwned({ ints: run.views.ints, slot: message.slot }, () => runOwnChunk(message, run));
+  const own = message.own === true;
+  return runOwned({ ints: run.views.ints, slot: message.slot }, own || !run.awaits, (untrack) => runOwnChunk(message, run, own ? undefined : untrack));
 }
 
-async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkReply> {
+/** `onAwait`: called before the first item that awaits (the chunk's code is then no longer tagged; see runChunk). */
+async function runOwnChunk(message: ChunkMessage, run: RunLocal, onAwait: (() => void) | undefined): Promise<ChunkReply> {
   const cold = !warm;
   warm = true;
   const { task, start, items, slot } = message;
@@ -148,11 +153,12 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal): Promise<ChunkR
     const numbers = sharedRecords === null ? (items as ItemArray) : null;
     const rangeLoop = (r: number, from: number, to: number): ItemLoop =>
       numbers !== null ? loopOver(from, to, numbers.subarray(from, to), null) : loopOver(from, to, null, sharedRecords!.range(r, from, to));
-    claimed = await runClaims({ ...message, claims: message.claims }, control, itemAt, rangeLoop, run.abort);
+    claimed = await runClaims({ ...message, claims: message.claims }, control, itemAt, rangeLoop, run.abort, onAwait);
     loop = claimed.held;
+    if (claimed.awaited) run.awaits = true;
   } else {
     loop = loopOver(start, start + n, list, records === null ? null : records.at);
-    await runItems(loop, run.abort);
+    if (await runItems(loop, run.abort, onAwait)) run.awaits = true;
   }
   const runMs = performance.now() - t0;
   // Past the last item: a worker that dies from here on died while replying (an uncloneable result).

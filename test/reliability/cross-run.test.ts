@@ -34,10 +34,14 @@ async function turnsUntil(check: () => boolean): Promise<void> {
 }
 
 describe('a timer of run A that kills a worker', () => {
-  it.each(['exit', 'throw'])("(%s) is not charged to run B's item running on that worker: it runs again and succeeds", async (how) => {
+  it.each([
+    ['exit', 'leaveKiller'],
+    ['throw', 'leaveKiller'],
+    ['exit', 'leaveKillerAsync'],
+  ])("(%s, %s) is not charged to run B's item running on that worker: it runs again and succeeds", async (how, killerName) => {
     await using rt = createRuntime({ threads: 1 });
     const gate = new Int32Array(new SharedArrayBuffer(8 * 4));
-    const killer = defineTask<{ id: number; gate: Int32Array; how: string }, number>(tasks, 'leaveKiller');
+    const killer = defineTask<{ id: number; gate: Int32Array; how: string }, number>(tasks, killerName);
     const innocent = defineTask<{ id: number; gate: Int32Array }, number>(tasks, 'innocent');
 
     expect(await rt.map([{ id: 0, gate, how }], killer)).toEqual([0]);
