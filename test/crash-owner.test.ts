@@ -21,8 +21,8 @@ describe('contextFramesIn', () => {
     expect(contextFramesIn('24.11.1', ['--no-async-context-frame'])).toBe(false);
   });
 
-  it('matches this Node', () => {
-    expect(cheapContexts).toBe(contextFramesIn(process.versions.node, [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)]));
+  it('matches this Node (run without context-frame flags: on from Node 24)', () => {
+    expect(cheapContexts).toBe(Number(process.versions.node.split('.')[0]) >= 24);
   });
 });
 

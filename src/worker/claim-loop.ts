@@ -16,8 +16,6 @@ export interface Claimed {
   range: number;
   /** Items of the ranges finished cleanly. */
   claimed: number;
-  /** Some item was awaited (it returned a promise). */
-  awaited: boolean;
 }
 
 /**
@@ -36,7 +34,6 @@ export async function runClaims(
   const views = claimViews(message.claims.board, message.claims.ranges);
   const t0 = performance.now();
   let claimed = 0;
-  let awaited = false;
   const aborted = (): boolean => isAborted(control);
   for (;;) {
     if (aborted()) {
@@ -50,11 +47,11 @@ export async function runClaims(
     // Not ready, and never will be (the board closed; the dispatcher takes it and the rest), or the run was aborted.
     if (!awaitReady(views, r, aborted)) continue;
     const loop = loopOver(r, rangeStart(views, r), rangeStart(views, r + 1));
-    if (await runItems(loop, onAbort, onAwait)) awaited = true;
-    if (loop.end !== RAN_ALL || loop.errors.length > 0 || loop.values !== null) return { held: loop, range: r, claimed, awaited };
+    await runItems(loop, onAbort, onAwait);
+    if (loop.end !== RAN_ALL || loop.errors.length > 0 || loop.values !== null) return { held: loop, range: r, claimed };
     claimed += loop.n;
     // Done: its results are in the shared output.
     setOwner(views, r, doneBy(message.slot));
   }
-  return { held: null, range: -1, claimed, awaited };
+  return { held: null, range: -1, claimed };
 }

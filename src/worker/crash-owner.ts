@@ -11,7 +11,7 @@
  *   `--experimental-async-context-frame`), a context costs next to nothing: every chunk runs in one.
  * - Elsewhere (Node 20 and 22) a context rides on async hooks, and while they are enabled every promise the worker
  *   creates pays ~0.5 µs for them: an async task of ~1 µs per item ran at 1.0× a plain loop on 2 cores instead of
- *   1.6× (`node bench/probes/async-owner.mjs`). There the hook is enabled only while a tracked chunk runs, and a
+ *   1.6× (`node bench/probes/ab-map.mjs`). There the hook is enabled only while a tracked chunk runs, and a
  *   chunk is tracked unless its run's items are known to await (an earlier chunk of the run in this worker awaited
  *   one), and only until its first item that awaits, unless a worker of this process has died (the dispatcher then
  *   says `own`). A synchronous task's chunks

@@ -59,11 +59,8 @@ type OnAbort = () => void;
 /** While an item awaits, poll the shared abort flag so 'abort' listeners fire. */
 const ABORT_POLL_MS = 10;
 
-/**
- * Run the loop to its end: the synchronous part, and every awaited item in between. True when an item was awaited;
- * `onAwait` is called before the first one is.
- */
-export async function runItems(loop: ItemLoop, onAbort: OnAbort, onAwait?: () => void): Promise<boolean> {
+/** Run the loop to its end: the synchronous part, and every awaited item in between (`onAwait` before the first). */
+export async function runItems(loop: ItemLoop, onAbort: OnAbort, onAwait?: () => void): Promise<void> {
   let poll: NodeJS.Timeout | undefined;
   // The pace a give-way is judged by: from here, over every item, the awaited ones and their waits included.
   const k0 = loop.k;
@@ -71,7 +68,7 @@ export async function runItems(loop: ItemLoop, onAbort: OnAbort, onAwait?: () =>
   try {
     for (;;) {
       const pending = runSync(loop, onAbort, k0, t0);
-      if (pending === undefined) return poll !== undefined;
+      if (pending === undefined) return;
       if (poll === undefined) onAwait?.();
       poll ??= setInterval(() => {
         if (isAborted(loop.control)) onAbort();

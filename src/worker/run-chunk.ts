@@ -93,11 +93,16 @@ function signalFor(control: Int32Array, own: AbortController): AbortSignal {
 export function runChunk(message: ChunkMessage): Promise<ChunkReply> {
   const run = runOf(message);
   const own = message.own === true;
-  return runOwned({ ints: run.views.ints, slot: message.slot }, own || !run.awaits, (untrack) => runOwnChunk(message, run, own ? undefined : untrack));
+  return runOwned({ ints: run.views.ints, slot: message.slot }, own || !run.awaits, (untrack) =>
+    runOwnChunk(message, run, () => {
+      run.awaits = true;
+      if (!own) untrack();
+    }),
+  );
 }
 
-/** `onAwait`: called before the first item that awaits (the chunk's code is then no longer tagged; see runChunk). */
-async function runOwnChunk(message: ChunkMessage, run: RunLocal, onAwait: (() => void) | undefined): Promise<ChunkReply> {
+/** `onAwait`: called before an item that awaits (the run's items await; see runChunk). */
+async function runOwnChunk(message: ChunkMessage, run: RunLocal, onAwait: () => void): Promise<ChunkReply> {
   const cold = !warm;
   warm = true;
   const { task, start, items, slot } = message;
@@ -155,10 +160,9 @@ async function runOwnChunk(message: ChunkMessage, run: RunLocal, onAwait: (() =>
       numbers !== null ? loopOver(from, to, numbers.subarray(from, to), null) : loopOver(from, to, null, sharedRecords!.range(r, from, to));
     claimed = await runClaims({ ...message, claims: message.claims }, control, itemAt, rangeLoop, run.abort, onAwait);
     loop = claimed.held;
-    if (claimed.awaited) run.awaits = true;
   } else {
     loop = loopOver(start, start + n, list, records === null ? null : records.at);
-    if (await runItems(loop, run.abort, onAwait)) run.awaits = true;
+    await runItems(loop, run.abort, onAwait);
   }
   const runMs = performance.now() - t0;
   // Past the last item: a worker that dies from here on died while replying (an uncloneable result).
