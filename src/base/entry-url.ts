@@ -27,11 +27,24 @@ export const fromSource = import.meta.url.endsWith('.ts');
  */
 const builtWorkers = !fromSource || process.env['BT_DEV_BUILT_WORKERS'] === '1';
 
-/** The `file:` URL of a worker entry. `src/base/` and `dist/src/base/` are both two levels below the root. */
+/**
+ * The package's `dist/` directory (built) or its root (sources), from this module's own URL: found by name, not by
+ * depth, since the bundler may put this code in a file of any folder of `dist/src/` (a door's entry, a shared
+ * chunk). A copy of the built files without a `dist/src/` folder falls back to two levels up, as before bundling.
+ */
+function baseDir(): URL {
+  const here = import.meta.url;
+  const marker = fromSource ? '/src/' : '/dist/src/';
+  const at = here.lastIndexOf(marker);
+  if (at === -1) return new URL('../../', here);
+  return new URL(here.slice(0, at + (fromSource ? 1 : '/dist/'.length)));
+}
+
+/** The `file:` URL of a worker entry. */
 export function workerEntryUrl(kind: WorkerEntry): URL {
   const entry = ENTRIES[kind];
-  if (!builtWorkers) return new URL(`../../workers/${entry.source}`, import.meta.url);
-  return new URL(`../../${fromSource ? 'dist/' : ''}workers/${entry.built}`, import.meta.url);
+  if (!builtWorkers) return new URL(`workers/${entry.source}`, baseDir());
+  return new URL(`${fromSource ? 'dist/' : ''}workers/${entry.built}`, baseDir());
 }
 
 /**
@@ -39,6 +52,6 @@ export function workerEntryUrl(kind: WorkerEntry): URL {
  * (`cli/line-worker`): the built file when the workers are built ({@link workerEntryUrl}), else the source.
  */
 export function workerModuleUrl(path: string): URL {
-  if (!builtWorkers) return new URL(`../${path}.ts`, import.meta.url);
-  return new URL(`../${fromSource ? '../dist/src/' : ''}${path}.js`, import.meta.url);
+  if (!builtWorkers) return new URL(`src/${path}.ts`, baseDir());
+  return new URL(`${fromSource ? 'dist/' : ''}src/${path}.js`, baseDir());
 }
