@@ -44,6 +44,14 @@ describe('product doors', () => {
     }
   });
 
+  it('the batch worker loads no comlink at start (only a run with a host needs it)', async () => {
+    // The built files, as a pool thread loads them (vitest's global setup built dist/ from these sources).
+    const batch = await packagesLoadedBy('../../../dist/workers/batch.js');
+    expect(batch.has('comlink')).toBe(false);
+    // control: the hooks see comlink where a built module imports it (the main side of host calls)
+    expect((await packagesLoadedBy('../../../dist/src/rpc/host-server.js')).has('comlink')).toBe(true);
+  });
+
   it('the check can fail: the CLI door loads commander (and cli-progress only once a bar is drawn)', async () => {
     const loaded = await packagesLoadedBy('../../../src/cli/index.ts');
     expect(loaded.has('commander')).toBe(true);

@@ -3,7 +3,7 @@
  * comlink, and say "ready" (or why loading failed) once.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { expose } from 'comlink';
+import { expose, transferHandlers } from 'comlink';
 import { importModule } from '../base/typescript.ts';
 import { TaskLoadError } from '../errors.ts';
 import { toEnvelope } from '../transport/envelope.ts';
@@ -12,7 +12,7 @@ import { installErrorEnvelope, portEndpoint } from './endpoint.ts';
 /** Start serving. Called by the dedicated worker entry. */
 export async function serveDedicated(): Promise<void> {
   const { url, port } = workerData as { url: string; port: MessagePort };
-  installErrorEnvelope();
+  installErrorEnvelope(transferHandlers);
   let mod: Record<string, unknown>;
   try {
     mod = await importModule(url);

@@ -4,7 +4,7 @@
  * exits, runs out of memory or is closed, every pending and later call rejects with a `WorkerError`.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { wrap } from 'comlink';
+import { wrap, transferHandlers } from 'comlink';
 import { workerEntryUrl } from '../base/entry-url.ts';
 import { ErrorCodes, TaskLoadError, WorkerError } from '../errors.ts';
 import { fromEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
@@ -39,7 +39,7 @@ export async function spawnDedicated<T>(
   moduleUrl: string,
   options: { timeout?: number | undefined; maxHeapMb: number; onExit?: () => void; signal?: AbortSignal | undefined },
 ): Promise<Dedicated<T>> {
-  installErrorEnvelope();
+  installErrorEnvelope(transferHandlers);
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(workerEntryUrl('dedicated'), {
     workerData: { url: moduleUrl, port: port2 },

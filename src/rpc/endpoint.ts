@@ -4,7 +4,7 @@
  * runs past its timeout. comlink alone leaves such calls pending forever.
  */
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
-import { transferHandlers, type Endpoint } from 'comlink';
+import type { Endpoint, transferHandlers } from 'comlink';
 import { fromEnvelope, toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 
 let installed = false;
@@ -13,13 +13,16 @@ let installed = false;
 const localErrors = new Map<string, Error>();
 let nextToken = 0;
 
-/** Make comlink carry thrown errors in our envelope (once per thread). */
-export function installErrorEnvelope(): void {
+/**
+ * Make comlink carry thrown errors in our envelope (once per thread). `handlers` is comlink's `transferHandlers`,
+ * passed in so that this module does not load comlink itself: the batch worker loads it only for a run with a host.
+ */
+export function installErrorEnvelope(handlers: typeof transferHandlers): void {
   if (installed) return;
   installed = true;
-  const base = transferHandlers.get('throw');
+  const base = handlers.get('throw');
   if (!base) return;
-  transferHandlers.set('throw', {
+  handlers.set('throw', {
     canHandle: base.canHandle,
     serialize: (wrapped: unknown) => [toEnvelope((wrapped as { value: unknown }).value), []],
     deserialize: (wire: unknown) => {

@@ -4,18 +4,24 @@
  * reject.
  */
 import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
-import { wrap, type Remote } from 'comlink';
+import type { Remote } from 'comlink';
 import { BatchtoolsError, ErrorCodes } from '../errors.ts';
 import { GuardedEndpoint, installErrorEnvelope } from './endpoint.ts';
-import { HOST_LINK } from './host-server.ts';
+import { HOST_LINK } from './host-link.ts';
+
+/**
+ * comlink, loaded by the first run with a host: a worker thread spent ~10 ms of its start loading it for runs that
+ * never call one.
+ */
+let comlink: Promise<typeof import('comlink')> | undefined;
 
 let link: MessagePort | undefined;
 const hosts = new Map<number, Promise<Remote<unknown>>>();
 const waiting = new Map<number, (reply: { port?: MessagePort; missing?: boolean }) => void>();
 
-function openLink(): MessagePort {
+function openLink(lib: typeof import('comlink')): MessagePort {
   if (link) return link;
-  installErrorEnvelope();
+  installErrorEnvelope(lib.transferHandlers);
   const { port1, port2 } = new MessageChannel();
   parentPort!.postMessage({ [HOST_LINK]: port2 }, [port2]);
   port1.on('message', (reply: { run: number; port?: MessagePort; missing?: boolean }) => {
@@ -31,27 +37,33 @@ function openLink(): MessagePort {
 export function hostFor(runId: number): Promise<Remote<unknown>> {
   let host = hosts.get(runId);
   if (!host) {
-    host = new Promise<Remote<unknown>>((resolve, reject) => {
-      waiting.set(runId, (reply) => {
-        if (!reply.port) {
-          reject(new BatchtoolsError(ErrorCodes.RUNTIME_CLOSED, `run ${runId} has ended; its host is gone`));
-          return;
-        }
-        const port = reply.port;
-        const endpoint = new GuardedEndpoint(port, {
-          onTimeout: () => new Error('unreachable: host calls have no timeout'),
-        });
-        port.on('close', () => {
-          hosts.delete(runId);
-          endpoint.fail(new BatchtoolsError(ErrorCodes.RUNTIME_CLOSED, 'the run ended while a host call was pending'));
-        });
-        resolve(wrap(endpoint));
-      });
-      openLink().postMessage({ want: runId });
-    });
+    comlink ??= import('comlink');
+    host = comlink.then((lib) => askFor(lib, runId));
     hosts.set(runId, host);
     // Keep at most a few runs' hosts: a worker serves one run at a time in practice.
     if (hosts.size > 8) hosts.delete(hosts.keys().next().value!);
   }
   return host;
+}
+
+/** Ask the main thread for run `runId`'s host over this worker's link, and wrap the port it answers with. */
+function askFor(lib: typeof import('comlink'), runId: number): Promise<Remote<unknown>> {
+  return new Promise<Remote<unknown>>((resolve, reject) => {
+    waiting.set(runId, (reply) => {
+      if (!reply.port) {
+        reject(new BatchtoolsError(ErrorCodes.RUNTIME_CLOSED, `run ${runId} has ended; its host is gone`));
+        return;
+      }
+      const port = reply.port;
+      const endpoint = new GuardedEndpoint(port, {
+        onTimeout: () => new Error('unreachable: host calls have no timeout'),
+      });
+      port.on('close', () => {
+        hosts.delete(runId);
+        endpoint.fail(new BatchtoolsError(ErrorCodes.RUNTIME_CLOSED, 'the run ended while a host call was pending'));
+      });
+      resolve(lib.wrap(endpoint));
+    });
+    openLink(lib).postMessage({ want: runId });
+  });
 }

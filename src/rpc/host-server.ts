@@ -5,12 +5,10 @@
  * never one per chunk.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { expose } from 'comlink';
+import { expose, transferHandlers } from 'comlink';
 import type { Piscina } from 'piscina';
 import { installErrorEnvelope, portEndpoint } from './endpoint.ts';
-
-/** Marks the message a worker posts to open its link. */
-export const HOST_LINK = 'batchtools:host-link';
+import { HOST_LINK } from './host-link.ts';
 
 /** Serves host objects of runs to the workers of one pool. */
 export class HostLinks {
@@ -19,7 +17,7 @@ export class HostLinks {
   readonly #links = new Set<MessagePort>();
 
   constructor(pool: Piscina) {
-    installErrorEnvelope();
+    installErrorEnvelope(transferHandlers);
     pool.on('message', (message: unknown) => {
       const link = (message as Record<string, unknown> | null)?.[HOST_LINK];
       if (link && typeof link === 'object') this.#attach(link as MessagePort);
