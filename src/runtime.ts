@@ -65,12 +65,15 @@ export class Runtime implements AsyncDisposable {
 
   /**
    * @internal Use {@link createRuntime}. `engine`: chunks run on it instead of this runtime's own pool (the
-   * `batchtools/cluster` product passes one; the core never imports it).
+   * `batchtools/cluster` product passes one; the core never imports it). `pool`: the Piscina pool of `plan` and
+   * `limits`, already started (the CLI starts it while its modules load, src/cli/early-start.ts); this runtime owns
+   * it. Typed `unknown` so the public declarations do not reach piscina's.
    */
-  constructor(plan: PoolPlan, engine?: RunEngine, limits?: PoolLimits) {
+  constructor(plan: PoolPlan, engine?: RunEngine, limits?: PoolLimits, pool?: unknown) {
     this.#plan = plan;
     this.#engine = engine;
     this.#limits = limits;
+    this.#pool = pool as Piscina | undefined;
   }
 
   /** @internal Typed `unknown` so the public declarations do not reach piscina's; src/testing.ts narrows it. */

@@ -16,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { workerModuleUrl } from '../base/entry-url.ts';
 import { TaskLoadError, type ItemError } from '../errors.ts';
 import { toStageError } from '../pipeline/errors.ts';
-import { createRuntimeWithLimits, type Runtime } from '../runtime.ts';
+import { createRuntimeWithLimits, Runtime } from '../runtime.ts';
+import { LINE_WORKER_YOUNG_MB } from './early-pool.ts';
+import { takeEarlyPool } from './early-start.ts';
 import { taskErrorToItemError } from '../schedule/outcomes.ts';
 import { defineTask, type Task, type TaskSpec } from '../task.ts';
 import { fromEnvelope } from '../transport/envelope.ts';
@@ -98,16 +100,7 @@ function single(block: LineBlock, k: number): LineBlock {
   };
 }
 
-/**
- * Young generation of a line worker, MiB. A line's objects (its parsed value, the task's garbage, its output
- * text) die with the line, so a small young generation costs no extra collection work, and it saves the fresh
- * pages V8's default (up to ~48 MiB per worker) would touch as it grows: on the 2-core machine here, `batchtools
- * run` over bench:cli's 300,000 lines of ~1 µs records took 1.38-1.53 s against 1.52-1.73 s (three runs of each
- * in turns, `/usr/bin/time`), with ~10,000 fewer page faults and ~40 MB less peak RSS.
- */
-const LINE_WORKER_YOUNG_MB = 8;
-
-function runtimeFor(job: BlockTaskJob): Runtime {
+function runtimeFor(job: Pick<BlockTaskJob, 'threads' | 'maxHeapMb'>): Runtime {
   const runtimeOptions: { threads?: number; maxHeapMb?: number } = {};
   if (job.threads !== undefined) runtimeOptions.threads = job.threads;
   if (job.maxHeapMb !== undefined) runtimeOptions.maxHeapMb = job.maxHeapMb;
@@ -129,7 +122,8 @@ function tasksOf(job: BlockTaskJob): { fused: ReturnType<typeof stagesTask> | un
  */
 export function startBlockWorkers(job: BlockTaskJob): Runtime | undefined {
   try {
-    const rt = runtimeFor(job);
+    const early = takeEarlyPool({ threads: job.threads, maxHeapMb: job.maxHeapMb });
+    const rt = early ? new Runtime(early.plan, undefined, early.limits, early.pool) : runtimeFor(job);
     const { fused, inner, wrapper } = tasksOf(job);
     const empty: LineBlock = { bytes: new Uint8Array(0), bounds: new Int32Array(0), numbers: new Int32Array(0), first: 0, count: 0, problems: null };
     const idle: BlockItem = [empty, inner, fused !== undefined];
