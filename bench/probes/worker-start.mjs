@@ -4,7 +4,7 @@
  * chunk. Starts one fresh worker thread per run (one at a time, so that none competes with another) and times, inside
  * it: Node's own start (from `new Worker` to the thread's first line), the ES module loader's first use (importing
  * an empty module), comlink, the built batch worker (`dist/workers/batch.js`: piscina loads it through
- * batch-entry.cjs) and the bench's task module. Prints the median of each stage in ms. `--dist` times another
+ * batch-entry.cjs) and the bench's task module; and the CLI's line worker (`dist/src/cli/line-worker.js`). Prints the median of each stage in ms. `--dist` times another
  * build's batch worker (an older checkout's dist/, built) for an A/B.
  */
 import { Worker } from 'node:worker_threads';
@@ -15,6 +15,7 @@ const opt = flagReader(process.argv.slice(2));
 const runs = Number(opt('runs', '9'));
 const dist = new URL(`${opt('dist', new URL('../../dist/', import.meta.url).pathname).replace(/\/?$/, '/')}`, 'file:');
 const batch = new URL('workers/batch.js', dist).href;
+const lineWorker = new URL('src/cli/line-worker.js', dist).href;
 const task = new URL('../workloads.mjs', import.meta.url).href;
 const empty = `data:text/javascript,${encodeURIComponent('export const empty = true;')}`;
 
@@ -48,6 +49,7 @@ function once(steps) {
 const plans = {
   'batch worker (comlink first, as before it was loaded lazily)': [['esm loader', empty], ['comlink', 'comlink'], ['batch.js', batch], ['task module', task]],
   'batch worker': [['esm loader', empty], ['batch.js', batch], ['task module', task]],
+  "the CLI's line worker (batchtools run's task in each pool thread)": [['esm loader', empty], ['batch.js', batch], ['line-worker.js', lineWorker]],
 };
 for (const [label, steps] of Object.entries(plans)) {
   /** @type {Record<string, number[]>} */
