@@ -122,9 +122,10 @@ function tasksOf(job: BlockTaskJob): { fused: ReturnType<typeof stagesTask> | un
  */
 export function startBlockWorkers(job: BlockTaskJob): Runtime | undefined {
   try {
+    // The tasks first: what throws here (a bad stage) must not leave a runtime behind.
+    const { fused, inner, wrapper } = tasksOf(job);
     const early = takeEarlyPool({ threads: job.threads, maxHeapMb: job.maxHeapMb });
     const rt = early ? new Runtime(early.plan, undefined, early.limits, early.pool) : runtimeFor(job);
-    const { fused, inner, wrapper } = tasksOf(job);
     const empty: LineBlock = { bytes: new Uint8Array(0), bounds: new Int32Array(0), numbers: new Int32Array(0), first: 0, count: 0, problems: null };
     const idle: BlockItem = [empty, inner, fused !== undefined];
     // Under the run's --timeout: a task whose loading hangs costs its worker, as it would the run's first block.
