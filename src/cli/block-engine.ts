@@ -17,7 +17,7 @@ import { workerModuleUrl } from '../base/entry-url.ts';
 import { TaskLoadError, type ItemError } from '../errors.ts';
 import { toStageError } from '../pipeline/errors.ts';
 import { createRuntimeWithLimits, Runtime } from '../runtime.ts';
-import { LINE_WORKER_YOUNG_MB } from './early-pool.ts';
+import { LINE_WORKER_YOUNG_MB, lineRuntimeOptions } from './early-pool.ts';
 import { takeEarlyPool } from './early-start.ts';
 import { taskErrorToItemError } from '../schedule/outcomes.ts';
 import { defineTask, type Task, type TaskSpec } from '../task.ts';
@@ -101,10 +101,7 @@ function single(block: LineBlock, k: number): LineBlock {
 }
 
 function runtimeFor(job: Pick<BlockTaskJob, 'threads' | 'maxHeapMb'>): Runtime {
-  const runtimeOptions: { threads?: number; maxHeapMb?: number } = {};
-  if (job.threads !== undefined) runtimeOptions.threads = job.threads;
-  if (job.maxHeapMb !== undefined) runtimeOptions.maxHeapMb = job.maxHeapMb;
-  return createRuntimeWithLimits(runtimeOptions, { youngGenerationMb: LINE_WORKER_YOUNG_MB });
+  return createRuntimeWithLimits(lineRuntimeOptions(job), { youngGenerationMb: LINE_WORKER_YOUNG_MB });
 }
 
 /** The task each line runs (a module export, or the fused `--stage` / `--filter` stages) and the block worker. */

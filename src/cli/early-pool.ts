@@ -25,15 +25,20 @@ export interface StartedPool {
   readonly pool: Piscina;
 }
 
-/**
- * Start the line workers' pool for these sizes (undefined: the pool plan decides), as the run's runtime would make
- * it. Throws what the runtime would (an option out of range).
- */
-export function startLinePool(sizes: { threads: number | undefined; maxHeapMb: number | undefined }): StartedPool {
+/** The runtime options of a line workers' pool of these sizes (undefined: the pool plan decides). */
+export function lineRuntimeOptions(sizes: { threads?: number | undefined; maxHeapMb?: number | undefined }): { threads?: number; maxHeapMb?: number } {
   const options: { threads?: number; maxHeapMb?: number } = {};
   if (sizes.threads !== undefined) options.threads = sizes.threads;
   if (sizes.maxHeapMb !== undefined) options.maxHeapMb = sizes.maxHeapMb;
-  const plan = planPool(probeMachine(), resolveRuntimeOptions(options));
+  return options;
+}
+
+/**
+ * Start the line workers' pool for these sizes, as the run's runtime would make it (block-engine.ts, `runtimeFor`).
+ * Throws what the runtime would (an option out of range).
+ */
+export function startLinePool(sizes: { threads: number | undefined; maxHeapMb: number | undefined }): StartedPool {
+  const plan = planPool(probeMachine(), resolveRuntimeOptions(lineRuntimeOptions(sizes)));
   const limits: PoolLimits = { youngGenerationMb: LINE_WORKER_YOUNG_MB };
   return { plan, limits, pool: createPool(plan, limits) };
 }

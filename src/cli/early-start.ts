@@ -73,11 +73,17 @@ export async function startEarlyPool(argv: readonly string[]): Promise<void> {
   );
 }
 
-/** The early pool if it was made for `sizes` (the caller owns it then), else undefined (and it is destroyed). */
-export function takeEarlyPool(sizes: EarlySizes): StartedPool | undefined {
+/** The early pool, taken from here (nothing loading is made any more): the command has decided. */
+function claim(): { readonly started: StartedPool; readonly sizes: EarlySizes } | undefined {
   decided = true;
   const taken = early;
   early = undefined;
+  return taken;
+}
+
+/** The early pool if it was made for `sizes` (the caller owns it then), else undefined (and it is destroyed). */
+export function takeEarlyPool(sizes: EarlySizes): StartedPool | undefined {
+  const taken = claim();
   if (taken === undefined) return undefined;
   if (taken.sizes.threads === sizes.threads && taken.sizes.maxHeapMb === sizes.maxHeapMb) return taken.started;
   void taken.started.pool.destroy();
@@ -86,8 +92,5 @@ export function takeEarlyPool(sizes: EarlySizes): StartedPool | undefined {
 
 /** Destroy an early pool no command took (a usage error, `--version` after `run`, a run that failed its checks). */
 export async function releaseEarlyPool(): Promise<void> {
-  decided = true;
-  const left = early;
-  early = undefined;
-  await left?.started.pool.destroy();
+  await claim()?.started.pool.destroy();
 }
