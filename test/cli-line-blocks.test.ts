@@ -41,6 +41,7 @@ async function byBlocks(
   const skipped: Entry[] = [];
   const ranges: Array<[number, number]> = [];
   let next = 0;
+  const spans = new Map<ArrayBufferLike, Array<[number, number]>>();
   const pieces: BlockPiece[] = [];
   for await (const p of lineBlocks(chunks(bytes, chunk), { lines, bytes: 1 << 20 }, skip, parseLine, max)) pieces.push(p);
   for (const p of pieces) {
@@ -59,12 +60,17 @@ async function byBlocks(
     const b = p.block;
     expect(b.first).toBe(next);
     expect(b.count).toBeLessThanOrEqual(lines);
-    // One shared buffer per block, holding only this block: sent to a worker without a copy, and nothing of
-    // another block kept alive with it.
+    // One span of shared memory per block (sent to a worker without a copy), carved from a slab shared with the
+    // blocks before and after it: bounds, numbers and bytes one after another, overlapping no other block.
     expect(b.bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(b.bounds.buffer).toBe(b.bytes.buffer);
     expect(b.numbers.buffer).toBe(b.bytes.buffer);
-    expect(b.bytes.buffer.byteLength).toBe(b.bytes.length + b.bounds.byteLength + b.numbers.byteLength);
+    expect(b.numbers.byteOffset).toBe(b.bounds.byteOffset + b.bounds.byteLength);
+    expect(b.bytes.byteOffset).toBe(b.numbers.byteOffset + b.numbers.byteLength);
+    const span: [number, number] = [b.bounds.byteOffset, b.bytes.byteOffset + b.bytes.length];
+    const others = spans.get(b.bytes.buffer) ?? [];
+    for (const [s, e] of others) expect(span[1] <= s || span[0] >= e).toBe(true);
+    spans.set(b.bytes.buffer, [...others, span]);
     for (let k = 0; k < b.count; k++) {
       const raw = b.bytes.subarray(b.bounds[2 * k], b.bounds[2 * k + 1]);
       const problem = b.problems?.find((x) => x[0] === k)?.[1];

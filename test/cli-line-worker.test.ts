@@ -42,7 +42,10 @@ async function expected(text: string | Buffer): Promise<string[]> {
 function seen(replies: Array<{ block: LineBlock; reply: BlockReply }>): string[] {
   const out: string[] = [];
   for (const { block, reply } of replies) {
-    const [text, failures] = reply;
+    const [bytes, failures] = reply;
+    // The lines travel as UTF-8 in shared memory (cloned without a copy).
+    expect(bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.slice());
     const ok = text === '' ? [] : text.slice(0, -1).split('\n');
     let o = 0;
     for (let k = 0; k < block.count; k++) {

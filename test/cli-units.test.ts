@@ -26,7 +26,7 @@ function memoryTarget(): OutputTarget & { text: string } {
     name: 'memory',
     text: '',
     write(t) {
-      this.text += t;
+      this.text += typeof t === 'string' ? t : Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('utf8');
     },
     congested: false,
     drain: async () => {},
@@ -64,6 +64,28 @@ describe('OrderedOutput', () => {
     expect(target.text).toBe('');
     out.put(0, 'line 0');
     expect(target.text).toBe(Array.from({ length: 10 }, (_, i) => `line ${i}\n`).join(''));
+    expect(out.waiting).toBe(0);
+    out.close();
+  });
+
+  it('takes ranges of lines as UTF-8 bytes in shared memory, out of order, kept or spilled past the budget, among text', () => {
+    const target = memoryTarget();
+    const out = new OrderedOutput(target, undefined, 40);
+    const shared = (text: string): Uint8Array => {
+      const b = Buffer.from(text, 'utf8');
+      const view = new Uint8Array(new SharedArrayBuffer(b.length));
+      view.set(b);
+      return view;
+    };
+    const lines = (first: number, count: number): string => Array.from({ length: count }, (_, k) => `é ${first + k} 🙂\n`).join('');
+    out.putRange(7, 3, shared(lines(7, 3))); // waits, in memory
+    out.putRange(4, 3, shared(lines(4, 3))); // waits, past the budget: spilled
+    out.putRange(3, 1, shared(lines(3, 1))); // one item, as bytes
+    out.put(2, 'é 2 🙂');
+    expect(out.spilled).toBe(true);
+    expect(target.text).toBe('');
+    out.putRange(0, 2, shared(lines(0, 2)));
+    expect(target.text).toBe(lines(0, 10));
     expect(out.waiting).toBe(0);
     out.close();
   });

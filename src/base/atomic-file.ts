@@ -231,6 +231,13 @@ export class AtomicFile {
       this.#wrote(n);
       return;
     }
+    if (typeof data !== 'string' && data.byteLength >= this.#bufferBytes) {
+      // Large bytes are written from where they are (after what is buffered): no copy into a concatenation.
+      this.#flush();
+      this.#bytes += writeAll(this.#fd, data, null, this.tempPath ?? this.target);
+      this.#wrote(data.byteLength);
+      return;
+    }
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     this.#buffer.push(bytes);
     this.#buffered += bytes.length;
@@ -240,11 +247,27 @@ export class AtomicFile {
 
   #flush(): void {
     if (this.#fd === undefined || this.#buffered === 0) return;
-    const data = this.#buffer.length === 1 ? this.#buffer[0]! : Buffer.concat(this.#buffer, this.#buffered);
+    // Several pieces are copied into the kept scratch buffer (Buffer.concat would touch fresh memory each time).
+    const data = this.#buffer.length === 1 ? this.#buffer[0]! : this.#gather();
     this.#buffer = [];
     this.#buffered = 0;
     writeAll(this.#fd, data, null, this.tempPath ?? this.target);
     this.#wrote(data.length);
+  }
+
+  /** The buffered pieces, one after another, in the scratch buffer (grown up to SCRATCH_KEPT, else a new one). */
+  #gather(): Buffer {
+    if (this.#scratch.length < this.#buffered) {
+      const size = Math.max(this.#buffered, 2 * this.#scratch.length);
+      if (size > SCRATCH_KEPT) return Buffer.concat(this.#buffer, this.#buffered);
+      this.#scratch = Buffer.allocUnsafeSlow(size);
+    }
+    let at = 0;
+    for (const piece of this.#buffer) {
+      this.#scratch.set(piece, at);
+      at += piece.length;
+    }
+    return this.#scratch.subarray(0, at);
   }
 
   /**

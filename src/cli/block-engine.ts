@@ -35,10 +35,10 @@ import { printable } from './summary.ts';
 /** A sink that also takes the outcomes of a block of consecutive items at once. */
 export interface BlockSink extends EngineSink {
   /**
-   * Items `first` … `first + count - 1`: `text` holds their output lines in order (each ends with `\n`);
-   * `failures` the records of those that failed, in order.
+   * Items `first` … `first + count - 1`: `text` holds their output lines in order (each ends with `\n`), as a
+   * string or as UTF-8 bytes; `failures` the records of those that failed, in order.
    */
-  block(first: number, count: number, text: string, failures: readonly FailureRecord[]): void;
+  block(first: number, count: number, text: string | Uint8Array, failures: readonly FailureRecord[]): void;
   /** Items `first` … `first + count - 1` were decided before this run and are not run (`skip` said true). */
   skipRange(first: number, count: number): void;
 }
@@ -184,10 +184,11 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
     return { index, line, ...inputOf(f.raw), error: describe(taskErrorToItemError(index, f.error, 1), streamIndex, index) };
   };
 
-  const deliver = (block: LineBlock, text: string, failures: FailureRecord[]): void => {
-    let out = text;
+  const deliver = (block: LineBlock, bytes: Uint8Array, failures: FailureRecord[]): void => {
+    let out: string | Uint8Array = bytes;
     if (failures.length > 0) {
-      const ok = text.split('\n');
+      // The failure records go between the output lines: decoded, only for blocks with a failure.
+      const ok = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').split('\n');
       const lines: string[] = [];
       let o = 0;
       let f = 0;
@@ -274,20 +275,20 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
       inFlight--;
       const [block, , stages] = item;
       if (r.status === 'fulfilled') {
-        const [text, lineFailures, ms, loadError] = r.value;
+        const [lines, lineFailures, ms, loadError] = r.value;
         if (loadError) {
           const remote = fromEnvelope(loadError);
           throw new TaskLoadError(remote.message, remote.cause === undefined ? undefined : { cause: remote.cause });
         }
         adapt(block.count, ms);
-        deliver(block, text, lineFailures === null ? [] : lineFailures.map((f) => failureOf(block, f, r.index)));
+        deliver(block, lines, lineFailures === null ? [] : lineFailures.map((f) => failureOf(block, f, r.index)));
       } else if (block.count > 1) {
         // The block failed as a whole (crash, OOM, timeout): its items run again one by one.
         for (let k = 0; k < block.count; k++) redo.push([single(block, k), inner, stages]);
       } else {
         const error = describe(r.reason, r.index, block.first);
         const raw = new TextDecoder().decode(block.bytes);
-        deliver(block, '', [{ index: block.first, line: block.numbers[0]!, ...inputOf(raw), error }]);
+        deliver(block, new Uint8Array(0), [{ index: block.first, line: block.numbers[0]!, ...inputOf(raw), error }]);
       }
       rouse();
       if (sink.congested) await sink.drain();

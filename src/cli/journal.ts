@@ -26,7 +26,7 @@ const SYNC_MS = 200;
 export class JournalWriter {
   #fd: number | undefined;
   readonly #path: string;
-  #buffer: string[] = [];
+  #buffer: Array<string | Uint8Array> = [];
   #buffered = 0;
   #unsynced = false;
   #lastSync = performance.now();
@@ -59,8 +59,8 @@ export class JournalWriter {
     else this.#immediate ??= setImmediate(() => this.#background());
   }
 
-  /** Append several lines at once: `text` holds them, each with its newline (`lines` of them). */
-  appendLines(text: string, lines: number): void {
+  /** Append several lines at once: `text` holds them, each with its newline (`lines` of them), as text or UTF-8. */
+  appendLines(text: string | Uint8Array, lines: number): void {
     if (this.#failed !== undefined) throw this.#failed;
     if (text.length === 0) return;
     this.#buffer.push(text);
@@ -88,7 +88,10 @@ export class JournalWriter {
     this.#immediate = undefined;
     if (this.#failed !== undefined) throw this.#failed;
     if (this.#fd === undefined || this.#buffer.length === 0) return;
-    const text = this.#buffer.join('');
+    const parts = this.#buffer;
+    const text = parts.every((p) => typeof p === 'string')
+      ? parts.join('')
+      : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
     this.#buffer = [];
     this.#buffered = 0;
     try {

@@ -1,10 +1,11 @@
 /**
  * The CLI's byte path, worker side: one call runs a whole block of input lines (see line-blocks.ts). For each
  * item it decodes the line (strict UTF-8), parses it with the CLI's rules ({@link parseLine}: the same checks and
- * messages as before), runs the task and writes the item's output line; the block's reply is one string holding
- * the output lines of the items that succeeded, in order, plus a record for each item that did not (bad input,
- * a task error as an envelope, a result with no JSON form), with the item's text so the main thread can write
- * its failure record. The main thread never parses a line nor stringifies a result.
+ * messages as before), runs the task and writes the item's output line; the block's reply holds the output lines
+ * of the items that succeeded, in order, as UTF-8 bytes in shared memory (the main thread writes them as they
+ * are: it never decodes, encodes or copies them), plus a record for each item that did not (bad input, a task
+ * error as an envelope, a result with no JSON form), with the item's text so the main thread can write its
+ * failure record. The main thread never parses a line nor stringifies a result.
  *
  * A task that crashes, runs out of memory or times out takes the whole block down: the main thread then runs the
  * block's items one per block, so the item to blame is named (and only it fails).
@@ -32,10 +33,29 @@ export type LineFailure =
 
 /**
  * A block's reply (a tuple, see {@link BlockItem}): the output lines (each ends with `\n`) of the items that
- * succeeded, in order; the items that did not, in order (null when none); the time spent in the call, ms; and
- * when the task could not be loaded, its error (the run stops with it).
+ * succeeded, in order, as UTF-8 (a view of shared memory, empty when none); the items that did not, in order (null
+ * when none); the time spent in the call, ms; and when the task could not be loaded, its error (the run stops
+ * with it).
  */
-export type BlockReply = [text: string, failures: LineFailure[] | null, ms: number, loadError?: ErrorEnvelope];
+export type BlockReply = [lines: Uint8Array, failures: LineFailure[] | null, ms: number, loadError?: ErrorEnvelope];
+
+const NO_LINES = new Uint8Array(new SharedArrayBuffer(0));
+const encoder = new TextEncoder();
+
+/**
+ * Output lines as UTF-8 in a SharedArrayBuffer of their own: cloned to the main thread without a copy, written
+ * from there as they are. ASCII text (the common case) fills exactly `text.length` bytes and is encoded once;
+ * other text is measured and encoded again. Output text is well formed (JSON.stringify escapes lone surrogates).
+ */
+function encodeLines(lines: readonly string[]): Uint8Array {
+  if (lines.length === 0) return NO_LINES;
+  const text = `${lines.join('\n')}\n`;
+  const bytes = new Uint8Array(new SharedArrayBuffer(text.length));
+  if (encoder.encodeInto(text, bytes).read === text.length) return bytes;
+  const exact = new Uint8Array(new SharedArrayBuffer(Buffer.byteLength(text, 'utf8')));
+  encoder.encodeInto(text, exact);
+  return exact;
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lossy = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -127,7 +147,7 @@ export function runBlock(item: BlockItem, context: TaskContext): BlockReply | Pr
         loaded.set(keyOf(task), f);
         return runBlock(item, context);
       },
-      (error: unknown): BlockReply => ['', null, 0, toEnvelope(error)],
+      (error: unknown): BlockReply => [NO_LINES, null, 0, toEnvelope(error)],
     );
   }
   const state: State = { out: [], failures: null, t0: performance.now() };
@@ -159,8 +179,7 @@ function fail(k: number, raw: string, error: unknown, state: State): void {
 }
 
 function done(state: State): BlockReply {
-  const n = state.out.length;
-  return [n === 0 ? '' : `${state.out.join('\n')}\n`, state.failures, performance.now() - state.t0];
+  return [encodeLines(state.out), state.failures, performance.now() - state.t0];
 }
 
 function runFrom(item: BlockItem, context: TaskContext, fn: LoadedTask, t: Texts, state: State, from: number): BlockReply | Promise<BlockReply> {

@@ -13,7 +13,8 @@ import { SpillFile, type Spilled } from './spill.ts';
 export interface OutputTarget {
   /** Human name for messages (`out.jsonl`, `standard output`). */
   readonly name: string;
-  write(text: string): void;
+  /** Append text, or UTF-8 bytes. */
+  write(text: string | Uint8Array): void;
   /** True while the consumer is behind: wait for {@link drain} before producing more. */
   readonly congested: boolean;
   drain(): Promise<void>;
@@ -96,7 +97,7 @@ const MEMORY_BUDGET = 64 * 1024 * 1024;
 export class OrderedOutput {
   readonly #target: OutputTarget;
   readonly #prefilled: Prefilled | undefined;
-  readonly #waiting = new Map<number, string | Spilled | null>();
+  readonly #waiting = new Map<number, string | Uint8Array | Spilled | null>();
   /** Entries of #waiting that hold several lines (put by {@link putRange}): first index -> count. */
   readonly #spans = new Map<number, number>();
   readonly #budget: number;
@@ -144,11 +145,11 @@ export class OrderedOutput {
 
   /**
    * Hand over the lines of items `first` … `first + count - 1` at once: `text` holds them in order, each with its
-   * newline (it may hold fewer lines than `count`: a failures file has none for items that did not fail);
-   * `null`: none of them has a line here.
+   * newline (it may hold fewer lines than `count`: a failures file has none for items that did not fail), as
+   * text or as UTF-8 bytes (written as they are); `null`: none of them has a line here.
    */
-  putRange(first: number, count: number, text: string | null): void {
-    if (count === 1 && text !== null && text.endsWith('\n') && text.indexOf('\n') === text.length - 1) {
+  putRange(first: number, count: number, text: string | Uint8Array | null): void {
+    if (count === 1 && typeof text === 'string' && text.endsWith('\n') && text.indexOf('\n') === text.length - 1) {
       this.put(first, text.slice(0, -1));
       return;
     }
@@ -184,7 +185,7 @@ export class OrderedOutput {
   #advance(): void {
     for (;;) {
       const held = this.#waiting.get(this.#next);
-      let line: string | undefined;
+      let line: string | Uint8Array | undefined;
       // A span's text has its newlines; -1 marks a one-item span (its text too).
       const span = held === undefined ? undefined : this.#spans.get(this.#next);
       if (span !== undefined) this.#spans.delete(this.#next);
@@ -203,13 +204,14 @@ export class OrderedOutput {
         continue;
       } else {
         this.#waiting.delete(this.#next);
-        if (typeof held === 'string') {
+        if (typeof held === 'string' || held instanceof Uint8Array) {
           this.#inMemory -= held.length;
           line = held;
         } else line = this.#spill!.read(held);
       }
       if (line === undefined) return;
-      this.#target.write(span === undefined ? `${line}\n` : line);
+      // Only a span's text may be bytes (put() takes text): it has its newlines.
+      this.#target.write(span === undefined ? `${line as string}\n` : line);
       this.#next += count;
     }
   }

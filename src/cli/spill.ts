@@ -26,9 +26,9 @@ export class SpillFile {
     unlinkSync(path);
   }
 
-  /** Store a line; returns where it is. */
-  append(line: string): Spilled {
-    const bytes = Buffer.from(line, 'utf8');
+  /** Store a line (text, or its UTF-8); returns where it is. */
+  append(line: string | Uint8Array): Spilled {
+    const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
     writeAll(this.#fd, bytes, this.#size, 'spill file');
     const spilled = { offset: this.#size, length: bytes.length };
     this.#size += bytes.length;

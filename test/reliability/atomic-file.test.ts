@@ -151,6 +151,24 @@ describe('AtomicFile under injected faults', () => {
     file.commit();
     expect(readFileSync(path, 'utf8')).toBe(pieces.join(''));
   });
+
+  it('bytes (also views of shared memory) land as they are, among text: small ones gathered, large ones written from where they are', () => {
+    const path = join(tempDir(), 'bytes.jsonl');
+    const utf8 = (text: string, shared: boolean): Uint8Array => {
+      const b = Buffer.from(text, 'utf8');
+      if (!shared) return b;
+      const view = new Uint8Array(new SharedArrayBuffer(b.length + 16), 8, b.length); // offset: not the buffer's start
+      view.set(b);
+      return view;
+    };
+    const line = (i: number): string => `{"i":${i},"t":"ünïcödé ${'€'.repeat(i % 7)} 🙂"}\n`;
+    const texts = [line(1), line(2), Array.from({ length: 2000 }, (_, i) => line(i)).join(''), line(3), 'plain text\n', line(4), Array.from({ length: 900 }, (_, i) => line(i)).join('')];
+    const file = new AtomicFile(path, { bufferBytes: 16 * 1024 });
+    for (const [i, t] of texts.entries()) file.write(i === 4 ? t : utf8(t, i % 2 === 0));
+    expect(file.bytes).toBe(Buffer.byteLength(texts.join('')));
+    file.commit();
+    expect(readFileSync(path, 'utf8')).toBe(texts.join(''));
+  });
 });
 
 describe('AtomicFile: modes, links, special files', () => {
