@@ -160,7 +160,9 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   const adapt = (count: number, ms: number): void => {
     if (count <= 0 || ms <= 0) return;
     const sample = ms / count;
-    perLineMs = perLineMs === undefined ? sample : perLineMs * 0.7 + sample * 0.3;
+    // A lower sample is taken at once (the first, cold blocks overstate the cost), a higher one damped: blocks aim at
+    // a couple of ms, so lines found dearer than the estimate cost a few such blocks at most.
+    perLineMs = perLineMs === undefined || sample < perLineMs ? sample : perLineMs * 0.7 + sample * 0.3;
     const target = job.timeout !== undefined ? Math.min(BLOCK_MS, job.timeout / 8) : BLOCK_MS;
     size.lines = Math.max(1, Math.min(MAX_BLOCK_LINES, Math.round(target / perLineMs)));
   };
