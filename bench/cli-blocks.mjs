@@ -47,6 +47,6 @@ for (let p = 0; p < passes; p++) {
     bytes += reply[0].length;
   }
   times.push(performance.now() - t0);
-  if (p === 0) process.stdout.write(`${lines} lines in ${blocks.length} blocks (split ${splitMs.toFixed(0)} ms); ${bytes} characters of output per pass\n`);
+  if (p === 0) process.stdout.write(`${lines} lines in ${blocks.length} blocks (split ${splitMs.toFixed(0)} ms); ${bytes} bytes of output per pass\n`);
 }
 process.stdout.write(`${distArg || 'dist'} ${exportName}${args.includes('--utf8') ? ' utf8' : ''}: runBlock passes ${times.map((t) => t.toFixed(0)).join(' ')} ms\n`);
