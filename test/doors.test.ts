@@ -1,14 +1,21 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const loader = new URL('./fixtures/doors/load.mjs', import.meta.url);
 
-/** Every module URL a door loads when imported in a fresh process (its module graph, through load hooks). */
-async function modulesLoadedBy(door: string): Promise<string[]> {
-  const { stdout } = await run(process.execPath, [loader.pathname, new URL(door, loader).href], { timeout: 60_000 });
+/**
+ * Every module URL a door loads when imported in a fresh process (its module graph, through load hooks); with
+ * `argv`, the door is an executable run with those arguments, and what its main thread loaded until its end.
+ */
+async function modulesLoadedBy(door: string, argv?: string[]): Promise<string[]> {
+  const env = argv === undefined ? process.env : { ...process.env, DOOR_CHECK_ARGV: JSON.stringify(argv) };
+  const { stdout } = await run(process.execPath, [loader.pathname, new URL(door, loader).href], { timeout: 60_000, env });
   return JSON.parse(stdout) as string[];
 }
 
@@ -48,8 +55,22 @@ describe('product doors', () => {
     // The built files, as a pool thread loads them (vitest's global setup built dist/ from these sources).
     const batch = await packagesLoadedBy('../../../dist/workers/batch.js');
     expect(batch.has('comlink')).toBe(false);
-    // control: the hooks see comlink where a built module imports it (the main side of host calls)
-    expect((await packagesLoadedBy('../../../dist/src/rpc/host-server.js')).has('comlink')).toBe(true);
+    // control: the hooks see comlink where a built module imports it (the main side of dedicated workers)
+    expect((await packagesLoadedBy('../../../dist/src/rpc/dedicated.js')).has('comlink')).toBe(true);
+  });
+
+  it('a CLI run loads no comlink on its main thread either (its runs have no host callbacks)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-doors-'));
+    try {
+      writeFileSync(join(dir, 'in.jsonl'), '1\n2\n');
+      const task = fileURLToPath(new URL('./fixtures/cli/work.mjs', import.meta.url));
+      const urls = await modulesLoadedBy('../../../dist/src/cli/bin.js', ['run', task, '--input', join(dir, 'in.jsonl'), '--output', join(dir, 'out.jsonl'), '--quiet']);
+      expect(readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2); // the run ran
+      expect(urls.filter((url) => /\/dist\/src\/cli\/bin-[A-Z0-9]+\.js$/.test(url)).length).toBeGreaterThan(5); // and the hooks saw it
+      expect(urls.filter((url) => url.includes('/node_modules/comlink/'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the check can fail: the CLI door loads commander (and cli-progress only once a bar is drawn)', async () => {

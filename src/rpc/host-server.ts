@@ -2,10 +2,10 @@
  * Host callbacks, main side. A run may carry a `host` object of functions; inside its tasks `ctx.host` is a
  * comlink Remote of it. Each worker opens one link to the main thread (a MessagePort it posts to the pool once),
  * and asks over it for a run's host the first time it runs a chunk of that run: one port per worker per run,
- * never one per chunk.
+ * never one per chunk. comlink is loaded by the first run with a host: a process whose runs have none (every
+ * `batchtools run`) never loads it on this side.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { expose, transferHandlers } from 'comlink';
 import type { Piscina } from 'piscina';
 import { installErrorEnvelope, portEndpoint } from './endpoint.ts';
 import { HOST_LINK } from './host-link.ts';
@@ -15,9 +15,14 @@ export class HostLinks {
   readonly #hosts = new Map<number, object>();
   readonly #ports = new Map<number, MessagePort[]>();
   readonly #links = new Set<MessagePort>();
+  /** comlink with the error envelope installed, loading from the first run with a host. */
+  readonly #comlink: Promise<typeof import('comlink')>;
 
   constructor(pool: Piscina) {
-    installErrorEnvelope(transferHandlers);
+    this.#comlink = import('comlink').then((lib) => {
+      installErrorEnvelope(lib.transferHandlers);
+      return lib;
+    });
     pool.on('message', (message: unknown) => {
       const link = (message as Record<string, unknown> | null)?.[HOST_LINK];
       if (link && typeof link === 'object') this.#attach(link as MessagePort);
@@ -49,19 +54,24 @@ export class HostLinks {
     link.on('message', (request: { want?: unknown }) => {
       const runId = request?.want;
       if (typeof runId !== 'number') return;
-      const host = this.#hosts.get(runId);
-      if (!host) {
-        link.postMessage({ run: runId, missing: true });
-        return;
-      }
-      const { port1, port2 } = new MessageChannel();
-      expose(host, portEndpoint(port1));
-      port1.unref();
-      const ports = this.#ports.get(runId) ?? [];
-      ports.push(port1);
-      this.#ports.set(runId, ports);
-      link.postMessage({ run: runId, port: port2 }, [port2]);
+      void this.#comlink.then((lib) => this.#serve(lib, link, runId));
     });
     link.on('close', () => this.#links.delete(link));
+  }
+
+  /** Answer a worker's request for run `runId`'s host: a port exposing it, or `missing` (the run is over). */
+  #serve(lib: typeof import('comlink'), link: MessagePort, runId: number): void {
+    const host = this.#hosts.get(runId);
+    if (!host || !this.#links.has(link)) {
+      link.postMessage({ run: runId, missing: true });
+      return;
+    }
+    const { port1, port2 } = new MessageChannel();
+    lib.expose(host, portEndpoint(port1));
+    port1.unref();
+    const ports = this.#ports.get(runId) ?? [];
+    ports.push(port1);
+    this.#ports.set(runId, ports);
+    link.postMessage({ run: runId, port: port2 }, [port2]);
   }
 }
