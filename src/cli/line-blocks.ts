@@ -139,8 +139,9 @@ export async function* lineBlocks(
     base = 0;
   };
   // Blocks are carved from shared slabs, one after another: one allocation per SLAB_BYTES of input, not one per
-  // block (a SharedArrayBuffer costs ~10-20 us to make, and its fresh pages to touch). A slab is freed once the
-  // last block in it is (blocks stay whole on this side until their reply, for a rerun).
+  // block (a SharedArrayBuffer costs ~10-20 us to make; fresh pages cost their first touch either way, ~1 ms per
+  // MiB). A slab is freed once the last block in it is (blocks stay whole on this side until their reply, for a
+  // rerun).
   let slab: SharedArrayBuffer | undefined;
   let slabUsed = 0;
   /** The block of the items so far (bytes [base, end)). */
