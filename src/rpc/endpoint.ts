@@ -13,6 +13,20 @@ let installed = false;
 const localErrors = new Map<string, Error>();
 let nextToken = 0;
 
+let comlink: Promise<typeof import('comlink')> | undefined;
+
+/**
+ * comlink with the error envelope installed, loaded on first use (once per thread): the host callbacks' two sides
+ * ask for it with the first run that has a host, so that a thread whose runs have none never loads it.
+ */
+export function loadComlink(): Promise<typeof import('comlink')> {
+  comlink ??= import('comlink').then((lib) => {
+    installErrorEnvelope(lib.transferHandlers);
+    return lib;
+  });
+  return comlink;
+}
+
 /**
  * Make comlink carry thrown errors in our envelope (once per thread). `handlers` is comlink's `transferHandlers`,
  * passed in so that this module does not load comlink itself: the batch worker loads it only for a run with a host.

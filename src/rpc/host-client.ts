@@ -6,22 +6,15 @@
 import { MessageChannel, parentPort, type MessagePort } from 'node:worker_threads';
 import type { Remote } from 'comlink';
 import { BatchtoolsError, ErrorCodes } from '../errors.ts';
-import { GuardedEndpoint, installErrorEnvelope } from './endpoint.ts';
+import { GuardedEndpoint, loadComlink } from './endpoint.ts';
 import { HOST_LINK } from './host-link.ts';
-
-/**
- * comlink, loaded by the first run with a host: a worker thread spent ~10 ms of its start loading it for runs that
- * never call one.
- */
-let comlink: Promise<typeof import('comlink')> | undefined;
 
 let link: MessagePort | undefined;
 const hosts = new Map<number, Promise<Remote<unknown>>>();
 const waiting = new Map<number, (reply: { port?: MessagePort; missing?: boolean }) => void>();
 
-function openLink(lib: typeof import('comlink')): MessagePort {
+function openLink(): MessagePort {
   if (link) return link;
-  installErrorEnvelope(lib.transferHandlers);
   const { port1, port2 } = new MessageChannel();
   parentPort!.postMessage({ [HOST_LINK]: port2 }, [port2]);
   port1.on('message', (reply: { run: number; port?: MessagePort; missing?: boolean }) => {
@@ -37,8 +30,9 @@ function openLink(lib: typeof import('comlink')): MessagePort {
 export function hostFor(runId: number): Promise<Remote<unknown>> {
   let host = hosts.get(runId);
   if (!host) {
-    comlink ??= import('comlink');
-    host = comlink.then((lib) => askFor(lib, runId));
+    // comlink is loaded by the first run with a host: a worker thread spent ~10 ms of its start loading it for
+    // runs that never call one.
+    host = loadComlink().then((lib) => askFor(lib, runId));
     hosts.set(runId, host);
     // Keep at most a few runs' hosts: a worker serves one run at a time in practice.
     if (hosts.size > 8) hosts.delete(hosts.keys().next().value!);
@@ -64,6 +58,6 @@ function askFor(lib: typeof import('comlink'), runId: number): Promise<Remote<un
       });
       resolve(lib.wrap(endpoint));
     });
-    openLink(lib).postMessage({ want: runId });
+    openLink().postMessage({ want: runId });
   });
 }

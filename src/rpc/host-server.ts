@@ -7,7 +7,7 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { installErrorEnvelope, portEndpoint } from './endpoint.ts';
+import { loadComlink, portEndpoint } from './endpoint.ts';
 import { HOST_LINK } from './host-link.ts';
 
 /** Serves host objects of runs to the workers of one pool. */
@@ -19,10 +19,7 @@ export class HostLinks {
   readonly #comlink: Promise<typeof import('comlink')>;
 
   constructor(pool: Piscina) {
-    this.#comlink = import('comlink').then((lib) => {
-      installErrorEnvelope(lib.transferHandlers);
-      return lib;
-    });
+    this.#comlink = loadComlink();
     pool.on('message', (message: unknown) => {
       const link = (message as Record<string, unknown> | null)?.[HOST_LINK];
       if (link && typeof link === 'object') this.#attach(link as MessagePort);
