@@ -2,7 +2,7 @@
 // entries): same indices, line numbers, texts and problems, whatever the chunk boundaries and block sizes.
 import { describe, expect, it } from 'vitest';
 import { entries, parseLine, readLines, type Entry } from '../src/cli/input.ts';
-import { lineBlocks, type BlockPiece, type SkipVerdict } from '../src/cli/line-blocks.ts';
+import { boundsOf, lineBlocks, lineOf, type BlockPiece, type SkipVerdict } from '../src/cli/line-blocks.ts';
 import { seeded } from './fixtures/value-fuzz.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -36,14 +36,16 @@ async function byBlocks(
   lines: number,
   max: number,
   skip?: SkipVerdict,
-): Promise<{ seen: Seen[]; skipped: Entry[]; ranges: Array<[number, number]> }> {
+  slabBytes?: number,
+): Promise<{ seen: Seen[]; skipped: Entry[]; ranges: Array<[number, number]>; dense: number }> {
   const seen: Seen[] = [];
   const skipped: Entry[] = [];
   const ranges: Array<[number, number]> = [];
   let next = 0;
+  let dense = 0;
   const spans = new Map<ArrayBufferLike, Array<[number, number]>>();
   const pieces: BlockPiece[] = [];
-  for await (const p of lineBlocks(chunks(bytes, chunk), { lines, bytes: 1 << 20 }, skip, parseLine, max)) pieces.push(p);
+  for await (const p of lineBlocks(chunks(bytes, chunk), { lines, bytes: 1 << 20 }, skip, parseLine, max, slabBytes)) pieces.push(p);
   for (const p of pieces) {
     if ('skipped' in p) {
       expect(p.skipped.index).toBe(next++);
@@ -60,19 +62,22 @@ async function byBlocks(
     const b = p.block;
     expect(b.first).toBe(next);
     expect(b.count).toBeLessThanOrEqual(lines);
-    // One span of shared memory per block (sent to a worker without a copy), carved from a slab shared with the
-    // blocks before and after it: bounds, numbers and bytes one after another, overlapping no other block.
+    // A block is a view of a shared slab (sent to a worker without a copy), overlapping no other block of it:
+    // pieces read later never overwrite a block handed out before (the blocks are checked once all are out).
     expect(b.bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(b.bounds.buffer).toBe(b.bytes.buffer);
-    expect(b.numbers.buffer).toBe(b.bytes.buffer);
-    expect(b.numbers.byteOffset).toBe(b.bounds.byteOffset + b.bounds.byteLength);
-    expect(b.bytes.byteOffset).toBe(b.numbers.byteOffset + b.numbers.byteLength);
-    const span: [number, number] = [b.bounds.byteOffset, b.bytes.byteOffset + b.bytes.length];
+    const span: [number, number] = [b.bytes.byteOffset, b.bytes.byteOffset + b.bytes.length];
     const others = spans.get(b.bytes.buffer) ?? [];
     for (const [s, e] of others) expect(span[1] <= s || span[0] >= e).toBe(true);
     spans.set(b.bytes.buffer, [...others, span]);
+    if (b.bounds === null) {
+      // Dense: no per-item bookkeeping, no problems, and nothing in its span but its items' lines.
+      dense++;
+      expect(b.numbers).toBeNull();
+      expect(b.problems).toBeNull();
+    } else expect(b.line).toBe(b.numbers![0]);
+    const bounds = boundsOf(b);
     for (let k = 0; k < b.count; k++) {
-      const raw = b.bytes.subarray(b.bounds[2 * k], b.bounds[2 * k + 1]);
+      const raw = b.bytes.subarray(bounds[2 * k], bounds[2 * k + 1]);
       const problem = b.problems?.find((x) => x[0] === k)?.[1];
       let text: string;
       try {
@@ -80,11 +85,17 @@ async function byBlocks(
       } catch {
         text = '<invalid UTF-8>';
       }
-      seen.push({ index: b.first + k, line: b.numbers[k]!, text: problem === undefined ? text : '', ...(problem === undefined ? {} : { problem }) });
+      seen.push({ index: b.first + k, line: lineOf(b, k), text: problem === undefined ? text : '', ...(problem === undefined ? {} : { problem }) });
+    }
+    if (b.bounds === null) {
+      // The items' lines fill the span exactly: the last one ends at its newline or at the end of the input.
+      const end = bounds[2 * b.count - 1]!;
+      expect(b.bytes.length - end).toBeLessThanOrEqual(2);
+      expect(utf8.decode(b.bytes.subarray(end))).toMatch(/^(\r?\n)?$/);
     }
     next += b.count;
   }
-  return { seen, skipped, ranges };
+  return { seen, skipped, ranges, dense };
 }
 
 const MAX = 40;
@@ -112,9 +123,12 @@ describe('lineBlocks', () => {
     expect(normalized.length).toBe(9);
     for (const chunk of [1, 2, 3, 5, 13, 64, 4096]) {
       for (const lines of [1, 2, 3, 100]) {
-        const { seen, skipped } = await byBlocks(tricky, chunk, lines, MAX);
-        expect(skipped).toEqual([]);
-        expect(seen, `chunk ${chunk}, lines ${lines}`).toEqual(normalized);
+        // Slabs of a few bytes: what is still needed moves to a new slab (or to the front) at nearly every read.
+        for (const slab of [undefined, 8, 16, 64]) {
+          const { seen, skipped } = await byBlocks(tricky, chunk, lines, MAX, undefined, slab);
+          expect(skipped).toEqual([]);
+          expect(seen, `chunk ${chunk}, lines ${lines}, slab ${slab}`).toEqual(normalized);
+        }
       }
     }
   });
@@ -163,8 +177,10 @@ describe('lineBlocks', () => {
     });
     expect(expected.length).toBeGreaterThan(5000);
     for (const chunk of [333, 4096, input.length]) {
-      const { seen } = await byBlocks(input, chunk, 4096, MAX);
-      expect(seen, `chunk ${chunk}`).toEqual(expected);
+      for (const slab of [undefined, 256, 4096]) {
+        const { seen } = await byBlocks(input, chunk, 4096, MAX, undefined, slab);
+        expect(seen, `chunk ${chunk}, slab ${slab}`).toEqual(expected);
+      }
     }
   });
 
@@ -199,6 +215,58 @@ describe('lineBlocks', () => {
           [7, 9, '7'],
         ]);
       }
+    }
+  });
+
+  it('hands out regular lines as dense blocks (no per-item bookkeeping), and a block a blank line falls in item by item', async () => {
+    const lines = Array.from({ length: 300 }, (_, i) => `{"n":${i}}${i % 7 === 0 ? '\r' : ''}`);
+    const regular = Buffer.from(`${lines.join('\n')}\n`);
+    const all = await byBlocks(regular, 100, 50, MAX);
+    expect(all.seen.map((x) => x.text)).toEqual(lines.map((l) => l.replace('\r', '')));
+    expect(all.seen.map((x) => x.line)).toEqual(lines.map((_, i) => i + 2 - 1));
+    expect(all.dense).toBe(6);
+    // A blank line 120: the block it falls in (items 100-149) carries its items' ranges; the others stay dense.
+    const gap = Buffer.from(`${[...lines.slice(0, 120), '  ', ...lines.slice(120)].join('\n')}`);
+    const some = await byBlocks(gap, 100, 50, MAX);
+    expect(some.seen.map((x) => x.line)).toEqual(lines.map((_, i) => (i < 120 ? i + 1 : i + 2)));
+    expect(some.dense).toBe(5);
+  });
+
+  it('reads an input file straight into its slabs, up to the size given, with the same items as from a stream', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openInput } = await import('../src/cli/input.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'bt-blocks-'));
+    try {
+      const kinds = ['{"a":1}', '', '\t{"c":2}', 'x'.repeat(MAX + 3), '[1]\r', '7'];
+      const rnd = seeded(11);
+      const lines = Array.from({ length: 3000 }, (_, i) => (rnd() < 0.9 ? `{"n":${i}}` : kinds[Math.floor(rnd() * kinds.length)]!));
+      const bytes = Buffer.from(`${lines.join('\n')}\n`);
+      const file = join(dir, 'in.jsonl');
+      writeFileSync(file, bytes);
+      const fromStream = await byBlocks(bytes, 4096, 64, MAX, undefined, 512);
+      const seen: Seen[] = [];
+      for await (const p of lineBlocks(openInput(file, 'in.jsonl'), { lines: 64, bytes: 1 << 20 }, undefined, parseLine, MAX, 512)) {
+        if (!('block' in p)) continue;
+        const b = p.block;
+        const bounds = boundsOf(b);
+        for (let k = 0; k < b.count; k++) {
+          const problem = b.problems?.find((x) => x[0] === k)?.[1];
+          seen.push({ index: b.first + k, line: lineOf(b, k), text: problem === undefined ? utf8.decode(b.bytes.subarray(bounds[2 * k], bounds[2 * k + 1])) : '', ...(problem === undefined ? {} : { problem }) });
+        }
+      }
+      expect(seen).toEqual(fromStream.seen);
+      // Only the first `size` bytes: the first 100 lines.
+      const size = Buffer.byteLength(`${lines.slice(0, 100).join('\n')}\n`);
+      let items = 0;
+      for await (const p of lineBlocks(openInput(file, 'in.jsonl', size), { lines: 64, bytes: 1 << 20 }, undefined, parseLine, MAX)) if ('block' in p) items += p.block.count;
+      expect(items).toBe(fromStream.seen.filter((x) => x.line <= 100).length);
+      // A missing file: the usage error that names it.
+      const missing = lineBlocks(openInput(join(dir, 'nope.jsonl'), 'nope.jsonl'), { lines: 64, bytes: 1 << 20 }, undefined, parseLine);
+      await expect(missing.next()).rejects.toThrow('input file not found: nope.jsonl');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -25,7 +25,8 @@ import { fromEnvelope } from '../transport/envelope.ts';
 import type { RunTrace } from '../index.ts';
 import type { EngineJob, EngineResult, EngineSink } from './engine.ts';
 import { parseLine } from './input.ts';
-import { lineBlocks, type BlockSize, type LineBlock, type SkipVerdict } from './line-blocks.ts';
+import type { ByteReader } from './byte-reader.ts';
+import { boundsOf, lineBlocks, lineOf, type BlockSize, type LineBlock, type SkipVerdict } from './line-blocks.ts';
 import type { BlockItem, BlockReply, LineFailure } from './line-worker.ts';
 import { errorInfo, failureLine, invalidInputInfo, NAMED_INVALID_LINES, notJsonInfo, type ErrorInfo, type FailureRecord } from './records.ts';
 import { stagesTask } from './stages.ts';
@@ -45,7 +46,8 @@ export interface BlockSink extends EngineSink {
 
 /** What to run: the input as bytes instead of entries. */
 export interface BlockJob extends Omit<EngineJob, 'entries' | 'sink'> {
-  input: AsyncIterable<Buffer | string>;
+  /** The input's bytes: read straight into shared memory when it is a reader (an input file's, `openInput`). */
+  input: AsyncIterable<Buffer | string> | ByteReader;
   /**
    * Items decided before this run (journaled) are not run: true hands them to `sink.skipRange`, `'entry'` to
    * `sink.skip` with their text.
@@ -91,15 +93,17 @@ function renamed(info: ErrorInfo, streamIndex: number, inputIndex: number): Erro
   return { ...info, message: `item ${inputIndex}${rest}` };
 }
 
-/** Item k of a block, as a block of its own. */
-function single(block: LineBlock, k: number): LineBlock {
-  const s = block.bounds[2 * k]!;
-  const e = block.bounds[2 * k + 1]!;
+/** Item k of a block (its items' byte ranges: {@link boundsOf}), as a block of its own. */
+function single(block: LineBlock, bounds: Int32Array, k: number): LineBlock {
+  const s = bounds[2 * k]!;
+  const e = bounds[2 * k + 1]!;
   const problem = block.problems?.find((p) => p[0] === k);
+  const line = lineOf(block, k);
   return {
     bytes: block.bytes.slice(s, e),
     bounds: Int32Array.of(0, e - s),
-    numbers: Int32Array.of(block.numbers[k]!),
+    numbers: Int32Array.of(line),
+    line,
     first: block.first + k,
     count: 1,
     problems: problem ? [[0, problem[1]]] : null,
@@ -129,7 +133,7 @@ export function startBlockWorkers(job: BlockTaskJob): Runtime | undefined {
     const { fused, inner, wrapper } = tasksOf(job);
     const early = takeEarlyPool({ threads: job.threads, maxHeapMb: job.maxHeapMb });
     const rt = early ? new Runtime(early.plan, undefined, early.limits, early.pool) : runtimeFor(job);
-    const empty: LineBlock = { bytes: new Uint8Array(0), bounds: new Int32Array(0), numbers: new Int32Array(0), first: 0, count: 0, problems: null };
+    const empty: LineBlock = { bytes: new Uint8Array(0), bounds: null, numbers: null, line: 0, first: 0, count: 0, problems: null };
     const idle: BlockItem = [empty, inner, fused !== undefined];
     // Under the run's --timeout: a task whose loading hangs costs its worker, as it would the run's first block.
     const options = job.timeout === undefined ? { chunkSize: 1 } : { chunkSize: 1, timeout: job.timeout };
@@ -180,7 +184,7 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
   /** The failure record of item k of a block, from the worker's account of it. */
   const failureOf = (block: LineBlock, f: LineFailure, streamIndex: number): FailureRecord => {
     const index = block.first + f.k;
-    const line = block.numbers[f.k]!;
+    const line = lineOf(block, f.k);
     if (f.kind === 'invalid') {
       const error = invalidInputInfo(f.message);
       const where = printable(`${job.inputDisplay}:${line}: ${error.message}`);
@@ -292,11 +296,13 @@ export async function runBlockEngine(job: BlockJob): Promise<EngineResult> {
         deliver(block, lines, lineFailures === null ? [] : lineFailures.map((f) => failureOf(block, f, r.index)));
       } else if (block.count > 1) {
         // The block failed as a whole (crash, OOM, timeout): its items run again one by one.
-        for (let k = 0; k < block.count; k++) redo.push([single(block, k), inner, stages]);
+        const bounds = boundsOf(block);
+        for (let k = 0; k < block.count; k++) redo.push([single(block, bounds, k), inner, stages]);
       } else {
         const error = describe(r.reason, r.index, block.first);
-        const raw = new TextDecoder().decode(block.bytes);
-        deliver(block, new Uint8Array(0), [{ index: block.first, line: block.numbers[0]!, ...inputOf(raw), error }]);
+        const [s, e] = boundsOf(block);
+        const raw = new TextDecoder().decode(block.bytes.subarray(s, e));
+        deliver(block, new Uint8Array(0), [{ index: block.first, line: lineOf(block, 0), ...inputOf(raw), error }]);
       }
       rouse();
       if (sink.congested) await sink.drain();

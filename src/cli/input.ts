@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { fileReader, type ByteReader } from './byte-reader.ts';
 import { CliError } from './cli-error.ts';
 import { firstInvalid, parseLine, type ParsedLine } from './line-text.ts';
 import { lineBlocks } from './line-blocks.ts';
@@ -112,15 +113,20 @@ export async function* entries(lines: AsyncIterable<Line>): AsyncGenerator<Entry
  * With `size`, only the first `size` bytes are read (what the pre-pass counted; lines appended meanwhile are not
  * part of this run).
  */
-export function openInput(path: string, display: string, size?: number): AsyncIterable<Buffer> {
-  if (size === 0) return { async *[Symbol.asyncIterator]() {} };
-  const stream = createReadStream(path, { highWaterMark: READ_BYTES, ...(size === undefined ? {} : { end: size - 1 }) });
+export function openInput(path: string, display: string, size?: number): AsyncIterable<Buffer> & ByteReader {
+  const explain = (error: unknown): Error => inputError(error, display);
+  // Read by the byte path straight into its shared memory; iterated (the pre-pass, the entries path) as a stream.
+  const { readInto, close } = fileReader(path, size, explain);
+  if (size === 0) return { readInto, close, async *[Symbol.asyncIterator]() {} };
   return {
+    readInto,
+    close,
     async *[Symbol.asyncIterator]() {
+      const stream = createReadStream(path, { highWaterMark: READ_BYTES, ...(size === undefined ? {} : { end: size - 1 }) });
       try {
         for await (const chunk of stream) yield chunk as Buffer;
       } catch (error) {
-        throw inputError(error, display);
+        throw explain(error);
       }
     },
   };

@@ -16,7 +16,7 @@ import { DROPPED, decodeValue } from '../worker/composite.ts';
 import { loadTask, type LoadedTask } from '../worker/load-task.ts';
 import { firstInvalid, parseLine } from './line-text.ts';
 import { MAX_DEPTH, mayBeChanged } from './json-fidelity.ts';
-import type { LineBlock } from './line-blocks.ts';
+import { denseItemEnd, lineOf, type LineBlock } from './line-block.ts';
 import { filteredLine, successLine } from './records.ts';
 
 /**
@@ -150,7 +150,7 @@ export function runBlock(item: BlockItem, context: TaskContext): BlockReply | Pr
       (error: unknown): BlockReply => [NO_LINES, null, 0, toEnvelope(error)],
     );
   }
-  const state: State = { out: [], failures: null, t0: performance.now() };
+  const state: State = { out: [], failures: null, t0: performance.now(), at: 0 };
   return runFrom(item, context, fn, texts(block.bytes), state, 0);
 }
 
@@ -158,13 +158,15 @@ interface State {
   out: string[];
   failures: LineFailure[] | null;
   t0: number;
+  /** In a dense block, where the next item's line starts. */
+  at: number;
 }
 
 /** The output line of item k's value (or its failure record). */
 function settle(item: BlockItem, k: number, raw: string, value: unknown, state: State): void {
   const [block, , stages] = item;
   const index = block.first + k;
-  const line = block.numbers[k]!;
+  const line = lineOf(block, k);
   const text = !stages
     ? successLine(index, line, value)
     : value === DROPPED
@@ -184,15 +186,26 @@ function done(state: State): BlockReply {
 
 function runFrom(item: BlockItem, context: TaskContext, fn: LoadedTask, t: Texts, state: State, from: number): BlockReply | Promise<BlockReply> {
   const block = item[0];
+  const { bounds, bytes } = block;
   const ctx = { signal: context.signal, workerId: context.workerId, host: context.host, index: 0 } as TaskContext & { index: number };
   for (let k = from; k < block.count; k++) {
-    const problem = block.problems?.find((p) => p[0] === k);
-    if (problem) {
-      (state.failures ??= []).push({ k, kind: 'invalid', message: problem[1], raw: '' });
-      continue;
+    let s: number;
+    let e: number;
+    if (bounds === null) {
+      // A dense block: item k is the next line, less a `\r` before its line end.
+      s = state.at;
+      const nl = denseItemEnd(bytes, s);
+      state.at = nl + 1;
+      e = nl > s && bytes[nl - 1] === 13 ? nl - 1 : nl;
+    } else {
+      const problem = block.problems?.find((p) => p[0] === k);
+      if (problem) {
+        (state.failures ??= []).push({ k, kind: 'invalid', message: problem[1], raw: '' });
+        continue;
+      }
+      s = bounds[2 * k]!;
+      e = bounds[2 * k + 1]!;
     }
-    const s = block.bounds[2 * k]!;
-    const e = block.bounds[2 * k + 1]!;
     const { text, parsed } = readItem(t, s, e);
     if (!parsed.ok) {
       (state.failures ??= []).push({ k, kind: 'invalid', message: parsed.message, raw: text });
