@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { entries, parseLine, readLines } from '../src/cli/input.ts';
 import { lineBlocks, type LineBlock } from '../src/cli/line-blocks.ts';
-import { runBlock, type BlockReply } from '../src/cli/line-worker.ts';
+import { runBlock, warmedLines, type BlockReply } from '../src/cli/line-worker.ts';
 import { successLine } from '../src/cli/records.ts';
 import { mayBeChanged, unrepresentable } from '../src/cli/json-fidelity.ts';
 import { defineTask, type TaskContext } from '../src/task.ts';
@@ -143,5 +143,12 @@ describe('runBlock', () => {
     expect(refused).toBe(8);
     expect(mayBeChanged(JSON.parse('{"n":1,"tag":"e123 is text, not a number"}'))).toBe(false);
     expect(mayBeChanged(JSON.parse('1.5e300'))).toBe(true); // checked on its text, which accepts it
+  });
+});
+
+describe('runBlock: warm-up', () => {
+  it('ran every warm-up line at load (a warm-up that ran none would let V8 inline the first task into the block loop)', () => {
+    // 4 rounds of 6 distinct tasks, one line each.
+    expect(warmedLines).toBe(24);
   });
 });
