@@ -18,6 +18,7 @@ import { firstInvalid, parseLine } from './line-text.ts';
 import { MAX_DEPTH, mayBeChanged } from './json-fidelity.ts';
 import { denseItemEnd, lineOf, type LineBlock } from './line-block.ts';
 import { filteredLine, successLine } from './records.ts';
+import { WARM_UP_ROUNDS, warmUpFunctions } from '../worker/warm-up.ts';
 
 /**
  * One item of the library's stream in a byte-path run: the block, the task (a module export, or the composite of
@@ -260,9 +261,9 @@ function warmCallSite(): number {
   const block: LineBlock = { bytes, bounds: null, numbers: null, line: 1, first: 0, count: 1, problems: null };
   const item: BlockItem = [block, { kind: 'module', url: 'warm-up:', exportName: 'warm' } as unknown as TaskSpec, false];
   const context = { signal: new AbortController().signal, workerId: 0, host: undefined } as unknown as TaskContext;
-  const fns: LoadedTask[] = [(x) => x, (x) => [x], (x) => ({ x }), (x) => typeof x, (x) => x === 1, (x) => String(x)];
+  const fns = warmUpFunctions();
   let ran = 0;
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < WARM_UP_ROUNDS; round++) {
     for (const fn of fns) {
       const state: State = { out: [], failures: null, t0: 0, at: 0 };
       void runFrom(item, context, fn, texts(bytes), state, 0);

@@ -13,6 +13,7 @@
 import type { CompositeTaskSpec, TaskContext, TaskSpec } from '../task.ts';
 import { nonErrorMessage, safeString } from '../transport/envelope.ts';
 import { explainInlineError, type LoadedTask } from './load-task.ts';
+import { WARM_UP_ROUNDS, warmUpFunctions } from './warm-up.ts';
 
 /**
  * The value a composite returns for an item a filter dropped: one exact subnormal number, so that a chunk of
@@ -122,6 +123,29 @@ function toArray(out: unknown, step: Step): unknown[] {
   throw tag(new TypeError(`flatMap stage ${step.stage} (${step.name}) must return an array or an iterable, got ${out === null ? 'null' : typeof out}`), step);
 }
 
+/**
+ * Call a stage's function. Every stage of every composite is called from this one site, made megamorphic at load
+ * ({@link warmedStageCalls}), so V8 never inlines a stage into the composite (the item loop and the CLI's block loop
+ * do the same for the task, see warmCallSite in item-loop.ts): inlined, a stage with a hot inner loop ran 2x
+ * slower. `batchtools run` of the demo's score with a second, identity stage (`--stage`, `--threads 1`): 34.2-35.5
+ * µs per item in the worker before, 17.6-18.1 since (bench/probes/trace-busy.mjs on `--trace-events`). The price:
+ * a call that is not inlined, ~13 ns per stage (three trivial stages: 58 ns per item against 19, medians of 6 in
+ * fresh worker threads, a scratch A/B), under 1 % of a 10 µs item. The unrolled code takes the functions from an
+ * array (not as constants of its code: V8 inlines a constant target whatever the call site's feedback says).
+ */
+function callStage(fn: LoadedTask, value: unknown, context: TaskContext): unknown {
+  return fn(value, context);
+}
+
+/** Calls {@link callStage} made at load, over several distinct functions and rounds (a test checks all 24 ran). */
+export const warmedStageCalls = ((): number => {
+  const fns = warmUpFunctions();
+  const context = {} as TaskContext;
+  let ran = 0;
+  for (let round = 0; round < WARM_UP_ROUNDS; round++) for (const fn of fns) if (callStage(fn, round, context) !== NO) ran++;
+  return ran;
+})();
+
 /** The composite task function. Synchronous while every stage is; switches to promises at the first one that is not. */
 function fuse(steps: Step[]): LoadedTask {
   const last = steps.length - 1;
@@ -153,7 +177,7 @@ function fuse(steps: Step[]): LoadedTask {
       if (word !== undefined) word.ints[word.at] = step.stage;
       let out: unknown;
       try {
-        out = step.fn(value, context);
+        out = callStage(step.fn, value, context);
       } catch (error) {
         throw tag(error, step);
       }
@@ -163,13 +187,14 @@ function fuse(steps: Step[]): LoadedTask {
     }
     return endsFlat ? value : encodeValue(value);
   };
-  return unrolled(steps, { tag, resume, toArray, encode: encodeValue, dropped, slot: STAGE_SLOT }) ?? ((item, context) => runFrom(item, context, 0));
+  return unrolled(steps, { tag, resume, toArray, encode: encodeValue, dropped, slot: STAGE_SLOT, call: callStage }) ?? ((item, context) => runFrom(item, context, 0));
 }
 
 /**
- * The same task function with the stages unrolled into straight code (one call site per stage, so each stage's
- * function can be inlined and none is megamorphic): the per-item cost of fusing all but vanishes. It goes back to
- * the loop above (`resume`) when a stage returns a promise. Undefined when code cannot be generated here.
+ * The same task function with the stages unrolled into straight code (no loop over the stages, no lookups per
+ * stage): the per-item cost of fusing all but vanishes. Each stage is called through {@link callStage}, never
+ * inlined. It goes back to the loop above (`resume`) when a stage returns a promise. Undefined when code cannot be
+ * generated here.
  */
 function unrolled(steps: Step[], helpers: Record<string, unknown>): LoadedTask | undefined {
   const last = steps.length - 1;
@@ -177,16 +202,17 @@ function unrolled(steps: Step[], helpers: Record<string, unknown>): LoadedTask |
   steps.forEach((step, s) => {
     lines.push(
       `if (word !== undefined) word.ints[word.at] = ${step.stage};`,
-      `try { out = f${s}(value, context); } catch (error) { throw h.tag(error, steps[${s}]); }`,
+      `try { out = h.call(fns[${s}], value, context); } catch (error) { throw h.tag(error, steps[${s}]); }`,
       `if (out !== null && (typeof out === 'object' || typeof out === 'function') && typeof out.then === 'function') return h.resume(out, value, context, ${s});`,
       step.op === 'map' ? 'value = out;' : step.op === 'filter' ? 'if (!out) return h.dropped();' : `value = h.toArray(out, steps[${s}]);`,
     );
   });
   lines.push(steps[last]!.op === 'flatMap' ? 'return value;' : 'return h.encode(value);');
-  const names = steps.map((_, s) => `f${s}`);
   try {
-    const make = new Function('h', 'steps', ...names, `return function composite(item, context) {\n${lines.join('\n')}\n};`);
-    return make(helpers, steps, ...steps.map((step) => step.fn)) as LoadedTask;
+    // The functions as elements of an array, not as constants of the code: V8 folds a constant call target into
+    // the code and inlines it whatever the call site's feedback says.
+    const make = new Function('h', 'steps', 'fns', `return function composite(item, context) {\n${lines.join('\n')}\n};`);
+    return make(helpers, steps, steps.map((step) => step.fn)) as LoadedTask;
   } catch {
     // code generation from strings is disallowed in this process: the loop does the same
     return undefined;

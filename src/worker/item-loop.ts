@@ -12,6 +12,7 @@ import { toEnvelope, type ErrorEnvelope } from '../transport/envelope.ts';
 import { ABORTED_BIT, awaitingCode, claimHunger, isAborted, MIN_YIELD_MS, STATE_SIGNALS } from '../transport/protocol.ts';
 import type { TaskContext } from '../task.ts';
 import { explainInlineError } from './load-task.ts';
+import { WARM_UP_ROUNDS, warmUpFunctions } from './warm-up.ts';
 
 /** How a loop ended: every item ran, the run was aborted, or the chunk gave way to a hungry worker. */
 export const [RAN_ALL, ABORTED, YIELDED] = [0, 1, 2] as const;
@@ -180,9 +181,9 @@ export function results(loop: ItemLoop): unknown[] | null {
  */
 function warmCallSite(): number {
   const control = new Int32Array(new SharedArrayBuffer(64));
-  const fns: Array<(x: unknown) => unknown> = [(x) => x, (x) => [x], (x) => ({ x }), (x) => typeof x, (x) => x === 1, (x) => String(x)];
+  const fns = warmUpFunctions();
   let ran = 0;
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < WARM_UP_ROUNDS; round++) {
     for (const fn of fns) {
       const loop: ItemLoop = {
         fn, item: null, list: [1], n: 1, start: 0, context: { index: -1 } as TaskContext & { index: number }, control,
