@@ -146,6 +146,24 @@ describe('runBlock', () => {
   });
 });
 
+describe('runBlock: a task that awaits', () => {
+  it('picks up each dense block where it stopped to await (every third item answers through a promise)', async () => {
+    const later = defineTask(new URL('./fixtures/cli/work.mjs', import.meta.url), 'listedLater').spec;
+    const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ n: i, tag: `t${i}` }));
+    const text = `${lines.map((l, i) => (i % 4 === 0 ? `${l}\r` : l)).join('\n')}\n`;
+    const want = await expected(text);
+    for (const size of [1, 7, 64]) {
+      const out: Array<{ block: LineBlock; reply: BlockReply }> = [];
+      for await (const piece of lineBlocks(once(Buffer.from(text)), { lines: size, bytes: 1 << 20 }, undefined, parseLine)) {
+        if (!('block' in piece)) throw new Error('nothing is skipped here');
+        expect(piece.block.bounds).toBeNull();
+        out.push({ block: piece.block, reply: await runBlock([piece.block, later, false], context) });
+      }
+      expect(seen(out)).toEqual(want);
+    }
+  });
+});
+
 describe('runBlock: warm-up', () => {
   it('ran every warm-up line at load (a warm-up that ran none would let V8 inline the first task into the block loop)', () => {
     // 4 rounds of 6 distinct tasks, one line each.
