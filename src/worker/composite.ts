@@ -129,8 +129,8 @@ function toArray(out: unknown, step: Step): unknown[] {
  * do the same for the task, see warmCallSite in item-loop.ts): inlined, a stage with a hot inner loop ran 2x
  * slower. `batchtools run` of the demo's score with a second, identity stage (`--stage`, `--threads 1`): 34.2-35.5
  * µs per item in the worker before, 17.6-18.1 since (bench/probes/trace-busy.mjs on `--trace-events`). The price:
- * a call that is not inlined, ~13 ns per stage (three trivial stages: 58 ns per item against 19, medians of 6 in
- * fresh worker threads, a scratch A/B), under 1 % of a 10 µs item. The unrolled code takes the functions from an
+ * a call that is not inlined, ~10 ns per stage (three trivial stages: 47.3 ns per item against 16.1, medians of 6,
+ * `node bench/probes/stage-calls.mjs --other <a build from before>`), under 1 % of a 10 µs item. The unrolled code takes the functions from an
  * array (not as constants of its code: V8 inlines a constant target whatever the call site's feedback says).
  */
 function callStage(fn: LoadedTask, value: unknown, context: TaskContext): unknown {
