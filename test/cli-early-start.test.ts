@@ -3,8 +3,8 @@
 // a head start, that the pool handed over is the one asked for (and a mismatch or an unclaimed pool is destroyed),
 // and, end to end, that a run's lines are computed on the first threads the process started (no second pool).
 import { join } from 'node:path';
-import type { Piscina } from 'piscina';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Piscina } from 'piscina';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { earlySizes, releaseEarlyPool, startEarlyPool, takeEarlyPool } from '../src/cli/early-start.ts';
 import { cleanUp, cli, readJsonLines, tempDir, workModule, writeItems } from './fixtures/cli/spawn.ts';
 
@@ -46,15 +46,28 @@ describe('early pool of batchtools run', () => {
     await started!.pool.destroy();
   });
 
-  it('destroys a pool made for other sizes, and one no command took', async () => {
-    await startEarlyPool(['run', 'task.mjs', '--threads', '1']);
-    expect(takeEarlyPool({ threads: 2, maxHeapMb: undefined })).toBeUndefined();
-    await startEarlyPool(['run', 'task.mjs', '--max-heap-mb', '256']);
-    await releaseEarlyPool();
-    expect(takeEarlyPool({ threads: undefined, maxHeapMb: 256 })).toBeUndefined();
-    // nothing is started for a command line that does not say plainly
-    await startEarlyPool(['run', 'task.mjs', '--threads', 'x']);
-    expect(takeEarlyPool({ threads: undefined, maxHeapMb: undefined })).toBeUndefined();
+  it('destroys a pool made for other sizes, and one no command took, threads and all', async () => {
+    // Every pool destroyed here, with the promise of its destruction: once that settles, no thread of it is left.
+    const destroy = vi.spyOn(Piscina.prototype, 'destroy');
+    try {
+      await startEarlyPool(['run', 'task.mjs', '--threads', '1']);
+      expect(takeEarlyPool({ threads: 2, maxHeapMb: undefined })).toBeUndefined();
+      expect(destroy).toHaveBeenCalledTimes(1);
+      await startEarlyPool(['run', 'task.mjs', '--max-heap-mb', '256']);
+      await releaseEarlyPool();
+      expect(takeEarlyPool({ threads: undefined, maxHeapMb: 256 })).toBeUndefined();
+      expect(destroy).toHaveBeenCalledTimes(2);
+      await Promise.all(destroy.mock.results.map((r) => r.value));
+      const pools = destroy.mock.contexts as Piscina[];
+      expect(pools[0]).not.toBe(pools[1]);
+      expect(pools.map(threadsOf)).toEqual([0, 0]);
+      // nothing is started for a command line that does not say plainly
+      await startEarlyPool(['run', 'task.mjs', '--threads', 'x']);
+      expect(takeEarlyPool({ threads: undefined, maxHeapMb: undefined })).toBeUndefined();
+      expect(destroy).toHaveBeenCalledTimes(2);
+    } finally {
+      destroy.mockRestore();
+    }
   });
 
   it('a run computes every line on the first threads of its process (it adopted the early pool)', async () => {
