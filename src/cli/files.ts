@@ -80,3 +80,30 @@ export function requireModuleFile(path: string, display: string): void {
   }
   if (!isFile) throw new CliError(`task module is not a file: ${display}`, 'give the path of a .js, .mjs, .cjs, .ts or .mts file');
 }
+
+/** Mode of the input file (output files follow it), or `undefined` for standard input or a pipe. */
+export function inputMode(input: string): number | undefined {
+  if (input === '-') return undefined;
+  try {
+    const stat = statSync(input);
+    return stat.isFile() ? stat.mode & 0o777 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `--input` names something that can be read only once, as it comes, like standard input: a named pipe
+ * (`<(command)` in a shell), a character device (`/dev/stdin`) or a socket. Such an input has no size to stop at
+ * and cannot be read twice (no pre-pass, no hash of it afterwards): it is read like standard input, and spooled
+ * to a file first where the run needs it whole (`--strict`, a checkpoint).
+ */
+export function isStreamInput(input: string): boolean {
+  if (input === '-') return true;
+  try {
+    const stat = statSync(input);
+    return stat.isFIFO() || stat.isCharacterDevice() || stat.isSocket();
+  } catch {
+    return false; // missing or unreadable: reported as a file that cannot be read
+  }
+}

@@ -6,12 +6,12 @@
 import { resolve } from 'node:path';
 import { checkpointPaths, compareFingerprints, describeChange, readManifest, writeManifest } from './checkpoint.ts';
 import { CliError } from './cli-error.ts';
-import { fingerprint, requireModuleFile, requireParentDir } from './files.ts';
+import { fingerprint, inputMode, requireModuleFile, requireParentDir } from './files.ts';
 import { openInput, scanInput } from './input.ts';
 import { executeJob } from './job.ts';
 import { readJournal, truncateJournal } from './journal-index.ts';
 import { acquireLock } from './lock.ts';
-import { assertApart, inputMode, runIdOf } from './run.ts';
+import { assertApart, runIdOf } from './run.ts';
 import { checkReportFiles } from './report-files.ts';
 import { checkTlsCa, setAsideLocalPoolOptions, type ConnectionFlags } from './connection-options.ts';
 import { stageFingerprints } from './stages.ts';

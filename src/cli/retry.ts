@@ -8,11 +8,11 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, ExitCode } from './cli-error.ts';
-import { requireModuleFile, requireParentDir } from './files.ts';
+import { inputMode, requireModuleFile, requireParentDir } from './files.ts';
 import { isBlank, openInput, parseLine, readLines, type Entry } from './input.ts';
 import { executeJob, type EarlierLines } from './job.ts';
 import { parseFailureLine, parseOutputLine, type FailureRecord } from './records.ts';
-import { inputMode, runIdOf, type JobOptions } from './run.ts';
+import { runIdOf, type JobOptions } from './run.ts';
 import { checkReportFiles } from './report-files.ts';
 import { resolveStages } from './stages.ts';
 import { checkTlsCa, refuseLocalPoolOptions } from './connection-options.ts';

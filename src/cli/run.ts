@@ -4,7 +4,7 @@
  * checkpoint (lock, copy of standard input, manifest with fingerprints), then runs the job.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readSync, realpathSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { fileSystem, PRIVATE_CREATE, writeAll } from '../base/atomic-file.ts';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -18,7 +18,7 @@ import {
   type RunSettings,
 } from './checkpoint.ts';
 import { CliError } from './cli-error.ts';
-import { fingerprint, requireModuleFile, requireParentDir, type Fingerprint } from './files.ts';
+import { fingerprint, inputMode, isStreamInput, requireModuleFile, requireParentDir, type Fingerprint } from './files.ts';
 import { inputError, openInput, scanInput } from './input.ts';
 import { onBytePath, startBlockWorkers } from './block-engine.ts';
 import type { JobCheckpoint } from './job.ts';
@@ -70,8 +70,11 @@ const warn = (message: string): void => {
 /** Check the input file can be read (as far as can be told without reading it all). */
 function requireInputFile(path: string, display: string): void {
   try {
-    if (statSync(path).isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-    closeSync(openSync(path, 'r'));
+    const stat = statSync(path);
+    if (stat.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    // A pipe is not opened to check it: that would wait for its writer, and lose what it wrote on closing.
+    if (stat.isFile()) closeSync(openSync(path, 'r'));
+    else accessSync(path, fsConstants.R_OK);
   } catch (error) {
     throw inputError(error, display);
   }
@@ -191,21 +194,16 @@ export function runIdOf(input: Fingerprint | undefined, module: Fingerprint, exp
   return createHash('sha256').update(`${input.sha256}\n${module.sha256}\n${exportName}`).digest('hex').slice(0, 16);
 }
 
-/** Mode of the input file (output files follow it), or `undefined` for standard input. */
-export function inputMode(input: string): number | undefined {
-  if (input === '-') return undefined;
-  try {
-    return statSync(input).mode & 0o777;
-  } catch {
-    return undefined;
-  }
+/** The bytes of a stream input: standard input, or the pipe or device `--input` names. */
+function streamOf(settings: RunSettings): AsyncIterable<Buffer | string> {
+  return settings.input === '-' ? process.stdin : openInput(settings.input, settings.inputDisplay);
 }
 
-/** Copy standard input to a private file (0600, never through a symlink), fsync'd. */
-async function spoolStdin(path: string): Promise<void> {
+/** Copy a stream input to a private file (0600, never through a symlink), fsync'd. */
+async function spoolStdin(path: string, from: AsyncIterable<Buffer | string> = process.stdin): Promise<void> {
   const fd = fileSystem().openSync(path, PRIVATE_CREATE, 0o600);
   try {
-    for await (const chunk of process.stdin) writeAll(fd, chunk as Buffer, null, path);
+    for await (const chunk of from) writeAll(fd, typeof chunk === 'string' ? Buffer.from(chunk) : chunk, null, path);
     fileSystem().fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -238,8 +236,8 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
   }
   // From here on the directory's checkpoint files are this run's own.
   try {
-    if (settings.input === '-') {
-      await spoolStdin(paths.input);
+    if (isStreamInput(settings.input)) {
+      await spoolStdin(paths.input, streamOf(settings));
       settings.input = paths.input;
     }
     const scan = await scanInput(settings.input, settings.inputDisplay, settings.strict);
@@ -328,17 +326,20 @@ export async function runCommand(modulePath: string | undefined, o: RunOptions):
     if (o.checkpoint !== undefined) {
       prepared = await createCheckpoint(o.checkpoint, settings, o.force === true);
     } else {
-      if (settings.input === '-' && settings.strict) {
-        // --strict checks every line before any work: standard input is read in full first, into a private file.
+      const stream = isStreamInput(settings.input);
+      if (stream && settings.strict) {
+        // --strict checks every line before any work: a stream is read in full first, into a private file.
         spooled = join(tmpdir(), `batchtools-stdin-${process.pid}-${randomBytes(6).toString('hex')}.jsonl`);
-        await spoolStdin(spooled);
+        await spoolStdin(spooled, streamOf(settings));
       }
       const path = spooled ?? settings.input;
+      // Read once, as it comes (standard input, a pipe): no pre-pass, no size, no hash of it afterwards.
+      const once = stream && spooled === undefined;
       // A pre-pass over the input only when something needs it before the run: --strict, or the total of a bar.
-      const prePass = path !== '-' && (settings.strict || showsBar(o.quiet === true, settings.output));
-      const scan = prePass ? await scanInput(path, spooled ? 'stdin' : settings.inputDisplay, settings.strict) : undefined;
+      const prePass = !once && (settings.strict || showsBar(o.quiet === true, settings.output));
+      const scan = prePass ? await scanInput(path, settings.inputDisplay, settings.strict) : undefined;
       const module = await fingerprint(settings.module);
-      if (path !== '-' && !prePass) {
+      if (!once && !prePass) {
         lazy = new LazyRunId(path, settings.inputDisplay, module, settings.exportName);
         prepared = { checkpoint: undefined, total: null, size: lazy.size, runId: '' };
       } else prepared = { checkpoint: undefined, total: scan?.items ?? null, size: scan?.size, runId: runIdOf(scan, module, settings.exportName) };
