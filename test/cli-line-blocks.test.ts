@@ -232,6 +232,15 @@ describe('lineBlocks', () => {
     expect(some.dense).toBe(5);
   });
 
+  it('writes out every item of a dense block that grew past its item arrays before a blank line came into it', async () => {
+    // 2,000 regular lines counted as a dense block (no item written), then a blank line: all 2,000 get their ranges.
+    const lines = Array.from({ length: 2000 }, (_, i) => `{"n":${i}}`);
+    const input = Buffer.from(`${lines.join('\n')}\n\n{"n":2000}\n`);
+    const { seen, dense } = await byBlocks(input, input.length, 4096, MAX);
+    expect(dense).toBe(0);
+    expect(seen.map((x) => [x.line, x.text])).toEqual([...lines.map((l, i) => [i + 1, l]), [2002, '{"n":2000}']]);
+  });
+
   it('reads an input file straight into its slabs, up to the size given, with the same items as from a stream', async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');

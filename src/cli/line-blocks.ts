@@ -150,12 +150,14 @@ export async function* lineBlocks(
     scan -= base;
     base = 0;
   };
-  const grow = (): void => {
-    if (n < numbers.length) return;
-    const grownBounds = new Int32Array(4 * n);
+  /** Room in the item arrays for `count` items (a dense block counts its items without writing them). */
+  const reserve = (count: number): void => {
+    if (count <= numbers.length) return;
+    const capacity = Math.max(count, 2 * numbers.length);
+    const grownBounds = new Int32Array(2 * capacity);
     grownBounds.set(bounds);
     bounds = grownBounds;
-    const grownNumbers = new Int32Array(2 * n);
+    const grownNumbers = new Int32Array(capacity);
     grownNumbers.set(numbers);
     numbers = grownNumbers;
   };
@@ -163,6 +165,7 @@ export async function* lineBlocks(
   const explicit = (): void => {
     if (!dense) return;
     dense = false;
+    reserve(n);
     let s = base;
     for (let k = 0; k < n; k++) {
       const nl = slab.indexOf(10, s);
@@ -176,7 +179,7 @@ export async function* lineBlocks(
   const addLine = (s: number, e: number, line: number): void => {
     if (n === 0) blockLine = line;
     if (!dense) {
-      grow();
+      reserve(n + 1);
       bounds[2 * n] = s - base;
       bounds[2 * n + 1] = e - base;
       numbers[n] = line;
@@ -187,7 +190,7 @@ export async function* lineBlocks(
   const addPart = (a: number, b: number, line: number): void => {
     explicit();
     if (n === 0) blockLine = line;
-    grow();
+    reserve(n + 1);
     bounds[2 * n] = a - base;
     bounds[2 * n + 1] = b - base;
     numbers[n++] = line;
