@@ -28,24 +28,33 @@ export function lineOf(block: LineBlock, k: number): number {
   return block.numbers === null ? block.line + k : block.numbers[k]!;
 }
 
-/** The end of the item that starts at byte `s` of a dense block's bytes, and where the next one starts. */
-export function denseItemEnd(bytes: Uint8Array, s: number): number {
-  let nl = bytes.indexOf(10, s);
-  if (nl === -1) nl = bytes.length;
-  return nl;
+/** Where the line that starts at byte `s` ends: at its newline, or at the end of the bytes. */
+export function lineEnd(bytes: Uint8Array, s: number): number {
+  const nl = bytes.indexOf(10, s);
+  return nl === -1 ? bytes.length : nl;
+}
+
+/** The end of the item on the line [s, end): one `\r` before the line end is not part of it. */
+export function itemEnd(bytes: Uint8Array, s: number, end: number): number {
+  return end > s && bytes[end - 1] === 13 ? end - 1 : end;
+}
+
+/**
+ * The byte ranges of the first `count` lines of `bytes` (each less one `\r`), as items 0.. of `into` (item k is
+ * [into[2k], into[2k + 1])): the items of a dense block.
+ */
+export function denseBounds(bytes: Uint8Array, count: number, into: Int32Array): Int32Array {
+  let s = 0;
+  for (let k = 0; k < count; k++) {
+    const end = lineEnd(bytes, s);
+    into[2 * k] = s;
+    into[2 * k + 1] = itemEnd(bytes, s, end);
+    s = end + 1;
+  }
+  return into;
 }
 
 /** The byte ranges of a block's items (item k is [b[2k], b[2k + 1])): a dense block's are found by a scan. */
 export function boundsOf(block: LineBlock): Int32Array {
-  if (block.bounds !== null) return block.bounds;
-  const bounds = new Int32Array(2 * block.count);
-  const bytes = block.bytes;
-  let s = 0;
-  for (let k = 0; k < block.count; k++) {
-    const nl = denseItemEnd(bytes, s);
-    bounds[2 * k] = s;
-    bounds[2 * k + 1] = nl > s && bytes[nl - 1] === 13 ? nl - 1 : nl;
-    s = nl + 1;
-  }
-  return bounds;
+  return block.bounds ?? denseBounds(block.bytes, block.count, new Int32Array(2 * block.count));
 }

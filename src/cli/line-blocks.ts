@@ -14,7 +14,7 @@
  */
 import { asByteReader, type ByteReader } from './byte-reader.ts';
 import { isBlank, MAX_LINE_BYTES, type Entry } from './input.ts';
-import type { LineBlock } from './line-block.ts';
+import { denseBounds, itemEnd, type LineBlock } from './line-block.ts';
 
 export { boundsOf, lineOf, type LineBlock } from './line-block.ts';
 
@@ -166,14 +166,8 @@ export async function* lineBlocks(
     if (!dense) return;
     dense = false;
     reserve(n);
-    let s = base;
-    for (let k = 0; k < n; k++) {
-      const nl = slab.indexOf(10, s);
-      bounds[2 * k] = s - base;
-      bounds[2 * k + 1] = (nl > s && slab[nl - 1] === 13 ? nl - 1 : nl) - base;
-      numbers[k] = blockLine + k;
-      s = nl + 1;
-    }
+    denseBounds(slab.subarray(base), n, bounds);
+    for (let k = 0; k < n; k++) numbers[k] = blockLine + k;
   };
   /** Item n of the block: its whole line [s, e) (e: without its line end), on line `line`. */
   const addLine = (s: number, e: number, line: number): void => {
@@ -222,7 +216,7 @@ export async function* lineBlocks(
     if (!tooLong) {
       if (first && b - a >= 3 && slab[a] === 0xef && slab[a + 1] === 0xbb && slab[a + 2] === 0xbf) a += 3;
       first = false;
-      if (b > a && slab[b - 1] === 13) b--;
+      b = itemEnd(slab, a, b);
       if (blankBytes(slab, a, b)) {
         // Not an item: a block with items keeps it in its span (so it is written out item by item).
         if (n > 0) explicit();
@@ -322,7 +316,7 @@ export async function* lineBlocks(
           if (dense) {
             if (n === 0) blockLine = number;
             n++;
-          } else addLine(s, nl > s && slab[nl - 1] === 13 ? nl - 1 : nl, number);
+          } else addLine(s, itemEnd(slab, s, nl), number);
           index++;
         } else line(s, nl, nl - s > maxLineBytes);
         if (n > 0 && full()) ready.push({ block: take(lineStart) });

@@ -16,7 +16,7 @@ import { DROPPED, decodeValue } from '../worker/composite.ts';
 import { loadTask, type LoadedTask } from '../worker/load-task.ts';
 import { firstInvalid, parseLine } from './line-text.ts';
 import { MAX_DEPTH, mayBeChanged } from './json-fidelity.ts';
-import { denseItemEnd, lineOf, type LineBlock } from './line-block.ts';
+import { itemEnd, lineEnd, lineOf, type LineBlock } from './line-block.ts';
 import { filteredLine, successLine } from './records.ts';
 import { WARM_UP_ROUNDS, warmUpFunctions } from '../worker/warm-up.ts';
 
@@ -195,9 +195,9 @@ function runFrom(item: BlockItem, context: TaskContext, fn: LoadedTask, t: Texts
     if (bounds === null) {
       // A dense block: item k is the next line, less a `\r` before its line end.
       s = state.at;
-      const nl = denseItemEnd(bytes, s);
-      state.at = nl + 1;
-      e = nl > s && bytes[nl - 1] === 13 ? nl - 1 : nl;
+      const end = lineEnd(bytes, s);
+      state.at = end + 1;
+      e = itemEnd(bytes, s, end);
     } else {
       const problem = block.problems?.find((p) => p[0] === k);
       if (problem) {

@@ -130,8 +130,9 @@ function toArray(out: unknown, step: Step): unknown[] {
  * slower. `batchtools run` of the demo's score with a second, identity stage (`--stage`, `--threads 1`): 34.2-35.5
  * µs per item in the worker before, 17.6-18.1 since (bench/probes/trace-busy.mjs on `--trace-events`). The price:
  * a call that is not inlined, ~10 ns per stage (three trivial stages: 47.3 ns per item against 16.1, medians of 6,
- * `node bench/probes/stage-calls.mjs --other <a build from before>`), under 1 % of a 10 µs item. The unrolled code takes the functions from an
- * array (not as constants of its code: V8 inlines a constant target whatever the call site's feedback says).
+ * `node bench/probes/stage-calls.mjs --other <a build from before>`), under 1 % of a 10 µs item. The unrolled code
+ * takes the functions from an array (not as constants of its code: V8 inlines a constant target whatever the call
+ * site's feedback says).
  */
 function callStage(fn: LoadedTask, value: unknown, context: TaskContext): unknown {
   return fn(value, context);
