@@ -200,7 +200,7 @@ function streamOf(settings: RunSettings): AsyncIterable<Buffer | string> {
 }
 
 /** Copy a stream input to a private file (0600, never through a symlink), fsync'd. */
-async function spoolStdin(path: string, from: AsyncIterable<Buffer | string> = process.stdin): Promise<void> {
+async function spool(path: string, from: AsyncIterable<Buffer | string>): Promise<void> {
   const fd = fileSystem().openSync(path, PRIVATE_CREATE, 0o600);
   try {
     for await (const chunk of from) writeAll(fd, typeof chunk === 'string' ? Buffer.from(chunk) : chunk, null, path);
@@ -237,7 +237,7 @@ async function createCheckpoint(dirArg: string, settings: RunSettings, force: bo
   // From here on the directory's checkpoint files are this run's own.
   try {
     if (isStreamInput(settings.input)) {
-      await spoolStdin(paths.input, streamOf(settings));
+      await spool(paths.input, streamOf(settings));
       settings.input = paths.input;
     }
     const scan = await scanInput(settings.input, settings.inputDisplay, settings.strict);
@@ -330,7 +330,7 @@ export async function runCommand(modulePath: string | undefined, o: RunOptions):
       if (stream && settings.strict) {
         // --strict checks every line before any work: a stream is read in full first, into a private file.
         spooled = join(tmpdir(), `batchtools-stdin-${process.pid}-${randomBytes(6).toString('hex')}.jsonl`);
-        await spoolStdin(spooled, streamOf(settings));
+        await spool(spooled, streamOf(settings));
       }
       const path = spooled ?? settings.input;
       // Read once, as it comes (standard input, a pipe): no pre-pass, no size, no hash of it afterwards.
